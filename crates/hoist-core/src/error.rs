@@ -1,0 +1,139 @@
+//! The engine's one error type. Every error knows a small, stable `code` (mirrored by
+//! the shells) and whether retrying the same request can help.
+
+use serde::Serialize;
+
+/// Stable, user-facing error classes. Shells map these to words and actions.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ErrorCode {
+    /// The local file is missing, unreadable or not a regular file.
+    LocalFile,
+    /// The store could not be reached (refused, reset, DNS, timeout).
+    Network,
+    /// The store answered with a temporary failure (500, 503 SlowDown, ...).
+    StoreBusy,
+    /// Credentials are missing, wrong, or not allowed to do this.
+    Auth,
+    /// The bucket does not exist.
+    NoSuchBucket,
+    /// The multipart upload is gone on the store (aborted or expired).
+    NoSuchUpload,
+    /// Data arrived damaged: a checksum or size did not match.
+    Integrity,
+    /// The request was malformed or refused for a permanent reason.
+    Rejected,
+    /// The local journal could not be read or written.
+    Journal,
+    /// Invalid input (settings, key names, ...).
+    InvalidInput,
+    /// The operation was cancelled or interrupted.
+    Cancelled,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum HoistError {
+    #[error("cannot read {path}: {reason}")]
+    LocalFile { path: String, reason: String },
+
+    #[error("cannot reach the store: {0}")]
+    Network(String),
+
+    #[error("the store is busy or failing ({status}): {message}")]
+    StoreBusy { status: u16, message: String },
+
+    #[error("access refused ({code}): {message}. Check the access key, secret and the bucket's permissions")]
+    Auth { code: String, message: String },
+
+    #[error("bucket {0:?} does not exist on this store")]
+    NoSuchBucket(String),
+
+    #[error("the multipart upload no longer exists on the store")]
+    NoSuchUpload,
+
+    #[error("integrity check failed: {0}")]
+    Integrity(String),
+
+    #[error("the store refused the request ({code}, HTTP {status}): {message}")]
+    Rejected { status: u16, code: String, message: String },
+
+    #[error("journal error: {0}")]
+    Journal(#[from] rusqlite::Error),
+
+    #[error("invalid input: {0}")]
+    InvalidInput(String),
+
+    #[error("cancelled")]
+    Cancelled,
+}
+
+impl HoistError {
+    pub fn code(&self) -> ErrorCode {
+        match self {
+            HoistError::LocalFile { .. } => ErrorCode::LocalFile,
+            HoistError::Network(_) => ErrorCode::Network,
+            HoistError::StoreBusy { .. } => ErrorCode::StoreBusy,
+            HoistError::Auth { .. } => ErrorCode::Auth,
+            HoistError::NoSuchBucket(_) => ErrorCode::NoSuchBucket,
+            HoistError::NoSuchUpload => ErrorCode::NoSuchUpload,
+            HoistError::Integrity(_) => ErrorCode::Integrity,
+            HoistError::Rejected { .. } => ErrorCode::Rejected,
+            HoistError::Journal(_) => ErrorCode::Journal,
+            HoistError::InvalidInput(_) => ErrorCode::InvalidInput,
+            HoistError::Cancelled => ErrorCode::Cancelled,
+        }
+    }
+
+    /// Temporary errors: the same request may succeed later.
+    pub fn is_retryable(&self) -> bool {
+        matches!(
+            self,
+            HoistError::Network(_) | HoistError::StoreBusy { .. } | HoistError::Integrity(_)
+        )
+    }
+
+    /// Errors that mean "the link is down": these are retried without a limit on
+    /// attempts, so the queue waits for the network and carries on by itself.
+    pub fn is_connectivity(&self) -> bool {
+        matches!(self, HoistError::Network(_))
+    }
+
+    pub fn local_file(path: &std::path::Path, err: impl std::fmt::Display) -> Self {
+        HoistError::LocalFile { path: path.display().to_string(), reason: err.to_string() }
+    }
+
+    /// The serialisable form shells send to users.
+    pub fn to_report(&self) -> ErrorReport {
+        ErrorReport { code: self.code(), message: self.to_string() }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct ErrorReport {
+    pub code: ErrorCode,
+    pub message: String,
+}
+
+pub type Result<T, E = HoistError> = std::result::Result<T, E>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn retryability_follows_the_error_class() {
+        assert!(HoistError::Network("reset".into()).is_retryable());
+        assert!(HoistError::StoreBusy { status: 503, message: "SlowDown".into() }.is_retryable());
+        assert!(!HoistError::NoSuchBucket("b".into()).is_retryable());
+        assert!(!HoistError::Auth { code: "SignatureDoesNotMatch".into(), message: String::new() }.is_retryable());
+        assert!(!HoistError::LocalFile { path: "x".into(), reason: "gone".into() }.is_retryable());
+    }
+
+    #[test]
+    fn report_carries_code_and_words() {
+        let r = HoistError::NoSuchBucket("photos".into()).to_report();
+        assert_eq!(r.code, ErrorCode::NoSuchBucket);
+        assert!(r.message.contains("photos"));
+        assert_eq!(serde_json::to_value(&r).unwrap()["code"], "no_such_bucket");
+    }
+}

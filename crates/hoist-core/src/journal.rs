@@ -1,0 +1,591 @@
+//! The crash-safe journal (SQLite, WAL): the source of truth for what is queued, how far
+//! each multipart upload got, and what was uploaded when.
+//!
+//! Durability: the connection runs with `synchronous=NORMAL` (WAL keeps the database
+//! consistent and every commit survives a process crash); a completed part is written
+//! with `synchronous=FULL` so it also survives a power loss. On resume the store is
+//! checked anyway (ListParts), so a lost row only costs a re-sent part, never a
+//! corrupt object.
+
+use std::collections::HashSet;
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use rusqlite::{Connection, OptionalExtension, params};
+use serde::Serialize;
+
+use crate::error::Result;
+use crate::source::FileIdentity;
+use crate::target::Target;
+
+pub type UploadId = i64;
+
+/// Where an upload stands in the journal.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum UploadState {
+    /// Waiting or running: a restart continues it.
+    Queued,
+    /// Paused by the user: kept, not started by itself.
+    Paused,
+    Failed,
+    Done,
+    Skipped,
+    Cancelled,
+}
+
+impl UploadState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            UploadState::Queued => "queued",
+            UploadState::Paused => "paused",
+            UploadState::Failed => "failed",
+            UploadState::Done => "done",
+            UploadState::Skipped => "skipped",
+            UploadState::Cancelled => "cancelled",
+        }
+    }
+    fn parse(s: &str) -> UploadState {
+        match s {
+            "paused" => UploadState::Paused,
+            "failed" => UploadState::Failed,
+            "done" => UploadState::Done,
+            "skipped" => UploadState::Skipped,
+            "cancelled" => UploadState::Cancelled,
+            _ => UploadState::Queued,
+        }
+    }
+    pub fn is_terminal(self) -> bool {
+        matches!(self, UploadState::Done | UploadState::Skipped | UploadState::Cancelled)
+    }
+}
+
+/// What to do when the destination key already exists.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum ConflictPolicy {
+    #[default]
+    Overwrite,
+    Skip,
+    Rename,
+}
+
+impl ConflictPolicy {
+    fn as_str(self) -> &'static str {
+        match self {
+            ConflictPolicy::Overwrite => "overwrite",
+            ConflictPolicy::Skip => "skip",
+            ConflictPolicy::Rename => "rename",
+        }
+    }
+    fn parse(s: &str) -> ConflictPolicy {
+        match s {
+            "skip" => ConflictPolicy::Skip,
+            "rename" => ConflictPolicy::Rename,
+            _ => ConflictPolicy::Overwrite,
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct NewUpload {
+    pub path: PathBuf,
+    pub identity: FileIdentity,
+    pub target: Target,
+    pub key: String,
+    pub content_type: String,
+    pub priority: i32,
+    pub conflict: ConflictPolicy,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct UploadRow {
+    pub id: UploadId,
+    pub path: PathBuf,
+    pub identity: FileIdentity,
+    pub target: Target,
+    pub key: String,
+    pub content_type: String,
+    pub priority: i32,
+    pub conflict: ConflictPolicy,
+    pub state: UploadState,
+    /// The store's multipart UploadId, once created.
+    pub multipart_id: Option<String>,
+    pub part_size: Option<u64>,
+    pub error: Option<String>,
+    pub parts_done: u64,
+    pub bytes_done: u64,
+    pub created_at: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PartRecord {
+    pub number: u32,
+    pub size: u64,
+    pub etag: String,
+    pub crc32c: Option<u32>,
+    pub md5: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct HistoryEntry {
+    pub upload: UploadId,
+    pub path: PathBuf,
+    pub endpoint: Option<String>,
+    pub bucket: String,
+    pub key: String,
+    pub size: u64,
+    pub result: String,
+    pub etag: Option<String>,
+    pub checksum: Option<String>,
+    pub message: Option<String>,
+    pub bytes_sent: u64,
+    pub bytes_resent: u64,
+    pub started_at: i64,
+    pub finished_at: i64,
+}
+
+pub struct UploadJournal {
+    conn: Mutex<Connection>,
+    path: PathBuf,
+}
+
+pub fn now_ms() -> i64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_millis() as i64).unwrap_or(0)
+}
+
+const SCHEMA: &str = r#"
+CREATE TABLE IF NOT EXISTS uploads (
+    id INTEGER PRIMARY KEY,
+    path TEXT NOT NULL,
+    size INTEGER NOT NULL,
+    mtime_ns INTEGER NOT NULL,
+    inode INTEGER NOT NULL,
+    target TEXT NOT NULL,
+    key TEXT NOT NULL,
+    content_type TEXT NOT NULL,
+    priority INTEGER NOT NULL DEFAULT 0,
+    conflict TEXT NOT NULL,
+    state TEXT NOT NULL,
+    multipart_id TEXT,
+    part_size INTEGER,
+    error TEXT,
+    created_at INTEGER NOT NULL,
+    updated_at INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS uploads_state ON uploads(state);
+CREATE TABLE IF NOT EXISTS parts (
+    upload INTEGER NOT NULL REFERENCES uploads(id) ON DELETE CASCADE,
+    number INTEGER NOT NULL,
+    size INTEGER NOT NULL,
+    etag TEXT NOT NULL,
+    crc32c INTEGER,
+    md5 TEXT,
+    PRIMARY KEY (upload, number)
+);
+-- Parts whose sending began: a part sent again after a crash counts as re-sent.
+CREATE TABLE IF NOT EXISTS part_attempts (
+    upload INTEGER NOT NULL REFERENCES uploads(id) ON DELETE CASCADE,
+    number INTEGER NOT NULL,
+    PRIMARY KEY (upload, number)
+);
+CREATE TABLE IF NOT EXISTS history (
+    id INTEGER PRIMARY KEY,
+    upload INTEGER NOT NULL,
+    path TEXT NOT NULL,
+    endpoint TEXT,
+    bucket TEXT NOT NULL,
+    key TEXT NOT NULL,
+    size INTEGER NOT NULL,
+    result TEXT NOT NULL,
+    etag TEXT,
+    checksum TEXT,
+    message TEXT,
+    bytes_sent INTEGER NOT NULL,
+    bytes_resent INTEGER NOT NULL,
+    started_at INTEGER NOT NULL,
+    finished_at INTEGER NOT NULL
+);
+"#;
+
+const UPLOAD_COLUMNS: &str = "u.id, u.path, u.size, u.mtime_ns, u.inode, u.target, u.key, u.content_type, \
+     u.priority, u.conflict, u.state, u.multipart_id, u.part_size, u.error, u.created_at, \
+     (SELECT COUNT(*) FROM parts p WHERE p.upload = u.id), \
+     (SELECT COALESCE(SUM(size), 0) FROM parts p WHERE p.upload = u.id)";
+
+impl UploadJournal {
+    pub fn open(path: &Path) -> Result<UploadJournal> {
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir).map_err(|e| crate::HoistError::local_file(dir, e))?;
+        }
+        let conn = Connection::open(path)?;
+        conn.pragma_update(None, "journal_mode", "WAL")?;
+        conn.pragma_update(None, "synchronous", "NORMAL")?;
+        conn.pragma_update(None, "foreign_keys", "ON")?;
+        conn.busy_timeout(std::time::Duration::from_secs(10))?;
+        conn.execute_batch(SCHEMA)?;
+        Ok(UploadJournal { conn: Mutex::new(conn), path: path.to_path_buf() })
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    fn conn(&self) -> std::sync::MutexGuard<'_, Connection> {
+        // A panic while holding the lock cannot leave SQLite inconsistent (every write is
+        // a transaction), so a poisoned lock is still usable.
+        self.conn.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    pub fn insert_uploads(&self, uploads: &[NewUpload]) -> Result<Vec<UploadId>> {
+        let mut conn = self.conn();
+        let tx = conn.transaction()?;
+        let mut ids = Vec::with_capacity(uploads.len());
+        {
+            let mut stmt = tx.prepare(
+                "INSERT INTO uploads (path, size, mtime_ns, inode, target, key, content_type, priority, \
+                 conflict, state, created_at, updated_at) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,'queued',?10,?10)",
+            )?;
+            let now = now_ms();
+            for u in uploads {
+                stmt.execute(params![
+                    path_to_db(&u.path),
+                    u.identity.size as i64,
+                    u.identity.mtime_ns,
+                    u.identity.inode as i64,
+                    serde_json::to_string(&u.target).expect("target serialises"),
+                    u.key,
+                    u.content_type,
+                    u.priority,
+                    u.conflict.as_str(),
+                    now,
+                ])?;
+                ids.push(tx.last_insert_rowid());
+            }
+        }
+        tx.commit()?;
+        Ok(ids)
+    }
+
+    pub fn upload(&self, id: UploadId) -> Result<Option<UploadRow>> {
+        let conn = self.conn();
+        let sql = format!("SELECT {UPLOAD_COLUMNS} FROM uploads u WHERE u.id = ?1");
+        Ok(conn.query_row(&sql, [id], row_to_upload).optional()?)
+    }
+
+    /// Uploads in the given states, oldest first.
+    pub fn uploads_in(&self, states: &[UploadState]) -> Result<Vec<UploadRow>> {
+        let conn = self.conn();
+        let list: Vec<String> = states.iter().map(|s| format!("'{}'", s.as_str())).collect();
+        let sql = format!(
+            "SELECT {UPLOAD_COLUMNS} FROM uploads u WHERE u.state IN ({}) ORDER BY u.id",
+            list.join(",")
+        );
+        let mut stmt = conn.prepare(&sql)?;
+        let rows = stmt.query_map([], row_to_upload)?.collect::<rusqlite::Result<Vec<_>>>()?;
+        Ok(rows)
+    }
+
+    pub fn set_state(&self, id: UploadId, state: UploadState, error: Option<&str>) -> Result<()> {
+        self.conn().execute(
+            "UPDATE uploads SET state = ?2, error = ?3, updated_at = ?4 WHERE id = ?1",
+            params![id, state.as_str(), error, now_ms()],
+        )?;
+        Ok(())
+    }
+
+    pub fn set_priority(&self, id: UploadId, priority: i32) -> Result<()> {
+        self.conn().execute("UPDATE uploads SET priority = ?2 WHERE id = ?1", params![id, priority])?;
+        Ok(())
+    }
+
+    pub fn set_key(&self, id: UploadId, key: &str) -> Result<()> {
+        self.conn().execute("UPDATE uploads SET key = ?2 WHERE id = ?1", params![id, key])?;
+        Ok(())
+    }
+
+    /// Starts a fresh multipart upload for `id`: forgets any previous parts.
+    pub fn begin_multipart(
+        &self,
+        id: UploadId,
+        identity: &FileIdentity,
+        multipart_id: &str,
+        part_size: u64,
+    ) -> Result<()> {
+        let mut conn = self.conn();
+        conn.pragma_update(None, "synchronous", "FULL")?;
+        let tx = conn.transaction()?;
+        tx.execute("DELETE FROM parts WHERE upload = ?1", [id])?;
+        tx.execute("DELETE FROM part_attempts WHERE upload = ?1", [id])?;
+        tx.execute(
+            "UPDATE uploads SET multipart_id = ?2, part_size = ?3, size = ?4, mtime_ns = ?5, inode = ?6, \
+             updated_at = ?7 WHERE id = ?1",
+            params![
+                id,
+                multipart_id,
+                part_size as i64,
+                identity.size as i64,
+                identity.mtime_ns,
+                identity.inode as i64,
+                now_ms()
+            ],
+        )?;
+        let r = tx.commit();
+        conn.pragma_update(None, "synchronous", "NORMAL")?;
+        Ok(r?)
+    }
+
+    /// Forgets the multipart upload (after it was aborted or found gone) and records
+    /// the file's current identity.
+    pub fn reset_upload(&self, id: UploadId, identity: &FileIdentity) -> Result<()> {
+        let mut conn = self.conn();
+        let tx = conn.transaction()?;
+        tx.execute("DELETE FROM parts WHERE upload = ?1", [id])?;
+        tx.execute("DELETE FROM part_attempts WHERE upload = ?1", [id])?;
+        tx.execute(
+            "UPDATE uploads SET multipart_id = NULL, part_size = NULL, size = ?2, mtime_ns = ?3, inode = ?4, \
+             updated_at = ?5 WHERE id = ?1",
+            params![id, identity.size as i64, identity.mtime_ns, identity.inode as i64, now_ms()],
+        )?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    pub fn parts(&self, id: UploadId) -> Result<Vec<PartRecord>> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare(
+            "SELECT number, size, etag, crc32c, md5 FROM parts WHERE upload = ?1 ORDER BY number",
+        )?;
+        let rows = stmt
+            .query_map([id], |r| {
+                Ok(PartRecord {
+                    number: r.get::<_, i64>(0)? as u32,
+                    size: r.get::<_, i64>(1)? as u64,
+                    etag: r.get(2)?,
+                    crc32c: r.get::<_, Option<i64>>(3)?.map(|v| v as u32),
+                    md5: r.get(4)?,
+                })
+            })?
+            .collect::<rusqlite::Result<Vec<_>>>()?;
+        Ok(rows)
+    }
+
+    /// Records a completed part durably (fsync), before the engine counts it as done.
+    pub fn record_part(&self, id: UploadId, part: &PartRecord) -> Result<()> {
+        let conn = self.conn();
+        conn.pragma_update(None, "synchronous", "FULL")?;
+        let r = conn.execute(
+            "INSERT OR REPLACE INTO parts (upload, number, size, etag, crc32c, md5) VALUES (?1,?2,?3,?4,?5,?6)",
+            params![
+                id,
+                part.number as i64,
+                part.size as i64,
+                part.etag,
+                part.crc32c.map(|c| c as i64),
+                part.md5
+            ],
+        );
+        conn.pragma_update(None, "synchronous", "NORMAL")?;
+        r?;
+        Ok(())
+    }
+
+    pub fn forget_part(&self, id: UploadId, number: u32) -> Result<()> {
+        self.conn()
+            .execute("DELETE FROM parts WHERE upload = ?1 AND number = ?2", params![id, number as i64])?;
+        Ok(())
+    }
+
+    /// Notes that sending part `number` begins; returns true when an earlier attempt
+    /// (in this or a crashed run) had begun sending it already.
+    pub fn mark_attempt(&self, id: UploadId, number: u32) -> Result<bool> {
+        let inserted = self.conn().execute(
+            "INSERT OR IGNORE INTO part_attempts (upload, number) VALUES (?1, ?2)",
+            params![id, number as i64],
+        )?;
+        Ok(inserted == 0)
+    }
+
+    /// Ends an upload: its final state and its history entry, in one transaction.
+    pub fn finish(&self, id: UploadId, state: UploadState, entry: &HistoryEntry) -> Result<()> {
+        let mut conn = self.conn();
+        let tx = conn.transaction()?;
+        tx.execute(
+            "UPDATE uploads SET state = ?2, error = ?3, updated_at = ?4 WHERE id = ?1",
+            params![id, state.as_str(), if state == UploadState::Failed { entry.message.as_deref() } else { None }, now_ms()],
+        )?;
+        if state != UploadState::Failed {
+            // Parts and attempts are only needed to resume; a finished upload keeps its history.
+            tx.execute("DELETE FROM parts WHERE upload = ?1", [id])?;
+            tx.execute("DELETE FROM part_attempts WHERE upload = ?1", [id])?;
+        }
+        tx.execute(
+            "INSERT INTO history (upload, path, endpoint, bucket, key, size, result, etag, checksum, message, \
+             bytes_sent, bytes_resent, started_at, finished_at) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14)",
+            params![
+                entry.upload,
+                path_to_db(&entry.path),
+                entry.endpoint,
+                entry.bucket,
+                entry.key,
+                entry.size as i64,
+                entry.result,
+                entry.etag,
+                entry.checksum,
+                entry.message,
+                entry.bytes_sent as i64,
+                entry.bytes_resent as i64,
+                entry.started_at,
+                entry.finished_at
+            ],
+        )?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// Newest first.
+    pub fn history(&self, limit: usize) -> Result<Vec<HistoryEntry>> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare(
+            "SELECT upload, path, endpoint, bucket, key, size, result, etag, checksum, message, bytes_sent, \
+             bytes_resent, started_at, finished_at FROM history ORDER BY id DESC LIMIT ?1",
+        )?;
+        let rows = stmt
+            .query_map([limit as i64], |r| {
+                Ok(HistoryEntry {
+                    upload: r.get(0)?,
+                    path: PathBuf::from(r.get::<_, String>(1)?),
+                    endpoint: r.get(2)?,
+                    bucket: r.get(3)?,
+                    key: r.get(4)?,
+                    size: r.get::<_, i64>(5)? as u64,
+                    result: r.get(6)?,
+                    etag: r.get(7)?,
+                    checksum: r.get(8)?,
+                    message: r.get(9)?,
+                    bytes_sent: r.get::<_, i64>(10)? as u64,
+                    bytes_resent: r.get::<_, i64>(11)? as u64,
+                    started_at: r.get(12)?,
+                    finished_at: r.get(13)?,
+                })
+            })?
+            .collect::<rusqlite::Result<Vec<_>>>()?;
+        Ok(rows)
+    }
+
+    /// Multipart UploadIds the journal still intends to finish.
+    pub fn live_multipart_ids(&self) -> Result<HashSet<String>> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare(
+            "SELECT multipart_id FROM uploads WHERE multipart_id IS NOT NULL AND state IN ('queued','paused','failed')",
+        )?;
+        let ids = stmt.query_map([], |r| r.get::<_, String>(0))?.collect::<rusqlite::Result<HashSet<_>>>()?;
+        Ok(ids)
+    }
+}
+
+fn path_to_db(p: &Path) -> String {
+    // Sources are checked to be UTF-8 when queued (keys must be), so this is lossless.
+    p.to_string_lossy().into_owned()
+}
+
+fn row_to_upload(r: &rusqlite::Row<'_>) -> rusqlite::Result<UploadRow> {
+    let target_json: String = r.get(5)?;
+    let target: Target = serde_json::from_str(&target_json).map_err(|e| {
+        rusqlite::Error::FromSqlConversionFailure(5, rusqlite::types::Type::Text, Box::new(e))
+    })?;
+    Ok(UploadRow {
+        id: r.get(0)?,
+        path: PathBuf::from(r.get::<_, String>(1)?),
+        identity: FileIdentity {
+            size: r.get::<_, i64>(2)? as u64,
+            mtime_ns: r.get(3)?,
+            inode: r.get::<_, i64>(4)? as u64,
+        },
+        target,
+        key: r.get(6)?,
+        content_type: r.get(7)?,
+        priority: r.get(8)?,
+        conflict: ConflictPolicy::parse(&r.get::<_, String>(9)?),
+        state: UploadState::parse(&r.get::<_, String>(10)?),
+        multipart_id: r.get(11)?,
+        part_size: r.get::<_, Option<i64>>(12)?.map(|v| v as u64),
+        error: r.get(13)?,
+        created_at: r.get(14)?,
+        parts_done: r.get::<_, i64>(15)? as u64,
+        bytes_done: r.get::<_, i64>(16)? as u64,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sample(path: &str) -> NewUpload {
+        NewUpload {
+            path: PathBuf::from(path),
+            identity: FileIdentity { size: 100, mtime_ns: 5, inode: 7 },
+            target: Target::new("bucket"),
+            key: "k".into(),
+            content_type: "text/plain".into(),
+            priority: 0,
+            conflict: ConflictPolicy::Overwrite,
+        }
+    }
+
+    #[test]
+    fn parts_survive_reopen_and_reset_clears_them() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = dir.path().join("j.sqlite");
+        let id = {
+            let j = UploadJournal::open(&db).unwrap();
+            let id = j.insert_uploads(&[sample("/a")]).unwrap()[0];
+            j.begin_multipart(id, &FileIdentity { size: 100, mtime_ns: 5, inode: 7 }, "mp-1", 50).unwrap();
+            j.record_part(id, &PartRecord { number: 1, size: 50, etag: "\"e1\"".into(), crc32c: Some(9), md5: None })
+                .unwrap();
+            assert!(!j.mark_attempt(id, 2).unwrap());
+            assert!(j.mark_attempt(id, 2).unwrap());
+            id
+        };
+        let j = UploadJournal::open(&db).unwrap();
+        let row = j.upload(id).unwrap().unwrap();
+        assert_eq!(row.multipart_id.as_deref(), Some("mp-1"));
+        assert_eq!((row.parts_done, row.bytes_done), (1, 50));
+        assert_eq!(j.parts(id).unwrap()[0].crc32c, Some(9));
+        assert!(j.live_multipart_ids().unwrap().contains("mp-1"));
+        j.reset_upload(id, &FileIdentity { size: 120, mtime_ns: 6, inode: 7 }).unwrap();
+        let row = j.upload(id).unwrap().unwrap();
+        assert_eq!((row.parts_done, row.identity.size, row.multipart_id), (0, 120, None));
+        assert!(!j.mark_attempt(id, 2).unwrap(), "attempts are forgotten with the upload");
+    }
+
+    #[test]
+    fn finish_writes_history_and_leaves_unfinished_list() {
+        let dir = tempfile::tempdir().unwrap();
+        let j = UploadJournal::open(&dir.path().join("j.sqlite")).unwrap();
+        let ids = j.insert_uploads(&[sample("/a"), sample("/b")]).unwrap();
+        let entry = HistoryEntry {
+            upload: ids[0],
+            path: "/a".into(),
+            endpoint: None,
+            bucket: "bucket".into(),
+            key: "k".into(),
+            size: 100,
+            result: "done".into(),
+            etag: Some("\"x\"".into()),
+            checksum: None,
+            message: None,
+            bytes_sent: 100,
+            bytes_resent: 0,
+            started_at: 1,
+            finished_at: 2,
+        };
+        j.finish(ids[0], UploadState::Done, &entry).unwrap();
+        let open = j.uploads_in(&[UploadState::Queued]).unwrap();
+        assert_eq!(open.iter().map(|r| r.id).collect::<Vec<_>>(), vec![ids[1]]);
+        let h = j.history(10).unwrap();
+        assert_eq!(h.len(), 1);
+        assert_eq!(h[0].upload, ids[0]);
+    }
+}
