@@ -1,1 +1,194 @@
-fn main(){}
+//! `hoist`: the headless shell over the Hoist engine. It only translates arguments
+//! into engine calls and engine events into terminal output.
+
+mod args;
+mod output;
+
+use std::process::ExitCode;
+use std::time::Duration;
+
+use clap::Parser;
+use hoist_core::{
+    AddOptions, Engine, EngineOptions, EngineSettings, HoistError, ItemState, Target, UploadJournal, UploadState,
+};
+
+use args::{Cli, Command, TargetArgs, TransferArgs};
+use output::Reporter;
+
+#[derive(Debug, thiserror::Error)]
+enum CliError {
+    #[error(transparent)]
+    Engine(#[from] HoistError),
+    #[error("{0}")]
+    Usage(String),
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("tokio runtime");
+    match runtime.block_on(run(cli)) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("hoist: {e}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn journal_path(cli: &Cli) -> std::path::PathBuf {
+    if let Some(p) = &cli.journal {
+        return p.clone();
+    }
+    directories::ProjectDirs::from("dev", "hoist", "hoist")
+        .map(|d| d.data_dir().join("journal.sqlite"))
+        .unwrap_or_else(|| std::path::PathBuf::from("hoist-journal.sqlite"))
+}
+
+fn settings(t: &TransferArgs) -> Result<EngineSettings, CliError> {
+    let mut s = EngineSettings::default();
+    if let Some(c) = t.concurrency {
+        if c == 0 || c > 256 {
+            return Err(CliError::Usage("--concurrency must be between 1 and 256".into()));
+        }
+        s.concurrency = c;
+    }
+    if let Some(p) = &t.part_size {
+        s.part_size = args::parse_size(p).map_err(CliError::Usage)?;
+    }
+    if let Some(p) = &t.multipart_threshold {
+        s.multipart_threshold = args::parse_size(p).map_err(CliError::Usage)?;
+    }
+    if let Some(w) = &t.network_wait {
+        s.retry.network_wait = Some(args::parse_duration(w).map_err(CliError::Usage)?);
+    }
+    Ok(s)
+}
+
+fn target(t: &TargetArgs) -> Result<Target, CliError> {
+    let mut target = Target::new(t.bucket.clone().unwrap_or_default());
+    target.endpoint = t.endpoint.clone();
+    target.region = t.region.clone();
+    target.prefix = t.prefix.clone().unwrap_or_default();
+    target.path_style = if t.path_style { Some(true) } else if t.virtual_host { Some(false) } else { None };
+    target.checksum = t.checksum.parse()?;
+    target.profile = t.profile.clone();
+    Ok(target)
+}
+
+async fn run(cli: Cli) -> Result<ExitCode, CliError> {
+    let journal = journal_path(&cli);
+    match &cli.command {
+        Command::Upload { paths, target: t, transfer, conflict, priority } => {
+            if t.bucket.is_none() {
+                return Err(CliError::Usage("--bucket is required".into()));
+            }
+            let target = target(t)?;
+            let mut opts = EngineOptions::new(&journal);
+            opts.settings = settings(transfer)?;
+            let engine = Engine::start(opts).await?;
+            let reporter = Reporter::new(cli.json, engine.subscribe());
+            let ids = engine
+                .add(paths.clone(), target, AddOptions { priority: *priority, conflict: (*conflict).into() })
+                .await?;
+            drive(&engine, reporter, ids).await
+        }
+        Command::Resume { transfer, include_failed } => {
+            let mut opts = EngineOptions::new(&journal);
+            opts.settings = settings(transfer)?;
+            let engine = Engine::start(opts).await?;
+            let reporter = Reporter::new(cli.json, engine.subscribe());
+            if *include_failed {
+                engine.load_stopped().await?;
+                engine.retry_failed().await?;
+            }
+            let mut ids = engine.resume_unfinished().await?;
+            if *include_failed {
+                ids = engine.snapshot().await?.into_iter().map(|s| s.id).collect();
+            }
+            if ids.is_empty() && !cli.json {
+                eprintln!("hoist: nothing to resume");
+            }
+            drive(&engine, reporter, ids).await
+        }
+        Command::Status => {
+            let j = UploadJournal::open(&journal)?;
+            let rows = j.uploads_in(&[UploadState::Queued, UploadState::Paused, UploadState::Failed])?;
+            output::print_status(cli.json, &rows);
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::History { limit } => {
+            let j = UploadJournal::open(&journal)?;
+            output::print_history(cli.json, &j.history(*limit)?);
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::AbortOrphans { target: t, older_than, dry_run } => {
+            if t.bucket.is_none() {
+                return Err(CliError::Usage("--bucket is required".into()));
+            }
+            let engine = Engine::start(EngineOptions::new(&journal)).await?;
+            let target = target(t)?;
+            let older = args::parse_duration(older_than).map_err(CliError::Usage)?;
+            let list = if *dry_run {
+                engine.orphans(target).await?
+            } else {
+                engine.abort_orphans(target, older).await?
+            };
+            output::print_orphans(cli.json, *dry_run, &list);
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+/// Runs the queue until the given uploads end; Ctrl-C or SIGTERM stop it with the
+/// journal ready for `hoist resume`.
+async fn drive(engine: &Engine, reporter: Reporter, ids: Vec<hoist_core::UploadId>) -> Result<ExitCode, CliError> {
+    let printer = tokio::spawn(reporter.run());
+    let interrupted = tokio::select! {
+        r = engine.wait_idle() => { r?; false }
+        _ = shutdown_signal() => {
+            eprintln!("hoist: stopping; `hoist resume` continues where this left off");
+            engine.shutdown().await?;
+            true
+        }
+    };
+    let snapshot = engine.snapshot().await?;
+    // Let the printer drain what the engine already sent.
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    printer.abort();
+    let ours: Vec<_> = snapshot.into_iter().filter(|s| ids.contains(&s.id)).collect();
+    let ok = ours.iter().filter(|s| matches!(s.state, ItemState::Verified | ItemState::Skipped)).count();
+    let failed: Vec<_> = ours.iter().filter(|s| s.state == ItemState::Failed).collect();
+    output::print_summary(reporter_json(), &ours, interrupted);
+    if interrupted {
+        return Ok(ExitCode::from(130));
+    }
+    if ok == ours.len() {
+        Ok(ExitCode::SUCCESS)
+    } else {
+        if !reporter_json() {
+            for f in &failed {
+                eprintln!("hoist: FAILED {} → {}: {}", f.path.display(), f.key, f.error.as_deref().unwrap_or("?"));
+            }
+        }
+        Ok(ExitCode::from(1))
+    }
+}
+
+fn reporter_json() -> bool {
+    output::JSON.load(std::sync::atomic::Ordering::Relaxed)
+}
+
+async fn shutdown_signal() {
+    #[cfg(unix)]
+    {
+        let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).expect("SIGTERM");
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => {}
+            _ = term.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
+}

@@ -1,0 +1,210 @@
+//! Terminal output: progress bars on a terminal, or one JSON object per line.
+
+use std::collections::HashMap;
+use std::io::IsTerminal;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+use hoist_core::store::PendingMultipart;
+use hoist_core::{EngineEvent, HistoryEntry, ItemState, ItemStatus, UploadRow};
+use indicatif::{HumanBytes, MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
+use serde_json::json;
+use tokio::sync::broadcast;
+
+pub static JSON: AtomicBool = AtomicBool::new(false);
+
+pub struct Reporter {
+    json: bool,
+    events: broadcast::Receiver<EngineEvent>,
+}
+
+impl Reporter {
+    pub fn new(json: bool, events: broadcast::Receiver<EngineEvent>) -> Reporter {
+        JSON.store(json, Ordering::Relaxed);
+        Reporter { json, events }
+    }
+
+    pub async fn run(mut self) {
+        let multi = MultiProgress::with_draw_target(if std::io::stderr().is_terminal() {
+            ProgressDrawTarget::stderr()
+        } else {
+            ProgressDrawTarget::hidden()
+        });
+        let total = multi.add(ProgressBar::new(0));
+        total.set_style(
+            ProgressStyle::with_template("{prefix:>9} [{bar:30}] {bytes}/{total_bytes} {bytes_per_sec} ETA {eta}")
+                .expect("template")
+                .progress_chars("=> "),
+        );
+        total.set_prefix("total");
+        let mut bars: HashMap<i64, ProgressBar> = HashMap::new();
+        let file_style = ProgressStyle::with_template("{prefix:>9} [{bar:30}] {bytes}/{total_bytes} {msg}")
+            .expect("template")
+            .progress_chars("=> ");
+        let mut done_bytes: HashMap<i64, u64> = HashMap::new();
+        loop {
+            let event = match self.events.recv().await {
+                Ok(e) => e,
+                Err(broadcast::error::RecvError::Lagged(n)) => {
+                    if self.json {
+                        println!("{}", json!({"event": "lagged", "missed": n}));
+                    }
+                    continue;
+                }
+                Err(broadcast::error::RecvError::Closed) => return,
+            };
+            if self.json {
+                println!("{}", serde_json::to_string(&event).expect("events serialise"));
+                continue;
+            }
+            match &event {
+                EngineEvent::Queued { size, .. } => total.inc_length(*size),
+                EngineEvent::Started { id, key, size, parts_total, .. } if *parts_total > 1 => {
+                    let bar = multi.add(ProgressBar::new(*size));
+                    bar.set_style(file_style.clone());
+                    bar.set_prefix(format!("#{id}"));
+                    bar.set_message(key.clone());
+                    bars.insert(*id, bar);
+                }
+                EngineEvent::Progress { id, bytes_done, .. } => {
+                    let before = done_bytes.insert(*id, *bytes_done).unwrap_or(0);
+                    total.inc(bytes_done.saturating_sub(before));
+                    if let Some(b) = bars.get(id) {
+                        b.set_position(*bytes_done);
+                    }
+                }
+                EngineEvent::Retrying { id, attempt, reason, delay_ms } => {
+                    multi.suspend(|| eprintln!("retry  #{id} (attempt {attempt}, in {delay_ms} ms): {reason}"));
+                }
+                EngineEvent::Restarted { id, reason } => {
+                    multi.suspend(|| eprintln!("restart #{id}: {reason}"));
+                }
+                EngineEvent::Completed { id, key, size, verification, .. } => {
+                    let before = done_bytes.insert(*id, *size).unwrap_or(0);
+                    total.inc(size.saturating_sub(before));
+                    if let Some(b) = bars.remove(id) {
+                        b.finish_and_clear();
+                    }
+                    multi.suspend(|| {
+                        eprintln!("ok     {key} ({}, verified: {})", HumanBytes(*size), verification_word(*verification))
+                    });
+                }
+                EngineEvent::Skipped { key, reason, .. } => multi.suspend(|| eprintln!("skip   {key}: {reason}")),
+                EngineEvent::Failed { id, key, error } => {
+                    if let Some(b) = bars.remove(id) {
+                        b.abandon();
+                    }
+                    multi.suspend(|| eprintln!("FAILED {key}: {}", error.message));
+                }
+                EngineEvent::Paused { id } => multi.suspend(|| eprintln!("paused #{id}")),
+                EngineEvent::Cancelled { id } => multi.suspend(|| eprintln!("cancel #{id}")),
+                _ => {}
+            }
+            total.tick();
+            tokio::time::sleep(Duration::ZERO).await;
+        }
+    }
+}
+
+fn verification_word(v: hoist_core::Verification) -> &'static str {
+    match v {
+        hoist_core::Verification::Crc32c => "crc32c",
+        hoist_core::Verification::Md5 => "md5",
+        hoist_core::Verification::SizeOnly => "size only",
+    }
+}
+
+pub fn print_summary(json: bool, items: &[ItemStatus], interrupted: bool) {
+    let count = |s: ItemState| items.iter().filter(|i| i.state == s).count();
+    let bytes: u64 = items.iter().filter(|i| i.state == ItemState::Verified).map(|i| i.size).sum();
+    if json {
+        println!(
+            "{}",
+            json!({
+                "event": "summary",
+                "files": items.len(),
+                "verified": count(ItemState::Verified),
+                "skipped": count(ItemState::Skipped),
+                "failed": count(ItemState::Failed),
+                "unfinished": items.iter().filter(|i| !i.state.is_final()).count(),
+                "bytes_verified": bytes,
+                "interrupted": interrupted,
+            })
+        );
+    } else {
+        eprintln!(
+            "{} files: {} verified ({}), {} skipped, {} failed{}",
+            items.len(),
+            count(ItemState::Verified),
+            HumanBytes(bytes),
+            count(ItemState::Skipped),
+            count(ItemState::Failed),
+            if interrupted { ", interrupted" } else { "" }
+        );
+    }
+}
+
+pub fn print_status(json: bool, rows: &[UploadRow]) {
+    for r in rows {
+        let parts_total = r.part_size.map(|ps| r.identity.size.div_ceil(ps).max(1));
+        if json {
+            println!(
+                "{}",
+                json!({
+                    "id": r.id, "path": r.path, "bucket": r.target.bucket, "key": r.key, "state": r.state,
+                    "size": r.identity.size, "bytes_done": r.bytes_done, "parts_done": r.parts_done,
+                    "parts_total": parts_total, "multipart_id": r.multipart_id, "error": r.error,
+                })
+            );
+        } else {
+            let parts = match parts_total {
+                Some(t) => format!("{}/{} parts", r.parts_done, t),
+                None => "not started".into(),
+            };
+            println!(
+                "#{:<5} {:<8} {:>10}  {}  s3://{}/{}{}",
+                r.id,
+                r.state.as_str(),
+                HumanBytes(r.identity.size).to_string(),
+                parts,
+                r.target.bucket,
+                r.key,
+                r.error.as_deref().map(|e| format!("  ({e})")).unwrap_or_default()
+            );
+        }
+    }
+    if rows.is_empty() && !json {
+        println!("no unfinished uploads");
+    }
+}
+
+pub fn print_history(json: bool, entries: &[HistoryEntry]) {
+    for h in entries {
+        if json {
+            println!("{}", serde_json::to_string(h).expect("history serialises"));
+        } else {
+            println!(
+                "{:<9} {:>10}  s3://{}/{}  ← {}{}",
+                h.result,
+                HumanBytes(h.size).to_string(),
+                h.bucket,
+                h.key,
+                h.path.display(),
+                h.message.as_deref().map(|m| format!("  ({m})")).unwrap_or_default()
+            );
+        }
+    }
+}
+
+pub fn print_orphans(json: bool, dry_run: bool, list: &[PendingMultipart]) {
+    for u in list {
+        if json {
+            println!("{}", json!({"key": u.key, "upload_id": u.upload_id, "initiated_ms": u.initiated_ms, "aborted": !dry_run}));
+        } else {
+            println!("{} {}  ({})", if dry_run { "orphan " } else { "aborted" }, u.key, u.upload_id);
+        }
+    }
+    if !json {
+        eprintln!("{} orphaned multipart upload(s) {}", list.len(), if dry_run { "found" } else { "aborted" });
+    }
+}

