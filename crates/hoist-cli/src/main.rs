@@ -88,7 +88,7 @@ async fn run(cli: Cli) -> Result<ExitCode, CliError> {
             let engine = Engine::start(opts).await?;
             let reporter = Reporter::new(cli.json, engine.subscribe());
             let ids = engine
-                .add(paths.clone(), target, AddOptions { priority: *priority, conflict: (*conflict).into() })
+                .add(paths.clone(), target, AddOptions { priority: *priority, conflict: (*conflict).into(), start_paused: false })
                 .await?;
             drive(&engine, reporter, ids).await
         }

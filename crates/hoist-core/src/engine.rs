@@ -68,6 +68,8 @@ impl EngineOptions {
 pub struct AddOptions {
     pub priority: i32,
     pub conflict: ConflictPolicy,
+    /// Queue without starting (the user resumes them later).
+    pub start_paused: bool,
 }
 
 /// What the queue shows for one upload.
@@ -227,7 +229,8 @@ impl Engine {
             .collect();
         let journal = self.shared.journal.clone();
         let ids = tokio::task::spawn_blocking(move || -> Result<Vec<UploadId>> {
-            let ids = journal.insert_uploads(&uploads)?;
+            let initial = if options.start_paused { UploadState::Paused } else { UploadState::Queued };
+            let ids = journal.insert_uploads(&uploads, initial)?;
             Ok(ids)
         })
         .await

@@ -238,14 +238,14 @@ impl UploadJournal {
         self.conn.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    pub fn insert_uploads(&self, uploads: &[NewUpload]) -> Result<Vec<UploadId>> {
+    pub fn insert_uploads(&self, uploads: &[NewUpload], initial: UploadState) -> Result<Vec<UploadId>> {
         let mut conn = self.conn();
         let tx = conn.transaction()?;
         let mut ids = Vec::with_capacity(uploads.len());
         {
             let mut stmt = tx.prepare(
                 "INSERT INTO uploads (path, size, mtime_ns, inode, target, key, content_type, priority, \
-                 conflict, state, created_at, updated_at) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,'queued',?10,?10)",
+                 conflict, state, created_at, updated_at) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?11,?10,?10)",
             )?;
             let now = now_ms();
             for u in uploads {
@@ -260,6 +260,7 @@ impl UploadJournal {
                     u.priority,
                     u.conflict.as_str(),
                     now,
+                    initial.as_str(),
                 ])?;
                 ids.push(tx.last_insert_rowid());
             }
@@ -540,7 +541,7 @@ mod tests {
         let db = dir.path().join("j.sqlite");
         let id = {
             let j = UploadJournal::open(&db).unwrap();
-            let id = j.insert_uploads(&[sample("/a")]).unwrap()[0];
+            let id = j.insert_uploads(&[sample("/a")], UploadState::Queued).unwrap()[0];
             j.begin_multipart(id, &FileIdentity { size: 100, mtime_ns: 5, inode: 7 }, "mp-1", 50).unwrap();
             j.record_part(id, &PartRecord { number: 1, size: 50, etag: "\"e1\"".into(), crc32c: Some(9), md5: None })
                 .unwrap();
@@ -564,7 +565,7 @@ mod tests {
     fn finish_writes_history_and_leaves_unfinished_list() {
         let dir = tempfile::tempdir().unwrap();
         let j = UploadJournal::open(&dir.path().join("j.sqlite")).unwrap();
-        let ids = j.insert_uploads(&[sample("/a"), sample("/b")]).unwrap();
+        let ids = j.insert_uploads(&[sample("/a"), sample("/b")], UploadState::Queued).unwrap();
         let entry = HistoryEntry {
             upload: ids[0],
             path: "/a".into(),

@@ -54,9 +54,13 @@ where
     let mut attempt = 0u32;
     let mut offline_since: Option<Instant> = None;
     loop {
+        if stop.is_cancelled() {
+            return Err(HoistError::Cancelled);
+        }
         let result = tokio::select! {
-            r = op() => r,
+            biased;
             _ = stop.cancelled() => return Err(HoistError::Cancelled),
+            r = op() => r,
         };
         let err = match result {
             Ok(v) => return Ok(v),
@@ -78,8 +82,9 @@ where
         let delay = policy.delay(attempt.min(policy.max_attempts));
         on_retry(attempt, delay, &err);
         tokio::select! {
-            _ = tokio::time::sleep(delay) => {}
+            biased;
             _ = stop.cancelled() => return Err(HoistError::Cancelled),
+            _ = tokio::time::sleep(delay) => {}
         }
     }
 }

@@ -45,11 +45,33 @@ pub struct PendingMultipart {
 pub struct S3Store {
     client: Client,
     bucket: String,
+    bucket_checked: std::sync::Arc<tokio::sync::OnceCell<()>>,
 }
 
 impl S3Store {
     pub fn new(client: Client, bucket: impl Into<String>) -> S3Store {
-        S3Store { client, bucket: bucket.into() }
+        S3Store { client, bucket: bucket.into(), bucket_checked: Default::default() }
+    }
+
+    /// Fails fast, once per store, when the bucket does not exist: before any file is
+    /// read, and on stores that would otherwise create a bucket on the first PUT.
+    /// Other refusals (a key allowed to PUT but not to list) are left to the upload.
+    pub async fn check_bucket(&self) -> Result<()> {
+        self.bucket_checked
+            .get_or_try_init(|| async {
+                match self.client.head_bucket().bucket(&self.bucket).send().await {
+                    Ok(_) => Ok(()),
+                    Err(SdkError::ServiceError(ctx)) if ctx.raw().status().as_u16() == 404 => {
+                        Err(HoistError::NoSuchBucket(self.bucket.clone()))
+                    }
+                    Err(e) => match map_err(&self.bucket, e) {
+                        e @ (HoistError::Network(_) | HoistError::StoreBusy { .. }) => Err(e),
+                        _ => Ok(()),
+                    },
+                }
+            })
+            .await
+            .map(|_| ())
     }
 
     pub fn bucket(&self) -> &str {

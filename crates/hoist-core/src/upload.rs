@@ -122,6 +122,7 @@ impl From<HoistError> for Flow {
 
 async fn attempt(ctx: &WorkerCtx, mut row: UploadRow) -> std::result::Result<Outcome, Flow> {
     let identity = FileIdentity::of(&row.path)?;
+    retried(ctx, row.id, || ctx.store.check_bucket()).await?;
 
     // A multipart upload begun for different bytes can never be completed.
     if let Some(mp) = &row.multipart_id
@@ -234,6 +235,20 @@ fn body_checksum(mode: ChecksumMode, data: &[u8]) -> (BodyChecksum, Option<u32>,
     }
 }
 
+/// A slot in the global request pool, unless the upload is being stopped.
+async fn acquire(ctx: &WorkerCtx) -> Result<tokio::sync::OwnedSemaphorePermit> {
+    let permit = tokio::select! {
+        biased;
+        _ = ctx.stop.cancelled() => return Err(HoistError::Cancelled),
+        p = ctx.pool.clone().acquire_owned() => p.expect("pool never closes"),
+    };
+    // Both may have become ready together: a stopping upload starts nothing new.
+    if ctx.stop.is_cancelled() {
+        return Err(HoistError::Cancelled);
+    }
+    Ok(permit)
+}
+
 async fn read_part(path: PathBuf, offset: u64, len: u64) -> Result<Vec<u8>> {
     tokio::task::spawn_blocking(move || read_at(&path, offset, len)).await.expect("read task panicked")
 }
@@ -244,10 +259,7 @@ async fn single_put(ctx: &WorkerCtx, row: &UploadRow, size: u64) -> Result<Outco
         ctx,
         EngineEvent::Started { id: row.id, key: row.key.clone(), size, parts_total: 1, parts_done: 0, resumed: false },
     );
-    let _permit = tokio::select! {
-        p = ctx.pool.clone().acquire_owned() => p.expect("pool never closes"),
-        _ = ctx.stop.cancelled() => return Err(HoistError::Cancelled),
-    };
+    let _permit = acquire(ctx).await?;
     let data = read_part(row.path.clone(), 0, size).await?;
     let (sum, crc, md5) = body_checksum(row.target.checksum, &data);
     let body = Bytes::from(data);
@@ -480,10 +492,7 @@ async fn send_parts(
         let progress = progress.clone();
         set.spawn(async move {
             let ctx = part_ctx;
-            let _permit = tokio::select! {
-                p = ctx.pool.clone().acquire_owned() => p.expect("pool never closes"),
-                _ = ctx.stop.cancelled() => return Err(HoistError::Cancelled),
-            };
+            let _permit = acquire(&ctx).await?;
             let data = read_part(path, offset, len).await?;
             let (sum, crc, md5) = body_checksum(mode, &data);
             let body = Bytes::from(data);

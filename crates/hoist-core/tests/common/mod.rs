@@ -1,0 +1,112 @@
+//! Shared helpers for tests against the real SeaweedFS server that
+//! `scripts/s3-test-server.sh` starts (its endpoint and keys come in the environment).
+
+#![allow(dead_code)]
+
+pub mod proxy;
+
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::time::Duration;
+
+use aws_sdk_s3::Client;
+use hoist_core::{Engine, EngineEvent, EngineOptions, EngineSettings, Target};
+use tokio::sync::broadcast;
+
+pub fn endpoint() -> String {
+    std::env::var("HOIST_TEST_ENDPOINT").expect(
+        "HOIST_TEST_ENDPOINT is not set: run the tests with scripts/test.sh, which starts the S3 test server",
+    )
+}
+
+pub fn upstream_addr() -> std::net::SocketAddr {
+    let ep = endpoint();
+    ep.trim_start_matches("http://").trim_end_matches('/').parse().expect("endpoint is http://IP:PORT")
+}
+
+pub async fn s3() -> Client {
+    let base = aws_config::defaults(aws_config::BehaviorVersion::latest()).load().await;
+    let conf = aws_sdk_s3::config::Builder::from(&base).endpoint_url(endpoint()).force_path_style(true).build();
+    Client::from_conf(conf)
+}
+
+static SEQ: AtomicU32 = AtomicU32::new(0);
+
+/// A fresh bucket for one test.
+pub async fn bucket(hint: &str) -> String {
+    let n = SEQ.fetch_add(1, Ordering::SeqCst);
+    let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().subsec_nanos();
+    let name = format!("{hint}-{}-{n}-{nanos}", std::process::id());
+    s3().await.create_bucket().bucket(&name).send().await.expect("create bucket");
+    name
+}
+
+pub fn target(bucket: &str) -> Target {
+    Target { endpoint: Some(endpoint()), ..Target::new(bucket) }
+}
+
+pub fn fast_settings() -> EngineSettings {
+    let mut s = EngineSettings::default();
+    s.part_size = 5 * hoist_core::MIB;
+    s.multipart_threshold = 5 * hoist_core::MIB;
+    s.concurrency = 4;
+    s.retry.base_delay = Duration::from_millis(20);
+    s.retry.max_delay = Duration::from_millis(500);
+    s.progress_interval = Duration::from_millis(100);
+    s
+}
+
+pub async fn engine(dir: &Path, settings: EngineSettings) -> Engine {
+    let mut o = EngineOptions::new(dir.join("journal.sqlite"));
+    o.settings = settings;
+    Engine::start(o).await.expect("engine starts")
+}
+
+/// Waits until the queue is idle (or `limit` passes) and returns every event seen.
+pub async fn drain_until_idle(engine: &Engine, mut rx: broadcast::Receiver<EngineEvent>, limit: Duration) -> Vec<EngineEvent> {
+    tokio::time::timeout(limit, engine.wait_idle()).await.expect("queue finished in time").unwrap();
+    tokio::time::sleep(Duration::from_millis(20)).await;
+    let mut events = Vec::new();
+    while let Ok(e) = rx.try_recv() {
+        events.push(e);
+    }
+    events
+}
+
+pub async fn object(bucket: &str, key: &str) -> Option<Vec<u8>> {
+    match s3().await.get_object().bucket(bucket).key(key).send().await {
+        Ok(o) => Some(o.body.collect().await.unwrap().into_bytes().to_vec()),
+        Err(_) => None,
+    }
+}
+
+pub async fn keys(bucket: &str) -> Vec<String> {
+    let out = s3().await.list_objects_v2().bucket(bucket).send().await.unwrap();
+    let mut k: Vec<String> = out.contents().iter().filter_map(|o| o.key().map(str::to_owned)).collect();
+    k.sort();
+    k
+}
+
+pub async fn pending_multiparts(bucket: &str) -> usize {
+    let out = s3().await.list_multipart_uploads().bucket(bucket).send().await.unwrap();
+    out.uploads().len()
+}
+
+/// Deterministic pseudo-random bytes (different per seed), written to `path`.
+pub fn write_random(path: &Path, len: usize, seed: u64) -> Vec<u8> {
+    let mut rng = fastrand::Rng::with_seed(seed);
+    let mut data = vec![0u8; len];
+    rng.fill(&mut data);
+    std::fs::write(path, &data).unwrap();
+    data
+}
+
+pub fn completed(events: &[EngineEvent]) -> Vec<&EngineEvent> {
+    events.iter().filter(|e| matches!(e, EngineEvent::Completed { .. })).collect()
+}
+
+pub fn tmp() -> (tempfile::TempDir, PathBuf) {
+    let d = tempfile::tempdir().unwrap();
+    let p = d.path().to_path_buf();
+    (d, p)
+}
