@@ -9,7 +9,8 @@ use std::time::Duration;
 
 use clap::Parser;
 use hoist_core::{
-    AddOptions, Engine, EngineOptions, EngineSettings, HoistError, ItemState, Target, UploadJournal, UploadState,
+    AddOptions, Engine, EngineOptions, EngineSettings, HoistError, ItemState, Target,
+    UploadJournal, UploadState,
 };
 
 use args::{Cli, Command, TargetArgs, TransferArgs};
@@ -25,7 +26,10 @@ enum CliError {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("tokio runtime");
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .expect("tokio runtime");
     match runtime.block_on(run(cli)) {
         Ok(code) => code,
         Err(e) => {
@@ -48,7 +52,9 @@ fn settings(t: &TransferArgs) -> Result<EngineSettings, CliError> {
     let mut s = EngineSettings::default();
     if let Some(c) = t.concurrency {
         if c == 0 || c > 256 {
-            return Err(CliError::Usage("--concurrency must be between 1 and 256".into()));
+            return Err(CliError::Usage(
+                "--concurrency must be between 1 and 256".into(),
+            ));
         }
         s.concurrency = c;
     }
@@ -69,7 +75,13 @@ fn target(t: &TargetArgs) -> Result<Target, CliError> {
     target.endpoint = t.endpoint.clone();
     target.region = t.region.clone();
     target.prefix = t.prefix.clone().unwrap_or_default();
-    target.path_style = if t.path_style { Some(true) } else if t.virtual_host { Some(false) } else { None };
+    target.path_style = if t.path_style {
+        Some(true)
+    } else if t.virtual_host {
+        Some(false)
+    } else {
+        None
+    };
     target.checksum = t.checksum.parse()?;
     target.profile = t.profile.clone();
     Ok(target)
@@ -78,7 +90,13 @@ fn target(t: &TargetArgs) -> Result<Target, CliError> {
 async fn run(cli: Cli) -> Result<ExitCode, CliError> {
     let journal = journal_path(&cli);
     match &cli.command {
-        Command::Upload { paths, target: t, transfer, conflict, priority } => {
+        Command::Upload {
+            paths,
+            target: t,
+            transfer,
+            conflict,
+            priority,
+        } => {
             if t.bucket.is_none() {
                 return Err(CliError::Usage("--bucket is required".into()));
             }
@@ -88,11 +106,22 @@ async fn run(cli: Cli) -> Result<ExitCode, CliError> {
             let engine = Engine::start(opts).await?;
             let reporter = Reporter::new(cli.json, engine.subscribe());
             let ids = engine
-                .add(paths.clone(), target, AddOptions { priority: *priority, conflict: (*conflict).into(), start_paused: false })
+                .add(
+                    paths.clone(),
+                    target,
+                    AddOptions {
+                        priority: *priority,
+                        conflict: (*conflict).into(),
+                        start_paused: false,
+                    },
+                )
                 .await?;
             drive(&engine, reporter, ids).await
         }
-        Command::Resume { transfer, include_failed } => {
+        Command::Resume {
+            transfer,
+            include_failed,
+        } => {
             let mut opts = EngineOptions::new(&journal);
             opts.settings = settings(transfer)?;
             let engine = Engine::start(opts).await?;
@@ -112,7 +141,11 @@ async fn run(cli: Cli) -> Result<ExitCode, CliError> {
         }
         Command::Status => {
             let j = UploadJournal::open(&journal)?;
-            let rows = j.uploads_in(&[UploadState::Queued, UploadState::Paused, UploadState::Failed])?;
+            let rows = j.uploads_in(&[
+                UploadState::Queued,
+                UploadState::Paused,
+                UploadState::Failed,
+            ])?;
             output::print_status(cli.json, &rows);
             Ok(ExitCode::SUCCESS)
         }
@@ -121,7 +154,11 @@ async fn run(cli: Cli) -> Result<ExitCode, CliError> {
             output::print_history(cli.json, &j.history(*limit)?);
             Ok(ExitCode::SUCCESS)
         }
-        Command::AbortOrphans { target: t, older_than, dry_run } => {
+        Command::AbortOrphans {
+            target: t,
+            older_than,
+            dry_run,
+        } => {
             if t.bucket.is_none() {
                 return Err(CliError::Usage("--bucket is required".into()));
             }
@@ -141,7 +178,11 @@ async fn run(cli: Cli) -> Result<ExitCode, CliError> {
 
 /// Runs the queue until the given uploads end; Ctrl-C or SIGTERM stop it with the
 /// journal ready for `hoist resume`.
-async fn drive(engine: &Engine, reporter: Reporter, ids: Vec<hoist_core::UploadId>) -> Result<ExitCode, CliError> {
+async fn drive(
+    engine: &Engine,
+    reporter: Reporter,
+    ids: Vec<hoist_core::UploadId>,
+) -> Result<ExitCode, CliError> {
     let printer = tokio::spawn(reporter.run());
     let interrupted = tokio::select! {
         r = engine.wait_idle() => { r?; false }
@@ -155,9 +196,18 @@ async fn drive(engine: &Engine, reporter: Reporter, ids: Vec<hoist_core::UploadI
     // Let the printer drain what the engine already sent.
     tokio::time::sleep(Duration::from_millis(50)).await;
     printer.abort();
-    let ours: Vec<_> = snapshot.into_iter().filter(|s| ids.contains(&s.id)).collect();
-    let ok = ours.iter().filter(|s| matches!(s.state, ItemState::Verified | ItemState::Skipped)).count();
-    let failed: Vec<_> = ours.iter().filter(|s| s.state == ItemState::Failed).collect();
+    let ours: Vec<_> = snapshot
+        .into_iter()
+        .filter(|s| ids.contains(&s.id))
+        .collect();
+    let ok = ours
+        .iter()
+        .filter(|s| matches!(s.state, ItemState::Verified | ItemState::Skipped))
+        .count();
+    let failed: Vec<_> = ours
+        .iter()
+        .filter(|s| s.state == ItemState::Failed)
+        .collect();
     output::print_summary(reporter_json(), &ours, interrupted);
     if interrupted {
         return Ok(ExitCode::from(130));
@@ -167,7 +217,12 @@ async fn drive(engine: &Engine, reporter: Reporter, ids: Vec<hoist_core::UploadI
     } else {
         if !reporter_json() {
             for f in &failed {
-                eprintln!("hoist: FAILED {} → {}: {}", f.path.display(), f.key, f.error.as_deref().unwrap_or("?"));
+                eprintln!(
+                    "hoist: FAILED {} → {}: {}",
+                    f.path.display(),
+                    f.key,
+                    f.error.as_deref().unwrap_or("?")
+                );
             }
         }
         Ok(ExitCode::from(1))
@@ -181,7 +236,8 @@ fn reporter_json() -> bool {
 async fn shutdown_signal() {
     #[cfg(unix)]
     {
-        let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).expect("SIGTERM");
+        let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+            .expect("SIGTERM");
         tokio::select! {
             _ = tokio::signal::ctrl_c() => {}
             _ = term.recv() => {}

@@ -32,15 +32,18 @@ impl Reporter {
         });
         let total = multi.add(ProgressBar::new(0));
         total.set_style(
-            ProgressStyle::with_template("{prefix:>9} [{bar:30}] {bytes}/{total_bytes} {bytes_per_sec} ETA {eta}")
-                .expect("template")
-                .progress_chars("=> "),
+            ProgressStyle::with_template(
+                "{prefix:>9} [{bar:30}] {bytes}/{total_bytes} {bytes_per_sec} ETA {eta}",
+            )
+            .expect("template")
+            .progress_chars("=> "),
         );
         total.set_prefix("total");
         let mut bars: HashMap<i64, ProgressBar> = HashMap::new();
-        let file_style = ProgressStyle::with_template("{prefix:>9} [{bar:30}] {bytes}/{total_bytes} {msg}")
-            .expect("template")
-            .progress_chars("=> ");
+        let file_style =
+            ProgressStyle::with_template("{prefix:>9} [{bar:30}] {bytes}/{total_bytes} {msg}")
+                .expect("template")
+                .progress_chars("=> ");
         let mut done_bytes: HashMap<i64, u64> = HashMap::new();
         loop {
             let event = match self.events.recv().await {
@@ -54,12 +57,21 @@ impl Reporter {
                 Err(broadcast::error::RecvError::Closed) => return,
             };
             if self.json {
-                println!("{}", serde_json::to_string(&event).expect("events serialise"));
+                println!(
+                    "{}",
+                    serde_json::to_string(&event).expect("events serialise")
+                );
                 continue;
             }
             match &event {
                 EngineEvent::Queued { size, .. } => total.inc_length(*size),
-                EngineEvent::Started { id, key, size, parts_total, .. } if *parts_total > 1 => {
+                EngineEvent::Started {
+                    id,
+                    key,
+                    size,
+                    parts_total,
+                    ..
+                } if *parts_total > 1 => {
                     let bar = multi.add(ProgressBar::new(*size));
                     bar.set_style(file_style.clone());
                     bar.set_prefix(format!("#{id}"));
@@ -73,23 +85,42 @@ impl Reporter {
                         b.set_position(*bytes_done);
                     }
                 }
-                EngineEvent::Retrying { id, attempt, reason, delay_ms } => {
-                    multi.suspend(|| eprintln!("retry  #{id} (attempt {attempt}, in {delay_ms} ms): {reason}"));
+                EngineEvent::Retrying {
+                    id,
+                    attempt,
+                    reason,
+                    delay_ms,
+                } => {
+                    multi.suspend(|| {
+                        eprintln!("retry  #{id} (attempt {attempt}, in {delay_ms} ms): {reason}")
+                    });
                 }
                 EngineEvent::Restarted { id, reason } => {
                     multi.suspend(|| eprintln!("restart #{id}: {reason}"));
                 }
-                EngineEvent::Completed { id, key, size, verification, .. } => {
+                EngineEvent::Completed {
+                    id,
+                    key,
+                    size,
+                    verification,
+                    ..
+                } => {
                     let before = done_bytes.insert(*id, *size).unwrap_or(0);
                     total.inc(size.saturating_sub(before));
                     if let Some(b) = bars.remove(id) {
                         b.finish_and_clear();
                     }
                     multi.suspend(|| {
-                        eprintln!("ok     {key} ({}, verified: {})", HumanBytes(*size), verification_word(*verification))
+                        eprintln!(
+                            "ok     {key} ({}, verified: {})",
+                            HumanBytes(*size),
+                            verification_word(*verification)
+                        )
                     });
                 }
-                EngineEvent::Skipped { key, reason, .. } => multi.suspend(|| eprintln!("skip   {key}: {reason}")),
+                EngineEvent::Skipped { key, reason, .. } => {
+                    multi.suspend(|| eprintln!("skip   {key}: {reason}"))
+                }
                 EngineEvent::Failed { id, key, error } => {
                     if let Some(b) = bars.remove(id) {
                         b.abandon();
@@ -116,7 +147,11 @@ fn verification_word(v: hoist_core::Verification) -> &'static str {
 
 pub fn print_summary(json: bool, items: &[ItemStatus], interrupted: bool) {
     let count = |s: ItemState| items.iter().filter(|i| i.state == s).count();
-    let bytes: u64 = items.iter().filter(|i| i.state == ItemState::Verified).map(|i| i.size).sum();
+    let bytes: u64 = items
+        .iter()
+        .filter(|i| i.state == ItemState::Verified)
+        .map(|i| i.size)
+        .sum();
     if json {
         println!(
             "{}",
@@ -169,7 +204,10 @@ pub fn print_status(json: bool, rows: &[UploadRow]) {
                 parts,
                 r.target.bucket,
                 r.key,
-                r.error.as_deref().map(|e| format!("  ({e})")).unwrap_or_default()
+                r.error
+                    .as_deref()
+                    .map(|e| format!("  ({e})"))
+                    .unwrap_or_default()
             );
         }
     }
@@ -190,7 +228,10 @@ pub fn print_history(json: bool, entries: &[HistoryEntry]) {
                 h.bucket,
                 h.key,
                 h.path.display(),
-                h.message.as_deref().map(|m| format!("  ({m})")).unwrap_or_default()
+                h.message
+                    .as_deref()
+                    .map(|m| format!("  ({m})"))
+                    .unwrap_or_default()
             );
         }
     }
@@ -199,12 +240,24 @@ pub fn print_history(json: bool, entries: &[HistoryEntry]) {
 pub fn print_orphans(json: bool, dry_run: bool, list: &[PendingMultipart]) {
     for u in list {
         if json {
-            println!("{}", json!({"key": u.key, "upload_id": u.upload_id, "initiated_ms": u.initiated_ms, "aborted": !dry_run}));
+            println!(
+                "{}",
+                json!({"key": u.key, "upload_id": u.upload_id, "initiated_ms": u.initiated_ms, "aborted": !dry_run})
+            );
         } else {
-            println!("{} {}  ({})", if dry_run { "orphan " } else { "aborted" }, u.key, u.upload_id);
+            println!(
+                "{} {}  ({})",
+                if dry_run { "orphan " } else { "aborted" },
+                u.key,
+                u.upload_id
+            );
         }
     }
     if !json {
-        eprintln!("{} orphaned multipart upload(s) {}", list.len(), if dry_run { "found" } else { "aborted" });
+        eprintln!(
+            "{} orphaned multipart upload(s) {}",
+            list.len(),
+            if dry_run { "found" } else { "aborted" }
+        );
     }
 }

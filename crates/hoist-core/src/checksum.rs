@@ -30,7 +30,9 @@ pub fn composite(part_crcs: &[u32]) -> String {
 /// The CRC32C of the whole object, combined from the parts' CRCs and lengths (what a
 /// store with FULL_OBJECT checksums reports).
 pub fn full_object(parts: &[(u32, u64)]) -> u32 {
-    parts.iter().fold(0u32, |acc, &(crc, len)| crc32c::crc32c_combine(acc, crc, len as usize))
+    parts.iter().fold(0u32, |acc, &(crc, len)| {
+        crc32c::crc32c_combine(acc, crc, len as usize)
+    })
 }
 
 /// Whether a store-reported CRC32C (composite `xxx-N` or full-object) matches the parts.
@@ -50,7 +52,11 @@ pub fn multipart_etag(part_md5s_b64: &[String]) -> Option<String> {
     for m in part_md5s_b64 {
         h.update(STANDARD.decode(m).ok()?);
     }
-    Some(format!("{}-{}", hex::encode(h.finalize()), part_md5s_b64.len()))
+    Some(format!(
+        "{}-{}",
+        hex::encode(h.finalize()),
+        part_md5s_b64.len()
+    ))
 }
 
 pub fn md5_base64(data: &[u8]) -> String {
@@ -78,7 +84,10 @@ mod tests {
         let crcs: Vec<(u32, u64)> = parts.iter().map(|p| (crc32c(p), p.len() as u64)).collect();
         assert_eq!(full_object(&crcs), crc32c(data));
         assert!(matches_parts(&encode(crc32c(data)), &crcs));
-        assert!(matches_parts(&composite(&crcs.iter().map(|c| c.0).collect::<Vec<_>>()), &crcs));
+        assert!(matches_parts(
+            &composite(&crcs.iter().map(|c| c.0).collect::<Vec<_>>()),
+            &crcs
+        ));
         assert!(!matches_parts(&encode(crc32c(b"other")), &crcs));
     }
 
@@ -89,7 +98,10 @@ mod tests {
         // Reference value from Python: md5(md5(b"a").digest() + md5(b"b").digest()).
         assert_eq!(etag, "96e024ba2074fe77e8e965ba43a704be-2");
         assert!(etag.ends_with("-2") && etag.len() == 34);
-        assert_ne!(etag, multipart_etag(&[md5_base64(b"b"), md5_base64(b"a")]).unwrap());
+        assert_ne!(
+            etag,
+            multipart_etag(&[md5_base64(b"b"), md5_base64(b"a")]).unwrap()
+        );
     }
 
     #[test]

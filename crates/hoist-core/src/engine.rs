@@ -14,12 +14,17 @@ use tokio_util::sync::CancellationToken;
 
 use crate::error::{HoistError, Result};
 use crate::events::{EngineEvent, EventSender, ProgressBoard};
-use crate::journal::{ConflictPolicy, HistoryEntry, NewUpload, UploadId, UploadJournal, UploadRow, UploadState, now_ms};
+use crate::journal::{
+    ConflictPolicy, HistoryEntry, NewUpload, UploadId, UploadJournal, UploadRow, UploadState,
+    now_ms,
+};
 use crate::plan::MIB;
 use crate::retry::RetryPolicy;
 use crate::source;
 use crate::store::{PendingMultipart, S3Store};
-use crate::target::{AwsChainCredentials, SharedResolver, Target, build_client, load_base_config, resolve_target};
+use crate::target::{
+    AwsChainCredentials, SharedResolver, Target, build_client, load_base_config, resolve_target,
+};
 use crate::upload::{self, Outcome, WorkerCtx};
 
 #[derive(Debug, Clone)]
@@ -99,7 +104,10 @@ pub enum ItemState {
 
 impl ItemState {
     pub fn is_final(self) -> bool {
-        matches!(self, ItemState::Verified | ItemState::Skipped | ItemState::Failed | ItemState::Cancelled)
+        matches!(
+            self,
+            ItemState::Verified | ItemState::Skipped | ItemState::Failed | ItemState::Cancelled
+        )
     }
 }
 
@@ -157,9 +165,15 @@ pub struct Engine {
 impl Engine {
     /// Opens the journal (taking its lock: one engine per journal) and starts the queue.
     pub async fn start(options: EngineOptions) -> Result<Engine> {
-        let EngineOptions { journal_path, settings, credentials } = options;
+        let EngineOptions {
+            journal_path,
+            settings,
+            credentials,
+        } = options;
         if settings.concurrency == 0 {
-            return Err(HoistError::InvalidInput("concurrency must be at least 1".into()));
+            return Err(HoistError::InvalidInput(
+                "concurrency must be at least 1".into(),
+            ));
         }
         let journal = Arc::new(UploadJournal::open(&journal_path)?);
         let lock = lock_journal(&journal_path)?;
@@ -175,7 +189,12 @@ impl Engine {
             events,
             _lock: lock,
         });
-        tokio::spawn(shared.board.clone().run(shared.events.downgrade(), shared.settings.progress_interval));
+        tokio::spawn(
+            shared
+                .board
+                .clone()
+                .run(shared.events.downgrade(), shared.settings.progress_interval),
+        );
         let (tx, rx) = mpsc::unbounded_channel();
         let actor = Actor {
             shared: shared.clone(),
@@ -186,7 +205,10 @@ impl Engine {
             shutdown_waiters: Vec::new(),
         };
         tokio::spawn(actor.run(rx));
-        Ok(Engine { shared, commands: tx })
+        Ok(Engine {
+            shared,
+            commands: tx,
+        })
     }
 
     pub fn subscribe(&self) -> broadcast::Receiver<EngineEvent> {
@@ -209,7 +231,12 @@ impl Engine {
     }
 
     /// Queues files and folders (folders recursively). Returns the new uploads' ids.
-    pub async fn add(&self, paths: Vec<PathBuf>, target: Target, options: AddOptions) -> Result<Vec<UploadId>> {
+    pub async fn add(
+        &self,
+        paths: Vec<PathBuf>,
+        target: Target,
+        options: AddOptions,
+    ) -> Result<Vec<UploadId>> {
         let target = self.resolve_target(target)?;
         let prefix = target.prefix.clone();
         let sources = tokio::task::spawn_blocking(move || source::expand(&paths, &prefix))
@@ -229,13 +256,20 @@ impl Engine {
             .collect();
         let journal = self.shared.journal.clone();
         let ids = tokio::task::spawn_blocking(move || -> Result<Vec<UploadId>> {
-            let initial = if options.start_paused { UploadState::Paused } else { UploadState::Queued };
+            let initial = if options.start_paused {
+                UploadState::Paused
+            } else {
+                UploadState::Queued
+            };
             let ids = journal.insert_uploads(&uploads, initial)?;
             Ok(ids)
         })
         .await
         .expect("journal task panicked")?;
-        let rows = ids.iter().filter_map(|id| self.shared.journal.upload(*id).transpose()).collect::<Result<Vec<_>>>()?;
+        let rows = ids
+            .iter()
+            .filter_map(|id| self.shared.journal.upload(*id).transpose())
+            .collect::<Result<Vec<_>>>()?;
         self.send(Command::Enqueue(rows))?;
         Ok(ids)
     }
@@ -251,7 +285,10 @@ impl Engine {
     /// Shows paused and failed uploads from earlier sessions in the queue, without
     /// starting them.
     pub async fn load_stopped(&self) -> Result<Vec<UploadId>> {
-        let rows = self.shared.journal.uploads_in(&[UploadState::Paused, UploadState::Failed])?;
+        let rows = self
+            .shared
+            .journal
+            .uploads_in(&[UploadState::Paused, UploadState::Failed])?;
         let ids = rows.iter().map(|r| r.id).collect();
         self.send(Command::Enqueue(rows))?;
         Ok(ids)
@@ -309,7 +346,11 @@ impl Engine {
     }
 
     /// Aborts orphaned multipart uploads begun more than `older_than` ago.
-    pub async fn abort_orphans(&self, target: Target, older_than: Duration) -> Result<Vec<PendingMultipart>> {
+    pub async fn abort_orphans(
+        &self,
+        target: Target,
+        older_than: Duration,
+    ) -> Result<Vec<PendingMultipart>> {
         let target = self.resolve_target(target)?;
         let store = self.shared.store_for(&target)?;
         let cutoff = now_ms() - older_than.as_millis() as i64;
@@ -417,9 +458,13 @@ impl Actor {
     fn schedule(&mut self, done_tx: &mpsc::UnboundedSender<Done>) {
         let mut started = false;
         while self.running.len() < self.max_active_files() {
-            let Some(&(prio, id)) = self.waiting.iter().next() else { break };
+            let Some(&(prio, id)) = self.waiting.iter().next() else {
+                break;
+            };
             self.waiting.remove(&(prio, id));
-            let Some(item) = self.items.get_mut(&id) else { continue };
+            let Some(item) = self.items.get_mut(&id) else {
+                continue;
+            };
             if item.state != ItemState::Queued {
                 continue;
             }
@@ -435,7 +480,13 @@ impl Actor {
             item.error = None;
             let stop = CancellationToken::new();
             let reason = Arc::new(AtomicU8::new(0));
-            self.running.insert(id, Running { stop: stop.clone(), reason });
+            self.running.insert(
+                id,
+                Running {
+                    stop: stop.clone(),
+                    reason,
+                },
+            );
             let ctx = WorkerCtx {
                 journal: self.shared.journal.clone(),
                 events: self.shared.events.clone(),
@@ -467,7 +518,11 @@ impl Actor {
             Command::Enqueue(rows) => {
                 for row in rows {
                     let id = row.id;
-                    if self.items.get(&id).is_some_and(|i| !i.state.is_final() || i.state == ItemState::Running) {
+                    if self
+                        .items
+                        .get(&id)
+                        .is_some_and(|i| !i.state.is_final() || i.state == ItemState::Running)
+                    {
                         continue;
                     }
                     let state = match row.state {
@@ -490,7 +545,9 @@ impl Actor {
                 }
             }
             Command::Pause(target, reply) => {
-                let ids = self.select(target, |s| matches!(s, ItemState::Queued | ItemState::Running));
+                let ids = self.select(target, |s| {
+                    matches!(s, ItemState::Queued | ItemState::Running)
+                });
                 let r = ids.into_iter().try_for_each(|id| self.pause(id));
                 let _ = reply.send(r);
             }
@@ -511,7 +568,9 @@ impl Actor {
                 let r = match self.items.get_mut(&id) {
                     None => Err(unknown(id)),
                     Some(item) => {
-                        let was_waiting = self.waiting.remove(&(std::cmp::Reverse(item.row.priority), id));
+                        let was_waiting = self
+                            .waiting
+                            .remove(&(std::cmp::Reverse(item.row.priority), id));
                         item.row.priority = priority;
                         if was_waiting {
                             self.waiting.insert((std::cmp::Reverse(priority), id));
@@ -556,7 +615,12 @@ impl Actor {
                 _ => vec![],
             },
             None => {
-                let mut ids: Vec<_> = self.items.values().filter(|i| pred(i.state)).map(|i| i.row.id).collect();
+                let mut ids: Vec<_> = self
+                    .items
+                    .values()
+                    .filter(|i| pred(i.state))
+                    .map(|i| i.row.id)
+                    .collect();
                 ids.sort();
                 ids
             }
@@ -572,13 +636,16 @@ impl Actor {
 
     fn pause(&mut self, id: UploadId) -> Result<()> {
         let item = self.items.get_mut(&id).ok_or_else(|| unknown(id))?;
-        self.shared.journal.set_state(id, UploadState::Paused, None)?;
+        self.shared
+            .journal
+            .set_state(id, UploadState::Paused, None)?;
         if let Some(r) = self.running.get(&id) {
             // The worker stops; `finished` reports the pause once it has.
             r.reason.store(STOP_PAUSE, Ordering::SeqCst);
             r.stop.cancel();
         } else {
-            self.waiting.remove(&(std::cmp::Reverse(item.row.priority), id));
+            self.waiting
+                .remove(&(std::cmp::Reverse(item.row.priority), id));
             item.state = ItemState::Paused;
             self.emit(EngineEvent::Paused { id });
         }
@@ -587,11 +654,14 @@ impl Actor {
 
     fn requeue(&mut self, id: UploadId) -> Result<()> {
         let item = self.items.get_mut(&id).ok_or_else(|| unknown(id))?;
-        self.shared.journal.set_state(id, UploadState::Queued, None)?;
+        self.shared
+            .journal
+            .set_state(id, UploadState::Queued, None)?;
         item.state = ItemState::Queued;
         item.error = None;
         if !self.running.contains_key(&id) {
-            self.waiting.insert((std::cmp::Reverse(item.row.priority), id));
+            self.waiting
+                .insert((std::cmp::Reverse(item.row.priority), id));
         }
         Ok(())
     }
@@ -606,7 +676,8 @@ impl Actor {
             r.stop.cancel();
             return Ok(());
         }
-        self.waiting.remove(&(std::cmp::Reverse(item.row.priority), id));
+        self.waiting
+            .remove(&(std::cmp::Reverse(item.row.priority), id));
         item.state = ItemState::Cancelled;
         let row = item.row.clone();
         self.finish_cancel(row, now_ms());
@@ -625,11 +696,25 @@ impl Actor {
                     Err(e) => Err(e),
                 };
                 if let Err(e) = aborted {
-                    message = format!("cancelled; aborting the partial upload failed ({e}): `hoist abort-orphans` cleans it up");
+                    message = format!(
+                        "cancelled; aborting the partial upload failed ({e}): `hoist abort-orphans` cleans it up"
+                    );
                 }
             }
-            let entry = history(&fresh, "cancelled", None, None, Some(message), 0, 0, started);
-            if let Err(e) = shared.journal.finish(fresh.id, UploadState::Cancelled, &entry) {
+            let entry = history(
+                &fresh,
+                "cancelled",
+                None,
+                None,
+                Some(message),
+                0,
+                0,
+                started,
+            );
+            if let Err(e) = shared
+                .journal
+                .finish(fresh.id, UploadState::Cancelled, &entry)
+            {
                 tracing::error!("journal: {e}");
             }
             let _ = shared.events.send(EngineEvent::Cancelled { id: fresh.id });
@@ -638,19 +723,40 @@ impl Actor {
 
     fn fail(&mut self, row: &UploadRow, e: &HoistError, started: i64) {
         let message = e.to_string();
-        let entry = history(row, "failed", None, None, Some(message.clone()), 0, 0, started);
-        if let Err(je) = self.shared.journal.finish(row.id, UploadState::Failed, &entry) {
+        let entry = history(
+            row,
+            "failed",
+            None,
+            None,
+            Some(message.clone()),
+            0,
+            0,
+            started,
+        );
+        if let Err(je) = self
+            .shared
+            .journal
+            .finish(row.id, UploadState::Failed, &entry)
+        {
             tracing::error!("journal: {je}");
         }
         if let Some(item) = self.items.get_mut(&row.id) {
             item.state = ItemState::Failed;
             item.error = Some(message);
         }
-        self.emit(EngineEvent::Failed { id: row.id, key: row.key.clone(), error: e.to_report() });
+        self.emit(EngineEvent::Failed {
+            id: row.id,
+            key: row.key.clone(),
+            error: e.to_report(),
+        });
     }
 
     fn finished(&mut self, id: UploadId, outcome: Outcome, started: i64) {
-        let reason = self.running.remove(&id).map(|r| r.reason.load(Ordering::SeqCst)).unwrap_or(0);
+        let reason = self
+            .running
+            .remove(&id)
+            .map(|r| r.reason.load(Ordering::SeqCst))
+            .unwrap_or(0);
         // The worker may have changed the key (rename policy): read the row back.
         let row = match self.shared.journal.upload(id) {
             Ok(Some(row)) => row,
@@ -691,7 +797,16 @@ impl Actor {
                 });
             }
             Outcome::Skipped { key, reason } => {
-                let entry = history(&row, "skipped", None, None, Some(reason.clone()), 0, 0, started);
+                let entry = history(
+                    &row,
+                    "skipped",
+                    None,
+                    None,
+                    Some(reason.clone()),
+                    0,
+                    0,
+                    started,
+                );
                 if let Err(e) = self.shared.journal.finish(id, UploadState::Skipped, &entry) {
                     tracing::error!("journal: {e}");
                 }
@@ -722,7 +837,10 @@ impl Actor {
     fn set_state(&mut self, id: UploadId, state: ItemState) {
         if let Some(item) = self.items.get_mut(&id) {
             item.state = state;
-            if state == ItemState::Queued && !self.running.contains_key(&id) && !self.shutdown_waiters.is_empty() {
+            if state == ItemState::Queued
+                && !self.running.contains_key(&id)
+                && !self.shutdown_waiters.is_empty()
+            {
                 // not re-queued during shutdown
             }
         }

@@ -42,7 +42,9 @@ pub enum HoistError {
     #[error("the store is busy or failing ({status}): {message}")]
     StoreBusy { status: u16, message: String },
 
-    #[error("access refused ({code}): {message}. Check the access key, secret and the bucket's permissions")]
+    #[error(
+        "access refused ({code}): {message}. Check the access key, secret and the bucket's permissions"
+    )]
     Auth { code: String, message: String },
 
     #[error("bucket {0:?} does not exist on this store")]
@@ -55,7 +57,11 @@ pub enum HoistError {
     Integrity(String),
 
     #[error("the store refused the request ({code}, HTTP {status}): {message}")]
-    Rejected { status: u16, code: String, message: String },
+    Rejected {
+        status: u16,
+        code: String,
+        message: String,
+    },
 
     #[error("journal error: {0}")]
     Journal(#[from] rusqlite::Error),
@@ -99,12 +105,18 @@ impl HoistError {
     }
 
     pub fn local_file(path: &std::path::Path, err: impl std::fmt::Display) -> Self {
-        HoistError::LocalFile { path: path.display().to_string(), reason: err.to_string() }
+        HoistError::LocalFile {
+            path: path.display().to_string(),
+            reason: err.to_string(),
+        }
     }
 
     /// The serialisable form shells send to users.
     pub fn to_report(&self) -> ErrorReport {
-        ErrorReport { code: self.code(), message: self.to_string() }
+        ErrorReport {
+            code: self.code(),
+            message: self.to_string(),
+        }
     }
 }
 
@@ -123,10 +135,28 @@ mod tests {
     #[test]
     fn retryability_follows_the_error_class() {
         assert!(HoistError::Network("reset".into()).is_retryable());
-        assert!(HoistError::StoreBusy { status: 503, message: "SlowDown".into() }.is_retryable());
+        assert!(
+            HoistError::StoreBusy {
+                status: 503,
+                message: "SlowDown".into()
+            }
+            .is_retryable()
+        );
         assert!(!HoistError::NoSuchBucket("b".into()).is_retryable());
-        assert!(!HoistError::Auth { code: "SignatureDoesNotMatch".into(), message: String::new() }.is_retryable());
-        assert!(!HoistError::LocalFile { path: "x".into(), reason: "gone".into() }.is_retryable());
+        assert!(
+            !HoistError::Auth {
+                code: "SignatureDoesNotMatch".into(),
+                message: String::new()
+            }
+            .is_retryable()
+        );
+        assert!(
+            !HoistError::LocalFile {
+                path: "x".into(),
+                reason: "gone".into()
+            }
+            .is_retryable()
+        );
     }
 
     #[test]

@@ -26,14 +26,46 @@ pub enum Verification {
 #[derive(Debug, Clone, Serialize)]
 #[serde(tag = "event", rename_all = "snake_case")]
 pub enum EngineEvent {
-    Queued { id: UploadId, path: String, bucket: String, key: String, size: u64 },
-    Started { id: UploadId, key: String, size: u64, parts_total: u64, parts_done: u64, resumed: bool },
+    Queued {
+        id: UploadId,
+        path: String,
+        bucket: String,
+        key: String,
+        size: u64,
+    },
+    Started {
+        id: UploadId,
+        key: String,
+        size: u64,
+        parts_total: u64,
+        parts_done: u64,
+        resumed: bool,
+    },
     /// Coalesced: at most a few per second per upload.
-    Progress { id: UploadId, bytes_done: u64, bytes_total: u64, rate_bps: u64 },
-    PartDone { id: UploadId, part: u32, size: u64 },
-    Retrying { id: UploadId, attempt: u32, delay_ms: u64, reason: String },
-    Paused { id: UploadId },
-    Restarted { id: UploadId, reason: String },
+    Progress {
+        id: UploadId,
+        bytes_done: u64,
+        bytes_total: u64,
+        rate_bps: u64,
+    },
+    PartDone {
+        id: UploadId,
+        part: u32,
+        size: u64,
+    },
+    Retrying {
+        id: UploadId,
+        attempt: u32,
+        delay_ms: u64,
+        reason: String,
+    },
+    Paused {
+        id: UploadId,
+    },
+    Restarted {
+        id: UploadId,
+        reason: String,
+    },
     Completed {
         id: UploadId,
         bucket: String,
@@ -48,9 +80,19 @@ pub enum EngineEvent {
         /// send and that had to be sent again.
         bytes_resent: u64,
     },
-    Skipped { id: UploadId, key: String, reason: String },
-    Failed { id: UploadId, key: String, error: ErrorReport },
-    Cancelled { id: UploadId },
+    Skipped {
+        id: UploadId,
+        key: String,
+        reason: String,
+    },
+    Failed {
+        id: UploadId,
+        key: String,
+        error: ErrorReport,
+    },
+    Cancelled {
+        id: UploadId,
+    },
     /// Nothing queued or running any more.
     Idle,
 }
@@ -72,13 +114,22 @@ pub(crate) struct ProgressBoard {
 
 impl ProgressBoard {
     pub fn track(&self, id: UploadId, done: u64, total: u64) -> Arc<ItemProgress> {
-        let p = Arc::new(ItemProgress { done: AtomicU64::new(done), total });
-        self.items.lock().unwrap_or_else(|p| p.into_inner()).insert(id, p.clone());
+        let p = Arc::new(ItemProgress {
+            done: AtomicU64::new(done),
+            total,
+        });
+        self.items
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(id, p.clone());
         p
     }
 
     pub fn untrack(&self, id: UploadId) {
-        self.items.lock().unwrap_or_else(|p| p.into_inner()).remove(&id);
+        self.items
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .remove(&id);
     }
 
     /// Runs until the event channel has no sender left. The rate is measured over a
@@ -93,12 +144,17 @@ impl ProgressBoard {
             let Some(tx) = events.upgrade() else { return };
             let snapshot: Vec<(UploadId, u64, u64)> = {
                 let items = self.items.lock().unwrap_or_else(|p| p.into_inner());
-                items.iter().map(|(id, p)| (*id, p.done.load(Ordering::Relaxed), p.total)).collect()
+                items
+                    .iter()
+                    .map(|(id, p)| (*id, p.done.load(Ordering::Relaxed), p.total))
+                    .collect()
             };
             let now = Instant::now();
             samples.retain(|id, _| snapshot.iter().any(|(s, _, _)| s == id));
             for (id, done, total) in snapshot {
-                let (window, last_rate) = samples.entry(id).or_insert_with(|| (VecDeque::new(), u64::MAX));
+                let (window, last_rate) = samples
+                    .entry(id)
+                    .or_insert_with(|| (VecDeque::new(), u64::MAX));
                 let changed = window.back().is_none_or(|&(_, d)| d != done);
                 window.push_back((now, done));
                 while window.len() > 2 && now.duration_since(window[0].0) > WINDOW {
@@ -106,10 +162,19 @@ impl ProgressBoard {
                 }
                 let (t0, d0) = window[0];
                 let dt = now.duration_since(t0).as_secs_f64();
-                let rate = if dt > 0.0 { (done.saturating_sub(d0) as f64 / dt) as u64 } else { 0 };
+                let rate = if dt > 0.0 {
+                    (done.saturating_sub(d0) as f64 / dt) as u64
+                } else {
+                    0
+                };
                 if changed || rate != *last_rate {
                     *last_rate = rate;
-                    let _ = tx.send(EngineEvent::Progress { id, bytes_done: done, bytes_total: total, rate_bps: rate });
+                    let _ = tx.send(EngineEvent::Progress {
+                        id,
+                        bytes_done: done,
+                        bytes_total: total,
+                        rate_bps: rate,
+                    });
                 }
             }
         }

@@ -57,7 +57,10 @@ impl UploadState {
         }
     }
     pub fn is_terminal(self) -> bool {
-        matches!(self, UploadState::Done | UploadState::Skipped | UploadState::Cancelled)
+        matches!(
+            self,
+            UploadState::Done | UploadState::Skipped | UploadState::Cancelled
+        )
     }
 }
 
@@ -152,7 +155,10 @@ pub struct UploadJournal {
 }
 
 pub fn now_ms() -> i64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_millis() as i64).unwrap_or(0)
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or(0)
 }
 
 const SCHEMA: &str = r#"
@@ -225,7 +231,10 @@ impl UploadJournal {
         conn.pragma_update(None, "foreign_keys", "ON")?;
         conn.busy_timeout(std::time::Duration::from_secs(10))?;
         conn.execute_batch(SCHEMA)?;
-        Ok(UploadJournal { conn: Mutex::new(conn), path: path.to_path_buf() })
+        Ok(UploadJournal {
+            conn: Mutex::new(conn),
+            path: path.to_path_buf(),
+        })
     }
 
     pub fn path(&self) -> &Path {
@@ -238,7 +247,11 @@ impl UploadJournal {
         self.conn.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    pub fn insert_uploads(&self, uploads: &[NewUpload], initial: UploadState) -> Result<Vec<UploadId>> {
+    pub fn insert_uploads(
+        &self,
+        uploads: &[NewUpload],
+        initial: UploadState,
+    ) -> Result<Vec<UploadId>> {
         let mut conn = self.conn();
         let tx = conn.transaction()?;
         let mut ids = Vec::with_capacity(uploads.len());
@@ -284,7 +297,9 @@ impl UploadJournal {
             list.join(",")
         );
         let mut stmt = conn.prepare(&sql)?;
-        let rows = stmt.query_map([], row_to_upload)?.collect::<rusqlite::Result<Vec<_>>>()?;
+        let rows = stmt
+            .query_map([], row_to_upload)?
+            .collect::<rusqlite::Result<Vec<_>>>()?;
         Ok(rows)
     }
 
@@ -297,12 +312,18 @@ impl UploadJournal {
     }
 
     pub fn set_priority(&self, id: UploadId, priority: i32) -> Result<()> {
-        self.conn().execute("UPDATE uploads SET priority = ?2 WHERE id = ?1", params![id, priority])?;
+        self.conn().execute(
+            "UPDATE uploads SET priority = ?2 WHERE id = ?1",
+            params![id, priority],
+        )?;
         Ok(())
     }
 
     pub fn set_key(&self, id: UploadId, key: &str) -> Result<()> {
-        self.conn().execute("UPDATE uploads SET key = ?2 WHERE id = ?1", params![id, key])?;
+        self.conn().execute(
+            "UPDATE uploads SET key = ?2 WHERE id = ?1",
+            params![id, key],
+        )?;
         Ok(())
     }
 
@@ -393,8 +414,10 @@ impl UploadJournal {
     }
 
     pub fn forget_part(&self, id: UploadId, number: u32) -> Result<()> {
-        self.conn()
-            .execute("DELETE FROM parts WHERE upload = ?1 AND number = ?2", params![id, number as i64])?;
+        self.conn().execute(
+            "DELETE FROM parts WHERE upload = ?1 AND number = ?2",
+            params![id, number as i64],
+        )?;
         Ok(())
     }
 
@@ -414,7 +437,16 @@ impl UploadJournal {
         let tx = conn.transaction()?;
         tx.execute(
             "UPDATE uploads SET state = ?2, error = ?3, updated_at = ?4 WHERE id = ?1",
-            params![id, state.as_str(), if state == UploadState::Failed { entry.message.as_deref() } else { None }, now_ms()],
+            params![
+                id,
+                state.as_str(),
+                if state == UploadState::Failed {
+                    entry.message.as_deref()
+                } else {
+                    None
+                },
+                now_ms()
+            ],
         )?;
         if state != UploadState::Failed {
             // Parts and attempts are only needed to resume; a finished upload keeps its history.
@@ -481,7 +513,9 @@ impl UploadJournal {
         let mut stmt = conn.prepare(
             "SELECT multipart_id FROM uploads WHERE multipart_id IS NOT NULL AND state IN ('queued','paused','failed')",
         )?;
-        let ids = stmt.query_map([], |r| r.get::<_, String>(0))?.collect::<rusqlite::Result<HashSet<_>>>()?;
+        let ids = stmt
+            .query_map([], |r| r.get::<_, String>(0))?
+            .collect::<rusqlite::Result<HashSet<_>>>()?;
         Ok(ids)
     }
 }
@@ -526,7 +560,11 @@ mod tests {
     fn sample(path: &str) -> NewUpload {
         NewUpload {
             path: PathBuf::from(path),
-            identity: FileIdentity { size: 100, mtime_ns: 5, inode: 7 },
+            identity: FileIdentity {
+                size: 100,
+                mtime_ns: 5,
+                inode: 7,
+            },
             target: Target::new("bucket"),
             key: "k".into(),
             content_type: "text/plain".into(),
@@ -541,10 +579,31 @@ mod tests {
         let db = dir.path().join("j.sqlite");
         let id = {
             let j = UploadJournal::open(&db).unwrap();
-            let id = j.insert_uploads(&[sample("/a")], UploadState::Queued).unwrap()[0];
-            j.begin_multipart(id, &FileIdentity { size: 100, mtime_ns: 5, inode: 7 }, "mp-1", 50).unwrap();
-            j.record_part(id, &PartRecord { number: 1, size: 50, etag: "\"e1\"".into(), crc32c: Some(9), md5: None })
-                .unwrap();
+            let id = j
+                .insert_uploads(&[sample("/a")], UploadState::Queued)
+                .unwrap()[0];
+            j.begin_multipart(
+                id,
+                &FileIdentity {
+                    size: 100,
+                    mtime_ns: 5,
+                    inode: 7,
+                },
+                "mp-1",
+                50,
+            )
+            .unwrap();
+            j.record_part(
+                id,
+                &PartRecord {
+                    number: 1,
+                    size: 50,
+                    etag: "\"e1\"".into(),
+                    crc32c: Some(9),
+                    md5: None,
+                },
+            )
+            .unwrap();
             assert!(!j.mark_attempt(id, 2).unwrap());
             assert!(j.mark_attempt(id, 2).unwrap());
             id
@@ -555,17 +614,33 @@ mod tests {
         assert_eq!((row.parts_done, row.bytes_done), (1, 50));
         assert_eq!(j.parts(id).unwrap()[0].crc32c, Some(9));
         assert!(j.live_multipart_ids().unwrap().contains("mp-1"));
-        j.reset_upload(id, &FileIdentity { size: 120, mtime_ns: 6, inode: 7 }).unwrap();
+        j.reset_upload(
+            id,
+            &FileIdentity {
+                size: 120,
+                mtime_ns: 6,
+                inode: 7,
+            },
+        )
+        .unwrap();
         let row = j.upload(id).unwrap().unwrap();
-        assert_eq!((row.parts_done, row.identity.size, row.multipart_id), (0, 120, None));
-        assert!(!j.mark_attempt(id, 2).unwrap(), "attempts are forgotten with the upload");
+        assert_eq!(
+            (row.parts_done, row.identity.size, row.multipart_id),
+            (0, 120, None)
+        );
+        assert!(
+            !j.mark_attempt(id, 2).unwrap(),
+            "attempts are forgotten with the upload"
+        );
     }
 
     #[test]
     fn finish_writes_history_and_leaves_unfinished_list() {
         let dir = tempfile::tempdir().unwrap();
         let j = UploadJournal::open(&dir.path().join("j.sqlite")).unwrap();
-        let ids = j.insert_uploads(&[sample("/a"), sample("/b")], UploadState::Queued).unwrap();
+        let ids = j
+            .insert_uploads(&[sample("/a"), sample("/b")], UploadState::Queued)
+            .unwrap();
         let entry = HistoryEntry {
             upload: ids[0],
             path: "/a".into(),

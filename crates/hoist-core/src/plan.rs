@@ -42,7 +42,11 @@ impl PartPlan {
             part_size = needed.div_ceil(MIB) * MIB;
         }
         let part_count = size.div_ceil(part_size).max(1);
-        Ok(PartPlan { size, part_size, part_count })
+        Ok(PartPlan {
+            size,
+            part_size,
+            part_count,
+        })
     }
 
     /// A plan with an exact part size, as stored in the journal.
@@ -52,7 +56,11 @@ impl PartPlan {
                 "part size {part_size} cannot cut {size} bytes into at most {MAX_PARTS} parts"
             )));
         }
-        Ok(PartPlan { size, part_size, part_count: size.div_ceil(part_size).max(1) })
+        Ok(PartPlan {
+            size,
+            part_size,
+            part_count: size.div_ceil(part_size).max(1),
+        })
     }
 
     /// Byte range of part `number` (1-based): (offset, length).
@@ -64,13 +72,20 @@ impl PartPlan {
 }
 
 impl UploadPlan {
-    pub fn new(size: u64, multipart_threshold: u64, preferred_part_size: u64) -> Result<UploadPlan> {
+    pub fn new(
+        size: u64,
+        multipart_threshold: u64,
+        preferred_part_size: u64,
+    ) -> Result<UploadPlan> {
         // A single PUT is limited to 5 GiB; anything at or above the threshold goes
         // multipart so it can resume.
         if size < multipart_threshold.min(MAX_PART_SIZE) {
             Ok(UploadPlan::Single { size })
         } else {
-            Ok(UploadPlan::Multipart(PartPlan::new(size, preferred_part_size)?))
+            Ok(UploadPlan::Multipart(PartPlan::new(
+                size,
+                preferred_part_size,
+            )?))
         }
     }
 }
@@ -81,12 +96,18 @@ mod tests {
 
     #[test]
     fn small_files_go_as_one_put() {
-        assert_eq!(UploadPlan::new(0, 8 * MIB, 16 * MIB).unwrap(), UploadPlan::Single { size: 0 });
+        assert_eq!(
+            UploadPlan::new(0, 8 * MIB, 16 * MIB).unwrap(),
+            UploadPlan::Single { size: 0 }
+        );
         assert_eq!(
             UploadPlan::new(8 * MIB - 1, 8 * MIB, 16 * MIB).unwrap(),
             UploadPlan::Single { size: 8 * MIB - 1 }
         );
-        assert!(matches!(UploadPlan::new(8 * MIB, 8 * MIB, 16 * MIB).unwrap(), UploadPlan::Multipart(_)));
+        assert!(matches!(
+            UploadPlan::new(8 * MIB, 8 * MIB, 16 * MIB).unwrap(),
+            UploadPlan::Multipart(_)
+        ));
     }
 
     #[test]

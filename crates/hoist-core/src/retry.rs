@@ -33,7 +33,10 @@ impl RetryPolicy {
     /// "Equal jitter": half the exponential delay fixed, half random, so retries of
     /// many parts spread out instead of hitting a recovering store at once.
     pub fn delay(&self, attempt: u32) -> Duration {
-        let exp = self.base_delay.saturating_mul(1u32 << attempt.min(16)).min(self.max_delay);
+        let exp = self
+            .base_delay
+            .saturating_mul(1u32 << attempt.min(16))
+            .min(self.max_delay);
         let half = exp / 2;
         half + half.mul_f64(fastrand::f64())
     }
@@ -70,7 +73,10 @@ where
         attempt += 1;
         if err.is_connectivity() {
             let since = *offline_since.get_or_insert_with(Instant::now);
-            if policy.network_wait.is_some_and(|limit| since.elapsed() >= limit) {
+            if policy
+                .network_wait
+                .is_some_and(|limit| since.elapsed() >= limit)
+            {
                 return Err(err);
             }
         } else {
@@ -107,13 +113,21 @@ mod tests {
     async fn transient_errors_are_retried_until_success() {
         let calls = AtomicU32::new(0);
         let mut retries = 0;
-        let r = with_retry(&fast(5), &CancellationToken::new(), |_, _, _| retries += 1, || async {
-            if calls.fetch_add(1, Ordering::SeqCst) < 2 {
-                Err(HoistError::StoreBusy { status: 503, message: "SlowDown".into() })
-            } else {
-                Ok(7)
-            }
-        })
+        let r = with_retry(
+            &fast(5),
+            &CancellationToken::new(),
+            |_, _, _| retries += 1,
+            || async {
+                if calls.fetch_add(1, Ordering::SeqCst) < 2 {
+                    Err(HoistError::StoreBusy {
+                        status: 503,
+                        message: "SlowDown".into(),
+                    })
+                } else {
+                    Ok(7)
+                }
+            },
+        )
         .await;
         assert_eq!(r.unwrap(), 7);
         assert_eq!(retries, 2);
@@ -122,10 +136,15 @@ mod tests {
     #[tokio::test]
     async fn permanent_errors_are_not_retried() {
         let calls = AtomicU32::new(0);
-        let r: Result<()> = with_retry(&fast(5), &CancellationToken::new(), |_, _, _| {}, || async {
-            calls.fetch_add(1, Ordering::SeqCst);
-            Err(HoistError::NoSuchBucket("b".into()))
-        })
+        let r: Result<()> = with_retry(
+            &fast(5),
+            &CancellationToken::new(),
+            |_, _, _| {},
+            || async {
+                calls.fetch_add(1, Ordering::SeqCst);
+                Err(HoistError::NoSuchBucket("b".into()))
+            },
+        )
         .await;
         assert_eq!(r.unwrap_err().code(), crate::ErrorCode::NoSuchBucket);
         assert_eq!(calls.load(Ordering::SeqCst), 1);
@@ -133,28 +152,47 @@ mod tests {
 
     #[tokio::test]
     async fn attempts_are_limited_for_store_errors_and_time_for_network() {
-        let r: Result<()> = with_retry(&fast(3), &CancellationToken::new(), |_, _, _| {}, || async {
-            Err(HoistError::StoreBusy { status: 500, message: String::new() })
-        })
+        let r: Result<()> = with_retry(
+            &fast(3),
+            &CancellationToken::new(),
+            |_, _, _| {},
+            || async {
+                Err(HoistError::StoreBusy {
+                    status: 500,
+                    message: String::new(),
+                })
+            },
+        )
         .await;
         assert!(r.is_err());
         let calls = AtomicU32::new(0);
-        let r: Result<()> = with_retry(&fast(3), &CancellationToken::new(), |_, _, _| {}, || async {
-            calls.fetch_add(1, Ordering::SeqCst);
-            Err(HoistError::Network("refused".into()))
-        })
+        let r: Result<()> = with_retry(
+            &fast(3),
+            &CancellationToken::new(),
+            |_, _, _| {},
+            || async {
+                calls.fetch_add(1, Ordering::SeqCst);
+                Err(HoistError::Network("refused".into()))
+            },
+        )
         .await;
         assert_eq!(r.unwrap_err().code(), crate::ErrorCode::Network);
-        assert!(calls.load(Ordering::SeqCst) > 3, "network errors wait by time, not by attempts");
+        assert!(
+            calls.load(Ordering::SeqCst) > 3,
+            "network errors wait by time, not by attempts"
+        );
     }
 
     #[tokio::test]
     async fn stop_interrupts_the_wait() {
         let stop = CancellationToken::new();
         stop.cancel();
-        let r: Result<()> = with_retry(&RetryPolicy::default(), &stop, |_, _, _| {}, || async {
-            Err(HoistError::Network("down".into()))
-        })
+        let r: Result<()> = with_retry(
+            &RetryPolicy::default(),
+            &stop,
+            |_, _, _| {},
+            || async { Err(HoistError::Network("down".into())) },
+        )
         .await;
         assert_eq!(r.unwrap_err().code(), crate::ErrorCode::Cancelled);
     }

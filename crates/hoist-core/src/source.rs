@@ -32,7 +32,11 @@ impl FileIdentity {
             .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
             .map(|d| d.as_nanos() as i64)
             .unwrap_or(0);
-        FileIdentity { size: meta.len(), mtime_ns, inode: inode(meta) }
+        FileIdentity {
+            size: meta.len(),
+            mtime_ns,
+            inode: inode(meta),
+        }
     }
 }
 
@@ -56,14 +60,24 @@ pub struct SourceFile {
 
 /// Normalises a user's prefix: `/`-separated, no leading `/`, ending in `/` unless empty.
 pub fn normalize_prefix(prefix: &str) -> String {
-    let parts: Vec<&str> = prefix.split(['/', '\\']).filter(|p| !p.is_empty()).collect();
-    if parts.is_empty() { String::new() } else { format!("{}/", parts.join("/")) }
+    let parts: Vec<&str> = prefix
+        .split(['/', '\\'])
+        .filter(|p| !p.is_empty())
+        .collect();
+    if parts.is_empty() {
+        String::new()
+    } else {
+        format!("{}/", parts.join("/"))
+    }
 }
 
 fn utf8_name(path: &Path, name: &std::ffi::OsStr) -> Result<String> {
-    name.to_str()
-        .map(str::to_owned)
-        .ok_or_else(|| HoistError::local_file(path, "the name is not valid UTF-8, so it cannot be an S3 key"))
+    name.to_str().map(str::to_owned).ok_or_else(|| {
+        HoistError::local_file(
+            path,
+            "the name is not valid UTF-8, so it cannot be an S3 key",
+        )
+    })
 }
 
 /// Expands what the user queued: a file lands at `prefix + file name`; a folder at
@@ -75,30 +89,46 @@ pub fn expand(paths: &[PathBuf], prefix: &str) -> Result<Vec<SourceFile>> {
     for path in paths {
         let meta = std::fs::metadata(path).map_err(|e| HoistError::local_file(path, e))?;
         // `.` or `..` have no name of their own: use the folder's real name.
-        let canonical = path.canonicalize().map_err(|e| HoistError::local_file(path, e))?;
+        let canonical = path
+            .canonicalize()
+            .map_err(|e| HoistError::local_file(path, e))?;
         let name = canonical
             .file_name()
             .ok_or_else(|| HoistError::local_file(path, "has no name to use in a key"))?;
         let name = utf8_name(path, name)?;
         if meta.is_file() {
-            out.push(SourceFile { path: path.clone(), key: format!("{prefix}{name}"), identity: FileIdentity::from_metadata(&meta) });
+            out.push(SourceFile {
+                path: path.clone(),
+                key: format!("{prefix}{name}"),
+                identity: FileIdentity::from_metadata(&meta),
+            });
         } else if meta.is_dir() {
             let mut entries = Vec::new();
-            for entry in walkdir::WalkDir::new(path).follow_links(false).sort_by_file_name() {
+            for entry in walkdir::WalkDir::new(path)
+                .follow_links(false)
+                .sort_by_file_name()
+            {
                 let entry = entry.map_err(|e| HoistError::local_file(path, e))?;
                 let ft = entry.file_type();
                 let is_file = ft.is_file()
-                    || (ft.is_symlink() && std::fs::metadata(entry.path()).map(|m| m.is_file()).unwrap_or(false));
+                    || (ft.is_symlink()
+                        && std::fs::metadata(entry.path())
+                            .map(|m| m.is_file())
+                            .unwrap_or(false));
                 if !is_file {
                     continue;
                 }
-                let rel = entry.path().strip_prefix(path).expect("walkdir yields children");
+                let rel = entry
+                    .path()
+                    .strip_prefix(path)
+                    .expect("walkdir yields children");
                 let mut key = format!("{prefix}{name}");
                 for comp in rel.components() {
                     key.push('/');
                     key.push_str(&utf8_name(entry.path(), comp.as_os_str())?);
                 }
-                let meta = std::fs::metadata(entry.path()).map_err(|e| HoistError::local_file(entry.path(), e))?;
+                let meta = std::fs::metadata(entry.path())
+                    .map_err(|e| HoistError::local_file(entry.path(), e))?;
                 entries.push(SourceFile {
                     path: entry.path().to_path_buf(),
                     key,
@@ -107,7 +137,10 @@ pub fn expand(paths: &[PathBuf], prefix: &str) -> Result<Vec<SourceFile>> {
             }
             out.extend(entries);
         } else {
-            return Err(HoistError::local_file(path, "is neither a file nor a folder"));
+            return Err(HoistError::local_file(
+                path,
+                "is neither a file nor a folder",
+            ));
         }
     }
     Ok(out)
@@ -149,7 +182,10 @@ fn read_exact_at(file: &File, mut buf: &mut [u8], mut offset: u64) -> std::io::R
 }
 
 pub fn content_type_for(path: &Path) -> String {
-    mime_guess::from_path(path).first_or_octet_stream().essence_str().to_owned()
+    mime_guess::from_path(path)
+        .first_or_octet_stream()
+        .essence_str()
+        .to_owned()
 }
 
 #[cfg(test)]
@@ -176,7 +212,14 @@ mod tests {
 
         let files = expand(&[album.clone(), single.clone()], "/backup/").unwrap();
         let keys: Vec<&str> = files.iter().map(|f| f.key.as_str()).collect();
-        assert_eq!(keys, vec!["backup/Été 2026/a b+c.jpg", "backup/Été 2026/raw/ünï.txt", "backup/notes.md"]);
+        assert_eq!(
+            keys,
+            vec![
+                "backup/Été 2026/a b+c.jpg",
+                "backup/Été 2026/raw/ünï.txt",
+                "backup/notes.md"
+            ]
+        );
         assert_eq!(files[2].identity.size, 1);
     }
 
@@ -193,8 +236,16 @@ mod tests {
         let p = dir.path().join("f");
         std::fs::write(&p, b"0123456789").unwrap();
         assert_eq!(read_at(&p, 3, 4).unwrap(), b"3456");
-        assert!(read_at(&p, 8, 4).unwrap_err().to_string().contains("shorter"));
+        assert!(
+            read_at(&p, 8, 4)
+                .unwrap_err()
+                .to_string()
+                .contains("shorter")
+        );
         assert_eq!(content_type_for(Path::new("a.JPG")), "image/jpeg");
-        assert_eq!(content_type_for(Path::new("a.unknownext")), "application/octet-stream");
+        assert_eq!(
+            content_type_for(Path::new("a.unknownext")),
+            "application/octet-stream"
+        );
     }
 }

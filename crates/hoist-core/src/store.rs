@@ -50,7 +50,11 @@ pub struct S3Store {
 
 impl S3Store {
     pub fn new(client: Client, bucket: impl Into<String>) -> S3Store {
-        S3Store { client, bucket: bucket.into(), bucket_checked: Default::default() }
+        S3Store {
+            client,
+            bucket: bucket.into(),
+            bucket_checked: Default::default(),
+        }
     }
 
     /// Fails fast, once per store, when the bucket does not exist: before any file is
@@ -116,7 +120,12 @@ impl S3Store {
         content_type: &str,
         crc32c: bool,
     ) -> Result<String> {
-        let mut req = self.client.create_multipart_upload().bucket(&self.bucket).key(key).content_type(content_type);
+        let mut req = self
+            .client
+            .create_multipart_upload()
+            .bucket(&self.bucket)
+            .key(key)
+            .content_type(content_type);
         if crc32c {
             req = req.checksum_algorithm(ChecksumAlgorithm::Crc32C);
         }
@@ -181,7 +190,9 @@ impl S3Store {
                 .await
                 .map_err(|e| map_err(&self.bucket, e))?;
             for p in out.parts() {
-                let (Some(n), Some(etag)) = (p.part_number(), p.e_tag()) else { continue };
+                let (Some(n), Some(etag)) = (p.part_number(), p.e_tag()) else {
+                    continue;
+                };
                 parts.push(ListedPart {
                     number: n as u32,
                     size: p.size().unwrap_or(0) as u64,
@@ -199,7 +210,12 @@ impl S3Store {
         Ok(parts)
     }
 
-    pub async fn complete(&self, key: &str, upload_id: &str, parts: &[PartRecord]) -> Result<Option<String>> {
+    pub async fn complete(
+        &self,
+        key: &str,
+        upload_id: &str,
+        parts: &[PartRecord],
+    ) -> Result<Option<String>> {
         let completed: Vec<CompletedPart> = parts
             .iter()
             .map(|p| {
@@ -216,7 +232,11 @@ impl S3Store {
             .bucket(&self.bucket)
             .key(key)
             .upload_id(upload_id)
-            .multipart_upload(CompletedMultipartUpload::builder().set_parts(Some(completed)).build())
+            .multipart_upload(
+                CompletedMultipartUpload::builder()
+                    .set_parts(Some(completed))
+                    .build(),
+            )
             .send()
             .await
             .map_err(|e| map_err(&self.bucket, e))?;
@@ -306,12 +326,17 @@ impl S3Store {
 }
 
 /// Maps an SDK failure to the engine's error classes, once.
-pub(crate) fn map_err<E>(bucket: &str, err: SdkError<E, aws_smithy_runtime_api::http::Response>) -> HoistError
+pub(crate) fn map_err<E>(
+    bucket: &str,
+    err: SdkError<E, aws_smithy_runtime_api::http::Response>,
+) -> HoistError
 where
     E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
 {
     match &err {
-        SdkError::ConstructionFailure(_) => HoistError::InvalidInput(DisplayErrorContext(&err).to_string()),
+        SdkError::ConstructionFailure(_) => {
+            HoistError::InvalidInput(DisplayErrorContext(&err).to_string())
+        }
         SdkError::TimeoutError(_) => HoistError::Network("the request timed out".into()),
         SdkError::DispatchFailure(d) => {
             if d.is_user() {
@@ -320,9 +345,10 @@ where
                 HoistError::Network(short_reason(&DisplayErrorContext(&err).to_string()))
             }
         }
-        SdkError::ResponseError(_) => {
-            HoistError::Network(format!("the connection broke mid-response: {}", short_reason(&DisplayErrorContext(&err).to_string())))
-        }
+        SdkError::ResponseError(_) => HoistError::Network(format!(
+            "the connection broke mid-response: {}",
+            short_reason(&DisplayErrorContext(&err).to_string())
+        )),
         SdkError::ServiceError(ctx) => {
             let status = ctx.raw().status().as_u16();
             let code = ctx.err().code().unwrap_or("").to_owned();
@@ -337,21 +363,41 @@ fn classify(bucket: &str, status: u16, code: String, message: String) -> HoistEr
     match code.as_str() {
         "NoSuchBucket" => HoistError::NoSuchBucket(bucket.to_owned()),
         "NoSuchUpload" => HoistError::NoSuchUpload,
-        "InvalidAccessKeyId" | "SignatureDoesNotMatch" | "AccessDenied" | "ExpiredToken" | "InvalidToken"
-        | "RequestTimeTooSkewed" | "InvalidSecurity" | "AccountProblem" => HoistError::Auth { code, message },
+        "InvalidAccessKeyId"
+        | "SignatureDoesNotMatch"
+        | "AccessDenied"
+        | "ExpiredToken"
+        | "InvalidToken"
+        | "RequestTimeTooSkewed"
+        | "InvalidSecurity"
+        | "AccountProblem" => HoistError::Auth { code, message },
         "BadDigest" | "InvalidDigest" | "XAmzContentChecksumMismatch" | "InvalidChecksum" => {
-            HoistError::Integrity(format!("the store received different bytes than were sent ({code})"))
+            HoistError::Integrity(format!(
+                "the store received different bytes than were sent ({code})"
+            ))
         }
-        "SlowDown" | "InternalError" | "ServiceUnavailable" | "RequestTimeout" | "OperationAborted" => {
-            HoistError::StoreBusy { status, message: if message.is_empty() { code } else { message } }
-        }
-        _ if status >= 500 || status == 429 || status == 408 => {
-            HoistError::StoreBusy { status, message: if message.is_empty() { code } else { message } }
-        }
-        _ if status == 401 || status == 403 => {
-            HoistError::Auth { code: if code.is_empty() { format!("HTTP {status}") } else { code }, message }
-        }
-        _ => HoistError::Rejected { status, code, message },
+        "SlowDown" | "InternalError" | "ServiceUnavailable" | "RequestTimeout"
+        | "OperationAborted" => HoistError::StoreBusy {
+            status,
+            message: if message.is_empty() { code } else { message },
+        },
+        _ if status >= 500 || status == 429 || status == 408 => HoistError::StoreBusy {
+            status,
+            message: if message.is_empty() { code } else { message },
+        },
+        _ if status == 401 || status == 403 => HoistError::Auth {
+            code: if code.is_empty() {
+                format!("HTTP {status}")
+            } else {
+                code
+            },
+            message,
+        },
+        _ => HoistError::Rejected {
+            status,
+            code,
+            message,
+        },
     }
 }
 

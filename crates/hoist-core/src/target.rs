@@ -73,7 +73,9 @@ impl Target {
 
     pub fn validate(&self) -> Result<()> {
         let b = &self.bucket;
-        let ok_chars = b.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || ".-_".contains(c));
+        let ok_chars = b
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || ".-_".contains(c));
         if b.len() < 3 || b.len() > 63 || !ok_chars {
             return Err(HoistError::InvalidInput(format!(
                 "{b:?} is not a valid bucket name (3-63 lowercase letters, digits, '.', '-')"
@@ -82,7 +84,9 @@ impl Target {
         if let Some(ep) = &self.endpoint
             && !(ep.starts_with("http://") || ep.starts_with("https://"))
         {
-            return Err(HoistError::InvalidInput(format!("endpoint {ep:?} must start with http:// or https://")));
+            return Err(HoistError::InvalidInput(format!(
+                "endpoint {ep:?} must start with http:// or https://"
+            )));
         }
         Ok(())
     }
@@ -93,15 +97,22 @@ impl Target {
         if let Some(explicit) = self.path_style {
             return explicit;
         }
-        let Some(ep) = &self.endpoint else { return false };
+        let Some(ep) = &self.endpoint else {
+            return false;
+        };
         let host = ep.split("://").nth(1).unwrap_or(ep);
         let host = host.split('/').next().unwrap_or(host);
         let host = if host.starts_with('[') {
-            host.split(']').next().unwrap_or(host).trim_start_matches('[')
+            host.split(']')
+                .next()
+                .unwrap_or(host)
+                .trim_start_matches('[')
         } else {
             host.rsplit_once(':').map(|(h, _)| h).unwrap_or(host)
         };
-        host == "localhost" || host.ends_with(".localhost") || host.parse::<std::net::IpAddr>().is_ok()
+        host == "localhost"
+            || host.ends_with(".localhost")
+            || host.parse::<std::net::IpAddr>().is_ok()
     }
 }
 
@@ -120,7 +131,9 @@ impl CredentialResolver for AwsChainCredentials {
         match profile {
             None => Ok(None),
             Some(name) => Ok(Some(SharedCredentialsProvider::new(
-                aws_config::profile::ProfileFileCredentialsProvider::builder().profile_name(name).build(),
+                aws_config::profile::ProfileFileCredentialsProvider::builder()
+                    .profile_name(name)
+                    .build(),
             ))),
         }
     }
@@ -130,7 +143,9 @@ pub type SharedResolver = Arc<dyn CredentialResolver>;
 
 /// Loads the environment's base settings (region, endpoint, credentials chain).
 pub async fn load_base_config() -> SdkConfig {
-    aws_config::defaults(aws_config::BehaviorVersion::latest()).load().await
+    aws_config::defaults(aws_config::BehaviorVersion::latest())
+        .load()
+        .await
 }
 
 /// Fills what the target leaves open from the environment, so the journal records the
@@ -155,8 +170,13 @@ pub(crate) fn build_client(
     if let Some(ep) = &target.endpoint {
         b = b.endpoint_url(ep);
     }
-    let region = target.region.clone().or_else(|| base.region().map(|r| r.to_string()));
-    b = b.region(Region::new(region.unwrap_or_else(|| "us-east-1".to_owned())));
+    let region = target
+        .region
+        .clone()
+        .or_else(|| base.region().map(|r| r.to_string()));
+    b = b.region(Region::new(
+        region.unwrap_or_else(|| "us-east-1".to_owned()),
+    ));
     match credentials {
         Some(c) => b = b.credentials_provider(c),
         None if base.credentials_provider().is_none() => {
@@ -188,7 +208,10 @@ mod tests {
     use super::*;
 
     fn with_endpoint(ep: &str) -> Target {
-        Target { endpoint: Some(ep.into()), ..Target::new("bucket") }
+        Target {
+            endpoint: Some(ep.into()),
+            ..Target::new("bucket")
+        }
     }
 
     #[test]
@@ -199,7 +222,10 @@ mod tests {
         assert!(with_endpoint("https://10.1.2.3").uses_path_style());
         assert!(!with_endpoint("https://s3.example.com").uses_path_style());
         assert!(!Target::new("bucket").uses_path_style());
-        let explicit = Target { path_style: Some(true), ..with_endpoint("https://minio.corp") };
+        let explicit = Target {
+            path_style: Some(true),
+            ..with_endpoint("https://minio.corp")
+        };
         assert!(explicit.uses_path_style());
     }
 
@@ -213,8 +239,14 @@ mod tests {
 
     #[test]
     fn checksum_modes_parse() {
-        assert_eq!("full".parse::<ChecksumMode>().unwrap(), ChecksumMode::Crc32c);
-        assert_eq!("compatible".parse::<ChecksumMode>().unwrap(), ChecksumMode::ContentMd5);
+        assert_eq!(
+            "full".parse::<ChecksumMode>().unwrap(),
+            ChecksumMode::Crc32c
+        );
+        assert_eq!(
+            "compatible".parse::<ChecksumMode>().unwrap(),
+            ChecksumMode::ContentMd5
+        );
         assert!("sha1".parse::<ChecksumMode>().is_err());
     }
 }

@@ -79,16 +79,17 @@ async fn journal_call<T: Send + 'static>(
     f: impl FnOnce(&UploadJournal) -> Result<T> + Send + 'static,
 ) -> Result<T> {
     let j = ctx.journal.clone();
-    tokio::task::spawn_blocking(move || f(&j)).await.expect("journal task panicked")
+    tokio::task::spawn_blocking(move || f(&j))
+        .await
+        .expect("journal task panicked")
 }
 
 async fn run_inner(ctx: &WorkerCtx, id: UploadId) -> Result<Outcome> {
     let mut restarts = 0;
     loop {
-        let row = ctx
-            .journal
-            .upload(id)?
-            .ok_or_else(|| HoistError::InvalidInput(format!("upload {id} is not in the journal")))?;
+        let row = ctx.journal.upload(id)?.ok_or_else(|| {
+            HoistError::InvalidInput(format!("upload {id} is not in the journal"))
+        })?;
         let path = row.path.clone();
         match attempt(ctx, row).await {
             Ok(outcome) => return Ok(outcome),
@@ -131,7 +132,9 @@ async fn attempt(ctx: &WorkerCtx, mut row: UploadRow) -> std::result::Result<Out
         ctx.store.abort(&row.key, mp).await?;
         let id = row.id;
         journal_call(ctx, move |j| j.reset_upload(id, &identity)).await?;
-        return Err(Flow::Restart("the file changed since its upload began".into()));
+        return Err(Flow::Restart(
+            "the file changed since its upload began".into(),
+        ));
     }
 
     if row.multipart_id.is_none() {
@@ -152,7 +155,11 @@ async fn attempt(ctx: &WorkerCtx, mut row: UploadRow) -> std::result::Result<Out
 
     let plan = match (row.part_size, &row.multipart_id) {
         (Some(ps), Some(_)) => UploadPlan::Multipart(PartPlan::with_part_size(identity.size, ps)?),
-        _ => UploadPlan::new(identity.size, ctx.settings.multipart_threshold, ctx.settings.part_size)?,
+        _ => UploadPlan::new(
+            identity.size,
+            ctx.settings.multipart_threshold,
+            ctx.settings.part_size,
+        )?,
     };
     match plan {
         UploadPlan::Single { size } => Ok(single_put(ctx, &row, size).await?),
@@ -169,7 +176,9 @@ async fn resolve_conflict(ctx: &WorkerCtx, row: &UploadRow) -> Result<Option<Str
     match row.conflict {
         ConflictPolicy::Overwrite => Ok(Some(row.key.clone())),
         ConflictPolicy::Skip => {
-            let exists = retried(ctx, row.id, || head(row.key.clone())).await?.is_some();
+            let exists = retried(ctx, row.id, || head(row.key.clone()))
+                .await?
+                .is_some();
             Ok(if exists { None } else { Some(row.key.clone()) })
         }
         ConflictPolicy::Rename => {
@@ -181,7 +190,10 @@ async fn resolve_conflict(ctx: &WorkerCtx, row: &UploadRow) -> Result<Option<Str
                 }
                 n += 1;
                 if n > 9999 {
-                    return Err(HoistError::InvalidInput(format!("no free name found for {}", row.key)));
+                    return Err(HoistError::InvalidInput(format!(
+                        "no free name found for {}",
+                        row.key
+                    )));
                 }
             }
         }
@@ -193,7 +205,10 @@ pub(crate) fn renamed_key(key: &str, n: u32) -> String {
     if n == 0 {
         return key.to_owned();
     }
-    let (dir, name) = key.rsplit_once('/').map(|(d, n)| (format!("{d}/"), n)).unwrap_or((String::new(), key));
+    let (dir, name) = key
+        .rsplit_once('/')
+        .map(|(d, n)| (format!("{d}/"), n))
+        .unwrap_or((String::new(), key));
     match name.rsplit_once('.') {
         Some((stem, ext)) if !stem.is_empty() => format!("{dir}{stem} ({n}).{ext}"),
         _ => format!("{dir}{name} ({n})"),
@@ -230,7 +245,11 @@ fn body_checksum(mode: ChecksumMode, data: &[u8]) -> (BodyChecksum, Option<u32>,
         }
         ChecksumMode::ContentMd5 => {
             let m = checksum::md5_base64(data);
-            (BodyChecksum::Md5(m.clone()), Some(checksum::crc32c(data)), Some(m))
+            (
+                BodyChecksum::Md5(m.clone()),
+                Some(checksum::crc32c(data)),
+                Some(m),
+            )
         }
     }
 }
@@ -250,34 +269,51 @@ async fn acquire(ctx: &WorkerCtx) -> Result<tokio::sync::OwnedSemaphorePermit> {
 }
 
 async fn read_part(path: PathBuf, offset: u64, len: u64) -> Result<Vec<u8>> {
-    tokio::task::spawn_blocking(move || read_at(&path, offset, len)).await.expect("read task panicked")
+    tokio::task::spawn_blocking(move || read_at(&path, offset, len))
+        .await
+        .expect("read task panicked")
 }
 
 async fn single_put(ctx: &WorkerCtx, row: &UploadRow, size: u64) -> Result<Outcome> {
     let progress = ctx.board.track(row.id, 0, size);
     emit(
         ctx,
-        EngineEvent::Started { id: row.id, key: row.key.clone(), size, parts_total: 1, parts_done: 0, resumed: false },
+        EngineEvent::Started {
+            id: row.id,
+            key: row.key.clone(),
+            size,
+            parts_total: 1,
+            parts_done: 0,
+            resumed: false,
+        },
     );
     let _permit = acquire(ctx).await?;
     let data = read_part(row.path.clone(), 0, size).await?;
     let (sum, crc, md5) = body_checksum(row.target.checksum, &data);
     let body = Bytes::from(data);
     let (etag, reported) = retried(ctx, row.id, || {
-        ctx.store.put_object(&row.key, body.clone(), &sum, &row.content_type)
+        ctx.store
+            .put_object(&row.key, body.clone(), &sum, &row.content_type)
     })
     .await?;
     progress.done.store(size, Ordering::Relaxed);
     let verification = match (row.target.checksum, &reported, &etag) {
         (ChecksumMode::Crc32c, Some(r), _) => {
             if checksum::decode(r) != crc {
-                return Err(HoistError::Integrity(format!("the store reports CRC32C {r}, the file has {}", checksum::encode(crc.unwrap_or(0)))));
+                return Err(HoistError::Integrity(format!(
+                    "the store reports CRC32C {r}, the file has {}",
+                    checksum::encode(crc.unwrap_or(0))
+                )));
             }
             Verification::Crc32c
         }
         (ChecksumMode::ContentMd5, _, Some(e)) => {
             let local = hex::encode(base64_decode(md5.as_deref().unwrap_or("")));
-            if e.trim_matches('"') == local { Verification::Md5 } else { Verification::SizeOnly }
+            if e.trim_matches('"') == local {
+                Verification::Md5
+            } else {
+                Verification::SizeOnly
+            }
         }
         // The store checked the header we sent (or it would have refused the PUT).
         _ => Verification::SizeOnly,
@@ -295,7 +331,9 @@ async fn single_put(ctx: &WorkerCtx, row: &UploadRow, size: u64) -> Result<Outco
 
 fn base64_decode(s: &str) -> Vec<u8> {
     use base64::Engine as _;
-    base64::engine::general_purpose::STANDARD.decode(s).unwrap_or_default()
+    base64::engine::general_purpose::STANDARD
+        .decode(s)
+        .unwrap_or_default()
 }
 
 /// Checks the journal's parts against what the store lists. Keeps journal parts the
@@ -317,9 +355,10 @@ async fn reconcile(
     let mut have = BTreeMap::new();
     for part in ctx.journal.parts(row.id)? {
         let expected = plan.range(part.number as u64).1;
-        let on_store = by_number
-            .get(&part.number)
-            .is_some_and(|c| c.iter().any(|l| l.etag == part.etag && (l.size == 0 || l.size == expected)));
+        let on_store = by_number.get(&part.number).is_some_and(|c| {
+            c.iter()
+                .any(|l| l.etag == part.etag && (l.size == 0 || l.size == expected))
+        });
         if on_store && part.size == expected {
             have.insert(part.number, part);
         } else {
@@ -331,13 +370,25 @@ async fn reconcile(
             continue;
         }
         let (offset, len) = plan.range(number as u64);
-        let Some(found) = candidates.iter().rev().find(|l| l.size == len && l.crc32c.is_some()) else { continue };
+        let Some(found) = candidates
+            .iter()
+            .rev()
+            .find(|l| l.size == len && l.crc32c.is_some())
+        else {
+            continue;
+        };
         if row.target.checksum == ChecksumMode::ContentMd5 {
             continue; // the journal needs the part's MD5, which only a re-read could give; send it.
         }
         let data = read_part(row.path.clone(), offset, len).await?;
         if Some(checksum::crc32c(&data)) == found.crc32c {
-            let rec = PartRecord { number, size: len, etag: found.etag.clone(), crc32c: found.crc32c, md5: None };
+            let rec = PartRecord {
+                number,
+                size: len,
+                etag: found.etag.clone(),
+                crc32c: found.crc32c,
+                md5: None,
+            };
             ctx.journal.record_part(row.id, &rec)?;
             have.insert(number, rec);
         }
@@ -358,13 +409,19 @@ async fn multipart(
             Err(HoistError::NoSuchUpload) => {
                 let id = row.id;
                 journal_call(ctx, move |j| j.reset_upload(id, &identity)).await?;
-                return Err(Flow::Restart("the store no longer has the unfinished upload".into()));
+                return Err(Flow::Restart(
+                    "the store no longer has the unfinished upload".into(),
+                ));
             }
             Err(e) => return Err(e.into()),
         },
         None => {
             let mp = retried(ctx, row.id, || {
-                ctx.store.create_multipart(&row.key, &row.content_type, mode == ChecksumMode::Crc32c)
+                ctx.store.create_multipart(
+                    &row.key,
+                    &row.content_type,
+                    mode == ChecksumMode::Crc32c,
+                )
             })
             .await?;
             let (id, mp2, ps) = (row.id, mp.clone(), plan.part_size);
@@ -399,7 +456,9 @@ async fn send_and_complete(
         },
     );
 
-    let missing: Vec<u32> = (1..=plan.part_count as u32).filter(|n| !have.contains_key(n)).collect();
+    let missing: Vec<u32> = (1..=plan.part_count as u32)
+        .filter(|n| !have.contains_key(n))
+        .collect();
     let (sent, resent) = send_parts(ctx, row, &plan, &upload_id, &missing, &progress).await?;
     for rec in ctx.journal.parts(row.id)? {
         have.insert(rec.number, rec);
@@ -418,13 +477,21 @@ async fn send_and_complete(
         ctx.store.abort(&row.key, &upload_id).await?;
         let (id, now) = (row.id, FileIdentity::of(&row.path)?);
         journal_call(ctx, move |j| j.reset_upload(id, &now)).await?;
-        return Err(Flow::Restart("the file changed while it was uploading".into()));
+        return Err(Flow::Restart(
+            "the file changed while it was uploading".into(),
+        ));
     }
 
     let parts: Vec<PartRecord> = have.into_values().collect();
-    let crcs: Vec<(u32, u64)> = parts.iter().filter_map(|p| p.crc32c.map(|c| (c, p.size))).collect();
+    let crcs: Vec<(u32, u64)> = parts
+        .iter()
+        .filter_map(|p| p.crc32c.map(|c| (c, p.size)))
+        .collect();
     let composite = checksum::composite(&crcs.iter().map(|c| c.0).collect::<Vec<_>>());
-    let completed = retried(ctx, row.id, || ctx.store.complete(&row.key, &upload_id, &parts)).await;
+    let completed = retried(ctx, row.id, || {
+        ctx.store.complete(&row.key, &upload_id, &parts)
+    })
+    .await;
     let etag = match completed {
         Ok(e) => e,
         // A retried Complete whose first attempt succeeded finds the upload gone:
@@ -433,11 +500,17 @@ async fn send_and_complete(
         Err(e) => return Err(e.into()),
     };
 
-    let info = retried(ctx, row.id, || ctx.store.head(&row.key)).await?.ok_or_else(|| {
-        HoistError::Integrity("the object is missing right after its upload completed".into())
-    })?;
+    let info = retried(ctx, row.id, || ctx.store.head(&row.key))
+        .await?
+        .ok_or_else(|| {
+            HoistError::Integrity("the object is missing right after its upload completed".into())
+        })?;
     if info.size != plan.size {
-        return Err(HoistError::Integrity(format!("the store holds {} bytes, the file has {}", info.size, plan.size)).into());
+        return Err(HoistError::Integrity(format!(
+            "the store holds {} bytes, the file has {}",
+            info.size, plan.size
+        ))
+        .into());
     }
     let verification = match (row.target.checksum, &info.crc32c) {
         (ChecksumMode::Crc32c, Some(reported)) if crcs.len() == parts.len() => {
@@ -454,8 +527,13 @@ async fn send_and_complete(
             let expected = md5s.and_then(|m| checksum::multipart_etag(&m));
             match (expected, info.etag.as_deref().map(|e| e.trim_matches('"'))) {
                 (Some(exp), Some(got)) if exp == got => Verification::Md5,
-                (Some(exp), Some(got)) if got.ends_with(&format!("-{}", parts.len())) && got.len() == exp.len() => {
-                    return Err(HoistError::Integrity(format!("the store's ETag {got} differs from the local {exp}")).into());
+                (Some(exp), Some(got))
+                    if got.ends_with(&format!("-{}", parts.len())) && got.len() == exp.len() =>
+                {
+                    return Err(HoistError::Integrity(format!(
+                        "the store's ETag {got} differs from the local {exp}"
+                    ))
+                    .into());
                 }
                 _ => Verification::SizeOnly,
             }
@@ -465,7 +543,11 @@ async fn send_and_complete(
         key: row.key.clone(),
         size: plan.size,
         etag: etag.or(info.etag),
-        checksum: if crcs.len() == parts.len() { Some(info.crc32c.unwrap_or(composite)) } else { None },
+        checksum: if crcs.len() == parts.len() {
+            Some(info.crc32c.unwrap_or(composite))
+        } else {
+            None
+        },
         verification,
         bytes_sent: sent,
         bytes_resent: resent,
@@ -485,9 +567,17 @@ async fn send_parts(
     let stop = ctx.stop.child_token();
     let mut set = JoinSet::new();
     for &number in missing {
-        let part_ctx = WorkerCtx { stop: stop.clone(), ..ctx.clone() };
-        let (path, key, upload_id, mode, id) =
-            (row.path.clone(), row.key.clone(), upload_id.to_owned(), row.target.checksum, row.id);
+        let part_ctx = WorkerCtx {
+            stop: stop.clone(),
+            ..ctx.clone()
+        };
+        let (path, key, upload_id, mode, id) = (
+            row.path.clone(),
+            row.key.clone(),
+            upload_id.to_owned(),
+            row.target.checksum,
+            row.id,
+        );
         let (offset, len) = plan.range(number as u64);
         let progress = progress.clone();
         set.spawn(async move {
@@ -497,12 +587,28 @@ async fn send_parts(
             let (sum, crc, md5) = body_checksum(mode, &data);
             let body = Bytes::from(data);
             let was_attempted = journal_call(&ctx, move |j| j.mark_attempt(id, number)).await?;
-            let etag =
-                retried(&ctx, id, || ctx.store.upload_part(&key, &upload_id, number, body.clone(), &sum)).await?;
-            let rec = PartRecord { number, size: len, etag, crc32c: crc, md5 };
+            let etag = retried(&ctx, id, || {
+                ctx.store
+                    .upload_part(&key, &upload_id, number, body.clone(), &sum)
+            })
+            .await?;
+            let rec = PartRecord {
+                number,
+                size: len,
+                etag,
+                crc32c: crc,
+                md5,
+            };
             journal_call(&ctx, move |j| j.record_part(id, &rec)).await?;
             progress.done.fetch_add(len, Ordering::Relaxed);
-            emit(&ctx, EngineEvent::PartDone { id, part: number, size: len });
+            emit(
+                &ctx,
+                EngineEvent::PartDone {
+                    id,
+                    part: number,
+                    size: len,
+                },
+            );
             Ok::<_, HoistError>((len, if was_attempted { len } else { 0 }))
         });
     }

@@ -6,8 +6,8 @@ use std::time::Duration;
 
 use common::*;
 use hoist_core::{
-    AddOptions, ChecksumMode, ConflictPolicy, CredentialResolver, Engine, EngineEvent, EngineOptions, ErrorCode,
-    ItemState, MIB, Verification,
+    AddOptions, ChecksumMode, ConflictPolicy, CredentialResolver, Engine, EngineEvent,
+    EngineOptions, ErrorCode, ItemState, MIB, Verification,
 };
 
 const LIMIT: Duration = Duration::from_secs(120);
@@ -25,29 +25,76 @@ async fn single_put_and_multipart_round_trip_byte_for_byte() {
     let rx = engine.subscribe();
     let mut t = target(&bucket);
     t.prefix = "backup/2026".into();
-    let ids = engine.add(vec![src.clone()], t, AddOptions::default()).await.unwrap();
+    let ids = engine
+        .add(vec![src.clone()], t, AddOptions::default())
+        .await
+        .unwrap();
     assert_eq!(ids.len(), 3);
     let events = drain_until_idle(&engine, rx, LIMIT).await;
 
     assert_eq!(
         keys(&bucket).await,
-        vec!["backup/2026/Été photos/a b+c ü.txt", "backup/2026/Été photos/empty", "backup/2026/Été photos/raw/big.bin"]
+        vec![
+            "backup/2026/Été photos/a b+c ü.txt",
+            "backup/2026/Été photos/empty",
+            "backup/2026/Été photos/raw/big.bin"
+        ]
     );
-    assert_eq!(object(&bucket, "backup/2026/Été photos/a b+c ü.txt").await.unwrap(), small);
-    assert_eq!(object(&bucket, "backup/2026/Été photos/raw/big.bin").await.unwrap(), big);
-    assert_eq!(object(&bucket, "backup/2026/Été photos/empty").await.unwrap(), b"");
+    assert_eq!(
+        object(&bucket, "backup/2026/Été photos/a b+c ü.txt")
+            .await
+            .unwrap(),
+        small
+    );
+    assert_eq!(
+        object(&bucket, "backup/2026/Été photos/raw/big.bin")
+            .await
+            .unwrap(),
+        big
+    );
+    assert_eq!(
+        object(&bucket, "backup/2026/Été photos/empty")
+            .await
+            .unwrap(),
+        b""
+    );
     let done = completed(&events);
     assert_eq!(done.len(), 3);
     for e in done {
-        let EngineEvent::Completed { verification, bytes_resent, .. } = e else { unreachable!() };
-        assert_eq!(*verification, Verification::Crc32c, "every object's checksum is verified: {e:?}");
+        let EngineEvent::Completed {
+            verification,
+            bytes_resent,
+            ..
+        } = e
+        else {
+            unreachable!()
+        };
+        assert_eq!(
+            *verification,
+            Verification::Crc32c,
+            "every object's checksum is verified: {e:?}"
+        );
         assert_eq!(*bytes_resent, 0);
     }
     // Multipart: 5 parts of 5 MiB, progress was reported, content type detected.
-    let parts = events.iter().filter(|e| matches!(e, EngineEvent::PartDone { .. })).count();
+    let parts = events
+        .iter()
+        .filter(|e| matches!(e, EngineEvent::PartDone { .. }))
+        .count();
     assert_eq!(parts, 5);
-    assert!(events.iter().any(|e| matches!(e, EngineEvent::Progress { .. })));
-    let head = s3().await.head_object().bucket(&bucket).key("backup/2026/Été photos/a b+c ü.txt").send().await.unwrap();
+    assert!(
+        events
+            .iter()
+            .any(|e| matches!(e, EngineEvent::Progress { .. }))
+    );
+    let head = s3()
+        .await
+        .head_object()
+        .bucket(&bucket)
+        .key("backup/2026/Été photos/a b+c ü.txt")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(head.content_type(), Some("text/plain"));
     // History has every file.
     let history = engine.journal().history(10).unwrap();
@@ -65,12 +112,21 @@ async fn content_md5_mode_for_stores_without_flexible_checksums() {
     let rx = engine.subscribe();
     let mut t = target(&bucket);
     t.checksum = ChecksumMode::ContentMd5;
-    engine.add(vec![dir.join("big.bin"), dir.join("small.bin")], t, AddOptions::default()).await.unwrap();
+    engine
+        .add(
+            vec![dir.join("big.bin"), dir.join("small.bin")],
+            t,
+            AddOptions::default(),
+        )
+        .await
+        .unwrap();
     let events = drain_until_idle(&engine, rx, LIMIT).await;
     assert_eq!(object(&bucket, "big.bin").await.unwrap(), big);
     assert_eq!(object(&bucket, "small.bin").await.unwrap(), small);
     for e in completed(&events) {
-        let EngineEvent::Completed { verification, .. } = e else { unreachable!() };
+        let EngineEvent::Completed { verification, .. } = e else {
+            unreachable!()
+        };
         assert_eq!(*verification, Verification::Md5, "{e:?}");
     }
 }
@@ -88,10 +144,17 @@ async fn part_size_grows_at_the_ten_thousand_part_edge() {
     let bucket = bucket("sparse").await;
     let engine = engine(&dir, fast_settings()).await;
     let mut rx = engine.subscribe();
-    let id = engine.add(vec![path], target(&bucket), AddOptions::default()).await.unwrap()[0];
+    let id = engine
+        .add(vec![path], target(&bucket), AddOptions::default())
+        .await
+        .unwrap()[0];
     let mut started = None;
     loop {
-        match tokio::time::timeout(LIMIT, rx.recv()).await.unwrap().unwrap() {
+        match tokio::time::timeout(LIMIT, rx.recv())
+            .await
+            .unwrap()
+            .unwrap()
+        {
             EngineEvent::Started { parts_total, .. } => started = Some(parts_total),
             EngineEvent::PartDone { .. } => break,
             _ => {}
@@ -101,10 +164,27 @@ async fn part_size_grows_at_the_ten_thousand_part_edge() {
     let row = engine.journal().upload(id).unwrap().unwrap();
     assert_eq!(row.part_size, Some(6 * MIB));
     let mp = row.multipart_id.clone().unwrap();
-    let listed = s3().await.list_parts().bucket(&bucket).key("sparse.img").upload_id(&mp).send().await.unwrap();
-    assert!(listed.parts().iter().all(|p| p.size() == Some(6 * MIB as i64)), "parts on the store are 6 MiB");
+    let listed = s3()
+        .await
+        .list_parts()
+        .bucket(&bucket)
+        .key("sparse.img")
+        .upload_id(&mp)
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        listed
+            .parts()
+            .iter()
+            .all(|p| p.size() == Some(6 * MIB as i64)),
+        "parts on the store are 6 MiB"
+    );
     engine.cancel(id).await.unwrap();
-    tokio::time::timeout(LIMIT, engine.wait_idle()).await.unwrap().unwrap();
+    tokio::time::timeout(LIMIT, engine.wait_idle())
+        .await
+        .unwrap()
+        .unwrap();
     // Cancel aborted the multipart upload: nothing lingers on the store.
     for _ in 0..50 {
         if pending_multiparts(&bucket).await == 0 {
@@ -122,7 +202,10 @@ async fn stopped_engine_resumes_without_resending_finished_parts() {
     let bucket = bucket("resume").await;
     // A slow link (through the proxy) so the stop lands mid-upload.
     let proxy = proxy::FaultProxy::start(upstream_addr()).await;
-    proxy.faults.rate.store(20 * MIB, std::sync::atomic::Ordering::SeqCst);
+    proxy
+        .faults
+        .rate
+        .store(20 * MIB, std::sync::atomic::Ordering::SeqCst);
     let mut t = target(&bucket);
     t.endpoint = Some(proxy.endpoint());
     let settings = fast_settings();
@@ -130,32 +213,65 @@ async fn stopped_engine_resumes_without_resending_finished_parts() {
     let id = {
         let engine = engine(&dir, settings.clone()).await;
         let mut rx = engine.subscribe();
-        let id = engine.add(vec![dir.join("movie.mov")], t, AddOptions::default()).await.unwrap()[0];
+        let id = engine
+            .add(vec![dir.join("movie.mov")], t, AddOptions::default())
+            .await
+            .unwrap()[0];
         let mut parts = 0;
         while parts < 3 {
-            if let EngineEvent::PartDone { .. } = tokio::time::timeout(LIMIT, rx.recv()).await.unwrap().unwrap() {
+            if let EngineEvent::PartDone { .. } = tokio::time::timeout(LIMIT, rx.recv())
+                .await
+                .unwrap()
+                .unwrap()
+            {
                 parts += 1;
             }
         }
         engine.shutdown().await.unwrap();
         id
     };
-    let row = hoist_core::UploadJournal::open(&dir.join("journal.sqlite")).unwrap().upload(id).unwrap().unwrap();
-    assert_eq!(row.state, hoist_core::UploadState::Queued, "a stopped upload stays queued for resume");
+    let row = hoist_core::UploadJournal::open(&dir.join("journal.sqlite"))
+        .unwrap()
+        .upload(id)
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        row.state,
+        hoist_core::UploadState::Queued,
+        "a stopped upload stays queued for resume"
+    );
     let done_before = row.bytes_done;
     assert!(done_before >= 3 * part && done_before < 60 * MIB);
 
-    proxy.faults.rate.store(0, std::sync::atomic::Ordering::SeqCst);
+    proxy
+        .faults
+        .rate
+        .store(0, std::sync::atomic::Ordering::SeqCst);
     let engine = engine(&dir, settings).await;
     let rx = engine.subscribe();
     assert_eq!(engine.resume_unfinished().await.unwrap(), vec![id]);
     let events = drain_until_idle(&engine, rx, LIMIT).await;
-    let Some(EngineEvent::Completed { bytes_sent, bytes_resent, .. }) = completed(&events).first().cloned() else {
+    let Some(EngineEvent::Completed {
+        bytes_sent,
+        bytes_resent,
+        ..
+    }) = completed(&events).first().cloned()
+    else {
         panic!("no completion in {events:?}")
     };
-    assert!(events.iter().any(|e| matches!(e, EngineEvent::Started { resumed: true, .. })));
-    assert!(*bytes_sent <= 60 * MIB - done_before, "sent {bytes_sent}, {done_before} were done before");
-    assert!(*bytes_resent <= in_flight * part, "re-sent {bytes_resent} > in-flight parts");
+    assert!(
+        events
+            .iter()
+            .any(|e| matches!(e, EngineEvent::Started { resumed: true, .. }))
+    );
+    assert!(
+        *bytes_sent <= 60 * MIB - done_before,
+        "sent {bytes_sent}, {done_before} were done before"
+    );
+    assert!(
+        *bytes_resent <= in_flight * part,
+        "re-sent {bytes_resent} > in-flight parts"
+    );
     assert_eq!(object(&bucket, "movie.mov").await.unwrap(), data);
 }
 
@@ -166,35 +282,69 @@ async fn file_changed_between_runs_restarts_and_never_mixes_versions() {
     write_random(&path, 30 * MIB as usize, 6);
     let bucket = bucket("changed").await;
     let proxy = proxy::FaultProxy::start(upstream_addr()).await;
-    proxy.faults.rate.store(20 * MIB, std::sync::atomic::Ordering::SeqCst);
+    proxy
+        .faults
+        .rate
+        .store(20 * MIB, std::sync::atomic::Ordering::SeqCst);
     let mut t = target(&bucket);
     t.endpoint = Some(proxy.endpoint());
     let old_mp = {
         let engine = engine(&dir, fast_settings()).await;
         let mut rx = engine.subscribe();
-        let id = engine.add(vec![path.clone()], t, AddOptions::default()).await.unwrap()[0];
+        let id = engine
+            .add(vec![path.clone()], t, AddOptions::default())
+            .await
+            .unwrap()[0];
         loop {
-            if let EngineEvent::PartDone { .. } = tokio::time::timeout(LIMIT, rx.recv()).await.unwrap().unwrap() {
+            if let EngineEvent::PartDone { .. } = tokio::time::timeout(LIMIT, rx.recv())
+                .await
+                .unwrap()
+                .unwrap()
+            {
                 break;
             }
         }
         engine.shutdown().await.unwrap();
-        engine.journal().upload(id).unwrap().unwrap().multipart_id.unwrap()
+        engine
+            .journal()
+            .upload(id)
+            .unwrap()
+            .unwrap()
+            .multipart_id
+            .unwrap()
     };
     // Same size, new bytes, new mtime.
     tokio::time::sleep(Duration::from_millis(20)).await;
     let new = write_random(&path, 30 * MIB as usize, 7);
-    proxy.faults.rate.store(0, std::sync::atomic::Ordering::SeqCst);
+    proxy
+        .faults
+        .rate
+        .store(0, std::sync::atomic::Ordering::SeqCst);
     let engine = engine(&dir, fast_settings()).await;
     let rx = engine.subscribe();
     engine.resume_unfinished().await.unwrap();
     let events = drain_until_idle(&engine, rx, LIMIT).await;
-    assert!(events.iter().any(|e| matches!(e, EngineEvent::Restarted { .. })), "{events:?}");
+    assert!(
+        events
+            .iter()
+            .any(|e| matches!(e, EngineEvent::Restarted { .. })),
+        "{events:?}"
+    );
     assert_eq!(completed(&events).len(), 1);
     assert_eq!(object(&bucket, "doc.bin").await.unwrap(), new);
     // The old multipart upload was aborted, not left behind.
-    let ups = s3().await.list_multipart_uploads().bucket(&bucket).send().await.unwrap();
-    assert!(ups.uploads().iter().all(|u| u.upload_id() != Some(old_mp.as_str())));
+    let ups = s3()
+        .await
+        .list_multipart_uploads()
+        .bucket(&bucket)
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        ups.uploads()
+            .iter()
+            .all(|u| u.upload_id() != Some(old_mp.as_str()))
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -204,25 +354,59 @@ async fn transient_faults_resets_and_503s_every_file_lands_intact() {
     std::fs::create_dir_all(&src).unwrap();
     let mut expected = Vec::new();
     for i in 0..30 {
-        let len = if i % 10 == 0 { 12 * MIB as usize } else { 10_000 + i * 977 };
-        expected.push((format!("batch/f{i:02}.bin"), write_random(&src.join(format!("f{i:02}.bin")), len, 100 + i as u64)));
+        let len = if i % 10 == 0 {
+            12 * MIB as usize
+        } else {
+            10_000 + i * 977
+        };
+        expected.push((
+            format!("batch/f{i:02}.bin"),
+            write_random(&src.join(format!("f{i:02}.bin")), len, 100 + i as u64),
+        ));
     }
     let bucket = bucket("faults").await;
     let proxy = proxy::FaultProxy::start(upstream_addr()).await;
-    proxy.faults.reset_every.store(4, std::sync::atomic::Ordering::SeqCst);
-    proxy.faults.busy_every.store(5, std::sync::atomic::Ordering::SeqCst);
+    proxy
+        .faults
+        .reset_every
+        .store(4, std::sync::atomic::Ordering::SeqCst);
+    proxy
+        .faults
+        .busy_every
+        .store(5, std::sync::atomic::Ordering::SeqCst);
     let mut t = target(&bucket);
     t.endpoint = Some(proxy.endpoint());
     let engine = engine(&dir, fast_settings()).await;
     let rx = engine.subscribe();
-    engine.add(vec![src], t, AddOptions::default()).await.unwrap();
+    engine
+        .add(vec![src], t, AddOptions::default())
+        .await
+        .unwrap();
     let events = drain_until_idle(&engine, rx, LIMIT).await;
-    let retries = events.iter().filter(|e| matches!(e, EngineEvent::Retrying { .. })).count();
-    assert!(proxy.faults.injected.load(std::sync::atomic::Ordering::SeqCst) > 0);
+    let retries = events
+        .iter()
+        .filter(|e| matches!(e, EngineEvent::Retrying { .. }))
+        .count();
+    assert!(
+        proxy
+            .faults
+            .injected
+            .load(std::sync::atomic::Ordering::SeqCst)
+            > 0
+    );
     assert!(retries > 0, "faults were injected and retried");
-    assert!(events.iter().all(|e| !matches!(e, EngineEvent::Failed { .. })), "{events:?}");
+    assert!(
+        events
+            .iter()
+            .all(|e| !matches!(e, EngineEvent::Failed { .. })),
+        "{events:?}"
+    );
     for (key, data) in expected {
-        assert_eq!(object(&bucket, &key).await.as_deref(), Some(data.as_slice()), "{key}");
+        assert_eq!(
+            object(&bucket, &key).await.as_deref(),
+            Some(data.as_slice()),
+            "{key}"
+        );
     }
 }
 
@@ -232,21 +416,37 @@ async fn network_down_the_queue_waits_and_continues_by_itself() {
     let data = write_random(&dir.join("f.bin"), 7 * MIB as usize, 8);
     let bucket = bucket("netdown").await;
     let proxy = proxy::FaultProxy::start(upstream_addr()).await;
-    proxy.faults.down.store(true, std::sync::atomic::Ordering::SeqCst);
+    proxy
+        .faults
+        .down
+        .store(true, std::sync::atomic::Ordering::SeqCst);
     let mut t = target(&bucket);
     t.endpoint = Some(proxy.endpoint());
     let engine = engine(&dir, fast_settings()).await;
     let mut rx = engine.subscribe();
-    engine.add(vec![dir.join("f.bin")], t, AddOptions::default()).await.unwrap();
+    engine
+        .add(vec![dir.join("f.bin")], t, AddOptions::default())
+        .await
+        .unwrap();
     // Network errors are retried without limit: wait past the attempt limit.
     let mut retries = 0;
     while retries < 15 {
-        if let EngineEvent::Retrying { reason, .. } = tokio::time::timeout(LIMIT, rx.recv()).await.unwrap().unwrap() {
-            assert!(reason.contains("reach") || reason.contains("connection"), "{reason}");
+        if let EngineEvent::Retrying { reason, .. } = tokio::time::timeout(LIMIT, rx.recv())
+            .await
+            .unwrap()
+            .unwrap()
+        {
+            assert!(
+                reason.contains("reach") || reason.contains("connection"),
+                "{reason}"
+            );
             retries += 1;
         }
     }
-    proxy.faults.down.store(false, std::sync::atomic::Ordering::SeqCst);
+    proxy
+        .faults
+        .down
+        .store(false, std::sync::atomic::Ordering::SeqCst);
     let events = drain_until_idle(&engine, rx, LIMIT).await;
     assert_eq!(completed(&events).len(), 1, "{events:?}");
     assert_eq!(object(&bucket, "f.bin").await.unwrap(), data);
@@ -259,9 +459,11 @@ impl CredentialResolver for WrongSecret {
         _profile: Option<&str>,
     ) -> hoist_core::Result<Option<aws_credential_types::provider::SharedCredentialsProvider>> {
         let key = std::env::var("AWS_ACCESS_KEY_ID").unwrap();
-        Ok(Some(aws_credential_types::provider::SharedCredentialsProvider::new(
-            aws_credential_types::Credentials::new(key, "definitely-wrong", None, None, "test"),
-        )))
+        Ok(Some(
+            aws_credential_types::provider::SharedCredentialsProvider::new(
+                aws_credential_types::Credentials::new(key, "definitely-wrong", None, None, "test"),
+            ),
+        ))
     }
 }
 
@@ -273,12 +475,26 @@ async fn permanent_errors_fail_that_item_clearly_and_the_rest_continue() {
     let bucket = bucket("permanent").await;
     let engine = engine(&dir, fast_settings()).await;
     let rx = engine.subscribe();
-    let paused = AddOptions { start_paused: true, ..AddOptions::default() };
+    let paused = AddOptions {
+        start_paused: true,
+        ..AddOptions::default()
+    };
     let ids = engine
-        .add(vec![dir.join("ok.bin"), dir.join("gone.bin")], target(&bucket), paused.clone())
+        .add(
+            vec![dir.join("ok.bin"), dir.join("gone.bin")],
+            target(&bucket),
+            paused.clone(),
+        )
         .await
         .unwrap();
-    let missing_bucket = engine.add(vec![dir.join("ok.bin")], target(&format!("missing-{}", std::process::id())), paused).await.unwrap();
+    let missing_bucket = engine
+        .add(
+            vec![dir.join("ok.bin")],
+            target(&format!("missing-{}", std::process::id())),
+            paused,
+        )
+        .await
+        .unwrap();
     std::fs::remove_file(dir.join("gone.bin")).unwrap();
     engine.resume_all().await.unwrap();
     let events = drain_until_idle(&engine, rx, LIMIT).await;
@@ -294,11 +510,21 @@ async fn permanent_errors_fail_that_item_clearly_and_the_rest_continue() {
     let nb = failure(missing_bucket[0]).expect("missing bucket fails");
     assert_eq!(nb.code, ErrorCode::NoSuchBucket);
     assert!(nb.message.contains("missing-"), "{}", nb.message);
-    assert_eq!(object(&bucket, "ok.bin").await.unwrap(), ok, "the rest of the queue went on");
+    assert_eq!(
+        object(&bucket, "ok.bin").await.unwrap(),
+        ok,
+        "the rest of the queue went on"
+    );
     let snap = engine.snapshot().await.unwrap();
-    assert_eq!(snap.iter().filter(|s| s.state == ItemState::Failed).count(), 2);
+    assert_eq!(
+        snap.iter().filter(|s| s.state == ItemState::Failed).count(),
+        2
+    );
     // Failed uploads stay in the journal with their reason, and in the history.
-    let failed = engine.journal().uploads_in(&[hoist_core::UploadState::Failed]).unwrap();
+    let failed = engine
+        .journal()
+        .uploads_in(&[hoist_core::UploadState::Failed])
+        .unwrap();
     assert_eq!(failed.len(), 2);
     assert!(failed.iter().all(|r| r.error.is_some()));
     drop(engine);
@@ -311,15 +537,36 @@ async fn permanent_errors_fail_that_item_clearly_and_the_rest_continue() {
     o.credentials = std::sync::Arc::new(WrongSecret);
     let engine = Engine::start(o).await.unwrap();
     let rx = engine.subscribe();
-    engine.add(vec![dir2.join("x.bin")], target(&bucket), AddOptions::default()).await.unwrap();
+    engine
+        .add(
+            vec![dir2.join("x.bin")],
+            target(&bucket),
+            AddOptions::default(),
+        )
+        .await
+        .unwrap();
     let events = drain_until_idle(&engine, rx, LIMIT).await;
     let err = events
         .iter()
-        .find_map(|e| if let EngineEvent::Failed { error, .. } = e { Some(error.clone()) } else { None })
+        .find_map(|e| {
+            if let EngineEvent::Failed { error, .. } = e {
+                Some(error.clone())
+            } else {
+                None
+            }
+        })
         .expect("wrong secret fails");
     assert_eq!(err.code, ErrorCode::Auth);
-    assert!(err.message.contains("SignatureDoesNotMatch") || err.message.contains("access"), "{}", err.message);
-    assert!(!events.iter().any(|e| matches!(e, EngineEvent::Retrying { .. })));
+    assert!(
+        err.message.contains("SignatureDoesNotMatch") || err.message.contains("access"),
+        "{}",
+        err.message
+    );
+    assert!(
+        !events
+            .iter()
+            .any(|e| matches!(e, EngineEvent::Retrying { .. }))
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -329,18 +576,41 @@ async fn conflict_policies_skip_and_rename() {
     let bucket = bucket("conflict").await;
     let engine = engine(&dir, fast_settings()).await;
     let rx = engine.subscribe();
-    engine.add(vec![dir.join("cat.jpg")], target(&bucket), AddOptions::default()).await.unwrap();
+    engine
+        .add(
+            vec![dir.join("cat.jpg")],
+            target(&bucket),
+            AddOptions::default(),
+        )
+        .await
+        .unwrap();
     drain_until_idle(&engine, rx, LIMIT).await;
     let second = write_random(&dir.join("cat.jpg"), 200, 13);
     let rx = engine.subscribe();
-    let skip = AddOptions { conflict: ConflictPolicy::Skip, ..AddOptions::default() };
-    engine.add(vec![dir.join("cat.jpg")], target(&bucket), skip).await.unwrap();
+    let skip = AddOptions {
+        conflict: ConflictPolicy::Skip,
+        ..AddOptions::default()
+    };
+    engine
+        .add(vec![dir.join("cat.jpg")], target(&bucket), skip)
+        .await
+        .unwrap();
     let events = drain_until_idle(&engine, rx, LIMIT).await;
-    assert!(events.iter().any(|e| matches!(e, EngineEvent::Skipped { .. })));
+    assert!(
+        events
+            .iter()
+            .any(|e| matches!(e, EngineEvent::Skipped { .. }))
+    );
     assert_eq!(object(&bucket, "cat.jpg").await.unwrap(), first);
     let rx = engine.subscribe();
-    let rename = AddOptions { conflict: ConflictPolicy::Rename, ..AddOptions::default() };
-    engine.add(vec![dir.join("cat.jpg")], target(&bucket), rename).await.unwrap();
+    let rename = AddOptions {
+        conflict: ConflictPolicy::Rename,
+        ..AddOptions::default()
+    };
+    engine
+        .add(vec![dir.join("cat.jpg")], target(&bucket), rename)
+        .await
+        .unwrap();
     drain_until_idle(&engine, rx, LIMIT).await;
     assert_eq!(object(&bucket, "cat.jpg").await.unwrap(), first);
     assert_eq!(object(&bucket, "cat (1).jpg").await.unwrap(), second);
@@ -353,35 +623,63 @@ async fn pause_and_resume_one_item_while_others_run() {
     let other = write_random(&dir.join("other.bin"), 1000, 15);
     let bucket = bucket("pause").await;
     let proxy = proxy::FaultProxy::start(upstream_addr()).await;
-    proxy.faults.rate.store(20 * MIB, std::sync::atomic::Ordering::SeqCst);
+    proxy
+        .faults
+        .rate
+        .store(20 * MIB, std::sync::atomic::Ordering::SeqCst);
     let mut t = target(&bucket);
     t.endpoint = Some(proxy.endpoint());
     let engine = engine(&dir, fast_settings()).await;
     let mut rx = engine.subscribe();
-    let ids = engine.add(vec![dir.join("big.bin"), dir.join("other.bin")], t, AddOptions::default()).await.unwrap();
+    let ids = engine
+        .add(
+            vec![dir.join("big.bin"), dir.join("other.bin")],
+            t,
+            AddOptions::default(),
+        )
+        .await
+        .unwrap();
     loop {
-        if let EngineEvent::PartDone { .. } = tokio::time::timeout(LIMIT, rx.recv()).await.unwrap().unwrap() {
+        if let EngineEvent::PartDone { .. } = tokio::time::timeout(LIMIT, rx.recv())
+            .await
+            .unwrap()
+            .unwrap()
+        {
             break;
         }
     }
     engine.pause(ids[0]).await.unwrap();
     loop {
-        if let EngineEvent::Paused { id } = tokio::time::timeout(LIMIT, rx.recv()).await.unwrap().unwrap() {
+        if let EngineEvent::Paused { id } = tokio::time::timeout(LIMIT, rx.recv())
+            .await
+            .unwrap()
+            .unwrap()
+        {
             assert_eq!(id, ids[0]);
             break;
         }
     }
-    tokio::time::timeout(LIMIT, engine.wait_idle()).await.unwrap().unwrap();
+    tokio::time::timeout(LIMIT, engine.wait_idle())
+        .await
+        .unwrap()
+        .unwrap();
     let snap = engine.snapshot().await.unwrap();
     assert_eq!(snap[0].state, ItemState::Paused);
     assert_eq!(snap[1].state, ItemState::Verified);
     assert_eq!(object(&bucket, "other.bin").await.unwrap(), other);
     assert!(object(&bucket, "big.bin").await.is_none());
-    proxy.faults.rate.store(0, std::sync::atomic::Ordering::SeqCst);
+    proxy
+        .faults
+        .rate
+        .store(0, std::sync::atomic::Ordering::SeqCst);
     let rx = engine.subscribe();
     engine.resume(ids[0]).await.unwrap();
     let events = drain_until_idle(&engine, rx, LIMIT).await;
-    assert!(events.iter().any(|e| matches!(e, EngineEvent::Started { resumed: true, .. })));
+    assert!(
+        events
+            .iter()
+            .any(|e| matches!(e, EngineEvent::Started { resumed: true, .. }))
+    );
     assert_eq!(object(&bucket, "big.bin").await.unwrap(), big);
 }
 
@@ -390,14 +688,29 @@ async fn orphan_sweep_aborts_unknown_multipart_uploads_only() {
     let (_d, dir) = tmp();
     let bucket = bucket("orphans").await;
     let client = s3().await;
-    let orphan = client.create_multipart_upload().bucket(&bucket).key("left/behind.bin").send().await.unwrap();
+    let orphan = client
+        .create_multipart_upload()
+        .bucket(&bucket)
+        .key("left/behind.bin")
+        .send()
+        .await
+        .unwrap();
     let engine = engine(&dir, fast_settings()).await;
     let found = engine.orphans(target(&bucket)).await.unwrap();
     assert_eq!(found.len(), 1);
     assert_eq!(found[0].upload_id, orphan.upload_id().unwrap());
     // Younger than the threshold: kept.
-    assert!(engine.abort_orphans(target(&bucket), Duration::from_secs(3600)).await.unwrap().is_empty());
-    let aborted = engine.abort_orphans(target(&bucket), Duration::ZERO).await.unwrap();
+    assert!(
+        engine
+            .abort_orphans(target(&bucket), Duration::from_secs(3600))
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    let aborted = engine
+        .abort_orphans(target(&bucket), Duration::ZERO)
+        .await
+        .unwrap();
     assert_eq!(aborted.len(), 1);
     assert_eq!(pending_multiparts(&bucket).await, 0);
 }

@@ -21,12 +21,20 @@ pub fn endpoint() -> String {
 
 pub fn upstream_addr() -> std::net::SocketAddr {
     let ep = endpoint();
-    ep.trim_start_matches("http://").trim_end_matches('/').parse().expect("endpoint is http://IP:PORT")
+    ep.trim_start_matches("http://")
+        .trim_end_matches('/')
+        .parse()
+        .expect("endpoint is http://IP:PORT")
 }
 
 pub async fn s3() -> Client {
-    let base = aws_config::defaults(aws_config::BehaviorVersion::latest()).load().await;
-    let conf = aws_sdk_s3::config::Builder::from(&base).endpoint_url(endpoint()).force_path_style(true).build();
+    let base = aws_config::defaults(aws_config::BehaviorVersion::latest())
+        .load()
+        .await;
+    let conf = aws_sdk_s3::config::Builder::from(&base)
+        .endpoint_url(endpoint())
+        .force_path_style(true)
+        .build();
     Client::from_conf(conf)
 }
 
@@ -35,14 +43,25 @@ static SEQ: AtomicU32 = AtomicU32::new(0);
 /// A fresh bucket for one test.
 pub async fn bucket(hint: &str) -> String {
     let n = SEQ.fetch_add(1, Ordering::SeqCst);
-    let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().subsec_nanos();
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .subsec_nanos();
     let name = format!("{hint}-{}-{n}-{nanos}", std::process::id());
-    s3().await.create_bucket().bucket(&name).send().await.expect("create bucket");
+    s3().await
+        .create_bucket()
+        .bucket(&name)
+        .send()
+        .await
+        .expect("create bucket");
     name
 }
 
 pub fn target(bucket: &str) -> Target {
-    Target { endpoint: Some(endpoint()), ..Target::new(bucket) }
+    Target {
+        endpoint: Some(endpoint()),
+        ..Target::new(bucket)
+    }
 }
 
 pub fn fast_settings() -> EngineSettings {
@@ -63,8 +82,15 @@ pub async fn engine(dir: &Path, settings: EngineSettings) -> Engine {
 }
 
 /// Waits until the queue is idle (or `limit` passes) and returns every event seen.
-pub async fn drain_until_idle(engine: &Engine, mut rx: broadcast::Receiver<EngineEvent>, limit: Duration) -> Vec<EngineEvent> {
-    tokio::time::timeout(limit, engine.wait_idle()).await.expect("queue finished in time").unwrap();
+pub async fn drain_until_idle(
+    engine: &Engine,
+    mut rx: broadcast::Receiver<EngineEvent>,
+    limit: Duration,
+) -> Vec<EngineEvent> {
+    tokio::time::timeout(limit, engine.wait_idle())
+        .await
+        .expect("queue finished in time")
+        .unwrap();
     tokio::time::sleep(Duration::from_millis(20)).await;
     let mut events = Vec::new();
     while let Ok(e) = rx.try_recv() {
@@ -81,14 +107,30 @@ pub async fn object(bucket: &str, key: &str) -> Option<Vec<u8>> {
 }
 
 pub async fn keys(bucket: &str) -> Vec<String> {
-    let out = s3().await.list_objects_v2().bucket(bucket).send().await.unwrap();
-    let mut k: Vec<String> = out.contents().iter().filter_map(|o| o.key().map(str::to_owned)).collect();
+    let out = s3()
+        .await
+        .list_objects_v2()
+        .bucket(bucket)
+        .send()
+        .await
+        .unwrap();
+    let mut k: Vec<String> = out
+        .contents()
+        .iter()
+        .filter_map(|o| o.key().map(str::to_owned))
+        .collect();
     k.sort();
     k
 }
 
 pub async fn pending_multiparts(bucket: &str) -> usize {
-    let out = s3().await.list_multipart_uploads().bucket(bucket).send().await.unwrap();
+    let out = s3()
+        .await
+        .list_multipart_uploads()
+        .bucket(bucket)
+        .send()
+        .await
+        .unwrap();
     out.uploads().len()
 }
 
@@ -102,7 +144,10 @@ pub fn write_random(path: &Path, len: usize, seed: u64) -> Vec<u8> {
 }
 
 pub fn completed(events: &[EngineEvent]) -> Vec<&EngineEvent> {
-    events.iter().filter(|e| matches!(e, EngineEvent::Completed { .. })).collect()
+    events
+        .iter()
+        .filter(|e| matches!(e, EngineEvent::Completed { .. }))
+        .collect()
 }
 
 pub fn tmp() -> (tempfile::TempDir, PathBuf) {

@@ -40,7 +40,9 @@ impl FaultProxy {
         let f = faults.clone();
         let task = tokio::spawn(async move {
             loop {
-                let Ok((client, _)) = listener.accept().await else { return };
+                let Ok((client, _)) = listener.accept().await else {
+                    return;
+                };
                 let f = f.clone();
                 tokio::spawn(async move {
                     let _ = handle(client, upstream, f).await;
@@ -67,7 +69,11 @@ fn reset(stream: TcpStream) {
     drop(stream);
 }
 
-async fn handle(mut client: TcpStream, upstream: SocketAddr, f: Arc<Faults>) -> std::io::Result<()> {
+async fn handle(
+    mut client: TcpStream,
+    upstream: SocketAddr,
+    f: Arc<Faults>,
+) -> std::io::Result<()> {
     let n = f.connections.fetch_add(1, Ordering::SeqCst) + 1;
     if f.down.load(Ordering::SeqCst) {
         f.injected.fetch_add(1, Ordering::SeqCst);
