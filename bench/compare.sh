@@ -20,7 +20,8 @@ RCLONE=.venv-bench/bin/rclone
 cargo build --release -q -p hoist-cli
 HOIST=$ROOT/target/release/hoist
 
-eval "$(scripts/s3-test-server.sh start)"
+s3_env=$(scripts/s3-test-server.sh start)
+eval "$s3_env"
 trap 'scripts/s3-test-server.sh stop' EXIT
 
 mkdir -p "$WORK/small"

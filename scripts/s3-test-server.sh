@@ -17,10 +17,12 @@ install() {
 
 start() {
   install
-  mkdir -p "$STATE/data"
+  mkdir -p "$STATE"
   if [ -f "$STATE/pid" ] && kill -0 "$(cat "$STATE/pid")" 2>/dev/null; then
     echo "# already running" >&2
   else
+    # Test data does not outlive a run.
+    rm -rf "$STATE/data" && mkdir -p "$STATE/data"
     cat > "$STATE/identities.json" <<JSON
 {"identities":[{"name":"test","credentials":[{"accessKey":"hoisttestkey","secretKey":"hoisttestsecret"}],
   "actions":["Admin","Read","List","Tagging","Write"]}]}
@@ -47,7 +49,11 @@ ENV
 
 stop() {
   if [ -f "$STATE/pid" ]; then
-    kill "$(cat "$STATE/pid")" 2>/dev/null || true
+    pid=$(cat "$STATE/pid")
+    kill "$pid" 2>/dev/null || true
+    # Wait for it to release its ports and data locks before anyone starts another.
+    for _ in $(seq 1 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+    kill -9 "$pid" 2>/dev/null || true
     rm -f "$STATE/pid"
   fi
 }

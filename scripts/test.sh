@@ -3,7 +3,8 @@
 # against it, stops it.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-eval "$(scripts/s3-test-server.sh start)"
+s3_env=$(scripts/s3-test-server.sh start)  # fails the script if the server does not start
+eval "$s3_env"
 trap 'scripts/s3-test-server.sh stop' EXIT
 cargo fmt --all -- --check
 cargo test --workspace --locked

@@ -101,9 +101,12 @@ pub struct TransferArgs {
     /// Files at least this big go multipart (default 8MiB).
     #[arg(long)]
     pub multipart_threshold: Option<String>,
-    /// Requests in flight at once, across all files (default 8).
+    /// Requests in flight at once, across all files (default 32).
     #[arg(long, short = 'c')]
     pub concurrency: Option<usize>,
+    /// File data held in memory at once (default 128MiB); bounds parts in flight.
+    #[arg(long)]
+    pub memory: Option<String>,
     /// Give up when the network stays down this long (default: wait for it).
     #[arg(long)]
     pub network_wait: Option<String>,

@@ -25,6 +25,7 @@ enum CliError {
 }
 
 fn main() -> ExitCode {
+    limit_allocator_retention();
     let cli = Cli::parse();
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -36,6 +37,17 @@ fn main() -> ExitCode {
             eprintln!("hoist: {e}");
             ExitCode::from(2)
         }
+    }
+}
+
+/// glibc raises its mmap threshold after large buffers are freed, so later part
+/// buffers come from per-thread arenas that keep the memory: RSS would grow far past
+/// the engine's memory budget. A fixed threshold returns each part buffer to the OS.
+fn limit_allocator_retention() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: mallopt only changes allocator tuning; called before any thread starts.
+    unsafe {
+        libc::mallopt(libc::M_MMAP_THRESHOLD, 1 << 20);
     }
 }
 
@@ -64,6 +76,10 @@ fn settings(t: &TransferArgs) -> Result<EngineSettings, CliError> {
     if let Some(p) = &t.multipart_threshold {
         s.multipart_threshold = args::parse_size(p).map_err(CliError::Usage)?;
     }
+    if let Some(m) = &t.memory {
+        s.memory_budget = args::parse_size(m).map_err(CliError::Usage)?;
+    }
+    s.memory_budget = s.memory_budget.max(s.part_size.max(s.multipart_threshold));
     if let Some(w) = &t.network_wait {
         s.retry.network_wait = Some(args::parse_duration(w).map_err(CliError::Usage)?);
     }
@@ -116,7 +132,7 @@ async fn run(cli: Cli) -> Result<ExitCode, CliError> {
                     },
                 )
                 .await?;
-            drive(&engine, reporter, ids).await
+            drive(&engine, reporter, ids, cli.json).await
         }
         Command::Resume {
             transfer,
@@ -129,6 +145,7 @@ async fn run(cli: Cli) -> Result<ExitCode, CliError> {
             if *include_failed {
                 engine.load_stopped().await?;
                 engine.retry_failed().await?;
+                engine.resume_all().await?;
             }
             let mut ids = engine.resume_unfinished().await?;
             if *include_failed {
@@ -137,7 +154,7 @@ async fn run(cli: Cli) -> Result<ExitCode, CliError> {
             if ids.is_empty() && !cli.json {
                 eprintln!("hoist: nothing to resume");
             }
-            drive(&engine, reporter, ids).await
+            drive(&engine, reporter, ids, cli.json).await
         }
         Command::Status => {
             let j = UploadJournal::open(&journal)?;
@@ -182,6 +199,7 @@ async fn drive(
     engine: &Engine,
     reporter: Reporter,
     ids: Vec<hoist_core::UploadId>,
+    json: bool,
 ) -> Result<ExitCode, CliError> {
     let printer = tokio::spawn(reporter.run());
     let interrupted = tokio::select! {
@@ -208,14 +226,14 @@ async fn drive(
         .iter()
         .filter(|s| s.state == ItemState::Failed)
         .collect();
-    output::print_summary(reporter_json(), &ours, interrupted);
+    output::print_summary(json, &ours, interrupted);
     if interrupted {
         return Ok(ExitCode::from(130));
     }
     if ok == ours.len() {
         Ok(ExitCode::SUCCESS)
     } else {
-        if !reporter_json() {
+        if !json {
             for f in &failed {
                 eprintln!(
                     "hoist: FAILED {} → {}: {}",
@@ -227,10 +245,6 @@ async fn drive(
         }
         Ok(ExitCode::from(1))
     }
-}
-
-fn reporter_json() -> bool {
-    output::JSON.load(std::sync::atomic::Ordering::Relaxed)
 }
 
 async fn shutdown_signal() {

@@ -2,7 +2,6 @@
 
 use std::collections::HashMap;
 use std::io::IsTerminal;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use hoist_core::store::PendingMultipart;
@@ -11,8 +10,6 @@ use indicatif::{HumanBytes, MultiProgress, ProgressBar, ProgressDrawTarget, Prog
 use serde_json::json;
 use tokio::sync::broadcast;
 
-pub static JSON: AtomicBool = AtomicBool::new(false);
-
 pub struct Reporter {
     json: bool,
     events: broadcast::Receiver<EngineEvent>,
@@ -20,7 +17,6 @@ pub struct Reporter {
 
 impl Reporter {
     pub fn new(json: bool, events: broadcast::Receiver<EngineEvent>) -> Reporter {
-        JSON.store(json, Ordering::Relaxed);
         Reporter { json, events }
     }
 

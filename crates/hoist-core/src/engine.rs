@@ -31,6 +31,9 @@ use crate::upload::{self, Outcome, WorkerCtx};
 pub struct EngineSettings {
     /// Requests in flight at once, across all files (the global pool).
     pub concurrency: usize,
+    /// Bytes of file data held in memory at once, across all files: bounds memory to
+    /// about this much, however large or many the files.
+    pub memory_budget: u64,
     /// Preferred part size; grown when a file would need more than 10,000 parts.
     pub part_size: u64,
     /// Files smaller than this go as a single PUT.
@@ -43,7 +46,8 @@ pub struct EngineSettings {
 impl Default for EngineSettings {
     fn default() -> Self {
         EngineSettings {
-            concurrency: 8,
+            concurrency: 32,
+            memory_budget: 128 * MIB,
             part_size: 16 * MIB,
             multipart_threshold: 8 * MIB,
             retry: RetryPolicy::default(),
@@ -132,6 +136,7 @@ struct Shared {
     journal: Arc<UploadJournal>,
     events: EventSender,
     pool: Arc<Semaphore>,
+    memory: Arc<Semaphore>,
     board: ProgressBoard,
     settings: Arc<EngineSettings>,
     base: SdkConfig,
@@ -181,6 +186,7 @@ impl Engine {
         let shared = Arc::new(Shared {
             journal,
             pool: Arc::new(Semaphore::new(settings.concurrency)),
+            memory: Arc::new(Semaphore::new(upload::memory_units(settings.memory_budget))),
             board: ProgressBoard::default(),
             settings: Arc::new(settings),
             base: load_base_config().await,
@@ -423,13 +429,19 @@ type Done = (UploadId, Outcome, i64);
 impl Actor {
     async fn run(mut self, mut commands: mpsc::UnboundedReceiver<Command>) {
         let (done_tx, mut done_rx) = mpsc::unbounded_channel::<Done>();
+        let mut handles_gone = false;
         loop {
+            if handles_gone && self.running.is_empty() {
+                return;
+            }
             tokio::select! {
-                cmd = commands.recv() => match cmd {
+                cmd = commands.recv(), if !handles_gone => match cmd {
                     Some(cmd) => self.handle(cmd),
                     None => {
+                        // Every Engine handle is gone: stop like a shutdown.
+                        handles_gone = true;
                         self.stop_all(STOP_SHUTDOWN);
-                        if self.running.is_empty() { return; }
+                        self.waiting.clear();
                     }
                 },
                 Some((id, outcome, started)) = done_rx.recv() => self.finished(id, outcome, started),
@@ -456,7 +468,6 @@ impl Actor {
     }
 
     fn schedule(&mut self, done_tx: &mpsc::UnboundedSender<Done>) {
-        let mut started = false;
         while self.running.len() < self.max_active_files() {
             let Some(&(prio, id)) = self.waiting.iter().next() else {
                 break;
@@ -491,6 +502,7 @@ impl Actor {
                 journal: self.shared.journal.clone(),
                 events: self.shared.events.clone(),
                 pool: self.shared.pool.clone(),
+                memory: self.shared.memory.clone(),
                 board: self.shared.board.clone(),
                 settings: self.shared.settings.clone(),
                 store,
@@ -502,10 +514,6 @@ impl Actor {
                 let outcome = upload::run(ctx, id).await;
                 let _ = done_tx.send((id, outcome, started_at));
             });
-            started = true;
-        }
-        if started || !self.running.is_empty() || self.waiting.is_empty() {
-            // nothing else to do; Idle is announced by `finished`.
         }
     }
 

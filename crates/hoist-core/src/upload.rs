@@ -7,7 +7,7 @@ use std::sync::Arc;
 use std::sync::atomic::Ordering;
 
 use bytes::Bytes;
-use tokio::sync::Semaphore;
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 
@@ -28,6 +28,8 @@ pub(crate) struct WorkerCtx {
     pub journal: Arc<UploadJournal>,
     pub events: EventSender,
     pub pool: Arc<Semaphore>,
+    /// The memory budget, in KiB units.
+    pub memory: Arc<Semaphore>,
     pub board: ProgressBoard,
     pub settings: Arc<EngineSettings>,
     pub store: S3Store,
@@ -254,9 +256,24 @@ fn body_checksum(mode: ChecksumMode, data: &[u8]) -> (BodyChecksum, Option<u32>,
     }
 }
 
-/// A slot in the global request pool, unless the upload is being stopped.
-async fn acquire(ctx: &WorkerCtx) -> Result<tokio::sync::OwnedSemaphorePermit> {
-    let permit = tokio::select! {
+/// The memory budget counts KiB, so a budget in bytes fits a semaphore.
+pub(crate) fn memory_units(bytes: u64) -> usize {
+    bytes.div_ceil(1024).max(1) as usize
+}
+
+/// Room for `bytes` in the memory budget, then a slot in the global request pool,
+/// unless the upload is being stopped. Dropping the pair gives both back.
+async fn acquire(
+    ctx: &WorkerCtx,
+    bytes: u64,
+) -> Result<(OwnedSemaphorePermit, OwnedSemaphorePermit)> {
+    let units = memory_units(bytes).min(ctx.settings.memory_budget.div_ceil(1024) as usize) as u32;
+    let memory = tokio::select! {
+        biased;
+        _ = ctx.stop.cancelled() => return Err(HoistError::Cancelled),
+        p = ctx.memory.clone().acquire_many_owned(units) => p.expect("budget never closes"),
+    };
+    let slot = tokio::select! {
         biased;
         _ = ctx.stop.cancelled() => return Err(HoistError::Cancelled),
         p = ctx.pool.clone().acquire_owned() => p.expect("pool never closes"),
@@ -265,7 +282,7 @@ async fn acquire(ctx: &WorkerCtx) -> Result<tokio::sync::OwnedSemaphorePermit> {
     if ctx.stop.is_cancelled() {
         return Err(HoistError::Cancelled);
     }
-    Ok(permit)
+    Ok((memory, slot))
 }
 
 async fn read_part(path: PathBuf, offset: u64, len: u64) -> Result<Vec<u8>> {
@@ -287,7 +304,7 @@ async fn single_put(ctx: &WorkerCtx, row: &UploadRow, size: u64) -> Result<Outco
             resumed: false,
         },
     );
-    let _permit = acquire(ctx).await?;
+    let _permits = acquire(ctx, size).await?;
     let data = read_part(row.path.clone(), 0, size).await?;
     let (sum, crc, md5) = body_checksum(row.target.checksum, &data);
     let body = Bytes::from(data);
@@ -554,8 +571,8 @@ async fn send_and_complete(
     })
 }
 
-/// Sends `missing` parts through the global request pool. Memory stays at (permits ×
-/// part size): a part is read only once its request holds a permit.
+/// Sends `missing` parts through the global request pool. Memory stays within the
+/// budget: a part is read only once it holds room in the budget and a request slot.
 async fn send_parts(
     ctx: &WorkerCtx,
     row: &UploadRow,
@@ -582,7 +599,7 @@ async fn send_parts(
         let progress = progress.clone();
         set.spawn(async move {
             let ctx = part_ctx;
-            let _permit = acquire(&ctx).await?;
+            let _permits = acquire(&ctx, len).await?;
             let data = read_part(path, offset, len).await?;
             let (sum, crc, md5) = body_checksum(mode, &data);
             let body = Bytes::from(data);
