@@ -204,13 +204,14 @@ async fn drive(
     let printer = tokio::spawn(reporter.run());
     let interrupted = tokio::select! {
         r = engine.wait_idle() => { r?; false }
-        _ = shutdown_signal() => {
-            eprintln!("hoist: stopping; `hoist resume` continues where this left off");
-            engine.shutdown().await?;
-            true
-        }
+        _ = shutdown_signal() => true,
     };
+    // Snapshot first: a shut-down engine answers nothing more.
     let snapshot = engine.snapshot().await?;
+    if interrupted {
+        eprintln!("hoist: stopping; `hoist resume` continues where this left off");
+        engine.shutdown().await?;
+    }
     // Let the printer drain what the engine already sent.
     tokio::time::sleep(Duration::from_millis(50)).await;
     printer.abort();

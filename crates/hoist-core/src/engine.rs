@@ -142,7 +142,8 @@ struct Shared {
     base: SdkConfig,
     credentials: SharedResolver,
     stores: Mutex<HashMap<Target, S3Store>>,
-    _lock: std::fs::File,
+    /// Held while the engine runs; released by shutdown so a new engine can start at once.
+    lock: Mutex<Option<std::fs::File>>,
 }
 
 impl Shared {
@@ -193,7 +194,7 @@ impl Engine {
             credentials,
             stores: Mutex::new(HashMap::new()),
             events,
-            _lock: lock,
+            lock: Mutex::new(Some(lock)),
         });
         tokio::spawn(
             shared
@@ -332,7 +333,8 @@ impl Engine {
     pub async fn wait_idle(&self) -> Result<()> {
         self.ask(Command::WaitIdle).await
     }
-    /// Stops every worker, leaving the journal so that a later start resumes.
+    /// Stops every worker, leaving the journal so that a later start resumes, and
+    /// releases the journal. The engine accepts no more requests afterwards.
     pub async fn shutdown(&self) -> Result<()> {
         self.ask(Command::Shutdown).await
     }
@@ -449,9 +451,17 @@ impl Actor {
             if self.shutdown_waiters.is_empty() {
                 self.schedule(&done_tx);
             } else if self.running.is_empty() {
+                // Stopped: release the journal, answer, and end (the handle's calls
+                // fail from now on).
+                self.shared
+                    .lock
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .take();
                 for w in self.shutdown_waiters.drain(..) {
                     let _ = w.send(());
                 }
+                return;
             }
             if self.running.is_empty() && self.waiting.is_empty() && !self.idle_waiters.is_empty() {
                 for w in self.idle_waiters.drain(..) {
