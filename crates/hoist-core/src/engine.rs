@@ -416,6 +416,14 @@ struct Running {
     reason: Arc<AtomicU8>,
 }
 
+impl Running {
+    /// Asks the worker to stop; `finished` reads the reason once it has.
+    fn stop(&self, reason: u8) {
+        self.reason.store(reason, Ordering::SeqCst);
+        self.stop.cancel();
+    }
+}
+
 struct Actor {
     shared: Arc<Shared>,
     items: HashMap<UploadId, Item>,
@@ -442,8 +450,7 @@ impl Actor {
                     None => {
                         // Every Engine handle is gone: stop like a shutdown.
                         handles_gone = true;
-                        self.stop_all(STOP_SHUTDOWN);
-                        self.waiting.clear();
+                        self.begin_shutdown();
                     }
                 },
                 Some((id, outcome, started)) = done_rx.recv() => self.finished(id, outcome, started),
@@ -536,11 +543,7 @@ impl Actor {
             Command::Enqueue(rows) => {
                 for row in rows {
                     let id = row.id;
-                    if self
-                        .items
-                        .get(&id)
-                        .is_some_and(|i| !i.state.is_final() || i.state == ItemState::Running)
-                    {
+                    if self.items.get(&id).is_some_and(|i| !i.state.is_final()) {
                         continue;
                     }
                     let state = match row.state {
@@ -618,8 +621,7 @@ impl Actor {
             }
             Command::WaitIdle(reply) => self.idle_waiters.push(reply),
             Command::Shutdown(reply) => {
-                self.stop_all(STOP_SHUTDOWN);
-                self.waiting.clear();
+                self.begin_shutdown();
                 self.shutdown_waiters.push(reply);
             }
         }
@@ -645,11 +647,12 @@ impl Actor {
         }
     }
 
-    fn stop_all(&mut self, reason: u8) {
+    /// Stops the workers and starts nothing new; the journal keeps them queued.
+    fn begin_shutdown(&mut self) {
         for r in self.running.values() {
-            r.reason.store(reason, Ordering::SeqCst);
-            r.stop.cancel();
+            r.stop(STOP_SHUTDOWN);
         }
+        self.waiting.clear();
     }
 
     fn pause(&mut self, id: UploadId) -> Result<()> {
@@ -659,8 +662,7 @@ impl Actor {
             .set_state(id, UploadState::Paused, None)?;
         if let Some(r) = self.running.get(&id) {
             // The worker stops; `finished` reports the pause once it has.
-            r.reason.store(STOP_PAUSE, Ordering::SeqCst);
-            r.stop.cancel();
+            r.stop(STOP_PAUSE);
         } else {
             self.waiting
                 .remove(&(std::cmp::Reverse(item.row.priority), id));
@@ -690,8 +692,7 @@ impl Actor {
             return Ok(());
         }
         if let Some(r) = self.running.get(&id) {
-            r.reason.store(STOP_CANCEL, Ordering::SeqCst);
-            r.stop.cancel();
+            r.stop(STOP_CANCEL);
             return Ok(());
         }
         self.waiting

@@ -267,7 +267,8 @@ async fn acquire(
     ctx: &WorkerCtx,
     bytes: u64,
 ) -> Result<(OwnedSemaphorePermit, OwnedSemaphorePermit)> {
-    let units = memory_units(bytes).min(ctx.settings.memory_budget.div_ceil(1024) as usize) as u32;
+    // A buffer larger than the whole budget waits for all of it, never for ever.
+    let units = memory_units(bytes).min(memory_units(ctx.settings.memory_budget)) as u32;
     let memory = tokio::select! {
         biased;
         _ = ctx.stop.cancelled() => return Err(HoistError::Cancelled),
@@ -406,7 +407,8 @@ async fn reconcile(
                 crc32c: found.crc32c,
                 md5: None,
             };
-            ctx.journal.record_part(row.id, &rec)?;
+            let (id, recorded) = (row.id, rec.clone());
+            journal_call(ctx, move |j| j.record_part(id, &recorded)).await?;
             have.insert(number, rec);
         }
     }
@@ -476,8 +478,8 @@ async fn send_and_complete(
     let missing: Vec<u32> = (1..=plan.part_count as u32)
         .filter(|n| !have.contains_key(n))
         .collect();
-    let (sent, resent) = send_parts(ctx, row, &plan, &upload_id, &missing, &progress).await?;
-    for rec in ctx.journal.parts(row.id)? {
+    let sent = send_parts(ctx, row, &plan, &upload_id, &missing, &progress).await?;
+    for rec in sent.parts {
         have.insert(rec.number, rec);
     }
     if have.len() as u64 != plan.part_count {
@@ -490,9 +492,10 @@ async fn send_and_complete(
     }
 
     // Never complete an object from bytes of two versions of a file.
-    if FileIdentity::of(&row.path)? != identity {
+    let now = FileIdentity::of(&row.path)?;
+    if now != identity {
         ctx.store.abort(&row.key, &upload_id).await?;
-        let (id, now) = (row.id, FileIdentity::of(&row.path)?);
+        let id = row.id;
         journal_call(ctx, move |j| j.reset_upload(id, &now)).await?;
         return Err(Flow::Restart(
             "the file changed while it was uploading".into(),
@@ -566,8 +569,8 @@ async fn send_and_complete(
             None
         },
         verification,
-        bytes_sent: sent,
-        bytes_resent: resent,
+        bytes_sent: sent.bytes_sent,
+        bytes_resent: sent.bytes_resent,
     })
 }
 
@@ -580,7 +583,7 @@ async fn send_parts(
     upload_id: &str,
     missing: &[u32],
     progress: &Arc<ItemProgress>,
-) -> Result<(u64, u64)> {
+) -> Result<SentParts> {
     let stop = ctx.stop.child_token();
     let mut set = JoinSet::new();
     for &number in missing {
@@ -616,7 +619,8 @@ async fn send_parts(
                 crc32c: crc,
                 md5,
             };
-            journal_call(&ctx, move |j| j.record_part(id, &rec)).await?;
+            let recorded = rec.clone();
+            journal_call(&ctx, move |j| j.record_part(id, &recorded)).await?;
             progress.done.fetch_add(len, Ordering::Relaxed);
             emit(
                 &ctx,
@@ -626,16 +630,19 @@ async fn send_parts(
                     size: len,
                 },
             );
-            Ok::<_, HoistError>((len, if was_attempted { len } else { 0 }))
+            Ok::<_, HoistError>((rec, was_attempted))
         });
     }
-    let (mut sent, mut resent) = (0u64, 0u64);
+    let mut done = SentParts::default();
     let mut first_err = None;
     while let Some(joined) = set.join_next().await {
         match joined.expect("part task panicked") {
-            Ok((s, r)) => {
-                sent += s;
-                resent += r;
+            Ok((rec, was_attempted)) => {
+                done.bytes_sent += rec.size;
+                if was_attempted {
+                    done.bytes_resent += rec.size;
+                }
+                done.parts.push(rec);
             }
             Err(e) => {
                 stop.cancel();
@@ -647,8 +654,16 @@ async fn send_parts(
     }
     match first_err {
         Some(e) => Err(e),
-        None => Ok((sent, resent)),
+        None => Ok(done),
     }
+}
+
+/// What `send_parts` sent: the parts as journaled, and the byte counts.
+#[derive(Default)]
+struct SentParts {
+    parts: Vec<PartRecord>,
+    bytes_sent: u64,
+    bytes_resent: u64,
 }
 
 #[cfg(test)]
