@@ -71,6 +71,17 @@ async fn upload_and_kill(journal: &Path, file: &Path, bucket: &str, endpoint: &s
     assert!(!status.success());
 }
 
+/// Runs `hoist resume`, which must succeed, and returns its events.
+async fn resume_ok(journal: &Path) -> Vec<Value> {
+    let out = hoist(journal).arg("resume").output().await.unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    lines(&out.stdout)
+}
+
 async fn status(journal: &Path) -> Vec<Value> {
     let out = hoist(journal).arg("status").output().await.unwrap();
     assert!(out.status.success());
@@ -96,13 +107,7 @@ async fn kill_9_mid_upload_then_resume_resends_at_most_the_parts_in_flight() {
     assert!(bytes_done >= 5 * 5 * MIB && bytes_done < size, "{st:?}");
 
     proxy.faults.rate.store(0, Ordering::SeqCst);
-    let out = hoist(&journal).arg("resume").output().await.unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let events = lines(&out.stdout);
+    let events = resume_ok(&journal).await;
     let done = events
         .iter()
         .find(|e| e["event"] == "completed")
@@ -143,13 +148,7 @@ async fn kill_9_then_the_file_changes_resume_restarts_with_the_new_content() {
     tokio::time::sleep(Duration::from_millis(20)).await;
     let new = write_random(&file, 41 * MIB as usize, 23);
     proxy.faults.rate.store(0, Ordering::SeqCst);
-    let out = hoist(&journal).arg("resume").output().await.unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let events = lines(&out.stdout);
+    let events = resume_ok(&journal).await;
     assert!(
         events.iter().any(|e| e["event"] == "restarted"),
         "{events:?}"

@@ -2,6 +2,7 @@
 
 mod common;
 
+use std::sync::atomic::Ordering::SeqCst;
 use std::time::Duration;
 
 use common::*;
@@ -9,8 +10,6 @@ use hoist_core::{
     AddOptions, ChecksumMode, ConflictPolicy, CredentialResolver, Engine, EngineEvent,
     EngineOptions, ErrorCode, ItemState, MIB, Verification,
 };
-
-const LIMIT: Duration = Duration::from_secs(120);
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn single_put_and_multipart_round_trip_byte_for_byte() {
@@ -148,19 +147,13 @@ async fn part_size_grows_at_the_ten_thousand_part_edge() {
         .add(vec![path], target(&bucket), AddOptions::default())
         .await
         .unwrap()[0];
-    let mut started = None;
-    loop {
-        match tokio::time::timeout(LIMIT, rx.recv())
-            .await
-            .unwrap()
-            .unwrap()
-        {
-            EngineEvent::Started { parts_total, .. } => started = Some(parts_total),
-            EngineEvent::PartDone { .. } => break,
-            _ => {}
-        }
-    }
-    assert_eq!(started, Some(8_334), "ceil(50 GiB + 1 / 6 MiB) parts");
+    let parts_total = next_event(&mut rx, |e| match e {
+        EngineEvent::Started { parts_total, .. } => Some(*parts_total),
+        _ => None,
+    })
+    .await;
+    next_event(&mut rx, part_done).await;
+    assert_eq!(parts_total, 8_334, "ceil(50 GiB + 1 / 6 MiB) parts");
     let row = engine.journal().upload(id).unwrap().unwrap();
     assert_eq!(row.part_size, Some(6 * MIB));
     let mp = row.multipart_id.clone().unwrap();
@@ -201,13 +194,8 @@ async fn stopped_engine_resumes_without_resending_finished_parts() {
     let data = write_random(&dir.join("movie.mov"), 60 * MIB as usize, 5);
     let bucket = bucket("resume").await;
     // A slow link (through the proxy) so the stop lands mid-upload.
-    let proxy = proxy::FaultProxy::start(upstream_addr()).await;
-    proxy
-        .faults
-        .rate
-        .store(20 * MIB, std::sync::atomic::Ordering::SeqCst);
-    let mut t = target(&bucket);
-    t.endpoint = Some(proxy.endpoint());
+    let (proxy, t) = proxied_target(&bucket).await;
+    proxy.faults.rate.store(20 * MIB, SeqCst);
     let settings = fast_settings();
     let (in_flight, part) = (settings.concurrency as u64, settings.part_size);
     let id = {
@@ -217,15 +205,8 @@ async fn stopped_engine_resumes_without_resending_finished_parts() {
             .add(vec![dir.join("movie.mov")], t, AddOptions::default())
             .await
             .unwrap()[0];
-        let mut parts = 0;
-        while parts < 3 {
-            if let EngineEvent::PartDone { .. } = tokio::time::timeout(LIMIT, rx.recv())
-                .await
-                .unwrap()
-                .unwrap()
-            {
-                parts += 1;
-            }
+        for _ in 0..3 {
+            next_event(&mut rx, part_done).await;
         }
         engine.shutdown().await.unwrap();
         id
@@ -243,10 +224,7 @@ async fn stopped_engine_resumes_without_resending_finished_parts() {
     let done_before = row.bytes_done;
     assert!(done_before >= 3 * part && done_before < 60 * MIB);
 
-    proxy
-        .faults
-        .rate
-        .store(0, std::sync::atomic::Ordering::SeqCst);
+    proxy.faults.rate.store(0, SeqCst);
     let engine = engine(&dir, settings).await;
     let rx = engine.subscribe();
     assert_eq!(engine.resume_unfinished().await.unwrap(), vec![id]);
@@ -281,13 +259,8 @@ async fn file_changed_between_runs_restarts_and_never_mixes_versions() {
     let path = dir.join("doc.bin");
     write_random(&path, 30 * MIB as usize, 6);
     let bucket = bucket("changed").await;
-    let proxy = proxy::FaultProxy::start(upstream_addr()).await;
-    proxy
-        .faults
-        .rate
-        .store(20 * MIB, std::sync::atomic::Ordering::SeqCst);
-    let mut t = target(&bucket);
-    t.endpoint = Some(proxy.endpoint());
+    let (proxy, t) = proxied_target(&bucket).await;
+    proxy.faults.rate.store(20 * MIB, SeqCst);
     let old_mp = {
         let engine = engine(&dir, fast_settings()).await;
         let mut rx = engine.subscribe();
@@ -295,15 +268,7 @@ async fn file_changed_between_runs_restarts_and_never_mixes_versions() {
             .add(vec![path.clone()], t, AddOptions::default())
             .await
             .unwrap()[0];
-        loop {
-            if let EngineEvent::PartDone { .. } = tokio::time::timeout(LIMIT, rx.recv())
-                .await
-                .unwrap()
-                .unwrap()
-            {
-                break;
-            }
-        }
+        next_event(&mut rx, part_done).await;
         engine.shutdown().await.unwrap();
         engine
             .journal()
@@ -316,10 +281,7 @@ async fn file_changed_between_runs_restarts_and_never_mixes_versions() {
     // Same size, new bytes, new mtime.
     tokio::time::sleep(Duration::from_millis(20)).await;
     let new = write_random(&path, 30 * MIB as usize, 7);
-    proxy
-        .faults
-        .rate
-        .store(0, std::sync::atomic::Ordering::SeqCst);
+    proxy.faults.rate.store(0, SeqCst);
     let engine = engine(&dir, fast_settings()).await;
     let rx = engine.subscribe();
     engine.resume_unfinished().await.unwrap();
@@ -365,17 +327,9 @@ async fn transient_faults_resets_and_503s_every_file_lands_intact() {
         ));
     }
     let bucket = bucket("faults").await;
-    let proxy = proxy::FaultProxy::start(upstream_addr()).await;
-    proxy
-        .faults
-        .reset_every
-        .store(4, std::sync::atomic::Ordering::SeqCst);
-    proxy
-        .faults
-        .busy_every
-        .store(5, std::sync::atomic::Ordering::SeqCst);
-    let mut t = target(&bucket);
-    t.endpoint = Some(proxy.endpoint());
+    let (proxy, t) = proxied_target(&bucket).await;
+    proxy.faults.reset_every.store(4, SeqCst);
+    proxy.faults.busy_every.store(5, SeqCst);
     let engine = engine(&dir, fast_settings()).await;
     let rx = engine.subscribe();
     engine
@@ -387,13 +341,7 @@ async fn transient_faults_resets_and_503s_every_file_lands_intact() {
         .iter()
         .filter(|e| matches!(e, EngineEvent::Retrying { .. }))
         .count();
-    assert!(
-        proxy
-            .faults
-            .injected
-            .load(std::sync::atomic::Ordering::SeqCst)
-            > 0
-    );
+    assert!(proxy.faults.injected.load(SeqCst) > 0);
     assert!(retries > 0, "faults were injected and retried");
     assert!(
         events
@@ -415,13 +363,8 @@ async fn network_down_the_queue_waits_and_continues_by_itself() {
     let (_d, dir) = tmp();
     let data = write_random(&dir.join("f.bin"), 7 * MIB as usize, 8);
     let bucket = bucket("netdown").await;
-    let proxy = proxy::FaultProxy::start(upstream_addr()).await;
-    proxy
-        .faults
-        .down
-        .store(true, std::sync::atomic::Ordering::SeqCst);
-    let mut t = target(&bucket);
-    t.endpoint = Some(proxy.endpoint());
+    let (proxy, t) = proxied_target(&bucket).await;
+    proxy.faults.down.store(true, SeqCst);
     let engine = engine(&dir, fast_settings()).await;
     let mut rx = engine.subscribe();
     engine
@@ -429,24 +372,18 @@ async fn network_down_the_queue_waits_and_continues_by_itself() {
         .await
         .unwrap();
     // Network errors are retried without limit: wait past the attempt limit.
-    let mut retries = 0;
-    while retries < 15 {
-        if let EngineEvent::Retrying { reason, .. } = tokio::time::timeout(LIMIT, rx.recv())
-            .await
-            .unwrap()
-            .unwrap()
-        {
-            assert!(
-                reason.contains("reach") || reason.contains("connection"),
-                "{reason}"
-            );
-            retries += 1;
-        }
+    for _ in 0..15 {
+        let reason = next_event(&mut rx, |e| match e {
+            EngineEvent::Retrying { reason, .. } => Some(reason.clone()),
+            _ => None,
+        })
+        .await;
+        assert!(
+            reason.contains("reach") || reason.contains("connection"),
+            "{reason}"
+        );
     }
-    proxy
-        .faults
-        .down
-        .store(false, std::sync::atomic::Ordering::SeqCst);
+    proxy.faults.down.store(false, SeqCst);
     let events = drain_until_idle(&engine, rx, LIMIT).await;
     assert_eq!(completed(&events).len(), 1, "{events:?}");
     assert_eq!(object(&bucket, "f.bin").await.unwrap(), data);
@@ -622,13 +559,8 @@ async fn pause_and_resume_one_item_while_others_run() {
     let big = write_random(&dir.join("big.bin"), 40 * MIB as usize, 14);
     let other = write_random(&dir.join("other.bin"), 1000, 15);
     let bucket = bucket("pause").await;
-    let proxy = proxy::FaultProxy::start(upstream_addr()).await;
-    proxy
-        .faults
-        .rate
-        .store(20 * MIB, std::sync::atomic::Ordering::SeqCst);
-    let mut t = target(&bucket);
-    t.endpoint = Some(proxy.endpoint());
+    let (proxy, t) = proxied_target(&bucket).await;
+    proxy.faults.rate.store(20 * MIB, SeqCst);
     let engine = engine(&dir, fast_settings()).await;
     let mut rx = engine.subscribe();
     let ids = engine
@@ -639,26 +571,14 @@ async fn pause_and_resume_one_item_while_others_run() {
         )
         .await
         .unwrap();
-    loop {
-        if let EngineEvent::PartDone { .. } = tokio::time::timeout(LIMIT, rx.recv())
-            .await
-            .unwrap()
-            .unwrap()
-        {
-            break;
-        }
-    }
+    next_event(&mut rx, part_done).await;
     engine.pause(ids[0]).await.unwrap();
-    loop {
-        if let EngineEvent::Paused { id } = tokio::time::timeout(LIMIT, rx.recv())
-            .await
-            .unwrap()
-            .unwrap()
-        {
-            assert_eq!(id, ids[0]);
-            break;
-        }
-    }
+    let paused = next_event(&mut rx, |e| match e {
+        EngineEvent::Paused { id } => Some(*id),
+        _ => None,
+    })
+    .await;
+    assert_eq!(paused, ids[0]);
     tokio::time::timeout(LIMIT, engine.wait_idle())
         .await
         .unwrap()
@@ -668,10 +588,7 @@ async fn pause_and_resume_one_item_while_others_run() {
     assert_eq!(snap[1].state, ItemState::Verified);
     assert_eq!(object(&bucket, "other.bin").await.unwrap(), other);
     assert!(object(&bucket, "big.bin").await.is_none());
-    proxy
-        .faults
-        .rate
-        .store(0, std::sync::atomic::Ordering::SeqCst);
+    proxy.faults.rate.store(0, SeqCst);
     let rx = engine.subscribe();
     engine.resume(ids[0]).await.unwrap();
     let events = drain_until_idle(&engine, rx, LIMIT).await;

@@ -57,6 +57,39 @@ pub async fn bucket(hint: &str) -> String {
     name
 }
 
+/// How long a test waits for the queue or for one event.
+pub const LIMIT: Duration = Duration::from_secs(120);
+
+/// A target whose endpoint is a fault-injecting proxy in front of the test store.
+pub async fn proxied_target(bucket: &str) -> (proxy::FaultProxy, Target) {
+    let proxy = proxy::FaultProxy::start(upstream_addr()).await;
+    let t = Target {
+        endpoint: Some(proxy.endpoint()),
+        ..Target::new(bucket)
+    };
+    (proxy, t)
+}
+
+/// Waits (up to `LIMIT`) for the next event `pick` accepts, and returns what it picked.
+pub async fn next_event<T>(
+    rx: &mut broadcast::Receiver<EngineEvent>,
+    mut pick: impl FnMut(&EngineEvent) -> Option<T>,
+) -> T {
+    loop {
+        let event = tokio::time::timeout(LIMIT, rx.recv())
+            .await
+            .expect("the event came in time")
+            .expect("the event stream is open");
+        if let Some(t) = pick(&event) {
+            return t;
+        }
+    }
+}
+
+pub fn part_done(e: &EngineEvent) -> Option<()> {
+    matches!(e, EngineEvent::PartDone { .. }).then_some(())
+}
+
 pub fn target(bucket: &str) -> Target {
     Target {
         endpoint: Some(endpoint()),
