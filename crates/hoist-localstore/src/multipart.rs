@@ -1,0 +1,400 @@
+//! Multipart uploads kept on disk the way S3 keeps them: parts with their ETag and
+//! CRC32C, listable in order and by page, gone after Complete or Abort. s3s-fs 0.14
+//! lacks most of this (see FACTS.md), so the store keeps its own state here, beside
+//! s3s-fs's object tree rather than inside it (where it would show up as a bucket).
+
+use std::path::{Path, PathBuf};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD;
+use bytes::Bytes;
+use futures_util::{Stream, StreamExt};
+use md5::{Digest, Md5};
+use serde::{Deserialize, Serialize};
+use tokio::io::AsyncWriteExt;
+
+/// What CreateMultipartUpload recorded.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct UploadMeta {
+    pub bucket: String,
+    pub key: String,
+    pub initiated_ms: u64,
+    #[serde(default)]
+    pub content_type: Option<String>,
+    #[serde(default)]
+    pub user_metadata: Option<std::collections::HashMap<String, String>>,
+    /// The client asked for CRC32C (so the object gets a composite CRC32C).
+    #[serde(default)]
+    pub crc32c: bool,
+}
+
+/// One stored part.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PartMeta {
+    pub number: i32,
+    pub size: u64,
+    /// Hex MD5 of the part, without quotes (S3's part ETag).
+    pub etag: String,
+    /// Base64 CRC32C of the part.
+    pub crc32c: String,
+    pub modified_ms: u64,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum PartError {
+    #[error("the multipart upload does not exist")]
+    NoSuchUpload,
+    #[error("{0}")]
+    BadDigest(String),
+    #[error("reading the request body: {0}")]
+    Body(String),
+    #[error(transparent)]
+    Io(#[from] std::io::Error),
+}
+
+pub fn now_ms() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_millis() as u64)
+        .unwrap_or(0)
+}
+
+/// The directory holding every upload in progress.
+#[derive(Debug)]
+pub struct Uploads {
+    dir: PathBuf,
+    /// Serialises the short "commit" steps (renames and metadata writes) so a part's
+    /// data and its metadata always belong to the same request.
+    commit: tokio::sync::Mutex<()>,
+}
+
+impl Uploads {
+    pub fn open(dir: PathBuf) -> std::io::Result<Uploads> {
+        std::fs::create_dir_all(&dir)?;
+        // Leftovers of interrupted part writes.
+        for entry in std::fs::read_dir(&dir)?.flatten() {
+            if let Ok(inner) = std::fs::read_dir(entry.path()) {
+                for f in inner.flatten() {
+                    if f.file_name().to_string_lossy().ends_with(".tmp") {
+                        let _ = std::fs::remove_file(f.path());
+                    }
+                }
+            }
+        }
+        Ok(Uploads {
+            dir,
+            commit: tokio::sync::Mutex::new(()),
+        })
+    }
+
+    /// Upload ids are 32 hex digits: anything else never reaches the file system.
+    fn upload_dir(&self, upload_id: &str) -> Option<PathBuf> {
+        let valid = upload_id.len() == 32 && upload_id.bytes().all(|b| b.is_ascii_hexdigit());
+        valid.then(|| self.dir.join(upload_id))
+    }
+
+    fn existing(&self, upload_id: &str) -> Result<PathBuf, PartError> {
+        let dir = self.upload_dir(upload_id).ok_or(PartError::NoSuchUpload)?;
+        if dir.join("upload.json").is_file() {
+            Ok(dir)
+        } else {
+            Err(PartError::NoSuchUpload)
+        }
+    }
+
+    pub async fn create(&self, meta: &UploadMeta) -> std::io::Result<String> {
+        let id = format!("{:032x}", fastrand::u128(..));
+        let dir = self.dir.join(&id);
+        tokio::fs::create_dir_all(&dir).await?;
+        write_atomic(&dir.join("upload.json"), &serde_json::to_vec(meta)?).await?;
+        Ok(id)
+    }
+
+    pub async fn meta(&self, upload_id: &str) -> Result<UploadMeta, PartError> {
+        let dir = self.existing(upload_id)?;
+        let bytes = tokio::fs::read(dir.join("upload.json")).await?;
+        serde_json::from_slice(&bytes).map_err(|e| PartError::Io(e.into()))
+    }
+
+    /// Streams a part to disk, checking the digests the client sent.
+    pub async fn put_part<S, E>(
+        &self,
+        upload_id: &str,
+        number: i32,
+        body: S,
+        content_md5: Option<&str>,
+        crc32c_header: Option<&str>,
+    ) -> Result<PartMeta, PartError>
+    where
+        S: Stream<Item = Result<Bytes, E>> + Unpin,
+        E: std::fmt::Display,
+    {
+        let dir = self.existing(upload_id)?;
+        let tmp = dir.join(format!("{number:05}.{:016x}.tmp", fastrand::u64(..)));
+        let result = async {
+            let mut file = tokio::io::BufWriter::new(tokio::fs::File::create(&tmp).await?);
+            let mut md5 = Md5::new();
+            let mut crc = 0u32;
+            let mut size = 0u64;
+            let mut body = body;
+            while let Some(chunk) = body.next().await {
+                let chunk = chunk.map_err(|e| PartError::Body(e.to_string()))?;
+                md5.update(&chunk);
+                crc = crc32c::crc32c_append(crc, &chunk);
+                size += chunk.len() as u64;
+                file.write_all(&chunk).await?;
+            }
+            file.flush().await?;
+            file.into_inner().sync_data().await?;
+            let md5 = md5.finalize();
+            if let Some(sent) = content_md5
+                && sent != STANDARD.encode(md5)
+            {
+                return Err(PartError::BadDigest(
+                    "the Content-MD5 you specified did not match what we received".into(),
+                ));
+            }
+            let crc32c = STANDARD.encode(crc.to_be_bytes());
+            if let Some(sent) = crc32c_header
+                && sent != crc32c
+            {
+                return Err(PartError::BadDigest(format!(
+                    "the CRC32C you specified ({sent}) did not match what we received ({crc32c})"
+                )));
+            }
+            Ok(PartMeta {
+                number,
+                size,
+                etag: hex::encode(md5),
+                crc32c,
+                modified_ms: now_ms(),
+            })
+        }
+        .await;
+        let meta = match result {
+            Ok(m) => m,
+            Err(e) => {
+                let _ = tokio::fs::remove_file(&tmp).await;
+                return Err(e);
+            }
+        };
+        let _commit = self.commit.lock().await;
+        // Aborted or completed meanwhile: the part has nowhere to go.
+        if !dir.join("upload.json").is_file() {
+            let _ = tokio::fs::remove_file(&tmp).await;
+            return Err(PartError::NoSuchUpload);
+        }
+        tokio::fs::rename(&tmp, dir.join(format!("{number:05}.part"))).await?;
+        write_atomic(
+            &dir.join(format!("{number:05}.json")),
+            &serde_json::to_vec(&meta).map_err(std::io::Error::from)?,
+        )
+        .await?;
+        Ok(meta)
+    }
+
+    /// Every stored part, sorted by part number.
+    pub async fn parts(&self, upload_id: &str) -> Result<Vec<PartMeta>, PartError> {
+        let dir = self.existing(upload_id)?;
+        let _commit = self.commit.lock().await;
+        let mut parts = Vec::new();
+        let mut entries = tokio::fs::read_dir(&dir).await?;
+        while let Some(e) = entries.next_entry().await? {
+            let name = e.file_name().to_string_lossy().into_owned();
+            if name.len() == 10 && name.ends_with(".json") && name != "upload.json" {
+                let bytes = tokio::fs::read(e.path()).await?;
+                if let Ok(p) = serde_json::from_slice::<PartMeta>(&bytes) {
+                    parts.push(p);
+                }
+            }
+        }
+        parts.sort_by_key(|p| p.number);
+        Ok(parts)
+    }
+
+    pub fn part_path(&self, upload_id: &str, number: i32) -> Option<PathBuf> {
+        self.upload_dir(upload_id)
+            .map(|d| d.join(format!("{number:05}.part")))
+    }
+
+    /// Ends the upload (after Complete or on Abort): its parts are gone.
+    pub async fn remove(&self, upload_id: &str) -> Result<(), PartError> {
+        let dir = self.existing(upload_id)?;
+        let _commit = self.commit.lock().await;
+        // The marker goes first, so a racing part or Complete sees NoSuchUpload.
+        tokio::fs::remove_file(dir.join("upload.json")).await?;
+        tokio::fs::remove_dir_all(&dir).await?;
+        Ok(())
+    }
+
+    /// Every upload in progress with its id, sorted by key, then initiation, then id.
+    pub async fn list(&self) -> std::io::Result<Vec<(String, UploadMeta)>> {
+        let mut out = Vec::new();
+        let mut entries = tokio::fs::read_dir(&self.dir).await?;
+        while let Some(e) = entries.next_entry().await? {
+            let id = e.file_name().to_string_lossy().into_owned();
+            if self.upload_dir(&id).is_none() {
+                continue;
+            }
+            if let Ok(bytes) = tokio::fs::read(e.path().join("upload.json")).await
+                && let Ok(meta) = serde_json::from_slice::<UploadMeta>(&bytes)
+            {
+                out.push((id, meta));
+            }
+        }
+        out.sort_by(|a, b| {
+            (&a.1.key, a.1.initiated_ms, &a.0).cmp(&(&b.1.key, b.1.initiated_ms, &b.0))
+        });
+        Ok(out)
+    }
+}
+
+/// Writes through a temporary file and a rename, so readers never see half a file.
+pub async fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    let tmp = path.with_extension(format!("{:08x}.tmp", fastrand::u32(..)));
+    let mut f = tokio::fs::File::create(&tmp).await?;
+    f.write_all(bytes).await?;
+    f.sync_data().await?;
+    drop(f);
+    tokio::fs::rename(&tmp, path).await
+}
+
+/// S3's composite checksum of a multipart object: the CRC32C of the parts' CRC32Cs,
+/// then `-N`.
+pub fn composite_crc32c(part_crcs_b64: &[String]) -> Option<String> {
+    let mut crc = 0u32;
+    for c in part_crcs_b64 {
+        crc = crc32c::crc32c_append(crc, &STANDARD.decode(c).ok()?);
+    }
+    Some(format!(
+        "{}-{}",
+        STANDARD.encode(crc.to_be_bytes()),
+        part_crcs_b64.len()
+    ))
+}
+
+/// S3's multipart ETag: the MD5 of the parts' MD5s, then `-N`.
+pub fn multipart_etag(part_etags_hex: &[String]) -> Option<String> {
+    let mut h = Md5::new();
+    for e in part_etags_hex {
+        h.update(hex::decode(e).ok()?);
+    }
+    Some(format!(
+        "{}-{}",
+        hex::encode(h.finalize()),
+        part_etags_hex.len()
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn body(chunks: &[&'static [u8]]) -> impl Stream<Item = Result<Bytes, String>> + Unpin {
+        futures_util::stream::iter(
+            chunks
+                .iter()
+                .map(|c| Ok(Bytes::from_static(c)))
+                .collect::<Vec<_>>(),
+        )
+    }
+
+    fn meta() -> UploadMeta {
+        UploadMeta {
+            bucket: "b".into(),
+            key: "k".into(),
+            initiated_ms: now_ms(),
+            content_type: None,
+            user_metadata: None,
+            crc32c: true,
+        }
+    }
+
+    #[tokio::test]
+    async fn parts_are_listed_sorted_with_etags_and_vanish_after_remove() {
+        let dir = tempfile::tempdir().unwrap();
+        let uploads = Uploads::open(dir.path().join("mp")).unwrap();
+        let id = uploads.create(&meta()).await.unwrap();
+        for n in [3, 1, 2, 10] {
+            uploads
+                .put_part(&id, n, body(&[b"hello ", b"world"]), None, None)
+                .await
+                .unwrap();
+        }
+        let parts = uploads.parts(&id).await.unwrap();
+        assert_eq!(
+            parts.iter().map(|p| p.number).collect::<Vec<_>>(),
+            [1, 2, 3, 10]
+        );
+        assert_eq!(parts[0].etag, "5eb63bbbe01eeed093cb22bb8f5acdc3"); // md5("hello world")
+        assert_eq!(parts[0].size, 11);
+        uploads.remove(&id).await.unwrap();
+        assert!(matches!(
+            uploads.parts(&id).await,
+            Err(PartError::NoSuchUpload)
+        ));
+        assert!(matches!(
+            uploads.put_part(&id, 1, body(&[b"x"]), None, None).await,
+            Err(PartError::NoSuchUpload)
+        ));
+    }
+
+    #[tokio::test]
+    async fn a_wrong_digest_is_refused_and_nothing_is_stored() {
+        let dir = tempfile::tempdir().unwrap();
+        let uploads = Uploads::open(dir.path().join("mp")).unwrap();
+        let id = uploads.create(&meta()).await.unwrap();
+        let wrong_crc = STANDARD.encode(0u32.to_be_bytes());
+        let r = uploads
+            .put_part(&id, 1, body(&[b"data"]), None, Some(&wrong_crc))
+            .await;
+        assert!(matches!(r, Err(PartError::BadDigest(_))), "{r:?}");
+        let r = uploads
+            .put_part(
+                &id,
+                1,
+                body(&[b"data"]),
+                Some("AAAAAAAAAAAAAAAAAAAAAA=="),
+                None,
+            )
+            .await;
+        assert!(matches!(r, Err(PartError::BadDigest(_))), "{r:?}");
+        assert!(uploads.parts(&id).await.unwrap().is_empty());
+        let right = STANDARD.encode(crc32c::crc32c(b"data").to_be_bytes());
+        let p = uploads
+            .put_part(&id, 1, body(&[b"da", b"ta"]), None, Some(&right))
+            .await
+            .unwrap();
+        assert_eq!(p.crc32c, right);
+    }
+
+    #[test]
+    fn path_traversal_in_upload_ids_is_impossible() {
+        let dir = tempfile::tempdir().unwrap();
+        let uploads = Uploads::open(dir.path().join("mp")).unwrap();
+        assert!(uploads.upload_dir("../../etc").is_none());
+        assert!(uploads.upload_dir(&"a".repeat(31)).is_none());
+        assert!(uploads.upload_dir(&"a".repeat(32)).is_some());
+    }
+
+    #[test]
+    fn multipart_etag_and_composite_follow_s3() {
+        // Two parts of "a" and "b": MD5s 0cc1..., 92eb...
+        let etag = multipart_etag(&[
+            "0cc175b9c0f1b6a831c399e269772661".into(),
+            "92eb5ffee6ae2fec3ad71c777531578f".into(),
+        ])
+        .unwrap();
+        assert!(etag.ends_with("-2"));
+        assert_eq!(etag.len(), 32 + 2);
+        let a = STANDARD.encode(crc32c::crc32c(b"a").to_be_bytes());
+        let mut raw = crc32c::crc32c(b"a").to_be_bytes().to_vec();
+        raw.extend(crc32c::crc32c(b"b").to_be_bytes());
+        let b = STANDARD.encode(crc32c::crc32c(b"b").to_be_bytes());
+        assert_eq!(
+            composite_crc32c(&[a, b]).unwrap(),
+            format!("{}-2", STANDARD.encode(crc32c::crc32c(&raw).to_be_bytes()))
+        );
+    }
+}
