@@ -82,20 +82,28 @@ pub struct AddOptions {
 }
 
 /// What the queue shows for one upload.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ts_rs::TS)]
+#[ts(export)]
 pub struct ItemStatus {
+    #[ts(type = "number")]
     pub id: UploadId,
+    #[ts(type = "string")]
     pub path: PathBuf,
     pub bucket: String,
     pub key: String,
+    #[ts(type = "number")]
     pub size: u64,
+    /// Bytes already stored (parts done; the whole size once verified).
+    #[ts(type = "number")]
+    pub bytes_done: u64,
     pub state: ItemState,
     pub priority: i32,
     pub error: Option<String>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ts_rs::TS)]
 #[serde(rename_all = "snake_case")]
+#[ts(export)]
 pub enum ItemState {
     Queued,
     Running,
@@ -125,6 +133,7 @@ enum Command {
     Pause(Option<UploadId>, oneshot::Sender<Result<()>>),
     Resume(Option<UploadId>, oneshot::Sender<Result<()>>),
     Cancel(UploadId, oneshot::Sender<Result<()>>),
+    Remove(UploadId, oneshot::Sender<Result<()>>),
     Retry(Option<UploadId>, oneshot::Sender<Result<()>>),
     SetPriority(UploadId, i32, oneshot::Sender<Result<()>>),
     Snapshot(oneshot::Sender<Vec<ItemStatus>>),
@@ -316,6 +325,11 @@ impl Engine {
     /// Stops the upload and aborts its multipart upload on the store.
     pub async fn cancel(&self, id: UploadId) -> Result<()> {
         self.ask(|r| Command::Cancel(id, r)).await?
+    }
+    /// Takes a finished upload out of the queue; its history stays. A failed upload's
+    /// partial multipart upload is aborted, since it will not be retried.
+    pub async fn remove(&self, id: UploadId) -> Result<()> {
+        self.ask(|r| Command::Remove(id, r)).await?
     }
     pub async fn retry(&self, id: UploadId) -> Result<()> {
         self.ask(|r| Command::Retry(Some(id), r)).await?
@@ -585,6 +599,9 @@ impl Actor {
             Command::Cancel(id, reply) => {
                 let _ = reply.send(self.cancel(id));
             }
+            Command::Remove(id, reply) => {
+                let _ = reply.send(self.remove(id));
+            }
             Command::SetPriority(id, priority, reply) => {
                 let r = match self.items.get_mut(&id) {
                     None => Err(unknown(id)),
@@ -611,6 +628,10 @@ impl Actor {
                         bucket: i.row.target.bucket.clone(),
                         key: i.row.key.clone(),
                         size: i.row.identity.size,
+                        bytes_done: match i.state {
+                            ItemState::Verified => i.row.identity.size,
+                            _ => self.shared.board.done(i.row.id).unwrap_or(i.row.bytes_done),
+                        },
                         state: i.state,
                         priority: i.row.priority,
                         error: i.error.clone(),
@@ -700,6 +721,36 @@ impl Actor {
         item.state = ItemState::Cancelled;
         let row = item.row.clone();
         self.finish_cancel(row, now_ms());
+        Ok(())
+    }
+
+    fn remove(&mut self, id: UploadId) -> Result<()> {
+        let item = self.items.get(&id).ok_or_else(|| unknown(id))?;
+        if !item.state.is_final() {
+            return Err(HoistError::InvalidInput(format!(
+                "upload {id} is not finished: pause or cancel it first"
+            )));
+        }
+        if item.state == ItemState::Failed {
+            // Not shown again after a restart, and no parts left behind on the store.
+            self.shared
+                .journal
+                .set_state(id, UploadState::Cancelled, item.error.as_deref())?;
+            if let Some(mp) = item.row.multipart_id.clone() {
+                let (shared, row) = (self.shared.clone(), item.row.clone());
+                tokio::spawn(async move {
+                    let aborted = match shared.store_for(&row.target) {
+                        Ok(store) => store.abort(&row.key, &mp).await,
+                        Err(e) => Err(e),
+                    };
+                    if let Err(e) = aborted {
+                        tracing::warn!("aborting the parts of removed upload {}: {e}", row.id);
+                    }
+                });
+            }
+        }
+        self.items.remove(&id);
+        self.emit(EngineEvent::Removed { id });
         Ok(())
     }
 

@@ -4,8 +4,9 @@
 use serde::Serialize;
 
 /// Stable, user-facing error classes. Shells map these to words and actions.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ts_rs::TS)]
 #[serde(rename_all = "snake_case")]
+#[ts(export)]
 pub enum ErrorCode {
     /// The local file is missing, unreadable or not a regular file.
     LocalFile,
@@ -120,7 +121,8 @@ impl HoistError {
     }
 }
 
-#[derive(Debug, Clone, Serialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, PartialEq, ts_rs::TS)]
+#[ts(export)]
 pub struct ErrorReport {
     pub code: ErrorCode,
     pub message: String,

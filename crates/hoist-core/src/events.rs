@@ -12,8 +12,9 @@ use crate::error::ErrorReport;
 use crate::journal::UploadId;
 
 /// How an upload's integrity was proven after it landed.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ts_rs::TS)]
 #[serde(rename_all = "snake_case")]
+#[ts(export)]
 pub enum Verification {
     /// The object's CRC32C (full or composite of parts) matched what was read locally.
     Crc32c,
@@ -23,74 +24,103 @@ pub enum Verification {
     SizeOnly,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ts_rs::TS)]
 #[serde(tag = "event", rename_all = "snake_case")]
+#[ts(export)]
 pub enum EngineEvent {
     Queued {
+        #[ts(type = "number")]
         id: UploadId,
         path: String,
         bucket: String,
         key: String,
+        #[ts(type = "number")]
         size: u64,
     },
     Started {
+        #[ts(type = "number")]
         id: UploadId,
         key: String,
+        #[ts(type = "number")]
         size: u64,
+        #[ts(type = "number")]
         parts_total: u64,
+        #[ts(type = "number")]
         parts_done: u64,
         resumed: bool,
     },
     /// Coalesced: at most a few per second per upload.
     Progress {
+        #[ts(type = "number")]
         id: UploadId,
+        #[ts(type = "number")]
         bytes_done: u64,
+        #[ts(type = "number")]
         bytes_total: u64,
+        #[ts(type = "number")]
         rate_bps: u64,
     },
     PartDone {
+        #[ts(type = "number")]
         id: UploadId,
         part: u32,
+        #[ts(type = "number")]
         size: u64,
     },
     Retrying {
+        #[ts(type = "number")]
         id: UploadId,
         attempt: u32,
+        #[ts(type = "number")]
         delay_ms: u64,
         reason: String,
     },
     Paused {
+        #[ts(type = "number")]
         id: UploadId,
     },
     Restarted {
+        #[ts(type = "number")]
         id: UploadId,
         reason: String,
     },
     Completed {
+        #[ts(type = "number")]
         id: UploadId,
         bucket: String,
         key: String,
+        #[ts(type = "number")]
         size: u64,
         etag: Option<String>,
         checksum: Option<String>,
         verification: Verification,
         /// Bytes sent in this session.
+        #[ts(type = "number")]
         bytes_sent: u64,
         /// Bytes of parts an earlier (crashed, paused or failed) attempt had begun to
         /// send and that had to be sent again.
+        #[ts(type = "number")]
         bytes_resent: u64,
     },
     Skipped {
+        #[ts(type = "number")]
         id: UploadId,
         key: String,
         reason: String,
     },
     Failed {
+        #[ts(type = "number")]
         id: UploadId,
         key: String,
         error: ErrorReport,
     },
     Cancelled {
+        #[ts(type = "number")]
+        id: UploadId,
+    },
+    /// A finished upload was taken out of the queue (history keeps it).
+    Removed {
+        #[ts(type = "number")]
         id: UploadId,
     },
     /// Nothing queued or running any more.
@@ -123,6 +153,15 @@ impl ProgressBoard {
             .unwrap_or_else(|p| p.into_inner())
             .insert(id, p.clone());
         p
+    }
+
+    /// Bytes done of a running upload, as its workers last counted.
+    pub fn done(&self, id: UploadId) -> Option<u64> {
+        self.items
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(&id)
+            .map(|p| p.done.load(Ordering::Relaxed))
     }
 
     pub fn untrack(&self, id: UploadId) {

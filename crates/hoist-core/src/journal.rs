@@ -131,21 +131,31 @@ pub struct PartRecord {
     pub md5: Option<String>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ts_rs::TS)]
+#[ts(export)]
 pub struct HistoryEntry {
+    #[ts(type = "number")]
     pub upload: UploadId,
+    #[ts(type = "string")]
     pub path: PathBuf,
     pub endpoint: Option<String>,
     pub bucket: String,
     pub key: String,
+    #[ts(type = "number")]
     pub size: u64,
+    /// verified, skipped, failed or cancelled.
     pub result: String,
     pub etag: Option<String>,
     pub checksum: Option<String>,
     pub message: Option<String>,
+    #[ts(type = "number")]
     pub bytes_sent: u64,
+    #[ts(type = "number")]
     pub bytes_resent: u64,
+    /// Milliseconds since the epoch.
+    #[ts(type = "number")]
     pub started_at: i64,
+    #[ts(type = "number")]
     pub finished_at: i64,
 }
 
@@ -309,6 +319,34 @@ impl UploadJournal {
             params![id, state.as_str(), error, now_ms()],
         )?;
         Ok(())
+    }
+
+    /// Points unfinished uploads at a store's new address (the embedded store when its
+    /// port had to change). Returns how many were moved.
+    pub fn retarget_endpoint(&self, from: &str, to: &str) -> Result<usize> {
+        let mut conn = self.conn();
+        let tx = conn.transaction()?;
+        let rows: Vec<(UploadId, String)> = {
+            let mut st = tx.prepare(
+                "SELECT id, target FROM uploads WHERE state IN ('queued', 'paused', 'failed')",
+            )?;
+            st.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
+                .collect::<rusqlite::Result<_>>()?
+        };
+        let mut moved = 0;
+        for (id, json) in rows {
+            let Ok(mut target) = serde_json::from_str::<Target>(&json) else {
+                continue;
+            };
+            if target.endpoint.as_deref() == Some(from) {
+                target.endpoint = Some(to.to_owned());
+                let json = serde_json::to_string(&target).expect("a target serialises");
+                tx.execute("UPDATE uploads SET target = ?1 WHERE id = ?2", (json, id))?;
+                moved += 1;
+            }
+        }
+        tx.commit()?;
+        Ok(moved)
     }
 
     pub fn set_priority(&self, id: UploadId, priority: i32) -> Result<()> {
@@ -571,6 +609,32 @@ mod tests {
             priority: 0,
             conflict: ConflictPolicy::Overwrite,
         }
+    }
+
+    #[test]
+    fn retarget_moves_only_unfinished_uploads_on_that_endpoint() {
+        let dir = tempfile::tempdir().unwrap();
+        let j = UploadJournal::open(&dir.path().join("j.sqlite")).unwrap();
+        let mut local = sample("/a");
+        local.target.endpoint = Some("http://127.0.0.1:1000".into());
+        let mut other = sample("/b");
+        other.target.endpoint = Some("http://10.0.0.1:9000".into());
+        let ids = j
+            .insert_uploads(&[local.clone(), other, local], UploadState::Queued)
+            .unwrap();
+        j.set_state(ids[2], UploadState::Done, None).unwrap();
+        let moved = j
+            .retarget_endpoint("http://127.0.0.1:1000", "http://127.0.0.1:2000")
+            .unwrap();
+        assert_eq!(moved, 1);
+        let ep = |id| j.upload(id).unwrap().unwrap().target.endpoint.unwrap();
+        assert_eq!(ep(ids[0]), "http://127.0.0.1:2000");
+        assert_eq!(ep(ids[1]), "http://10.0.0.1:9000");
+        assert_eq!(
+            ep(ids[2]),
+            "http://127.0.0.1:1000",
+            "finished uploads keep their record"
+        );
     }
 
     #[test]

@@ -13,8 +13,9 @@ use serde::{Deserialize, Serialize};
 use crate::error::{HoistError, Result};
 
 /// How part integrity is proven to the store.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, Default, ts_rs::TS)]
 #[serde(rename_all = "snake_case")]
+#[ts(export)]
 pub enum ChecksumMode {
     /// CRC32C of every part sent as a plain `x-amz-checksum-crc32c` header (no
     /// aws-chunked streaming, so stores that reject the SDK's trailing checksums work),

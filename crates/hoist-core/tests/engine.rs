@@ -464,6 +464,37 @@ async fn permanent_errors_fail_that_item_clearly_and_the_rest_continue() {
         .unwrap();
     assert_eq!(failed.len(), 2);
     assert!(failed.iter().all(|r| r.error.is_some()));
+
+    // Removing finished items: out of the queue and not reloaded; history stays.
+    let mut rx = engine.subscribe();
+    engine.remove(ids[1]).await.unwrap();
+    engine.remove(ids[0]).await.unwrap();
+    assert!(engine.remove(ids[0]).await.is_err(), "already removed");
+    let snap = engine.snapshot().await.unwrap();
+    assert!(!snap.iter().any(|s| s.id == ids[0] || s.id == ids[1]));
+    assert_eq!(snap.len(), 1);
+    next_event(&mut rx, |e| match e {
+        EngineEvent::Removed { id } if *id == ids[1] => Some(()),
+        _ => None,
+    })
+    .await;
+    let failed = engine
+        .journal()
+        .uploads_in(&[hoist_core::UploadState::Failed])
+        .unwrap();
+    assert_eq!(
+        failed.len(),
+        1,
+        "a removed failure is not shown again after a restart"
+    );
+    assert!(
+        engine
+            .journal()
+            .history(10)
+            .unwrap()
+            .iter()
+            .any(|h| h.upload == ids[1] && h.result == "failed")
+    );
     drop(engine);
 
     // Wrong secret: an auth failure in words, not retried.
