@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# End-to-end tests of the desktop app in its real window: builds the UI and the app,
+# starts Xvfb, a D-Bus session and tauri-driver, and runs tests/e2e/test_desktop.py
+# with a throwaway HOME. Artifacts (screenshots) land in .e2e/artifacts/.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$(pwd)
+
+command -v tauri-driver >/dev/null || cargo install tauri-driver --locked --version 2.1.0
+npm --prefix ui ci --no-audit --no-fund --loglevel=error
+npm --prefix ui run build
+cargo build --locked -p hoist-desktop
+
+work=$(mktemp -d)
+mkdir -p .e2e/artifacts
+export HOME=$work/home XDG_DATA_HOME=$work/home/.local/share XDG_CONFIG_HOME=$work/home/.config
+mkdir -p "$HOME"
+export HOIST_E2E_APP=$root/target/debug/hoist-desktop HOIST_E2E_WORK=$work \
+  HOIST_E2E_ARTIFACTS=$root/.e2e/artifacts
+
+display=:$((90 + RANDOM % 9))
+Xvfb "$display" -screen 0 1280x860x24 -nolisten tcp >"$work/xvfb.log" 2>&1 &
+xvfb=$!
+trap 'kill $xvfb 2>/dev/null; rm -rf "$work"' EXIT
+export DISPLAY=$display
+for _ in $(seq 50); do [ -e "/tmp/.X11-unix/X${display#:}" ] && break; sleep 0.1; done
+
+# A session bus: single-instance and notifications talk D-Bus, as on a desktop.
+dbus-run-session -- bash -c '
+  tauri-driver --port 4444 --native-driver /usr/bin/WebKitWebDriver >"$HOIST_E2E_WORK/driver.log" 2>&1 &
+  driver=$!
+  for _ in $(seq 100); do
+    (echo >/dev/tcp/127.0.0.1/4444) 2>/dev/null && break; sleep 0.1
+  done
+  status=0
+  python3 tests/e2e/test_desktop.py || status=$?
+  kill $driver 2>/dev/null || true
+  if [ $status -ne 0 ]; then echo "--- tauri-driver log"; tail -50 "$HOIST_E2E_WORK/driver.log"; fi
+  exit $status
+'

@@ -1,0 +1,25 @@
+fn main() {
+    // The app's own commands: declared so capabilities can allow exactly these.
+    let commands = &[
+        "subscribe",
+        "list_queue",
+        "add_paths",
+        "pause_item",
+        "resume_item",
+        "cancel_item",
+        "retry_item",
+        "remove_item",
+        "pause_all",
+        "resume_all",
+        "retry_failed",
+        "history",
+        "get_settings",
+        "set_target",
+    ];
+    tauri_build::try_build(
+        tauri_build::Attributes::new()
+            .config_path("../tauri.conf.json")
+            .app_manifest(tauri_build::AppManifest::new().commands(commands)),
+    )
+    .expect("tauri-build failed");
+}

@@ -1,0 +1,111 @@
+//! The IPC commands: argument checks and translation only; the work is hoist-core's.
+
+use hoist_core::{HistoryEntry, ItemStatus, UploadId};
+use tauri::State;
+use tauri::ipc::Channel;
+use tokio::sync::broadcast::error::RecvError;
+
+use crate::error::{Result, invalid};
+use crate::models::{AppSettings, QueueMessage, TargetSettings};
+use crate::state::Desktop;
+
+fn check_id(id: UploadId) -> Result<UploadId> {
+    if id > 0 {
+        Ok(id)
+    } else {
+        Err(invalid(format!("{id} is not an upload id")))
+    }
+}
+
+/// Streams engine events to the UI until the channel closes.
+#[tauri::command]
+pub async fn subscribe(state: State<'_, Desktop>, channel: Channel<QueueMessage>) -> Result<()> {
+    let mut events = state.engine.subscribe();
+    tauri::async_runtime::spawn(async move {
+        loop {
+            let message = match events.recv().await {
+                Ok(event) => QueueMessage::Event { event },
+                Err(RecvError::Lagged(_)) => QueueMessage::Resync,
+                Err(RecvError::Closed) => break,
+            };
+            if channel.send(message).is_err() {
+                break;
+            }
+        }
+    });
+    Ok(())
+}
+
+#[tauri::command]
+pub async fn list_queue(state: State<'_, Desktop>) -> Result<Vec<ItemStatus>> {
+    Ok(state.engine.snapshot().await?)
+}
+
+/// What the drop handler and the file picker call (and the end-to-end tests).
+#[tauri::command]
+pub async fn add_paths(state: State<'_, Desktop>, paths: Vec<String>) -> Result<Vec<UploadId>> {
+    state.add_paths(paths).await
+}
+
+#[tauri::command]
+pub async fn pause_item(state: State<'_, Desktop>, id: UploadId) -> Result<()> {
+    Ok(state.engine.pause(check_id(id)?).await?)
+}
+
+#[tauri::command]
+pub async fn resume_item(state: State<'_, Desktop>, id: UploadId) -> Result<()> {
+    Ok(state.engine.resume(check_id(id)?).await?)
+}
+
+#[tauri::command]
+pub async fn cancel_item(state: State<'_, Desktop>, id: UploadId) -> Result<()> {
+    Ok(state.engine.cancel(check_id(id)?).await?)
+}
+
+#[tauri::command]
+pub async fn retry_item(state: State<'_, Desktop>, id: UploadId) -> Result<()> {
+    Ok(state.engine.retry(check_id(id)?).await?)
+}
+
+#[tauri::command]
+pub async fn remove_item(state: State<'_, Desktop>, id: UploadId) -> Result<()> {
+    Ok(state.engine.remove(check_id(id)?).await?)
+}
+
+#[tauri::command]
+pub async fn pause_all(state: State<'_, Desktop>) -> Result<()> {
+    Ok(state.engine.pause_all().await?)
+}
+
+#[tauri::command]
+pub async fn resume_all(state: State<'_, Desktop>) -> Result<()> {
+    Ok(state.engine.resume_all().await?)
+}
+
+#[tauri::command]
+pub async fn retry_failed(state: State<'_, Desktop>) -> Result<()> {
+    Ok(state.engine.retry_failed().await?)
+}
+
+#[tauri::command]
+pub async fn history(state: State<'_, Desktop>, limit: u32) -> Result<Vec<HistoryEntry>> {
+    if !(1..=10_000).contains(&limit) {
+        return Err(invalid("the history limit must be between 1 and 10000"));
+    }
+    let engine = state.engine.clone();
+    let entries =
+        tauri::async_runtime::spawn_blocking(move || engine.journal().history(limit as usize))
+            .await
+            .map_err(|e| invalid(format!("history task failed: {e}")))??;
+    Ok(entries)
+}
+
+#[tauri::command]
+pub fn get_settings(state: State<'_, Desktop>) -> AppSettings {
+    state.settings()
+}
+
+#[tauri::command]
+pub fn set_target(state: State<'_, Desktop>, target: TargetSettings) -> Result<AppSettings> {
+    state.set_target(target)
+}

@@ -1,0 +1,66 @@
+//! Hoist's desktop shell: a Tauri window over hoist-core. Commands translate; the
+//! engine's event stream feeds the UI (a Channel), the tray and notifications.
+
+mod commands;
+mod error;
+mod local;
+pub mod models;
+mod settings;
+mod state;
+mod tray;
+
+use tauri::{Manager, RunEvent};
+
+use state::Desktop;
+
+pub fn run() {
+    tracing::info!("starting Hoist");
+    let app = tauri::Builder::default()
+        // First: a second launch hands over to the running app and exits.
+        .plugin(tauri_plugin_single_instance::init(|app, _argv, _cwd| {
+            tray::show_main(app);
+        }))
+        .plugin(tauri_plugin_window_state::Builder::default().build())
+        .plugin(tauri_plugin_dialog::init())
+        .plugin(tauri_plugin_notification::init())
+        .setup(|app| {
+            let data_dir = app.path().app_data_dir()?;
+            let config_dir = app.path().app_config_dir()?;
+            let desktop = tauri::async_runtime::block_on(Desktop::start(data_dir, config_dir))
+                .map_err(|e| e.to_string())?;
+            if let Err(e) = tray::install(app.handle(), desktop.engine.clone()) {
+                tracing::warn!("no tray icon: {e}");
+            }
+            app.manage(desktop);
+            Ok(())
+        })
+        .invoke_handler(tauri::generate_handler![
+            commands::subscribe,
+            commands::list_queue,
+            commands::add_paths,
+            commands::pause_item,
+            commands::resume_item,
+            commands::cancel_item,
+            commands::retry_item,
+            commands::remove_item,
+            commands::pause_all,
+            commands::resume_all,
+            commands::retry_failed,
+            commands::history,
+            commands::get_settings,
+            commands::set_target,
+        ])
+        .build(tauri::generate_context!("../tauri.conf.json"))
+        .expect("the Hoist window could not be created");
+    app.run(|app, event| {
+        if let RunEvent::Exit = event
+            && let Some(desktop) = app.try_state::<Desktop>()
+        {
+            // Workers stop where they are; the journal resumes them next time.
+            tauri::async_runtime::block_on(async {
+                let _ = tokio::time::timeout(std::time::Duration::from_secs(5), desktop.shutdown())
+                    .await;
+            });
+        }
+    });
+}

@@ -1,0 +1,133 @@
+//! The embedded local store: the default target, so a new user needs no account. It
+//! listens on the same loopback port from run to run (saved beside its data), because
+//! unfinished uploads in the journal name that endpoint; if the port is taken they are
+//! moved to the new one.
+
+use std::net::{Ipv4Addr, SocketAddr};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use aws_credential_types::Credentials;
+use aws_credential_types::provider::SharedCredentialsProvider;
+use hoist_core::{AwsChainCredentials, CredentialResolver, UploadJournal};
+use hoist_localstore::{LocalStore, LocalStoreConfig};
+
+use crate::models::LocalStoreInfo;
+
+/// The profile name targets use for the local store.
+pub const LOCAL_PROFILE: &str = "hoist-local";
+pub const LOCAL_BUCKET: &str = "hoist";
+
+pub struct LocalRuntime {
+    store: LocalStore,
+    data_dir: PathBuf,
+}
+
+impl LocalRuntime {
+    pub fn endpoint(&self) -> String {
+        self.store.endpoint()
+    }
+
+    pub fn info(&self) -> LocalStoreInfo {
+        LocalStoreInfo {
+            endpoint: self.endpoint(),
+            bucket: LOCAL_BUCKET.into(),
+            data_dir: self.data_dir.display().to_string(),
+        }
+    }
+}
+
+/// Keys for this run only: they live in memory, never on disk, and the store is
+/// reachable from this machine alone.
+pub struct LocalKeys {
+    access_key: String,
+    secret_key: String,
+}
+
+impl LocalKeys {
+    pub fn generate() -> LocalKeys {
+        let token = |n| (0..n).map(|_| fastrand::alphanumeric()).collect::<String>();
+        LocalKeys {
+            access_key: format!("HOISTLOCAL{}", token(10).to_uppercase()),
+            secret_key: token(40),
+        }
+    }
+}
+
+fn port_file(data_dir: &Path) -> PathBuf {
+    data_dir.join("port")
+}
+
+/// Starts the store on its saved port (or a free one), and moves unfinished uploads if
+/// the port changed.
+pub async fn start(
+    data_dir: PathBuf,
+    keys: &LocalKeys,
+    journal: &UploadJournal,
+) -> Result<LocalRuntime, String> {
+    let saved: Option<u16> = std::fs::read_to_string(port_file(&data_dir))
+        .ok()
+        .and_then(|s| s.trim().parse().ok());
+    let config = |port| LocalStoreConfig {
+        data_dir: data_dir.clone(),
+        addr: SocketAddr::from((Ipv4Addr::LOCALHOST, port)),
+        access_key: keys.access_key.clone(),
+        secret_key: keys.secret_key.clone(),
+        buckets: vec![LOCAL_BUCKET.into()],
+    };
+    let store = match saved {
+        Some(port) => match LocalStore::start(config(port)).await {
+            Ok(s) => s,
+            Err(e) => {
+                tracing::warn!("local store port {port} unavailable ({e}); picking another");
+                LocalStore::start(config(0))
+                    .await
+                    .map_err(|e| e.to_string())?
+            }
+        },
+        None => LocalStore::start(config(0))
+            .await
+            .map_err(|e| e.to_string())?,
+    };
+    let port = store.addr().port();
+    if let Some(old) = saved.filter(|p| *p != port) {
+        let moved = journal
+            .retarget_endpoint(&format!("http://127.0.0.1:{old}"), &store.endpoint())
+            .map_err(|e| e.to_string())?;
+        tracing::info!("moved {moved} unfinished uploads to the local store's new port {port}");
+    }
+    std::fs::write(port_file(&data_dir), port.to_string()).map_err(|e| e.to_string())?;
+    Ok(LocalRuntime { store, data_dir })
+}
+
+/// Credentials for targets: the local store's run keys for its profile, the AWS chain
+/// (environment, `~/.aws` profiles) for everything else.
+pub struct DesktopCredentials {
+    local: SharedCredentialsProvider,
+}
+
+impl DesktopCredentials {
+    pub fn new(keys: &LocalKeys) -> Arc<DesktopCredentials> {
+        Arc::new(DesktopCredentials {
+            local: SharedCredentialsProvider::new(Credentials::new(
+                keys.access_key.clone(),
+                keys.secret_key.clone(),
+                None,
+                None,
+                LOCAL_PROFILE,
+            )),
+        })
+    }
+}
+
+impl CredentialResolver for DesktopCredentials {
+    fn resolve(
+        &self,
+        profile: Option<&str>,
+    ) -> hoist_core::Result<Option<SharedCredentialsProvider>> {
+        match profile {
+            Some(LOCAL_PROFILE) => Ok(Some(self.local.clone())),
+            other => AwsChainCredentials.resolve(other),
+        }
+    }
+}

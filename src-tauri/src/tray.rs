@@ -1,0 +1,239 @@
+//! The tray icon (overall progress, pause/resume all) and the notification when a
+//! batch of uploads ends. Both follow the engine's event stream.
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use hoist_core::{Engine, EngineEvent, UploadId};
+use tauri::menu::{Menu, MenuItem, PredefinedMenuItem};
+use tauri::tray::TrayIconBuilder;
+use tauri::{AppHandle, Manager, Wry};
+use tauri_plugin_notification::NotificationExt;
+use tokio::sync::broadcast::error::RecvError;
+
+pub fn show_main(app: &AppHandle) {
+    if let Some(w) = app.get_webview_window("main") {
+        let _ = w.unminimize();
+        let _ = w.show();
+        let _ = w.set_focus();
+    }
+}
+
+/// Progress of what is running, and of the batch since the queue was last idle.
+#[derive(Default, Debug, PartialEq)]
+pub struct Overall {
+    running: HashMap<UploadId, (u64, u64)>,
+    verified: u32,
+    failed: u32,
+}
+
+/// What the batch came to, when the queue went idle after doing something.
+#[derive(Debug, PartialEq)]
+pub struct BatchEnd {
+    pub verified: u32,
+    pub failed: u32,
+}
+
+impl Overall {
+    pub fn apply(&mut self, e: &EngineEvent) -> Option<BatchEnd> {
+        match e {
+            EngineEvent::Started { id, size, .. } => {
+                self.running.insert(*id, (0, *size));
+            }
+            EngineEvent::Progress {
+                id,
+                bytes_done,
+                bytes_total,
+                ..
+            } => {
+                self.running.insert(*id, (*bytes_done, *bytes_total));
+            }
+            EngineEvent::Completed { id, .. } => {
+                self.running.remove(id);
+                self.verified += 1;
+            }
+            EngineEvent::Failed { id, .. } => {
+                self.running.remove(id);
+                self.failed += 1;
+            }
+            EngineEvent::Paused { id }
+            | EngineEvent::Cancelled { id }
+            | EngineEvent::Skipped { id, .. } => {
+                self.running.remove(id);
+            }
+            EngineEvent::Idle => {
+                self.running.clear();
+                let end = (self.verified + self.failed > 0).then_some(BatchEnd {
+                    verified: self.verified,
+                    failed: self.failed,
+                });
+                self.verified = 0;
+                self.failed = 0;
+                return end;
+            }
+            _ => {}
+        }
+        None
+    }
+
+    /// One line for the tray: "2 uploading · 45% · 3 done".
+    pub fn summary(&self) -> String {
+        if self.running.is_empty() {
+            return "Hoist: idle".into();
+        }
+        let (done, total) = self
+            .running
+            .values()
+            .fold((0u64, 0u64), |(d, t), (a, b)| (d + a, t + b));
+        let pct = if total == 0 { 100 } else { done * 100 / total };
+        let mut s = format!("Hoist: {} uploading · {pct}%", self.running.len());
+        if self.verified > 0 {
+            s.push_str(&format!(" · {} done", self.verified));
+        }
+        if self.failed > 0 {
+            s.push_str(&format!(" · {} failed", self.failed));
+        }
+        s
+    }
+}
+
+impl BatchEnd {
+    pub fn message(&self) -> (String, String) {
+        let files = |n: u32| {
+            if n == 1 {
+                "1 file".to_owned()
+            } else {
+                format!("{n} files")
+            }
+        };
+        if self.failed == 0 {
+            (
+                "Uploads finished".into(),
+                format!("{} uploaded and verified", files(self.verified)),
+            )
+        } else {
+            (
+                "Some uploads failed".into(),
+                format!(
+                    "{} uploaded, {} failed: open Hoist to see why and retry",
+                    files(self.verified),
+                    files(self.failed)
+                ),
+            )
+        }
+    }
+}
+
+pub fn install(app: &AppHandle, engine: Engine) -> tauri::Result<()> {
+    let status = MenuItem::with_id(app, "status", "Hoist: idle", false, None::<&str>)?;
+    let show = MenuItem::with_id(app, "show", "Show Hoist", true, None::<&str>)?;
+    let pause = MenuItem::with_id(app, "pause_all", "Pause all", true, None::<&str>)?;
+    let resume = MenuItem::with_id(app, "resume_all", "Resume all", true, None::<&str>)?;
+    let quit = MenuItem::with_id(app, "quit", "Quit Hoist", true, None::<&str>)?;
+    let menu: Menu<Wry> = Menu::with_items(
+        app,
+        &[
+            &status,
+            &PredefinedMenuItem::separator(app)?,
+            &show,
+            &pause,
+            &resume,
+            &PredefinedMenuItem::separator(app)?,
+            &quit,
+        ],
+    )?;
+    let actions = engine.clone();
+    let mut builder = TrayIconBuilder::with_id("main")
+        .tooltip("Hoist")
+        .menu(&menu)
+        .on_menu_event(move |app, event| {
+            let engine = actions.clone();
+            match event.id().as_ref() {
+                "show" => show_main(app),
+                "pause_all" => {
+                    tauri::async_runtime::spawn(async move { engine.pause_all().await });
+                }
+                "resume_all" => {
+                    tauri::async_runtime::spawn(async move { engine.resume_all().await });
+                }
+                "quit" => app.exit(0),
+                _ => {}
+            }
+        });
+    if let Some(icon) = app.default_window_icon() {
+        builder = builder.icon(icon.clone());
+    }
+    let tray = builder.build(app)?;
+
+    let app = app.clone();
+    let mut events = engine.subscribe();
+    tauri::async_runtime::spawn(async move {
+        let mut overall = Overall::default();
+        let mut shown = String::new();
+        let mut tick = tokio::time::interval(Duration::from_secs(1));
+        loop {
+            tokio::select! {
+                e = events.recv() => match e {
+                    Ok(e) => {
+                        if let Some(end) = overall.apply(&e) {
+                            let (title, body) = end.message();
+                            if let Err(err) = app.notification().builder().title(title).body(body).show() {
+                                tracing::info!("notification not shown: {err}");
+                            }
+                        }
+                    }
+                    Err(RecvError::Lagged(_)) => {}
+                    Err(RecvError::Closed) => break,
+                },
+                _ = tick.tick() => {
+                    let now = overall.summary();
+                    if now != shown {
+                        let _ = tray.set_tooltip(Some(&now));
+                        let _ = status.set_text(&now);
+                        shown = now;
+                    }
+                }
+            }
+        }
+    });
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn progress(id: UploadId, done: u64, total: u64) -> EngineEvent {
+        EngineEvent::Progress {
+            id,
+            bytes_done: done,
+            bytes_total: total,
+            rate_bps: 0,
+        }
+    }
+
+    #[test]
+    fn the_summary_follows_running_uploads_and_a_batch_ends_at_idle() {
+        let mut o = Overall::default();
+        assert_eq!(o.summary(), "Hoist: idle");
+        assert_eq!(o.apply(&progress(1, 25, 100)), None);
+        o.apply(&progress(2, 25, 100));
+        assert_eq!(o.summary(), "Hoist: 2 uploading · 25%");
+        o.apply(&EngineEvent::Failed {
+            id: 2,
+            key: "k".into(),
+            error: hoist_core::HoistError::Cancelled.to_report(),
+        });
+        assert_eq!(o.summary(), "Hoist: 1 uploading · 25% · 1 failed");
+        let end = o.apply(&EngineEvent::Idle).expect("a batch ended");
+        assert_eq!(
+            end,
+            BatchEnd {
+                verified: 0,
+                failed: 1
+            }
+        );
+        assert!(end.message().1.contains("1 file failed"));
+        assert_eq!(o.apply(&EngineEvent::Idle), None, "nothing happened since");
+    }
+}

@@ -1,0 +1,166 @@
+"""End to end in the real Hoist window (tauri-driver + WebKitWebDriver under Xvfb),
+on the embedded local store: add files through the command the drop handler calls,
+watch the queue reach verified, compare the stored objects byte for byte, pause and
+resume one item from its row, restart the app mid-upload and see it resume, and a
+second launch hands over to the first. Run by scripts/e2e.sh, which sets up the
+display, the driver and a throwaway HOME."""
+
+import hashlib
+import os
+import subprocess
+import sys
+import time
+
+from webdriver import Session
+
+DRIVER = os.environ.get("HOIST_E2E_DRIVER", "http://127.0.0.1:4444")
+APP = os.environ["HOIST_E2E_APP"]
+WORK = os.environ["HOIST_E2E_WORK"]
+ARTIFACTS = os.environ["HOIST_E2E_ARTIFACTS"]
+DATA = os.path.join(os.environ["XDG_DATA_HOME"], "dev.hoist.desktop")
+OBJECTS = os.path.join(DATA, "localstore", "objects", "hoist")
+MIB = 1024 * 1024
+
+
+def write(path, size, seed):
+    """A file of `size` bytes whose content depends on the seed (fast to make)."""
+    block = bytes((i * 7 + seed) % 251 for i in range(MIB))
+    with open(path, "wb") as f:
+        left = size
+        while left > 0:
+            n = min(left, len(block))
+            f.write(block[:n])
+            left -= n
+    return path
+
+
+def digest(path):
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        while chunk := f.read(4 * MIB):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def row(s, key):
+    return s.find(f'[data-testid="queue-row"][data-key="{key}"]')
+
+
+def state_of(s, key):
+    el = row(s, key)
+    return s.attr(el, "data-state") if el else None
+
+
+def queue_counts(s):
+    return s.execute("return window.__hoistQueue && window.__hoistQueue();")
+
+
+def wait_state(s, key, states, timeout=120):
+    states = states if isinstance(states, (list, tuple)) else [states]
+    return s.wait(f"{key} to be {states}", lambda: state_of(s, key) in states and state_of(s, key), timeout)
+
+
+def start():
+    s = Session(DRIVER, APP)
+    s.wait("the queue window", lambda: s.find('[data-testid="overall"]'), timeout=60)
+    return s
+
+
+def check(cond, message):
+    if not cond:
+        raise AssertionError(message)
+    print(f"  ok: {message}")
+
+
+def main():
+    os.makedirs(ARTIFACTS, exist_ok=True)
+    src = os.path.join(WORK, "files")
+    os.makedirs(os.path.join(src, "album", "2026"), exist_ok=True)
+    small = [
+        write(os.path.join(src, "notes.txt"), 1234, 1),
+        write(os.path.join(src, "album", "a photo.jpg"), 3 * MIB + 17, 2),
+        write(os.path.join(src, "album", "2026", "clip.bin"), 20 * MIB + 5, 3),
+    ]
+
+    print("1. files and a folder through add_paths (the drop handler's command)")
+    s = start()
+    ids = s.invoke("add_paths", {"paths": [small[0], os.path.join(src, "album")]})
+    check(len(ids) == 3, f"3 uploads queued from a file and a folder: {ids}")
+    for key in ["notes.txt", "album/a photo.jpg", "album/2026/clip.bin"]:
+        wait_state(s, key, "verified")
+    check(True, "every row reached verified")
+    for path, key in zip(small, ["notes.txt", "album/a photo.jpg", "album/2026/clip.bin"]):
+        stored = os.path.join(OBJECTS, key)
+        check(digest(stored) == digest(path), f"object {key} equals the file byte for byte")
+    overall = s.text(s.find('[data-testid="overall"]'))
+    print(f"  overall: {overall!r}")
+    s.screenshot(os.path.join(ARTIFACTS, "queue-verified.png"))
+
+    print("2. pause and resume one item from its row")
+    big = write(os.path.join(WORK, "big.bin"), 400 * MIB + 3, 4)
+    (big_id,) = s.invoke("add_paths", {"paths": [big]})
+    s.invoke("pause_item", {"id": big_id})
+    wait_state(s, "big.bin", "paused", timeout=30)
+    time.sleep(1.0)
+    check(state_of(s, "big.bin") == "paused", "a paused item stays paused")
+    button = s.find('[data-testid="queue-row"][data-key="big.bin"] button[data-action="resume"]')
+    check(button is not None, "a paused row offers resume")
+    s.click(button)
+    wait_state(s, "big.bin", ["running", "retrying", "verified"], timeout=30)
+    print("  resumed; now restarting the app mid-upload")
+
+    print("3. restart mid-upload: the journal resumes it by itself")
+    # Restart once some, not all, parts are stored.
+    def midway():
+        items = s.invoke("list_queue")
+        big_item = next(i for i in items if i["id"] == big_id)
+        return big_item["state"] == "running" and 0 < big_item["bytes_done"] < big_item["size"]
+    s.wait("the big upload to be under way", midway, timeout=60, every=0.1)
+    s.screenshot(os.path.join(ARTIFACTS, "queue-uploading.png"))
+    s.quit()  # the driver ends the app process mid-upload
+    time.sleep(1.0)
+    s = start()
+    wait_state(s, "big.bin", "verified", timeout=300)
+    check(digest(os.path.join(OBJECTS, "big.bin")) == digest(big), "big.bin equals the file byte for byte after the restart")
+    history = s.invoke("history", {"limit": 50})
+    entry = next(h for h in history if h["key"] == "big.bin" and h["result"] == "verified")
+    size = os.path.getsize(big)
+    check(entry["bytes_sent"] < size, f"the restart sent {entry['bytes_sent']} of {size} bytes: it resumed, not restarted")
+
+    print("4. history is visible in the window")
+    s.click(s.find('[data-testid="tab-history"]'))
+    s.wait("history rows", lambda: len(s.find_all('[data-testid="history-row"]')) >= 4, timeout=30)
+    check(s.find('[data-testid="history-row"][data-key="big.bin"][data-result="verified"]') is not None, "big.bin is in the history as verified")
+    s.click(s.find('[data-testid="tab-queue"]'))
+
+    print("5. remove a finished item; bad input gets a clear error")
+    notes_row = row(s, "notes.txt")
+    s.click(s.find('[data-testid="queue-row"][data-key="notes.txt"] button[data-action="remove"]'))
+    s.wait("notes.txt to leave the queue", lambda: row(s, "notes.txt") is None, timeout=30)
+    check(notes_row is not None, "the removed row was there before")
+    try:
+        s.invoke("add_paths", {"paths": ["relative/path.txt"]})
+        raise AssertionError("a relative path was accepted")
+    except Exception as e:  # noqa: BLE001
+        check("absolute" in str(e) and "invalid_input" in str(e), f"a relative path is refused: {e}")
+
+    print("6. a second launch hands over to the running app")
+    started = time.time()
+    second = subprocess.run([APP], timeout=60, capture_output=True)
+    check(second.returncode == 0 and time.time() - started < 30, f"the second instance exited ({second.returncode}) and the first kept running")
+    check(s.find('[data-testid="overall"]') is not None, "the first window still answers")
+
+    counts = queue_counts(s)
+    print(f"  queue: {counts}")
+    s.wait("the screenshot state", lambda: state_of(s, "big.bin") == "verified")
+    s.screenshot(os.path.join(ARTIFACTS, "hoist-window.png"))
+    s.quit()
+    print("end-to-end: all checks passed")
+
+
+if __name__ == "__main__":
+    try:
+        main()
+    except Exception as e:  # noqa: BLE001
+        print(f"end-to-end FAILED: {e}", file=sys.stderr)
+        sys.exit(1)

@@ -1,0 +1,160 @@
+// Wires the store, the views and the IPC layer together.
+
+import type { ErrorCode } from "./bindings/ErrorCode";
+import * as ipc from "./lib/ipc";
+import { h } from "./lib/dom";
+import { QueueStore, type DisplayState, type ItemAction } from "./lib/queue";
+import { createBanner } from "./views/banner";
+import { createDropOverlay } from "./views/drop-overlay";
+import { createHeader, type GlobalAction, type Tab } from "./views/header";
+import { createHistoryView } from "./views/history-view";
+import { createQueueView } from "./views/queue-view";
+import { createSettingsView } from "./views/settings-view";
+
+declare global {
+  interface Window {
+    /** Test hook for WebDriver: the store's counts without scrolling the virtual list. */
+    readonly __hoistQueue?: () => { items: number; byState: Record<string, number> };
+  }
+}
+
+const CODE_LABELS: Partial<Record<ErrorCode, string>> = {
+  local_file: "File",
+  network: "Network",
+  store_busy: "Store busy",
+  auth: "Credentials",
+  no_such_bucket: "Bucket not found",
+  no_such_upload: "Upload not found",
+  integrity: "Integrity check failed",
+  rejected: "Rejected",
+  journal: "Journal",
+  invalid_input: "Invalid input",
+};
+
+export function describeError(e: unknown): string {
+  const err = ipc.toIpcError(e);
+  const label = CODE_LABELS[err.code];
+  return label && !err.message.toLowerCase().startsWith(label.toLowerCase()) ? `${label}: ${err.message}` : err.message;
+}
+
+export function startApp(root: HTMLElement): QueueStore {
+  const store = new QueueStore();
+  Object.defineProperty(window, "__hoistQueue", {
+    value: () => {
+      const byState: Record<DisplayState, number> = store.byState();
+      return { items: store.size, byState };
+    },
+    writable: false,
+    configurable: false,
+  });
+
+  const banner = createBanner();
+  const report = (e: unknown) => {
+    const err = ipc.toIpcError(e);
+    if (err.code === "cancelled") return; // the user cancelled something: not an error to show
+    banner.show(describeError(err));
+  };
+  const run = (p: Promise<unknown>) => void p.catch(report);
+
+  const itemAction = (action: ItemAction, id: number) => {
+    const cmd = {
+      pause: ipc.pauseItem,
+      resume: ipc.resumeItem,
+      cancel: ipc.cancelItem,
+      retry: ipc.retryItem,
+      remove: ipc.removeItem,
+    }[action];
+    run(cmd(id));
+  };
+
+  const globalAction = (action: GlobalAction) => {
+    const cmd = {
+      "add-files": ipc.pickFiles,
+      "add-folder": ipc.pickFolder,
+      "pause-all": ipc.pauseAll,
+      "resume-all": ipc.resumeAll,
+      "retry-failed": ipc.retryFailed,
+    }[action];
+    run(cmd());
+  };
+
+  const queueView = createQueueView(store, { onAction: itemAction });
+  const historyView = createHistoryView({ load: (limit) => ipc.history({ limit }), onError: report });
+  const settingsView = createSettingsView({ load: ipc.getSettings, save: ipc.setTarget, toError: ipc.toIpcError });
+  const overlay = createDropOverlay();
+
+  let tab: Tab = "queue";
+  const setTab = (next: Tab) => {
+    tab = next;
+    header.setTab(next);
+    queueView.element.hidden = next !== "queue";
+    historyView.element.hidden = next !== "history";
+    settingsView.element.hidden = next !== "settings";
+    if (next === "queue") queueView.shown();
+    if (next === "history") historyView.shown();
+    else historyView.hidden();
+    if (next === "settings") settingsView.shown();
+  };
+  const header = createHeader(store, { onAction: globalAction, onTab: setTab });
+
+  store.subscribe((change) => {
+    if (change.finished && tab === "history") historyView.itemsFinished();
+  });
+
+  root.replaceChildren(
+    header.element,
+    banner.element,
+    h("main", { class: "views" }, queueView.element, historyView.element, settingsView.element),
+    overlay.element,
+  );
+  setTab("queue");
+
+  if (!ipc.inTauri()) {
+    banner.show("Not running inside the Hoist app: commands are unavailable in a plain browser.");
+    if (import.meta.env.DEV && new URLSearchParams(location.search).has("demo")) {
+      void import("./dev/demo").then((m) => m.runDemo(store));
+    }
+    return store;
+  }
+
+  // Events first, then the snapshot; the store records events that arrive
+  // while the snapshot is in flight and replays them on top of it.
+  let syncing = false;
+  let syncAgain = false;
+  const resync = async () => {
+    if (syncing) {
+      syncAgain = true;
+      return;
+    }
+    syncing = true;
+    try {
+      do {
+        syncAgain = false;
+        store.beginSnapshot();
+        store.applySnapshot(await ipc.listQueue());
+      } while (syncAgain);
+    } catch (e) {
+      store.abortSnapshot();
+      report(e);
+    } finally {
+      syncing = false;
+    }
+  };
+
+  store.beginSnapshot();
+  ipc
+    .subscribe((msg) => {
+      if (msg.type === "event") store.apply(msg.event);
+      else void resync();
+    })
+    .then(resync, report);
+
+  ipc
+    .onFileDrop({
+      onHover: overlay.setVisible,
+      onError: report,
+    })
+    .catch(report);
+
+  return store;
+}

@@ -1,0 +1,171 @@
+// Typed wrappers for the Rust shell's commands and events (see ui/IPC.md).
+// This is the only module that imports @tauri-apps/*. Every wrapper rejects
+// with an IpcError ({ code, message }), whatever went wrong.
+
+import { Channel, invoke, isTauri } from "@tauri-apps/api/core";
+import { getCurrentWebview } from "@tauri-apps/api/webview";
+import { open } from "@tauri-apps/plugin-dialog";
+
+import type { AppSettings } from "../../bindings/AppSettings";
+import type { ErrorCode } from "../../bindings/ErrorCode";
+import type { ErrorReport } from "../../bindings/ErrorReport";
+import type { HistoryEntry } from "../../bindings/HistoryEntry";
+import type { ItemStatus } from "../../bindings/ItemStatus";
+import type { QueueMessage } from "../../bindings/QueueMessage";
+import type { TargetSettings } from "../../bindings/TargetSettings";
+
+/** What every command rejects with. Same shape as the Rust side's ErrorReport. */
+export type IpcError = ErrorReport;
+
+const CODES: ReadonlySet<string> = new Set<ErrorCode>([
+  "local_file",
+  "network",
+  "store_busy",
+  "auth",
+  "no_such_bucket",
+  "no_such_upload",
+  "integrity",
+  "rejected",
+  "journal",
+  "invalid_input",
+  "cancelled",
+]);
+
+export function isIpcError(e: unknown): e is IpcError {
+  if (typeof e !== "object" || e === null) return false;
+  const o = e as Record<string, unknown>;
+  return typeof o.code === "string" && CODES.has(o.code) && typeof o.message === "string";
+}
+
+/**
+ * Turn anything thrown into an IpcError. Errors that do not come from Hoist's
+ * commands (Tauri's own, e.g. a missing command or bad arguments, arrive as
+ * plain strings) have no code of their own and become "rejected".
+ */
+export function toIpcError(e: unknown): IpcError {
+  if (isIpcError(e)) return { code: e.code, message: e.message };
+  if (typeof e === "string") return { code: "rejected", message: e };
+  if (e instanceof Error) return { code: "rejected", message: e.message };
+  if (typeof e === "object" && e !== null && typeof (e as { message?: unknown }).message === "string") {
+    return { code: "rejected", message: (e as { message: string }).message };
+  }
+  return { code: "rejected", message: String(e) };
+}
+
+/** True inside the Tauri webview; false in a plain browser (vite dev preview). */
+export function inTauri(): boolean {
+  return isTauri();
+}
+
+async function call<T>(cmd: string, args?: Record<string, unknown>): Promise<T> {
+  try {
+    return await invoke<T>(cmd, args);
+  } catch (e) {
+    throw toIpcError(e);
+  }
+}
+
+// ---- commands ---------------------------------------------------------------
+
+/** Start the engine's event stream; `onMessage` gets every QueueMessage. */
+export async function subscribe(onMessage: (msg: QueueMessage) => void): Promise<void> {
+  const channel = new Channel<QueueMessage>();
+  channel.onmessage = onMessage;
+  await call<void>("subscribe", { channel });
+}
+
+export const listQueue = (): Promise<ItemStatus[]> => call("list_queue");
+
+/** Queue absolute paths (files and folders); resolves to the new ids. */
+export const addPaths = (paths: string[]): Promise<number[]> => call("add_paths", { paths });
+
+export const pauseItem = (id: number): Promise<void> => call("pause_item", { id });
+export const resumeItem = (id: number): Promise<void> => call("resume_item", { id });
+export const cancelItem = (id: number): Promise<void> => call("cancel_item", { id });
+export const retryItem = (id: number): Promise<void> => call("retry_item", { id });
+/** Only for finished items (verified, skipped, failed, cancelled). */
+export const removeItem = (id: number): Promise<void> => call("remove_item", { id });
+
+export const pauseAll = (): Promise<void> => call("pause_all");
+export const resumeAll = (): Promise<void> => call("resume_all");
+export const retryFailed = (): Promise<void> => call("retry_failed");
+
+/** Newest first. */
+export const history = (opts: { limit: number }): Promise<HistoryEntry[]> => call("history", { limit: opts.limit });
+
+export const getSettings = (): Promise<AppSettings> => call("get_settings");
+export const setTarget = (target: TargetSettings): Promise<AppSettings> => call("set_target", { target });
+
+// ---- file pickers and drag & drop --------------------------------------------
+
+function asPaths(selected: string | string[] | null): string[] {
+  if (selected === null) return [];
+  return Array.isArray(selected) ? selected : [selected];
+}
+
+/** Native file picker; queues the chosen files. Resolves to the new ids ([] if cancelled). */
+export async function pickFiles(): Promise<number[]> {
+  let selected: string[] | null;
+  try {
+    selected = await open({ multiple: true, title: "Add files to upload" });
+  } catch (e) {
+    throw toIpcError(e);
+  }
+  const paths = asPaths(selected);
+  return paths.length ? addPaths(paths) : [];
+}
+
+/** Native folder picker; queues the chosen folders. Resolves to the new ids ([] if cancelled). */
+export async function pickFolder(): Promise<number[]> {
+  let selected: string[] | null;
+  try {
+    selected = await open({ directory: true, multiple: true, title: "Add folders to upload" });
+  } catch (e) {
+    throw toIpcError(e);
+  }
+  const paths = asPaths(selected);
+  return paths.length ? addPaths(paths) : [];
+}
+
+export interface FileDropHandlers {
+  /** true while files are dragged over the window (show the overlay), false when they leave or drop. */
+  onHover(active: boolean): void;
+  /** After a drop was queued. */
+  onAdded?(ids: number[]): void;
+  onError?(err: IpcError): void;
+}
+
+/** Listen for files dragged onto the window; dropped paths go to `add_paths`. Resolves to an unlisten function. */
+export async function onFileDrop(handlers: FileDropHandlers): Promise<() => void> {
+  // A drag of something that is not files (text, a link) enters with no paths: no overlay for it.
+  let files = false;
+  try {
+    return await getCurrentWebview().onDragDropEvent((event) => {
+      const p = event.payload;
+      switch (p.type) {
+        case "enter":
+          files = p.paths.length > 0;
+          handlers.onHover(files);
+          break;
+        case "over":
+          if (files) handlers.onHover(true);
+          break;
+        case "leave":
+          files = false;
+          handlers.onHover(false);
+          break;
+        case "drop":
+          files = false;
+          handlers.onHover(false);
+          if (p.paths.length === 0) break;
+          addPaths(p.paths).then(
+            (ids) => handlers.onAdded?.(ids),
+            (e: unknown) => handlers.onError?.(toIpcError(e)),
+          );
+          break;
+      }
+    });
+  } catch (e) {
+    throw toIpcError(e);
+  }
+}

@@ -1,0 +1,23 @@
+// Full-window overlay shown while files are dragged over the window.
+
+import { h } from "../lib/dom";
+
+export interface DropOverlay {
+  element: HTMLElement;
+  setVisible(visible: boolean): void;
+}
+
+export function createDropOverlay(): DropOverlay {
+  const element = h(
+    "div",
+    { class: "drop-overlay", attrs: { "data-testid": "drop-overlay", "aria-hidden": "true" } },
+    h("div", { class: "drop-box" }, h("div", { class: "drop-title", text: "Drop to upload" }), h("div", { class: "drop-sub", text: "Files and folders are added to the queue" })),
+  );
+  element.hidden = true;
+  return {
+    element,
+    setVisible(visible) {
+      element.hidden = !visible;
+    },
+  };
+}
