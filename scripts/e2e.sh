@@ -18,6 +18,13 @@ mkdir -p "$HOME"
 export HOIST_E2E_APP=$root/target/debug/hoist-desktop HOIST_E2E_WORK=$work \
   HOIST_E2E_ARTIFACTS=$root/.e2e/artifacts
 
+cat >"$work/launch-hoist" <<LAUNCH
+#!/bin/sh
+exec "$HOIST_E2E_APP" "\$@" 2>>"$work/app.log"
+LAUNCH
+chmod +x "$work/launch-hoist"
+export HOIST_E2E_LAUNCH=$work/launch-hoist RUST_BACKTRACE=1
+
 display=:$((90 + RANDOM % 9))
 Xvfb "$display" -screen 0 1280x860x24 -nolisten tcp >"$work/xvfb.log" 2>&1 &
 xvfb=$!
@@ -35,6 +42,6 @@ dbus-run-session -- bash -c '
   status=0
   python3 tests/e2e/test_desktop.py || status=$?
   kill $driver 2>/dev/null || true
-  if [ $status -ne 0 ]; then echo "--- tauri-driver log"; tail -50 "$HOIST_E2E_WORK/driver.log"; fi
+  if [ $status -ne 0 ]; then echo "--- tauri-driver log"; tail -120 "$HOIST_E2E_WORK/driver.log"; echo "--- app log"; grep -v "^dbus-daemon" "$HOIST_E2E_WORK/app.log" | tail -80; fi
   exit $status
 '

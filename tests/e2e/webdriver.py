@@ -2,6 +2,7 @@
 drive the Hoist window through tauri-driver + WebKitWebDriver."""
 
 import base64
+import http.client
 import json
 import time
 import urllib.error
@@ -23,14 +24,22 @@ class Session:
 
     def _call(self, method, path, body=None):
         data = None if body is None else json.dumps(body).encode()
-        req = urllib.request.Request(self.url + path, data=data, method=method)
-        req.add_header("Content-Type", "application/json")
-        try:
-            with urllib.request.urlopen(req, timeout=120) as r:
-                payload = json.loads(r.read() or b"{}")
-        except urllib.error.HTTPError as e:
-            raise WebDriverError(f"{method} {path}: {e.code} {e.read()[:500]!r}") from None
-        return payload.get("value")
+        for attempt in range(4):
+            req = urllib.request.Request(self.url + path, data=data, method=method)
+            req.add_header("Content-Type", "application/json")
+            try:
+                with urllib.request.urlopen(req, timeout=120) as r:
+                    payload = json.loads(r.read() or b"{}")
+                return payload.get("value")
+            except urllib.error.HTTPError as e:
+                raise WebDriverError(f"{method} {path}: {e.code} {e.read()[:500]!r}") from None
+            except (http.client.RemoteDisconnected, ConnectionResetError) as e:
+                # tauri-driver reuses a keep-alive connection that WebKitWebDriver has
+                # just closed ("connection reset"); the request never reached the
+                # browser, so sending it again is safe.
+                if attempt == 3:
+                    raise WebDriverError(f"{method} {path}: {e}") from None
+                time.sleep(0.2)
 
     def call(self, method, path, body=None):
         return self._call(method, f"/session/{self.id}{path}", body)
