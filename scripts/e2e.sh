@@ -7,7 +7,7 @@ cd "$(dirname "$0")/.."
 root=$(pwd)
 
 command -v tauri-driver >/dev/null || cargo install tauri-driver --locked --version 2.1.0
-npm --prefix ui ci --no-audit --no-fund --loglevel=error
+[ -d ui/node_modules ] || npm --prefix ui ci --no-audit --no-fund --loglevel=error
 npm --prefix ui run build
 cargo build --locked -p hoist-desktop
 

@@ -1,27 +1,45 @@
 #!/usr/bin/env bash
-# Runs every test: starts the SeaweedFS S3 test server, runs the workspace's tests
-# against it, stops it.
+# Runs every test: the UI's unit tests, the workspace's Rust tests against a real
+# SeaweedFS S3 server, the engine and CLI suites again against the embedded local
+# store, then the desktop app end to end in its real window (scripts/e2e.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-s3_env=$(scripts/s3-test-server.sh start)  # fails the script if the server does not start
-eval "$s3_env"
-trap 'scripts/s3-test-server.sh stop' EXIT
+
 cargo fmt --all -- --check
 # The engine knows no shell: no CLI, terminal or desktop crates in its dependencies.
 if cargo tree -p hoist-core -e normal --prefix none | grep -qE '^(clap|indicatif|tauri|tauri-[a-z-]+|hoist-localstore|s3s) v'; then
   echo "hoist-core must not depend on shell crates (clap, indicatif, tauri) or the local store" >&2
   exit 1
 fi
+
+echo "== UI: unit tests and build (the desktop crate embeds ui/dist)"
+npm --prefix ui ci --no-audit --no-fund --loglevel=error
+npm --prefix ui test
+npm --prefix ui run build
+
+s3_env=$(scripts/s3-test-server.sh start)  # fails the script if the server does not start
+eval "$s3_env"
+ls_pid=""
+ls_dir=$(mktemp -d)
+trap '[ -n "$ls_pid" ] && kill $ls_pid 2>/dev/null; rm -rf "$ls_dir"; scripts/s3-test-server.sh stop' EXIT
+
+echo "== Rust: every crate's tests against SeaweedFS"
 cargo test --workspace --locked
 
-# The engine's resume and multipart suites again, against the embedded local store.
-ls_dir=$(mktemp -d)
+# ts-rs rewrote ui/src/bindings while the tests ran: they must match what is committed.
+if ! git diff --exit-code --stat -- ui/src/bindings || [ -n "$(git status --porcelain -- ui/src/bindings)" ]; then
+  echo "ui/src/bindings is out of date with the Rust types: run the tests and commit the result" >&2
+  exit 1
+fi
+
+echo "== the engine's resume and multipart suites again, against the embedded local store"
 target/debug/hoist-localstore --data "$ls_dir/data" --bucket hoist >"$ls_dir/endpoint" 2>"$ls_dir/log" &
 ls_pid=$!
-trap 'kill $ls_pid 2>/dev/null; rm -rf "$ls_dir"; scripts/s3-test-server.sh stop' EXIT
 for _ in $(seq 100); do [ -s "$ls_dir/endpoint" ] && break; sleep 0.1; done
 [ -s "$ls_dir/endpoint" ] || { cat "$ls_dir/log" >&2; echo "the local store did not start" >&2; exit 1; }
 ls_endpoint=$(head -1 "$ls_dir/endpoint")
-echo "== engine and CLI suites against the local store at $ls_endpoint"
 HOIST_TEST_ENDPOINT=$ls_endpoint AWS_ENDPOINT_URL=$ls_endpoint \
   cargo test --locked -p hoist-core --test engine -p hoist-cli --test cli
+
+echo "== the desktop app, end to end in its window"
+scripts/e2e.sh

@@ -17,11 +17,12 @@ fn check_id(id: UploadId) -> Result<UploadId> {
     }
 }
 
-/// Streams engine events to the UI until the channel closes.
+/// Streams engine events to the UI until the channel closes or the page subscribes
+/// again (after a reload).
 #[tauri::command]
 pub async fn subscribe(state: State<'_, Desktop>, channel: Channel<QueueMessage>) -> Result<()> {
     let mut events = state.engine.subscribe();
-    tauri::async_runtime::spawn(async move {
+    let feed = tauri::async_runtime::spawn(async move {
         loop {
             let message = match events.recv().await {
                 Ok(event) => QueueMessage::Event { event },
@@ -33,6 +34,7 @@ pub async fn subscribe(state: State<'_, Desktop>, channel: Channel<QueueMessage>
             }
         }
     });
+    state.replace_subscription(feed);
     Ok(())
 }
 

@@ -20,6 +20,8 @@ pub struct Desktop {
     target: Mutex<TargetSettings>,
     config_dir: PathBuf,
     journal: PathBuf,
+    /// The task feeding the window's event channel; a reloaded page replaces it.
+    subscription: Mutex<Option<tauri::async_runtime::JoinHandle<()>>>,
 }
 
 impl Desktop {
@@ -46,6 +48,7 @@ impl Desktop {
             target: Mutex::new(settings::load(&config_dir)),
             config_dir,
             journal,
+            subscription: Mutex::new(None),
         })
     }
 
@@ -100,6 +103,18 @@ impl Desktop {
         settings::save(&self.config_dir, &target)?;
         *self.target.lock().unwrap_or_else(|p| p.into_inner()) = target;
         Ok(self.settings())
+    }
+
+    /// Keeps one event feed: the window's newest channel replaces the one before.
+    pub fn replace_subscription(&self, feed: tauri::async_runtime::JoinHandle<()>) {
+        let old = self
+            .subscription
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .replace(feed);
+        if let Some(old) = old {
+            old.abort();
+        }
     }
 
     /// Stops the workers (the journal keeps them for the next start) and the store.
