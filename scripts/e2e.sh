@@ -9,7 +9,8 @@ root=$(pwd)
 command -v tauri-driver >/dev/null || cargo install tauri-driver --locked --version 2.1.0
 [ -d ui/node_modules ] || npm --prefix ui ci --no-audit --no-fund --loglevel=error
 npm --prefix ui run build
-cargo build --locked -p hoist-desktop
+# --all-targets: the feature set of `cargo test --workspace`, so its build is reused.
+cargo build --workspace --all-targets --locked
 
 work=$(mktemp -d)
 mkdir -p .e2e/artifacts

@@ -38,8 +38,18 @@ ls_pid=$!
 for _ in $(seq 100); do [ -s "$ls_dir/endpoint" ] && break; sleep 0.1; done
 [ -s "$ls_dir/endpoint" ] || { cat "$ls_dir/log" >&2; echo "the local store did not start" >&2; exit 1; }
 ls_endpoint=$(head -1 "$ls_dir/endpoint")
-HOIST_TEST_ENDPOINT=$ls_endpoint AWS_ENDPOINT_URL=$ls_endpoint \
-  cargo test --locked -p hoist-core --test engine -p hoist-cli --test cli
+# The test binaries built above run again as they are: selecting them through cargo
+# would change the feature set and rebuild half the dependencies.
+suites=$(cargo test --workspace --locked --no-run --message-format=json 2>/dev/null | python3 -c '
+import json, sys
+for line in sys.stdin:
+    m = json.loads(line)
+    if m.get("reason") == "compiler-artifact" and m.get("executable") and m["target"]["name"] in ("engine", "cli") and "test" in m["target"]["kind"]:
+        print(m["executable"])')
+[ "$(echo "$suites" | wc -l)" -eq 2 ] || { echo "expected the engine and cli test binaries, got: $suites" >&2; exit 1; }
+for suite in $suites; do
+  HOIST_TEST_ENDPOINT=$ls_endpoint AWS_ENDPOINT_URL=$ls_endpoint "$suite"
+done
 
 echo "== the desktop app, end to end in its window"
 scripts/e2e.sh
