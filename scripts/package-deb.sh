@@ -15,5 +15,7 @@ c["bundle"]["icon"] = ["../" + i for i in c["bundle"]["icon"]]
 json.dump(c, open("src-tauri/tauri.conf.json", "w"), indent=2)
 PY
 trap 'rm -f src-tauri/tauri.conf.json' EXIT
-(cd src-tauri && ../ui/node_modules/.bin/tauri build --bundles deb "$@")
+# The CLI comes from npm on demand (its lock entries for other platforms are not
+# all on the registry mirror, which would break `npm ci` of the UI).
+(cd src-tauri && npx --yes @tauri-apps/cli@2.12.5 build --bundles deb "$@")
 ls -l target/*/bundle/deb/*.deb
