@@ -27,7 +27,8 @@ echo "== Rust: every crate's tests against SeaweedFS"
 cargo test --workspace --locked
 
 # ts-rs rewrote ui/src/bindings while the tests ran: they must match what is committed.
-if ! git diff --exit-code --stat -- ui/src/bindings || [ -n "$(git status --porcelain -- ui/src/bindings)" ]; then
+if [ -n "$(git status --porcelain -- ui/src/bindings)" ]; then
+  git status --short -- ui/src/bindings
   echo "ui/src/bindings is out of date with the Rust types: run the tests and commit the result" >&2
   exit 1
 fi

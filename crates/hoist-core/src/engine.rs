@@ -156,6 +156,13 @@ struct Shared {
 }
 
 impl Shared {
+    /// Aborts an upload's multipart upload on its store, so no parts linger there.
+    async fn abort_multipart(&self, row: &UploadRow, multipart_id: &str) -> Result<()> {
+        self.store_for(&row.target)?
+            .abort(&row.key, multipart_id)
+            .await
+    }
+
     fn store_for(&self, target: &Target) -> Result<S3Store> {
         let mut key = target.clone();
         key.prefix.clear();
@@ -739,11 +746,7 @@ impl Actor {
             if let Some(mp) = item.row.multipart_id.clone() {
                 let (shared, row) = (self.shared.clone(), item.row.clone());
                 tokio::spawn(async move {
-                    let aborted = match shared.store_for(&row.target) {
-                        Ok(store) => store.abort(&row.key, &mp).await,
-                        Err(e) => Err(e),
-                    };
-                    if let Err(e) = aborted {
+                    if let Err(e) = shared.abort_multipart(&row, &mp).await {
                         tracing::warn!("aborting the parts of removed upload {}: {e}", row.id);
                     }
                 });
@@ -761,11 +764,7 @@ impl Actor {
             let fresh = shared.journal.upload(row.id).ok().flatten().unwrap_or(row);
             let mut message = "cancelled by the user".to_owned();
             if let Some(mp) = &fresh.multipart_id {
-                let aborted = match shared.store_for(&fresh.target) {
-                    Ok(store) => store.abort(&fresh.key, mp).await,
-                    Err(e) => Err(e),
-                };
-                if let Err(e) = aborted {
+                if let Err(e) = shared.abort_multipart(&fresh, mp).await {
                     message = format!(
                         "cancelled; aborting the partial upload failed ({e}): `hoist abort-orphans` cleans it up"
                     );
