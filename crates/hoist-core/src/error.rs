@@ -30,6 +30,10 @@ pub enum ErrorCode {
     InvalidInput,
     /// The operation was cancelled or interrupted.
     Cancelled,
+    /// The OS keyring is missing, locked or refused (secrets are never kept elsewhere).
+    Keyring,
+    /// No profile of that name.
+    NoSuchProfile,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -72,6 +76,12 @@ pub enum HoistError {
 
     #[error("cancelled")]
     Cancelled,
+
+    #[error("{0}")]
+    Keyring(String),
+
+    #[error("there is no profile named {0:?} (see `hoist profile list`)")]
+    NoSuchProfile(String),
 }
 
 impl HoistError {
@@ -88,6 +98,8 @@ impl HoistError {
             HoistError::Journal(_) => ErrorCode::Journal,
             HoistError::InvalidInput(_) => ErrorCode::InvalidInput,
             HoistError::Cancelled => ErrorCode::Cancelled,
+            HoistError::Keyring(_) => ErrorCode::Keyring,
+            HoistError::NoSuchProfile(_) => ErrorCode::NoSuchProfile,
         }
     }
 

@@ -6,8 +6,10 @@ pub mod checksum;
 pub mod engine;
 pub mod error;
 pub mod events;
+pub mod fsutil;
 pub mod journal;
 pub mod plan;
+pub mod profiles;
 pub mod retry;
 pub mod source;
 pub mod store;
@@ -18,6 +20,7 @@ pub use engine::{AddOptions, Engine, EngineOptions, EngineSettings, ItemState, I
 pub use error::{ErrorCode, ErrorReport, HoistError, Result};
 pub use events::{EngineEvent, Verification};
 pub use journal::{ConflictPolicy, HistoryEntry, UploadId, UploadJournal, UploadRow, UploadState};
+pub use profiles::{Profile, ProfileCredentials, ProfileStore};
 pub use plan::{MIB, PartPlan, UploadPlan};
 pub use retry::RetryPolicy;
 pub use target::{AwsChainCredentials, ChecksumMode, CredentialResolver, Target};
