@@ -23,8 +23,8 @@ ls_pid=""
 ls_dir=$(mktemp -d)
 trap '[ -n "$ls_pid" ] && kill $ls_pid 2>/dev/null; rm -rf "$ls_dir"; scripts/s3-test-server.sh stop' EXIT
 
-echo "== Rust: every crate's tests against SeaweedFS"
-cargo test --workspace --locked
+echo "== Rust: every crate's tests against SeaweedFS, with a real Secret Service for the keyring"
+scripts/with-keyring.sh cargo test --workspace --locked
 
 # ts-rs rewrote ui/src/bindings while the tests ran: they must match what is committed.
 if [ -n "$(git status --porcelain -- ui/src/bindings)" ]; then

@@ -54,6 +54,11 @@ pub enum Command {
         #[arg(long, default_value_t = 50)]
         limit: usize,
     },
+    /// Storage accounts: secrets in the OS keyring, everything else in profiles.json.
+    Profile {
+        #[command(subcommand)]
+        action: ProfileAction,
+    },
     /// Abort multipart uploads on the store that the journal does not know.
     AbortOrphans {
         #[command(flatten)]
@@ -79,8 +84,9 @@ pub struct TargetArgs {
     pub endpoint: Option<String>,
     #[arg(long)]
     pub region: Option<String>,
-    /// AWS profile (from ~/.aws) for credentials.
-    #[arg(long)]
+    /// Hoist profile (`hoist profile list`; default: the one chosen with `hoist profile
+    /// use`), or else an AWS profile from ~/.aws.
+    #[arg(long, env = "HOIST_PROFILE")]
     pub profile: Option<String>,
     /// Force path-style addressing (automatic for IP and localhost endpoints).
     #[arg(long, conflicts_with = "virtual_host")]
@@ -88,9 +94,79 @@ pub struct TargetArgs {
     /// Force virtual-host addressing.
     #[arg(long)]
     pub virtual_host: bool,
-    /// Integrity mode: crc32c (default) or md5 for stores without flexible checksums.
-    #[arg(long, default_value = "crc32c")]
-    pub checksum: String,
+    /// Integrity mode: crc32c or md5 for stores without flexible checksums (default:
+    /// the profile's, else crc32c).
+    #[arg(long)]
+    pub checksum: Option<String>,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum ProfileAction {
+    /// Create a profile, or replace one of the same name. The secret is asked for (or
+    /// read from stdin when it is not a terminal), never taken from the command line.
+    Add {
+        name: String,
+        #[arg(long)]
+        access_key_id: String,
+        /// S3-compatible endpoint URL (omit for AWS).
+        #[arg(long)]
+        endpoint: Option<String>,
+        #[arg(long)]
+        region: Option<String>,
+        /// Default bucket.
+        #[arg(long, short = 'b')]
+        bucket: Option<String>,
+        #[arg(long, short = 'p', default_value = "")]
+        prefix: String,
+        #[arg(long, conflicts_with = "virtual_host")]
+        path_style: bool,
+        #[arg(long)]
+        virtual_host: bool,
+        /// auto (what `hoist profile test` finds), full (CRC32C) or compatible (MD5).
+        #[arg(long, default_value = "auto")]
+        checksum: String,
+        /// Temporary credentials: also ask for a session token.
+        #[arg(long)]
+        session_token: bool,
+        /// When temporary credentials expire: RFC 3339 time or a duration from now (12h).
+        #[arg(long, requires = "session_token")]
+        expires: Option<String>,
+    },
+    /// Profiles, with whether the keyring holds their secret.
+    List,
+    /// Delete a profile and its keyring entry.
+    Remove { name: String },
+    /// Check credentials and bucket access, and probe what the store supports.
+    Test {
+        /// Default: the active profile.
+        name: Option<String>,
+        #[arg(long, short = 'b')]
+        bucket: Option<String>,
+    },
+    /// Make a profile the default for every command.
+    Use {
+        #[arg(required_unless_present = "none")]
+        name: Option<String>,
+        /// No default: use the environment's credentials.
+        #[arg(long, conflicts_with = "name")]
+        none: bool,
+    },
+    /// Move an AWS profile's keys from ~/.aws into a Hoist profile and the keyring.
+    /// Without a name, lists the AWS profiles found.
+    Import {
+        aws_profile: Option<String>,
+        /// The Hoist profile's name (default: the AWS profile's).
+        #[arg(long)]
+        name: Option<String>,
+        #[arg(long, short = 'b')]
+        bucket: Option<String>,
+        /// Leave the plain-text secret in ~/.aws/credentials.
+        #[arg(long)]
+        keep_aws_file: bool,
+        /// Do not ask for confirmation.
+        #[arg(long, short = 'y')]
+        yes: bool,
+    },
 }
 
 #[derive(Args, Debug)]

@@ -3,14 +3,17 @@
 
 mod args;
 mod output;
+mod profile_cmd;
 
 use std::process::ExitCode;
+use std::sync::Arc;
 use std::time::Duration;
 
 use clap::Parser;
+use hoist_core::profiles::TargetRequest;
 use hoist_core::{
-    AddOptions, Engine, EngineOptions, EngineSettings, HoistError, ItemState, Target,
-    UploadJournal, UploadState,
+    AddOptions, Engine, EngineOptions, EngineSettings, HoistError, ItemState, ProfileCredentials,
+    ProfileStore, Target, UploadJournal, UploadState,
 };
 
 use args::{Cli, Command, TargetArgs, TransferArgs};
@@ -86,26 +89,37 @@ fn settings(t: &TransferArgs) -> Result<EngineSettings, CliError> {
     Ok(s)
 }
 
-fn target(t: &TargetArgs) -> Result<Target, CliError> {
-    let mut target = Target::new(t.bucket.clone().unwrap_or_default());
-    target.endpoint = t.endpoint.clone();
-    target.region = t.region.clone();
-    target.prefix = t.prefix.clone().unwrap_or_default();
-    target.path_style = if t.path_style {
-        Some(true)
-    } else if t.virtual_host {
-        Some(false)
-    } else {
-        None
-    };
-    target.checksum = t.checksum.parse()?;
-    target.profile = t.profile.clone();
-    Ok(target)
+/// The target from the flags, on top of the named (or default) profile.
+fn target(profiles: &ProfileStore, t: &TargetArgs) -> Result<Target, CliError> {
+    Ok(profiles.resolve_target(TargetRequest {
+        profile: t.profile.clone(),
+        bucket: t.bucket.clone(),
+        prefix: t.prefix.clone(),
+        endpoint: t.endpoint.clone(),
+        region: t.region.clone(),
+        path_style: if t.path_style {
+            Some(true)
+        } else if t.virtual_host {
+            Some(false)
+        } else {
+            None
+        },
+        checksum: t.checksum.as_deref().map(str::parse).transpose()?,
+    })?)
+}
+
+/// Credentials for every target: Hoist profiles from the keyring, else the AWS chain.
+fn engine_options(journal: &std::path::Path, profiles: &Arc<ProfileStore>) -> EngineOptions {
+    let mut opts = EngineOptions::new(journal);
+    opts.credentials = Arc::new(ProfileCredentials::new(profiles.clone()));
+    opts
 }
 
 async fn run(cli: Cli) -> Result<ExitCode, CliError> {
     let journal = journal_path(&cli);
+    let profiles = Arc::new(ProfileStore::open(&ProfileStore::default_dir()));
     match &cli.command {
+        Command::Profile { action } => profile_cmd::run(profiles, action, cli.json).await,
         Command::Upload {
             paths,
             target: t,
@@ -113,11 +127,8 @@ async fn run(cli: Cli) -> Result<ExitCode, CliError> {
             conflict,
             priority,
         } => {
-            if t.bucket.is_none() {
-                return Err(CliError::Usage("--bucket is required".into()));
-            }
-            let target = target(t)?;
-            let mut opts = EngineOptions::new(&journal);
+            let target = target(&profiles, t)?;
+            let mut opts = engine_options(&journal, &profiles);
             opts.settings = settings(transfer)?;
             let engine = Engine::start(opts).await?;
             let reporter = Reporter::new(cli.json, engine.subscribe());
@@ -138,7 +149,7 @@ async fn run(cli: Cli) -> Result<ExitCode, CliError> {
             transfer,
             include_failed,
         } => {
-            let mut opts = EngineOptions::new(&journal);
+            let mut opts = engine_options(&journal, &profiles);
             opts.settings = settings(transfer)?;
             let engine = Engine::start(opts).await?;
             let reporter = Reporter::new(cli.json, engine.subscribe());
@@ -176,11 +187,8 @@ async fn run(cli: Cli) -> Result<ExitCode, CliError> {
             older_than,
             dry_run,
         } => {
-            if t.bucket.is_none() {
-                return Err(CliError::Usage("--bucket is required".into()));
-            }
-            let engine = Engine::start(EngineOptions::new(&journal)).await?;
-            let target = target(t)?;
+            let target = target(&profiles, t)?;
+            let engine = Engine::start(engine_options(&journal, &profiles)).await?;
             let older = args::parse_duration(older_than).map_err(CliError::Usage)?;
             let list = if *dry_run {
                 engine.orphans(target).await?

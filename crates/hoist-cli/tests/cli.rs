@@ -19,6 +19,8 @@ const MIB: u64 = 1024 * 1024;
 fn hoist(journal: &Path) -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_hoist"));
     c.arg("--json").arg("--journal").arg(journal);
+    // Profiles of the user running the tests stay out of them.
+    c.env("HOIST_CONFIG_DIR", journal.with_file_name("hoist-config"));
     c
 }
 

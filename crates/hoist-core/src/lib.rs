@@ -20,7 +20,7 @@ pub use engine::{AddOptions, Engine, EngineOptions, EngineSettings, ItemState, I
 pub use error::{ErrorCode, ErrorReport, HoistError, Result};
 pub use events::{EngineEvent, Verification};
 pub use journal::{ConflictPolicy, HistoryEntry, UploadId, UploadJournal, UploadRow, UploadState};
-pub use profiles::{Profile, ProfileCredentials, ProfileStore};
 pub use plan::{MIB, PartPlan, UploadPlan};
+pub use profiles::{Profile, ProfileCredentials, ProfileStore};
 pub use retry::RetryPolicy;
 pub use target::{AwsChainCredentials, ChecksumMode, CredentialResolver, Target};

@@ -92,9 +92,14 @@ impl AwsFiles {
         let Some(section) = creds.section(Some(name)) else {
             return Ok(None);
         };
-        Ok(section
-            .get("aws_secret_access_key")
-            .map(|s| ProfileSecret::new(s.trim(), section.get("aws_session_token").map(|t| t.trim().to_owned()))))
+        Ok(section.get("aws_secret_access_key").map(|s| {
+            ProfileSecret::new(
+                s.trim(),
+                section
+                    .get("aws_session_token")
+                    .map(|t| t.trim().to_owned()),
+            )
+        }))
     }
 
     /// Drops the secret and session token lines of one profile from the credentials
@@ -275,7 +280,9 @@ mod tests {
         assert_eq!(c.session_token(), Some("tok"));
         let left = std::fs::read_to_string(&f.credentials).unwrap();
         assert!(!left.contains("miniosecret") && !left.contains("tok\n"));
-        assert!(left.contains("defaultsecret") && left.contains("AKIDMINIO") && left.contains("# mine"));
+        assert!(
+            left.contains("defaultsecret") && left.contains("AKIDMINIO") && left.contains("# mine")
+        );
         // SSO profiles have nothing to import.
         let err = store
             .import_aws(

@@ -15,8 +15,8 @@ use secrecy::ExposeSecret;
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
-pub use aws_files::{AwsFileProfile, AwsFiles};
 pub use aws_files::AwsImport;
+pub use aws_files::{AwsFileProfile, AwsFiles};
 pub use probe::{
     ChecksumSupport, ConnectionProblem, ConnectionReport, ProblemKind, test_connection,
     test_profile,
@@ -160,6 +160,25 @@ impl Profile {
     }
 }
 
+/// RFC 3339 ("2026-11-23T18:00:00Z") → ms since the epoch.
+pub fn parse_timestamp(s: &str) -> Result<i64> {
+    aws_smithy_types::DateTime::from_str(s.trim(), aws_smithy_types::date_time::Format::DateTime)
+        .ok()
+        .and_then(|d| d.to_millis().ok())
+        .ok_or_else(|| {
+            HoistError::InvalidInput(format!(
+                "{s:?} is not a time (use RFC 3339, e.g. 2026-11-23T18:00:00Z)"
+            ))
+        })
+}
+
+/// ms since the epoch → RFC 3339 (UTC).
+pub fn format_timestamp(ms: i64) -> String {
+    aws_smithy_types::DateTime::from_millis(ms)
+        .fmt(aws_smithy_types::date_time::Format::DateTime)
+        .unwrap_or_else(|_| ms.to_string())
+}
+
 pub fn validate_name(name: &str) -> Result<()> {
     let ok = !name.is_empty()
         && name.len() <= 64
@@ -201,6 +220,18 @@ pub struct ProfileList {
     pub keyring_problem: Option<String>,
 }
 
+/// What a command asked for; every `None` is taken from the profile.
+#[derive(Debug, Clone, Default)]
+pub struct TargetRequest {
+    pub profile: Option<String>,
+    pub bucket: Option<String>,
+    pub prefix: Option<String>,
+    pub endpoint: Option<String>,
+    pub region: Option<String>,
+    pub path_style: Option<bool>,
+    pub checksum: Option<ChecksumMode>,
+}
+
 /// What `profiles.json` holds.
 #[derive(Debug, Default, Serialize, Deserialize)]
 struct ProfileBook {
@@ -220,9 +251,13 @@ pub struct ProfileUpdate {
     pub secret: Option<ProfileSecret>,
 }
 
+type VaultFactory = Box<dyn Fn() -> Result<SecretVault> + Send + Sync>;
+
 pub struct ProfileStore {
     path: PathBuf,
-    vault: std::result::Result<Arc<SecretVault>, String>,
+    /// Opened on first use: commands that need no secret never touch D-Bus.
+    vault: std::sync::OnceLock<std::result::Result<Arc<SecretVault>, String>>,
+    open_vault: VaultFactory,
     /// Read-modify-write of the file is one step per process.
     write_lock: Mutex<()>,
 }
@@ -242,15 +277,25 @@ impl ProfileStore {
     /// here: profiles can still be listed, and every secret operation says what is
     /// wrong.
     pub fn open(dir: &Path) -> ProfileStore {
-        ProfileStore::with_vault(dir, SecretVault::system())
+        ProfileStore {
+            path: dir.join("profiles.json"),
+            vault: std::sync::OnceLock::new(),
+            open_vault: Box::new(SecretVault::system),
+            write_lock: Mutex::new(()),
+        }
     }
 
     pub fn with_vault(dir: &Path, vault: Result<SecretVault>) -> ProfileStore {
-        ProfileStore {
+        let store = ProfileStore {
             path: dir.join("profiles.json"),
-            vault: vault.map(Arc::new).map_err(|e| e.to_string()),
+            vault: std::sync::OnceLock::new(),
+            open_vault: Box::new(|| unreachable!("the vault was given")),
             write_lock: Mutex::new(()),
-        }
+        };
+        let _ = store
+            .vault
+            .set(vault.map(Arc::new).map_err(|e| e.to_string()));
+        store
     }
 
     pub fn path(&self) -> &Path {
@@ -259,8 +304,61 @@ impl ProfileStore {
 
     pub fn vault(&self) -> Result<&SecretVault> {
         self.vault
+            .get_or_init(|| (self.open_vault)().map(Arc::new).map_err(|e| e.to_string()))
             .as_deref()
             .map_err(|e| HoistError::Keyring(e.clone()))
+    }
+
+    /// The target a command asked for: a Hoist profile (named, else the active one
+    /// unless an endpoint was given) with the request's fields on top; any other
+    /// profile name is an AWS profile from `~/.aws`.
+    pub fn resolve_target(&self, req: TargetRequest) -> Result<Target> {
+        let profile = match &req.profile {
+            Some(name) => self.get(name)?,
+            None if req.endpoint.is_none() => self.active()?,
+            None => None,
+        };
+        let mut target = match &profile {
+            Some(p) => p
+                .target(Some(
+                    req.bucket.as_deref().or(p.bucket.as_deref()).unwrap_or(""),
+                ))
+                .or_else(|e| {
+                    if req.bucket.is_none() && p.bucket.is_none() {
+                        Err(HoistError::InvalidInput(format!(
+                            "no bucket: name one, or set a default bucket in profile {:?}",
+                            p.name
+                        )))
+                    } else {
+                        Err(e)
+                    }
+                })?,
+            None => {
+                let bucket = req.bucket.clone().ok_or_else(|| {
+                    HoistError::InvalidInput("no bucket: name one (--bucket)".into())
+                })?;
+                let mut t = Target::new(bucket);
+                t.profile = req.profile.clone();
+                t
+            }
+        };
+        if let Some(ep) = req.endpoint {
+            target.endpoint = Some(ep);
+        }
+        if let Some(r) = req.region {
+            target.region = Some(r);
+        }
+        if let Some(p) = req.prefix {
+            target.prefix = crate::source::normalize_prefix(&p);
+        }
+        if req.path_style.is_some() {
+            target.path_style = req.path_style;
+        }
+        if let Some(c) = req.checksum {
+            target.checksum = c;
+        }
+        target.validate()?;
+        Ok(target)
     }
 
     /// `None` when the keyring answers; otherwise the reason, in words.
@@ -503,9 +601,7 @@ impl ProfileCredentials {
 impl CredentialResolver for ProfileCredentials {
     fn resolve(&self, profile: Option<&str>) -> Result<Option<SharedCredentialsProvider>> {
         match profile {
-            Some(name) if self.store.get(name)?.is_some() => {
-                self.resolve_profile(name).map(Some)
-            }
+            Some(name) if self.store.get(name)?.is_some() => self.resolve_profile(name).map(Some),
             other => AwsChainCredentials.resolve(other),
         }
     }
@@ -597,10 +693,7 @@ mod tests {
         let creds = store.credentials("work").unwrap();
         assert_eq!(creds.secret_access_key(), "s3cr3t-value");
         let t = store.require("work").unwrap().target(None).unwrap();
-        assert_eq!(
-            (t.bucket.as_str(), t.prefix.as_str()),
-            ("photos", "2026/")
-        );
+        assert_eq!((t.bucket.as_str(), t.prefix.as_str()), ("photos", "2026/"));
         assert_eq!(t.profile.as_deref(), Some("work"));
     }
 
@@ -620,7 +713,10 @@ mod tests {
             })
             .unwrap();
         assert!(store.get("work").unwrap().is_none());
-        assert_eq!(store.credentials("office").unwrap().secret_access_key(), "one");
+        assert_eq!(
+            store.credentials("office").unwrap().secret_access_key(),
+            "one"
+        );
         assert!(store.vault().unwrap().get("work").unwrap().is_none());
         assert_eq!(store.active().unwrap().unwrap().name, "office");
         // A new key id without its secret is refused.
@@ -737,6 +833,55 @@ mod tests {
             1_900_000_000_000
         );
         assert!(store.list().unwrap().profiles[0].has_session_token);
+    }
+
+    #[test]
+    fn targets_come_from_the_named_or_active_profile() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = mock_store(dir.path());
+        add(&store, "work", "s");
+        let req = |profile: Option<&str>, bucket: Option<&str>| TargetRequest {
+            profile: profile.map(str::to_owned),
+            bucket: bucket.map(str::to_owned),
+            ..Default::default()
+        };
+        let t = store.resolve_target(req(Some("work"), None)).unwrap();
+        assert_eq!(
+            (t.bucket.as_str(), t.profile.as_deref()),
+            ("photos", Some("work"))
+        );
+        let t = store
+            .resolve_target(req(Some("work"), Some("other")))
+            .unwrap();
+        assert_eq!(t.bucket, "other");
+        // No profile named and none active: the request alone (AWS chain).
+        assert!(store.resolve_target(req(None, None)).is_err());
+        let t = store.resolve_target(req(None, Some("bkt"))).unwrap();
+        assert_eq!(t.profile, None);
+        store.set_active(Some("work")).unwrap();
+        let t = store.resolve_target(req(None, None)).unwrap();
+        assert_eq!(t.endpoint.as_deref(), Some("http://127.0.0.1:9000"));
+        // An explicit endpoint is an ad-hoc target: the active profile stays out.
+        let t = store
+            .resolve_target(TargetRequest {
+                endpoint: Some("http://10.0.0.1:9000".into()),
+                ..req(None, Some("bkt"))
+            })
+            .unwrap();
+        assert_eq!(t.profile, None);
+        // A name that is not a Hoist profile is an AWS profile.
+        let t = store
+            .resolve_target(req(Some("aws-dev"), Some("bkt")))
+            .unwrap();
+        assert_eq!(t.profile.as_deref(), Some("aws-dev"));
+    }
+
+    #[test]
+    fn timestamps_parse_and_print() {
+        let ms = parse_timestamp("2030-01-01T00:00:00Z").unwrap();
+        assert_eq!(ms, 1_893_456_000_000);
+        assert_eq!(format_timestamp(ms), "2030-01-01T00:00:00Z");
+        assert!(parse_timestamp("tomorrow").is_err());
     }
 
     #[test]

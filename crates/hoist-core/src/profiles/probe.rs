@@ -83,7 +83,10 @@ struct Probe<'a> {
 }
 
 impl Probe<'_> {
-    fn problem<E>(&self, err: SdkError<E, aws_smithy_runtime_api::http::Response>) -> ConnectionProblem
+    fn problem<E>(
+        &self,
+        err: SdkError<E, aws_smithy_runtime_api::http::Response>,
+    ) -> ConnectionProblem
     where
         E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
     {
@@ -269,9 +272,9 @@ async fn run(
                     return Err(p);
                 }
                 report.passed.push("credentials accepted".into());
-                report
-                    .notes
-                    .push("these credentials may not list buckets: name a bucket to test it".into());
+                report.notes.push(
+                    "these credentials may not list buckets: name a bucket to test it".into(),
+                );
             }
         }
         return Ok(());
@@ -286,7 +289,9 @@ async fn run(
     {
         Ok(_) => {
             report.passed.push("credentials accepted".into());
-            report.passed.push(format!("bucket {:?} can be listed", target.bucket));
+            report
+                .passed
+                .push(format!("bucket {:?} can be listed", target.bucket));
         }
         Err(e) => {
             let p = probe.problem(e);
@@ -335,7 +340,8 @@ async fn probe_writes(
     // says the store does not support it.
     let verdict = |e: HoistError| -> std::result::Result<(), ConnectionProblem> {
         match e {
-            e @ (HoistError::Auth { .. } | HoistError::Network(_) | HoistError::NoSuchBucket(_)) => {
+            e
+            @ (HoistError::Auth { .. } | HoistError::Network(_) | HoistError::NoSuchBucket(_)) => {
                 let mut p = probe.explain(e, "");
                 if p.kind == ProblemKind::AccessDenied {
                     p.message = format!(
@@ -382,7 +388,9 @@ async fn probe_writes(
         Err(e) => verdict(e)?,
     }
     if support.crc32c_header || support.content_md5 {
-        report.passed.push(format!("bucket {:?} accepts uploads", target.bucket));
+        report
+            .passed
+            .push(format!("bucket {:?} accepts uploads", target.bucket));
     }
 
     // The SDK's own defaults, with its streaming checksums: informative only.
@@ -419,7 +427,8 @@ async fn probe_writes(
     };
     if support.recommended.is_none() {
         report.notes.push(
-            "the store accepted neither CRC32C nor Content-MD5 checks: uploads cannot be verified".into(),
+            "the store accepted neither CRC32C nor Content-MD5 checks: uploads cannot be verified"
+                .into(),
         );
     }
     for key in written {
@@ -450,7 +459,9 @@ pub async fn test_profile(
 ) -> Result<ConnectionReport> {
     let profile = store.require(name)?;
     let mut target = Target {
-        bucket: bucket.or_else(|| profile.bucket.clone()).unwrap_or_default(),
+        bucket: bucket
+            .or_else(|| profile.bucket.clone())
+            .unwrap_or_default(),
         ..profile.target(Some("probe-placeholder"))?
     };
     if target.bucket.is_empty() {

@@ -25,7 +25,10 @@ impl std::fmt::Debug for ProfileSecret {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("ProfileSecret")
             .field("secret_access_key", &"[redacted]")
-            .field("session_token", &self.session_token.as_ref().map(|_| "[redacted]"))
+            .field(
+                "session_token",
+                &self.session_token.as_ref().map(|_| "[redacted]"),
+            )
             .finish()
     }
 }
