@@ -14,7 +14,13 @@ fn main() {
         "retry_failed",
         "history",
         "get_settings",
-        "set_target",
+        "list_profiles",
+        "save_profile",
+        "delete_profile",
+        "use_profile",
+        "test_profile",
+        "aws_profiles",
+        "import_aws_profile",
     ];
     tauri_build::try_build(
         tauri_build::Attributes::new()

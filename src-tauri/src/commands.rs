@@ -1,12 +1,13 @@
 //! The IPC commands: argument checks and translation only; the work is hoist-core's.
 
+use hoist_core::profiles::{AwsFileProfile, ConnectionReport, ProfileList};
 use hoist_core::{HistoryEntry, ItemStatus, UploadId};
 use tauri::State;
 use tauri::ipc::Channel;
 use tokio::sync::broadcast::error::RecvError;
 
 use crate::error::{Result, invalid};
-use crate::models::{AppSettings, QueueMessage, TargetSettings};
+use crate::models::{AppSettings, AwsImportForm, ProfileForm, QueueMessage};
 use crate::state::Desktop;
 
 fn check_id(id: UploadId) -> Result<UploadId> {
@@ -108,6 +109,46 @@ pub fn get_settings(state: State<'_, Desktop>) -> AppSettings {
 }
 
 #[tauri::command]
-pub fn set_target(state: State<'_, Desktop>, target: TargetSettings) -> Result<AppSettings> {
-    state.set_target(target)
+pub async fn list_profiles(state: State<'_, Desktop>) -> Result<ProfileList> {
+    state.list_profiles().await
+}
+
+/// Creates or updates a profile; its secret goes to the keyring and never comes back.
+#[tauri::command]
+pub async fn save_profile(state: State<'_, Desktop>, profile: ProfileForm) -> Result<ProfileList> {
+    state.save_profile(profile).await
+}
+
+#[tauri::command]
+pub async fn delete_profile(state: State<'_, Desktop>, name: String) -> Result<ProfileList> {
+    state.delete_profile(name).await
+}
+
+/// `null` = the embedded local store.
+#[tauri::command]
+pub async fn use_profile(state: State<'_, Desktop>, name: Option<String>) -> Result<AppSettings> {
+    state.use_profile(name).await
+}
+
+#[tauri::command]
+pub async fn test_profile(
+    state: State<'_, Desktop>,
+    name: String,
+    bucket: Option<String>,
+) -> Result<ConnectionReport> {
+    state.test_profile(name, bucket).await
+}
+
+/// Profiles found in ~/.aws, without their secrets.
+#[tauri::command]
+pub async fn aws_profiles(state: State<'_, Desktop>) -> Result<Vec<AwsFileProfile>> {
+    state.aws_profiles().await
+}
+
+#[tauri::command]
+pub async fn import_aws_profile(
+    state: State<'_, Desktop>,
+    request: AwsImportForm,
+) -> Result<ProfileList> {
+    state.import_aws_profile(request).await
 }

@@ -10,8 +10,6 @@ pub enum DesktopError {
     Engine(#[from] HoistError),
     #[error("invalid input: {0}")]
     InvalidInput(String),
-    #[error("cannot save the settings to {path}: {reason}")]
-    Settings { path: String, reason: String },
     #[error("the embedded local store is not running: {0}")]
     LocalStoreDown(String),
 }
@@ -22,10 +20,6 @@ impl DesktopError {
             DesktopError::Engine(e) => e.to_report(),
             DesktopError::InvalidInput(_) => ErrorReport {
                 code: ErrorCode::InvalidInput,
-                message: self.to_string(),
-            },
-            DesktopError::Settings { .. } => ErrorReport {
-                code: ErrorCode::LocalFile,
                 message: self.to_string(),
             },
             DesktopError::LocalStoreDown(_) => ErrorReport {

@@ -25,8 +25,9 @@ pub fn run() {
         .plugin(tauri_plugin_notification::init())
         .setup(|app| {
             let data_dir = app.path().app_data_dir()?;
-            let config_dir = app.path().app_config_dir()?;
-            let desktop = tauri::async_runtime::block_on(Desktop::start(data_dir, config_dir))
+            // Profiles are shared with the `hoist` CLI (HOIST_CONFIG_DIR or ~/.config/hoist).
+            let profiles_dir = hoist_core::ProfileStore::default_dir();
+            let desktop = tauri::async_runtime::block_on(Desktop::start(data_dir, profiles_dir))
                 .map_err(|e| e.to_string())?;
             if let Err(e) = tray::install(app.handle(), desktop.engine.clone()) {
                 tracing::warn!("no tray icon: {e}");
@@ -48,7 +49,13 @@ pub fn run() {
             commands::retry_failed,
             commands::history,
             commands::get_settings,
-            commands::set_target,
+            commands::list_profiles,
+            commands::save_profile,
+            commands::delete_profile,
+            commands::use_profile,
+            commands::test_profile,
+            commands::aws_profiles,
+            commands::import_aws_profile,
         ])
         .build(tauri::generate_context!("../tauri.conf.json"))
         .expect("the Hoist window could not be created");

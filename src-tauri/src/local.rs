@@ -9,7 +9,7 @@ use std::sync::Arc;
 
 use aws_credential_types::Credentials;
 use aws_credential_types::provider::SharedCredentialsProvider;
-use hoist_core::{AwsChainCredentials, CredentialResolver, UploadJournal};
+use hoist_core::{CredentialResolver, ProfileCredentials, ProfileStore, UploadJournal};
 use hoist_localstore::{LocalStore, LocalStoreConfig};
 
 use crate::models::LocalStoreInfo;
@@ -100,15 +100,17 @@ pub async fn start(
     Ok(LocalRuntime { store, data_dir })
 }
 
-/// Credentials for targets: the local store's run keys for its profile, the AWS chain
-/// (environment, `~/.aws` profiles) for everything else.
+/// Credentials for targets: the local store's run keys for its profile; Hoist
+/// profiles from the keyring; the AWS chain (environment, `~/.aws`) for the rest.
 pub struct DesktopCredentials {
     local: SharedCredentialsProvider,
+    profiles: ProfileCredentials,
 }
 
 impl DesktopCredentials {
-    pub fn new(keys: &LocalKeys) -> Arc<DesktopCredentials> {
+    pub fn new(keys: &LocalKeys, profiles: Arc<ProfileStore>) -> Arc<DesktopCredentials> {
         Arc::new(DesktopCredentials {
+            profiles: ProfileCredentials::new(profiles),
             local: SharedCredentialsProvider::new(Credentials::new(
                 keys.access_key.clone(),
                 keys.secret_key.clone(),
@@ -127,7 +129,7 @@ impl CredentialResolver for DesktopCredentials {
     ) -> hoist_core::Result<Option<SharedCredentialsProvider>> {
         match profile {
             Some(LOCAL_PROFILE) => Ok(Some(self.local.clone())),
-            other => AwsChainCredentials.resolve(other),
+            other => self.profiles.resolve(other),
         }
     }
 }

@@ -1,6 +1,7 @@
 //! Types that cross the IPC edge. TypeScript twins are generated into ui/src/bindings
 //! by ts-rs when the tests run; CI fails if the committed ones drift.
 
+use hoist_core::profiles::ChecksumPreference;
 use hoist_core::{ChecksumMode, EngineEvent};
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
@@ -17,32 +18,50 @@ pub enum QueueMessage {
     Resync,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
-#[serde(rename_all = "snake_case")]
+/// Where new uploads go now, as the header and settings show it.
+#[derive(Debug, Clone, Serialize, TS)]
 #[ts(export)]
-pub enum TargetKind {
-    /// The embedded store on 127.0.0.1 (no account needed).
-    Local,
-    /// Any S3 endpoint; credentials from the AWS environment or `~/.aws` profiles.
-    Custom,
+pub struct TargetSummary {
+    /// `null` = the embedded local store.
+    pub profile: Option<String>,
+    /// `null` = AWS.
+    pub endpoint: Option<String>,
+    pub bucket: String,
+    pub prefix: String,
+    pub checksum: ChecksumMode,
 }
 
-/// Where new uploads go. Holds no secrets: credentials come from the resolver.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+/// A profile as the settings form sends it. The secret fields are write-only: the UI
+/// never receives them back (`ProfileSummary` says only whether one is stored).
+/// No `Debug`, so they cannot end up in a log.
+#[derive(Deserialize, TS)]
 #[ts(export)]
-pub struct TargetSettings {
-    pub kind: TargetKind,
-    /// Custom endpoint URL; `null` = AWS.
+pub struct ProfileForm {
+    pub name: String,
+    /// The profile's name before this edit (a rename); `null` for a new profile.
+    pub previous_name: Option<String>,
     pub endpoint: Option<String>,
     pub region: Option<String>,
-    pub bucket: String,
-    #[serde(default)]
+    pub bucket: Option<String>,
     pub prefix: String,
-    /// `null` = automatic (path-style for IP and localhost endpoints).
     pub path_style: Option<bool>,
-    pub checksum: ChecksumMode,
-    /// Profile in `~/.aws/credentials`; `null` = environment / default chain.
-    pub aws_profile: Option<String>,
+    pub checksum: ChecksumPreference,
+    pub access_key_id: String,
+    /// `null` or "" keeps the secret already in the keyring.
+    pub secret_access_key: Option<String>,
+    pub session_token: Option<String>,
+    #[ts(type = "number | null")]
+    pub session_expires_at: Option<i64>,
+}
+
+/// "Move this AWS profile's keys into the keyring", as the user confirmed it.
+#[derive(Debug, Deserialize, TS)]
+#[ts(export)]
+pub struct AwsImportForm {
+    pub aws_profile: String,
+    pub name: Option<String>,
+    pub bucket: Option<String>,
+    pub remove_plaintext: bool,
 }
 
 #[derive(Debug, Clone, Serialize, TS)]
@@ -56,7 +75,11 @@ pub struct LocalStoreInfo {
 #[derive(Debug, Clone, Serialize, TS)]
 #[ts(export)]
 pub struct AppSettings {
-    pub target: TargetSettings,
+    /// `null` when no upload target can be built (e.g. the active profile has no
+    /// bucket); `target_problem` says why.
+    pub target: Option<TargetSummary>,
+    pub target_problem: Option<String>,
+    pub profiles_file: String,
     /// `null` when the embedded store could not start (the reason was reported).
     pub local_store: Option<LocalStoreInfo>,
     pub journal: String,

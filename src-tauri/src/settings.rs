@@ -1,211 +1,177 @@
-//! The active target, kept in `settings.json` in the app's config folder (no secrets).
+//! The upload target: the active profile, or the embedded local store when none is
+//! active. Profiles (and which is active) live in hoist-core's `profiles.json`, shared
+//! with the `hoist` CLI; this maps the settings form onto them.
 
-use std::path::{Path, PathBuf};
-
-use hoist_core::{ChecksumMode, Target};
+use hoist_core::Target;
+use hoist_core::profiles::{Profile, ProfileSecret, ProfileUpdate};
 
 use crate::error::{DesktopError, Result, invalid};
-use crate::local::{LOCAL_PROFILE, LocalRuntime};
-use crate::models::{TargetKind, TargetSettings};
+use crate::local::{LOCAL_BUCKET, LOCAL_PROFILE, LocalRuntime};
+use crate::models::{ProfileForm, TargetSummary};
 
-pub fn default_target() -> TargetSettings {
-    TargetSettings {
-        kind: TargetKind::Local,
-        endpoint: None,
-        region: None,
-        bucket: crate::local::LOCAL_BUCKET.into(),
-        prefix: String::new(),
-        path_style: None,
-        checksum: ChecksumMode::Crc32c,
-        aws_profile: None,
-    }
-}
+/// Longest value a text field may carry over IPC (secrets and tokens included:
+/// STS session tokens run to ~2 KB).
+const MAX_FIELD: usize = 4096;
 
-pub fn path(config_dir: &Path) -> PathBuf {
-    config_dir.join("settings.json")
-}
-
-/// The saved target, or the default (the local store) when there is none or it is
-/// unreadable (a broken file is kept aside, not silently overwritten).
-pub fn load(config_dir: &Path) -> TargetSettings {
-    let p = path(config_dir);
-    let Ok(bytes) = std::fs::read(&p) else {
-        return default_target();
-    };
-    match serde_json::from_slice::<TargetSettings>(&bytes)
-        .map_err(|e| e.to_string())
-        .and_then(|t| validate(t).map_err(|e| e.to_string()))
-    {
-        Ok(t) => t,
-        Err(e) => {
-            tracing::warn!("{} is unusable ({e}); using the local store", p.display());
-            let _ = std::fs::rename(&p, p.with_extension("json.broken"));
-            default_target()
-        }
-    }
-}
-
-pub fn save(config_dir: &Path, target: &TargetSettings) -> Result<()> {
-    let p = path(config_dir);
-    let fail = |e: std::io::Error| DesktopError::Settings {
-        path: p.display().to_string(),
-        reason: e.to_string(),
-    };
-    std::fs::create_dir_all(config_dir).map_err(fail)?;
-    let tmp = p.with_extension("json.tmp");
-    let json = serde_json::to_vec_pretty(target).expect("settings serialise");
-    std::fs::write(&tmp, json).map_err(fail)?;
-    std::fs::rename(&tmp, &p).map_err(fail)
-}
-
-/// Checks and normalises what the settings form sent.
-pub fn validate(mut t: TargetSettings) -> Result<TargetSettings> {
-    let trim = |s: Option<String>| s.map(|s| s.trim().to_owned()).filter(|s| !s.is_empty());
-    t.endpoint = trim(t.endpoint);
-    t.region = trim(t.region);
-    t.aws_profile = trim(t.aws_profile);
-    t.bucket = t.bucket.trim().to_owned();
-    t.prefix = t.prefix.trim().trim_start_matches('/').to_owned();
-    if t.prefix.len() > 512 {
-        return Err(invalid("the key prefix is longer than 512 characters"));
-    }
-    if t.kind == TargetKind::Local {
-        // The local store has one bucket; only the prefix and checksum mode are free.
-        t.endpoint = None;
-        t.region = None;
-        t.path_style = None;
-        t.aws_profile = None;
-        t.bucket = crate::local::LOCAL_BUCKET.into();
-    }
-    if let Some(ep) = &t.endpoint {
-        let rest = ep
-            .strip_prefix("https://")
-            .or_else(|| ep.strip_prefix("http://"))
-            .ok_or_else(|| invalid("the endpoint must start with http:// or https://"))?;
-        if rest.is_empty() || rest.contains(char::is_whitespace) {
-            return Err(invalid(format!("{ep:?} is not an endpoint URL")));
-        }
-    }
-    if let Some(r) = &t.region
-        && !r.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
-    {
-        return Err(invalid(format!("{r:?} is not a region name")));
-    }
-    if let Some(p) = &t.aws_profile
-        && !p
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c))
-    {
-        return Err(invalid(format!("{p:?} is not an AWS profile name")));
-    }
-    let mut probe = Target::new(t.bucket.clone());
-    probe.prefix = t.prefix.clone();
-    probe.validate()?;
-    Ok(t)
-}
-
-/// The engine target the settings describe.
-pub fn to_target(t: &TargetSettings, local: Option<&LocalRuntime>) -> Result<Target> {
-    let mut target = Target::new(t.bucket.clone());
-    target.prefix = t.prefix.clone();
-    target.checksum = t.checksum;
-    match t.kind {
-        TargetKind::Local => {
+/// The engine target for the active profile, or the local store.
+pub fn to_target(active: Option<&Profile>, local: Option<&LocalRuntime>) -> Result<Target> {
+    match active {
+        Some(p) => Ok(p.target(None)?),
+        None => {
             let local = local.ok_or_else(|| {
                 DesktopError::LocalStoreDown(
-                    "choose another target in Settings, or restart Hoist".into(),
+                    "choose a profile in Settings, or restart Hoist".into(),
                 )
             })?;
+            let mut target = Target::new(LOCAL_BUCKET);
             target.endpoint = Some(local.endpoint());
             target.region = Some("us-east-1".into());
             target.path_style = Some(true);
             target.profile = Some(LOCAL_PROFILE.into());
-        }
-        TargetKind::Custom => {
-            target.endpoint = t.endpoint.clone();
-            target.region = t.region.clone();
-            target.path_style = t.path_style;
-            target.profile = t.aws_profile.clone();
+            Ok(target)
         }
     }
-    Ok(target)
+}
+
+pub fn summary(target: &Target, local: bool) -> TargetSummary {
+    TargetSummary {
+        profile: (!local).then(|| target.profile.clone()).flatten(),
+        endpoint: target.endpoint.clone(),
+        bucket: target.bucket.clone(),
+        prefix: target.prefix.clone(),
+        checksum: target.checksum,
+    }
+}
+
+/// Checks sizes and trims what the form sent; the core validates the values.
+pub fn form_to_update(form: ProfileForm) -> Result<ProfileUpdate> {
+    let trim = |s: Option<String>| s.map(|s| s.trim().to_owned()).filter(|s| !s.is_empty());
+    let fields = [
+        Some(&form.name),
+        form.previous_name.as_ref(),
+        form.endpoint.as_ref(),
+        form.region.as_ref(),
+        form.bucket.as_ref(),
+        Some(&form.prefix),
+        Some(&form.access_key_id),
+        form.secret_access_key.as_ref(),
+        form.session_token.as_ref(),
+    ];
+    if fields.into_iter().flatten().any(|f| f.len() > MAX_FIELD) {
+        return Err(invalid("a field is longer than 4096 characters"));
+    }
+    if form.prefix.len() > 512 {
+        return Err(invalid("the key prefix is longer than 512 characters"));
+    }
+    let secret = trim(form.secret_access_key)
+        .map(|s| ProfileSecret::new(s, trim(form.session_token.clone())));
+    if secret.is_none() && trim(form.session_token).is_some() {
+        return Err(invalid(
+            "a new session token needs its secret access key: enter both",
+        ));
+    }
+    Ok(ProfileUpdate {
+        profile: Profile {
+            name: form.name.trim().to_owned(),
+            endpoint: trim(form.endpoint).map(|e| e.trim_end_matches('/').to_owned()),
+            region: trim(form.region),
+            bucket: trim(form.bucket),
+            prefix: form.prefix.trim().trim_start_matches('/').to_owned(),
+            path_style: form.path_style,
+            checksum: form.checksum,
+            probed_checksum: None,
+            access_key_id: form.access_key_id.trim().to_owned(),
+            session_expires_at: form.session_expires_at,
+        },
+        previous_name: trim(form.previous_name),
+        secret,
+    })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use hoist_core::profiles::ChecksumPreference;
+    use secrecy::ExposeSecret;
 
-    fn custom() -> TargetSettings {
-        TargetSettings {
-            kind: TargetKind::Custom,
-            endpoint: Some(" http://10.0.0.5:9000 ".into()),
-            region: Some("eu-west-1".into()),
-            bucket: "photos".into(),
-            prefix: "/camera/".into(),
+    fn form() -> ProfileForm {
+        ProfileForm {
+            name: " corp ".into(),
+            previous_name: Some("".into()),
+            endpoint: Some(" https://minio.corp/ ".into()),
+            region: Some("".into()),
+            bucket: Some("photos".into()),
+            prefix: "/2026/".into(),
             path_style: None,
-            checksum: ChecksumMode::ContentMd5,
-            aws_profile: Some("".into()),
+            checksum: ChecksumPreference::Auto,
+            access_key_id: " AKID ".into(),
+            secret_access_key: Some(" s3cret ".into()),
+            session_token: None,
+            session_expires_at: None,
         }
     }
 
     #[test]
-    fn validation_trims_and_refuses_bad_values() {
-        let t = validate(custom()).unwrap();
-        assert_eq!(t.endpoint.as_deref(), Some("http://10.0.0.5:9000"));
-        assert_eq!(t.prefix, "camera/");
-        assert_eq!(t.aws_profile, None);
-        for bad in [
-            TargetSettings {
-                endpoint: Some("ftp://x".into()),
-                ..custom()
-            },
-            TargetSettings {
-                bucket: "".into(),
-                ..custom()
-            },
-            TargetSettings {
-                region: Some("eu west".into()),
-                ..custom()
-            },
-            TargetSettings {
-                aws_profile: Some("a b".into()),
-                ..custom()
-            },
-            TargetSettings {
-                prefix: "x".repeat(600),
-                ..custom()
-            },
-        ] {
-            let e = validate(bad).unwrap_err();
-            assert_eq!(e.report().code, hoist_core::ErrorCode::InvalidInput, "{e}");
-        }
-    }
-
-    #[test]
-    fn local_settings_keep_only_prefix_and_checksum() {
-        let t = validate(TargetSettings {
-            kind: TargetKind::Local,
-            ..custom()
+    fn the_form_is_trimmed_and_blank_fields_are_defaults() {
+        let u = form_to_update(form()).unwrap();
+        assert_eq!(u.profile.name, "corp");
+        assert_eq!(u.profile.endpoint.as_deref(), Some("https://minio.corp"));
+        assert_eq!(u.profile.region, None);
+        assert_eq!(u.profile.prefix, "2026/");
+        assert_eq!(u.previous_name, None);
+        assert_eq!(u.secret.unwrap().secret_access_key.expose_secret(), "s3cret");
+        // A blank secret keeps the stored one.
+        let u = form_to_update(ProfileForm {
+            secret_access_key: Some("  ".into()),
+            ..form()
         })
         .unwrap();
-        assert_eq!(t.bucket, crate::local::LOCAL_BUCKET);
-        assert_eq!(t.endpoint, None);
-        assert_eq!(t.prefix, "camera/");
+        assert!(u.secret.is_none());
+    }
+
+    #[test]
+    fn oversized_and_half_credentials_are_refused() {
         assert!(
-            to_target(&t, None).is_err(),
-            "no local store, no local target"
+            form_to_update(ProfileForm {
+                endpoint: Some("x".repeat(5000)),
+                ..form()
+            })
+            .is_err()
+        );
+        assert!(
+            form_to_update(ProfileForm {
+                secret_access_key: None,
+                session_token: Some("tok".into()),
+                ..form()
+            })
+            .is_err()
         );
     }
 
     #[test]
-    fn saved_settings_round_trip_and_a_broken_file_falls_back() {
-        let dir = tempfile::tempdir().unwrap();
-        assert_eq!(load(dir.path()), default_target());
-        let t = validate(custom()).unwrap();
-        save(dir.path(), &t).unwrap();
-        assert_eq!(load(dir.path()), t);
-        std::fs::write(path(dir.path()), b"{not json").unwrap();
-        assert_eq!(load(dir.path()), default_target());
-        assert!(dir.path().join("settings.json.broken").exists());
+    fn no_active_profile_means_the_local_store() {
+        let err = to_target(None, None).unwrap_err();
+        assert!(matches!(err, DesktopError::LocalStoreDown(_)));
+        let p = Profile {
+            name: "corp".into(),
+            endpoint: None,
+            region: None,
+            bucket: None,
+            prefix: String::new(),
+            path_style: None,
+            checksum: ChecksumPreference::Compatible,
+            probed_checksum: None,
+            access_key_id: "AKID".into(),
+            session_expires_at: None,
+        };
+        // A profile without a default bucket cannot take uploads.
+        assert!(to_target(Some(&p), None).is_err());
+        let with_bucket = Profile {
+            bucket: Some("photos".into()),
+            ..p
+        };
+        let t = to_target(Some(&with_bucket), None).unwrap();
+        assert_eq!(t.profile.as_deref(), Some("corp"));
+        assert_eq!(t.checksum, hoist_core::ChecksumMode::ContentMd5);
     }
 }

@@ -1,14 +1,17 @@
-//! What the shell holds: the engine handle, the embedded store and the active target.
+//! What the shell holds: the engine handle, the embedded store and the profiles.
 //! Behaviour lives in hoist-core; this only wires it to the app's folders.
 
 use std::path::PathBuf;
-use std::sync::Mutex;
+use std::sync::Arc;
 
-use hoist_core::{AddOptions, Engine, EngineOptions, Target, UploadId};
+use hoist_core::profiles::{
+    AwsFileProfile, AwsFiles, AwsImport, ConnectionReport, ProfileList, validate_name,
+};
+use hoist_core::{AddOptions, Engine, EngineOptions, ProfileStore, Target, UploadId};
 
 use crate::error::{Result, invalid};
 use crate::local::{self, DesktopCredentials, LocalKeys, LocalRuntime};
-use crate::models::{AppSettings, TargetSettings};
+use crate::models::{AppSettings, AwsImportForm, ProfileForm};
 use crate::settings;
 
 /// Paths one `add_paths` call may carry (folders count once; they expand in Rust).
@@ -17,21 +20,34 @@ const MAX_PATHS: usize = 10_000;
 pub struct Desktop {
     pub engine: Engine,
     local: Option<LocalRuntime>,
-    target: Mutex<TargetSettings>,
-    config_dir: PathBuf,
+    profiles: Arc<ProfileStore>,
     journal: PathBuf,
     /// The task feeding the window's event channel; a reloaded page replaces it.
-    subscription: Mutex<Option<tauri::async_runtime::JoinHandle<()>>>,
+    subscription: std::sync::Mutex<Option<tauri::async_runtime::JoinHandle<()>>>,
+}
+
+/// Keyring and profile-file work blocks (D-Bus, disk): off the async threads.
+async fn blocking<T: Send + 'static>(
+    f: impl FnOnce() -> hoist_core::Result<T> + Send + 'static,
+) -> Result<T> {
+    Ok(tauri::async_runtime::spawn_blocking(f)
+        .await
+        .map_err(|e| invalid(format!("background task failed: {e}")))??)
+}
+
+fn check_name(name: &str) -> Result<()> {
+    Ok(validate_name(name)?)
 }
 
 impl Desktop {
     /// Opens the journal, starts the local store, and resumes what a previous run
     /// left unfinished (paused and failed uploads are shown, not started).
-    pub async fn start(data_dir: PathBuf, config_dir: PathBuf) -> Result<Desktop> {
+    pub async fn start(data_dir: PathBuf, profiles_dir: PathBuf) -> Result<Desktop> {
         let keys = LocalKeys::generate();
+        let profiles = Arc::new(ProfileStore::open(&profiles_dir));
         let journal = data_dir.join("journal.sqlite");
         let mut options = EngineOptions::new(&journal);
-        options.credentials = DesktopCredentials::new(&keys);
+        options.credentials = DesktopCredentials::new(&keys, profiles.clone());
         let engine = Engine::start(options).await?;
         let local = match local::start(data_dir.join("localstore"), &keys, engine.journal()).await {
             Ok(l) => Some(l),
@@ -45,22 +61,15 @@ impl Desktop {
         Ok(Desktop {
             engine,
             local,
-            target: Mutex::new(settings::load(&config_dir)),
-            config_dir,
+            profiles,
             journal,
-            subscription: Mutex::new(None),
+            subscription: std::sync::Mutex::new(None),
         })
     }
 
-    fn target_settings(&self) -> TargetSettings {
-        self.target
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .clone()
-    }
-
     pub fn current_target(&self) -> Result<Target> {
-        settings::to_target(&self.target_settings(), self.local.as_ref())
+        let active = self.profiles.active()?;
+        settings::to_target(active.as_ref(), self.local.as_ref())
     }
 
     /// The files and folders a drop, the picker or a test hands over.
@@ -90,19 +99,84 @@ impl Desktop {
     }
 
     pub fn settings(&self) -> AppSettings {
+        let (target, target_problem) = match self.current_target() {
+            Ok(t) => {
+                let local = t.profile.as_deref() == Some(local::LOCAL_PROFILE);
+                (Some(settings::summary(&t, local)), None)
+            }
+            Err(e) => (None, Some(e.to_string())),
+        };
         AppSettings {
-            target: self.target_settings(),
+            target,
+            target_problem,
+            profiles_file: self.profiles.path().display().to_string(),
             local_store: self.local.as_ref().map(LocalRuntime::info),
             journal: self.journal.display().to_string(),
         }
     }
 
-    pub fn set_target(&self, target: TargetSettings) -> Result<AppSettings> {
-        let target = settings::validate(target)?;
-        settings::to_target(&target, self.local.as_ref())?;
-        settings::save(&self.config_dir, &target)?;
-        *self.target.lock().unwrap_or_else(|p| p.into_inner()) = target;
+    pub async fn list_profiles(&self) -> Result<ProfileList> {
+        let store = self.profiles.clone();
+        blocking(move || store.list()).await
+    }
+
+    pub async fn save_profile(&self, form: ProfileForm) -> Result<ProfileList> {
+        let update = settings::form_to_update(form)?;
+        let store = self.profiles.clone();
+        blocking(move || store.save(update).and_then(|_| store.list())).await
+    }
+
+    pub async fn delete_profile(&self, name: String) -> Result<ProfileList> {
+        check_name(&name)?;
+        let store = self.profiles.clone();
+        blocking(move || store.remove(&name).and_then(|_| store.list())).await
+    }
+
+    /// `None` = the embedded local store.
+    pub async fn use_profile(&self, name: Option<String>) -> Result<AppSettings> {
+        if let Some(n) = &name {
+            check_name(n)?;
+        }
+        let store = self.profiles.clone();
+        blocking(move || store.set_active(name.as_deref())).await?;
         Ok(self.settings())
+    }
+
+    pub async fn test_profile(
+        &self,
+        name: String,
+        bucket: Option<String>,
+    ) -> Result<ConnectionReport> {
+        check_name(&name)?;
+        let bucket = bucket.map(|b| b.trim().to_owned()).filter(|b| !b.is_empty());
+        let base = hoist_core::target::load_base_config().await;
+        Ok(hoist_core::profiles::test_profile(self.profiles.clone(), &base, &name, bucket).await?)
+    }
+
+    pub async fn aws_profiles(&self) -> Result<Vec<AwsFileProfile>> {
+        blocking(|| AwsFiles::from_env().profiles()).await
+    }
+
+    pub async fn import_aws_profile(&self, form: AwsImportForm) -> Result<ProfileList> {
+        if form.aws_profile.is_empty() || form.aws_profile.len() > 128 {
+            return Err(invalid("name the AWS profile to import"));
+        }
+        if let Some(n) = &form.name {
+            check_name(n)?;
+        }
+        let store = self.profiles.clone();
+        let req = AwsImport {
+            aws_profile: form.aws_profile,
+            name: form.name,
+            bucket: form.bucket.filter(|b| !b.trim().is_empty()),
+            remove_plaintext: form.remove_plaintext,
+        };
+        blocking(move || {
+            store
+                .import_aws(&AwsFiles::from_env(), req)
+                .and_then(|_| store.list())
+        })
+        .await
     }
 
     /// Keeps one event feed: the window's newest channel replaces the one before.

@@ -29,6 +29,8 @@ const CODE_LABELS: Partial<Record<ErrorCode, string>> = {
   rejected: "Rejected",
   journal: "Journal",
   invalid_input: "Invalid input",
+  keyring: "Keyring",
+  no_such_profile: "Profile",
 };
 
 export function describeError(e: unknown): string {
@@ -80,7 +82,17 @@ export function startApp(root: HTMLElement): QueueStore {
 
   const queueView = createQueueView(store, { onAction: itemAction });
   const historyView = createHistoryView({ load: (limit) => ipc.history({ limit }), onError: report });
-  const settingsView = createSettingsView({ load: ipc.getSettings, save: ipc.setTarget, toError: ipc.toIpcError });
+  const settingsView = createSettingsView({
+    load: ipc.getSettings,
+    listProfiles: ipc.listProfiles,
+    saveProfile: ipc.saveProfile,
+    deleteProfile: ipc.deleteProfile,
+    useProfile: ipc.useProfile,
+    testProfile: (name) => ipc.testProfile(name),
+    awsProfiles: ipc.awsProfiles,
+    importAwsProfile: ipc.importAwsProfile,
+    toError: ipc.toIpcError,
+  });
   const overlay = createDropOverlay();
 
   let tab: Tab = "queue";

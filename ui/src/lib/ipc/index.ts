@@ -12,7 +12,11 @@ import type { ErrorReport } from "../../bindings/ErrorReport";
 import type { HistoryEntry } from "../../bindings/HistoryEntry";
 import type { ItemStatus } from "../../bindings/ItemStatus";
 import type { QueueMessage } from "../../bindings/QueueMessage";
-import type { TargetSettings } from "../../bindings/TargetSettings";
+import type { AwsFileProfile } from "../../bindings/AwsFileProfile";
+import type { AwsImportForm } from "../../bindings/AwsImportForm";
+import type { ConnectionReport } from "../../bindings/ConnectionReport";
+import type { ProfileForm } from "../../bindings/ProfileForm";
+import type { ProfileList } from "../../bindings/ProfileList";
 
 /** What every command rejects with. Same shape as the Rust side's ErrorReport. */
 export type IpcError = ErrorReport;
@@ -29,6 +33,8 @@ const CODES: ReadonlySet<string> = new Set<ErrorCode>([
   "journal",
   "invalid_input",
   "cancelled",
+  "keyring",
+  "no_such_profile",
 ]);
 
 export function isIpcError(e: unknown): e is IpcError {
@@ -94,7 +100,18 @@ export const retryFailed = (): Promise<void> => call("retry_failed");
 export const history = (opts: { limit: number }): Promise<HistoryEntry[]> => call("history", { limit: opts.limit });
 
 export const getSettings = (): Promise<AppSettings> => call("get_settings");
-export const setTarget = (target: TargetSettings): Promise<AppSettings> => call("set_target", { target });
+
+/** Profiles with whether the keyring holds their secret; never a secret itself. */
+export const listProfiles = (): Promise<ProfileList> => call("list_profiles");
+/** Create or update; a non-empty secret goes to the keyring (write-only). */
+export const saveProfile = (profile: ProfileForm): Promise<ProfileList> => call("save_profile", { profile });
+/** Also deletes the profile's keyring entry. */
+export const deleteProfile = (name: string): Promise<ProfileList> => call("delete_profile", { name });
+/** null = the built-in local store. */
+export const useProfile = (name: string | null): Promise<AppSettings> => call("use_profile", { name });
+export const testProfile = (name: string, bucket: string | null = null): Promise<ConnectionReport> => call("test_profile", { name, bucket });
+export const awsProfiles = (): Promise<AwsFileProfile[]> => call("aws_profiles");
+export const importAwsProfile = (request: AwsImportForm): Promise<ProfileList> => call("import_aws_profile", { request });
 
 // ---- file pickers and drag & drop --------------------------------------------
 

@@ -37,17 +37,28 @@ describe("ipc commands", () => {
     await ipc.retryFailed();
     await ipc.history({ limit: 500 });
     await ipc.getSettings();
-    const target = {
-      kind: "local",
+    await ipc.listProfiles();
+    const profile = {
+      name: "corp",
+      previous_name: null,
       endpoint: null,
       region: null,
       bucket: "b",
       prefix: "",
       path_style: null,
-      checksum: "crc32c",
-      aws_profile: null,
+      checksum: "auto",
+      access_key_id: "AK",
+      secret_access_key: "s",
+      session_token: null,
+      session_expires_at: null,
     } as const;
-    await ipc.setTarget(target);
+    await ipc.saveProfile(profile);
+    await ipc.deleteProfile("corp");
+    await ipc.useProfile(null);
+    await ipc.testProfile("corp");
+    await ipc.awsProfiles();
+    const request = { aws_profile: "default", name: null, bucket: null, remove_plaintext: true };
+    await ipc.importAwsProfile(request);
     expect(calls.map((c) => [c.cmd, c.args])).toEqual([
       ["add_paths", { paths: ["/a", "/b"] }],
       ["list_queue", {}],
@@ -61,7 +72,13 @@ describe("ipc commands", () => {
       ["retry_failed", {}],
       ["history", { limit: 500 }],
       ["get_settings", {}],
-      ["set_target", { target }],
+      ["list_profiles", {}],
+      ["save_profile", { profile }],
+      ["delete_profile", { name: "corp" }],
+      ["use_profile", { name: null }],
+      ["test_profile", { name: "corp", bucket: null }],
+      ["aws_profiles", {}],
+      ["import_aws_profile", { request }],
     ]);
   });
 
