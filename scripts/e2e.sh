@@ -33,8 +33,9 @@ trap 'kill $xvfb 2>/dev/null; rm -rf "$work"' EXIT
 export DISPLAY=$display
 for _ in $(seq 50); do [ -e "/tmp/.X11-unix/X${display#:}" ] && break; sleep 0.1; done
 
-# A session bus: single-instance and notifications talk D-Bus, as on a desktop.
-dbus-run-session -- bash -c '
+# A session bus with a real Secret Service (a throwaway GNOME Keyring): single-instance,
+# notifications and the profiles' keyring talk D-Bus, as on a desktop.
+scripts/with-keyring.sh bash -c '
   tauri-driver --port 4444 --native-driver /usr/bin/WebKitWebDriver >"$HOIST_E2E_WORK/driver.log" 2>&1 &
   driver=$!
   for _ in $(seq 100); do

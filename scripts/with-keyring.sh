@@ -12,9 +12,10 @@ kr=$(mktemp -d)
 trap 'rm -rf "$kr"' EXIT
 mkdir -p "$kr/data" "$kr/run" && chmod 700 "$kr/run"
 # gnome-keyring keeps keyrings in $XDG_DATA_HOME/keyrings and its sockets in the
-# runtime dir; both point into the throwaway folder for this session only.
-export XDG_DATA_HOME="$kr/data" XDG_RUNTIME_DIR="$kr/run"
-# Without --unlock there is no default collection and every call fails (FACTS.md).
-eval "$(printf 'hoist-test-keyring' | gnome-keyring-daemon --unlock --components=secrets)"
+# runtime dir: for the daemon only, both point into the throwaway folder (the command
+# keeps its own XDG folders). Without --unlock there is no default collection and
+# every call fails (FACTS.md).
+eval "$(printf 'hoist-test-keyring' | XDG_DATA_HOME="$kr/data" XDG_RUNTIME_DIR="$kr/run" \
+  gnome-keyring-daemon --unlock --components=secrets)"
 export GNOME_KEYRING_CONTROL
 "$@"

@@ -119,7 +119,10 @@ mod tests {
         assert_eq!(u.profile.region, None);
         assert_eq!(u.profile.prefix, "2026/");
         assert_eq!(u.previous_name, None);
-        assert_eq!(u.secret.unwrap().secret_access_key.expose_secret(), "s3cret");
+        assert_eq!(
+            u.secret.unwrap().secret_access_key.expose_secret(),
+            "s3cret"
+        );
         // A blank secret keeps the stored one.
         let u = form_to_update(ProfileForm {
             secret_access_key: Some("  ".into()),

@@ -148,7 +148,9 @@ impl Desktop {
         bucket: Option<String>,
     ) -> Result<ConnectionReport> {
         check_name(&name)?;
-        let bucket = bucket.map(|b| b.trim().to_owned()).filter(|b| !b.is_empty());
+        let bucket = bucket
+            .map(|b| b.trim().to_owned())
+            .filter(|b| !b.is_empty());
         let base = hoist_core::target::load_base_config().await;
         Ok(hoist_core::profiles::test_profile(self.profiles.clone(), &base, &name, bucket).await?)
     }

@@ -2,10 +2,12 @@
 on the embedded local store: add files through the command the drop handler calls,
 watch the queue reach verified, compare the stored objects byte for byte, pause and
 resume one item from its row, restart the app mid-upload and see it resume, and a
-second launch hands over to the first. Run by scripts/e2e.sh, which sets up the
+second launch hands over to the first; a profile's secret lives in the real keyring
+and nowhere else, and uploads use it. Run by scripts/e2e.sh, which sets up the
 display, the driver and a throwaway HOME."""
 
 import hashlib
+import json
 import os
 import subprocess
 import sys
@@ -92,6 +94,93 @@ def start():
             time.sleep(1)
     s.wait("the queue window", lambda: s.find('[data-testid="overall"]'), timeout=60)
     return s
+
+
+def s3(method, url, *extra):
+    """A signed request to the S3 test server, by curl (a client that is not Hoist)."""
+    key, secret = os.environ["AWS_ACCESS_KEY_ID"], os.environ["AWS_SECRET_ACCESS_KEY"]
+    return subprocess.run(
+        ["curl", "-sS", "--fail", "-X", method, "--aws-sigv4", "aws:amz:us-east-1:s3", "--user", f"{key}:{secret}", *extra, url],
+        capture_output=True,
+        timeout=60,
+    )
+
+
+def keyring_lookup(name):
+    out = subprocess.run(["secret-tool", "lookup", "service", "dev.hoist", "username", name], capture_output=True)
+    return out.stdout.decode() if out.returncode == 0 else None
+
+
+def files_with(root, needle, skip=()):
+    hits = []
+    for dirpath, _dirs, files in os.walk(root):
+        for name in files:
+            path = os.path.join(dirpath, name)
+            if any(path.startswith(x) for x in skip):
+                continue
+            try:
+                with open(path, "rb") as f:
+                    if needle in f.read():
+                        hits.append(path)
+            except OSError:
+                pass
+    return hits
+
+
+def profiles_step(s):
+    """A profile for the S3 test server made in Settings: its secret goes to the real
+    keyring (secret-tool sees it), uploads use it, and it is nowhere else."""
+    endpoint = os.environ["HOIST_TEST_ENDPOINT"]
+    secret = os.environ["AWS_SECRET_ACCESS_KEY"]
+    bucket = f"e2e-profile-{os.getpid()}"
+    check(s3("PUT", f"{endpoint}/{bucket}").returncode == 0, f"bucket {bucket} created on the test server")
+
+    s.click(s.find('[data-testid="tab-settings"]'))
+    s.click(s.wait("the add-profile button", lambda: s.find('[data-testid="profile-add"]'), timeout=30))
+    form = '[data-testid="profile-form"] '
+    for name, value in [("name", "e2e-seaweed"), ("endpoint", endpoint), ("bucket", bucket), ("prefix", "via-profile"),
+                        ("access_key_id", os.environ["AWS_ACCESS_KEY_ID"]), ("secret", secret)]:
+        s.type(s.find(form + f'[name="{name}"]'), value)
+    s.click(s.find('[data-testid="profile-save"]'))
+    row = '[data-testid="profile-row"][data-name="e2e-seaweed"]'
+    s.wait("the new profile's row", lambda: s.find(row), timeout=30)
+    check(secret in (keyring_lookup("e2e-seaweed") or ""), "secret-tool finds the secret in the Secret Service")
+    check("secret in the keyring" in s.text(s.find(row)), "the row says the secret is in the keyring")
+
+    s.click(s.find(row + ' button[data-action="test"]'))
+    result = '[data-testid="profile-test-result"][data-profile="e2e-seaweed"]'
+    s.wait("the connection test", lambda: s.find(result), timeout=60)
+    ok = s.execute("return document.querySelector(arguments[0]).dataset.ok", result)
+    check(ok == "true", f"test connection passes: {s.text(s.find(result))!r}")
+    s.screenshot(os.path.join(ARTIFACTS, "settings-profiles.png"))
+
+    s.click(s.find(row + ' button[data-action="use"]'))
+    s.wait("the profile to be in use", lambda: s.execute(
+        "const r = document.querySelector(arguments[0]); return r && r.dataset.active === 'true';", row), timeout=30)
+    path = write(os.path.join(WORK, "by-profile.txt"), 4321, 9)
+    s.invoke("add_paths", {"paths": [path]})
+    s.click(s.find('[data-testid="tab-queue"]'))
+    wait_state(s, "via-profile/by-profile.txt", "verified")
+    got = s3("GET", f"{endpoint}/{bucket}/via-profile/by-profile.txt")
+    with open(path, "rb") as f:
+        check(got.returncode == 0 and got.stdout == f.read(), "the object on the test server equals the file")
+
+    # Secret hygiene: not in what the UI received, the page, the app's files or its log.
+    answers = json.dumps([s.invoke(c) for c in ["list_profiles", "get_settings", "list_queue"]] + [s.invoke("history", {"limit": 100})])
+    check(secret not in answers, "no IPC answer carries the secret")
+    page = s.execute("return document.documentElement.outerHTML + [...document.querySelectorAll('input')].map(i => i.value).join(' ')")
+    check(secret not in page, "the page holds no copy of the secret")
+    hits = files_with(os.environ["HOME"], secret.encode()) + files_with(os.path.join(WORK, "app.log"), secret.encode())
+    check(hits == [], f"no file in the app's config and data dirs or its log holds the secret: {hits}")
+
+    s.click(s.find('[data-testid="tab-settings"]'))
+    s.click(s.wait("the delete button", lambda: s.find(row + ' button[data-action="delete"]'), timeout=30))
+    s.click(s.find(row + ' button[data-action="confirm"]'))
+    s.wait("the row to go", lambda: s.find(row) is None, timeout=30)
+    check(keyring_lookup("e2e-seaweed") is None, "deleting the profile removed its keyring entry")
+    local = '[data-testid="profile-row"][data-name=""][data-active="true"]'
+    check(s.wait("the local store in use again", lambda: s.find(local), timeout=30) is not None, "uploads go to the local store again")
+    s.click(s.find('[data-testid="tab-queue"]'))
 
 
 def check(cond, message):
@@ -188,6 +277,9 @@ def main():
     print(f"  queue: {counts}")
     s.wait("the screenshot state", lambda: state_of(s, "big.bin") == "verified")
     s.screenshot(os.path.join(ARTIFACTS, "hoist-window.png"))
+
+    print("7. profiles: the secret goes to the OS keyring and nowhere else")
+    profiles_step(s)
     s.quit()
     print("end-to-end: all checks passed")
 

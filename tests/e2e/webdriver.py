@@ -62,6 +62,10 @@ class Session:
     def click(self, el):
         self.call("POST", f"/element/{el}/click", {})
 
+    def type(self, el, text):
+        """Keystrokes into an input, as a user types them."""
+        self.call("POST", f"/element/{el}/value", {"text": text})
+
     def text(self, el):
         return self.call("GET", f"/element/{el}/text")
 
