@@ -21,7 +21,10 @@ start() {
   if [ -f "$STATE/pid" ] && kill -0 "$(cat "$STATE/pid")" 2>/dev/null; then
     echo "# already running" >&2
   else
-    # Test data does not outlive a run.
+    # Test data does not outlive a run. Every bucket is a collection that takes volumes
+    # of its own, and by default the volume count is free disk / 128 MB: a few dozen
+    # buckets would exhaust it (writes then fail with 500). Volumes are sparse files, so
+    # a high count costs nothing until data arrives.
     rm -rf "$STATE/data" && mkdir -p "$STATE/data"
     cat > "$STATE/identities.json" <<JSON
 {"identities":[{"name":"test","credentials":[{"accessKey":"hoisttestkey","secretKey":"hoisttestsecret"}],
@@ -30,6 +33,7 @@ JSON
     "$WEED" mini -dir="$STATE/data" -ip=127.0.0.1 -ip.bind=127.0.0.1 -s3.port="$PORT" \
       -s3.config="$STATE/identities.json" -webdav=false -admin.ui=false \
       -s3.port.iceberg=0 -s3.port.lance=0 -master.telemetry=false \
+      -volume.max=4000 -master.volumeSizeLimitMB=64 \
       > "$STATE/weed.log" 2>&1 &
     echo $! > "$STATE/pid"
     for _ in $(seq 1 200); do

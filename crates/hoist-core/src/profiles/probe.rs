@@ -338,7 +338,8 @@ async fn probe_writes(
 
     // A refusal that is about permissions ends the test; one about the checksum only
     // says the store does not support it.
-    let verdict = |e: HoistError| -> std::result::Result<(), ConnectionProblem> {
+    let mut refusals = Vec::new();
+    let mut verdict = |what: &str, e: HoistError| -> std::result::Result<(), ConnectionProblem> {
         match e {
             e
             @ (HoistError::Auth { .. } | HoistError::Network(_) | HoistError::NoSuchBucket(_)) => {
@@ -351,7 +352,10 @@ async fn probe_writes(
                 }
                 Err(p)
             }
-            _ => Ok(()),
+            other => {
+                refusals.push(format!("{what} refused: {other}"));
+                Ok(())
+            }
         }
     };
 
@@ -368,7 +372,7 @@ async fn probe_writes(
                     info.crc32c.as_deref() == Some(crate::checksum::encode(crc).as_str());
             }
         }
-        Err(e) => verdict(e)?,
+        Err(e) => verdict("a CRC32C header", e)?,
     }
 
     let key = format!("{base_key}-md5");
@@ -385,8 +389,9 @@ async fn probe_writes(
             support.content_md5 = true;
             written.push(key);
         }
-        Err(e) => verdict(e)?,
+        Err(e) => verdict("Content-MD5", e)?,
     }
+    report.notes.extend(refusals);
     if support.crc32c_header || support.content_md5 {
         report
             .passed
@@ -480,4 +485,73 @@ pub async fn test_profile(
             .map_err(|e| HoistError::Keyring(e.to_string()))??;
     }
     Ok(report)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn probe(target: &Target) -> Probe<'_> {
+        Probe {
+            target,
+            endpoint: "https://s3.example.com".into(),
+            access_key_id: Some("AKIDEXAMPLE".into()),
+        }
+    }
+
+    fn auth(code: &str) -> HoistError {
+        HoistError::Auth {
+            code: code.into(),
+            message: String::new(),
+        }
+    }
+
+    // Failures a real store cannot be made to produce on demand here (a skewed clock,
+    // an expired STS token, a bad certificate): the words for each store answer.
+    #[test]
+    fn each_store_answer_gets_its_own_words() {
+        let t = Target::new("photos");
+        let p = probe(&t);
+        let kind = |e: HoistError, ctx: &str| p.explain(e, ctx).kind;
+        assert_eq!(
+            kind(auth("RequestTimeTooSkewed"), ""),
+            ProblemKind::ClockSkew
+        );
+        assert_eq!(
+            kind(auth("ExpiredToken"), ""),
+            ProblemKind::ExpiredCredentials
+        );
+        assert_eq!(kind(auth("AccessDenied"), ""), ProblemKind::AccessDenied);
+        assert_eq!(
+            kind(auth("InvalidAccessKeyId"), ""),
+            ProblemKind::WrongAccessKey
+        );
+        assert_eq!(
+            kind(auth("SignatureDoesNotMatch"), ""),
+            ProblemKind::WrongSecret
+        );
+        let tls = HoistError::Network("invalid peer certificate: UnknownIssuer".into());
+        assert_eq!(
+            kind(
+                tls,
+                "dispatch failure: io error: invalid peer certificate: UnknownIssuer"
+            ),
+            ProblemKind::Tls
+        );
+        let timeout = HoistError::Network("the request timed out".into());
+        assert_eq!(kind(timeout, "the request timed out"), ProblemKind::Timeout);
+        let refused = HoistError::Network("Connection refused (os error 111)".into());
+        let words = p.explain(refused, "Connection refused (os error 111)");
+        assert_eq!(words.kind, ProblemKind::Unreachable);
+        assert!(
+            words.message.contains("https://s3.example.com"),
+            "{}",
+            words.message
+        );
+        assert!(
+            p.explain(auth("InvalidAccessKeyId"), "")
+                .message
+                .contains("AKIDEXAMPLE")
+        );
+    }
 }
