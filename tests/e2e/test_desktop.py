@@ -127,6 +127,11 @@ def files_with(root, needle, skip=()):
     return hits
 
 
+def click_css(s, css, timeout=30):
+    s.wait(f"{css} to be clickable", lambda: s.execute(
+        "const b = document.querySelector(arguments[0]); if (b) b.click(); return !!b;", css), timeout=timeout)
+
+
 def profiles_step(s):
     """A profile for the S3 test server made in Settings: its secret goes to the real
     keyring (secret-tool sees it), uploads use it, and it is nowhere else."""
@@ -174,8 +179,10 @@ def profiles_step(s):
     check(hits == [], f"no file in the app's config and data dirs or its log holds the secret: {hits}")
 
     s.click(s.find('[data-testid="tab-settings"]'))
-    s.click(s.wait("the delete button", lambda: s.find(row + ' button[data-action="delete"]'), timeout=30))
-    s.click(s.find(row + ' button[data-action="confirm"]'))
+    # Showing Settings re-renders the list: click by selector in one script call, so no
+    # element handle can go stale in between.
+    click_css(s, row + ' button[data-action="delete"]')
+    click_css(s, row + ' button[data-action="confirm"]')
     s.wait("the row to go", lambda: s.find(row) is None, timeout=30)
     check(keyring_lookup("e2e-seaweed") is None, "deleting the profile removed its keyring entry")
     local = '[data-testid="profile-row"][data-name=""][data-active="true"]'
