@@ -181,8 +181,15 @@ def profiles_step(s):
     s.click(s.find('[data-testid="tab-settings"]'))
     # Showing Settings re-renders the list: click by selector in one script call, so no
     # element handle can go stale in between.
-    click_css(s, row + ' button[data-action="delete"]')
-    click_css(s, row + ' button[data-action="confirm"]')
+    confirm = row + ' button[data-action="confirm"]'
+    for attempt in range(5):
+        click_css(s, row + ' button[data-action="delete"]')
+        try:
+            click_css(s, confirm, timeout=3)
+            break
+        except Exception:  # noqa: BLE001 - a re-render closed the question: ask again
+            if attempt == 4:
+                raise
     s.wait("the row to go", lambda: s.find(row) is None, timeout=30)
     check(keyring_lookup("e2e-seaweed") is None, "deleting the profile removed its keyring entry")
     local = '[data-testid="profile-row"][data-name=""][data-active="true"]'
