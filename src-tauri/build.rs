@@ -15,6 +15,17 @@ fn main() {
         "history",
         "get_settings",
         "set_target",
+        "link_expiry",
+        "share_link",
+        "upload_link",
+        "copy_saved_link",
+        "link_history",
+        "copy_link_when_done",
+        "fetch_url",
+        "browse_list",
+        "object_details",
+        "delete_object",
+        "download_object",
     ];
     tauri_build::try_build(
         tauri_build::Attributes::new()

@@ -3,6 +3,7 @@
 
 mod commands;
 mod error;
+mod links;
 mod local;
 pub mod models;
 mod settings;
@@ -23,6 +24,7 @@ pub fn run() {
         .plugin(tauri_plugin_window_state::Builder::default().build())
         .plugin(tauri_plugin_dialog::init())
         .plugin(tauri_plugin_notification::init())
+        .plugin(tauri_plugin_clipboard_manager::init())
         .setup(|app| {
             let data_dir = app.path().app_data_dir()?;
             let config_dir = app.path().app_config_dir()?;
@@ -32,6 +34,7 @@ pub fn run() {
                 tracing::warn!("no tray icon: {e}");
             }
             app.manage(desktop);
+            links::watch_auto_copy(app.handle());
             Ok(())
         })
         .invoke_handler(tauri::generate_handler![
@@ -49,6 +52,17 @@ pub fn run() {
             commands::history,
             commands::get_settings,
             commands::set_target,
+            links::link_expiry,
+            links::share_link,
+            links::upload_link,
+            links::copy_saved_link,
+            links::link_history,
+            links::copy_link_when_done,
+            links::fetch_url,
+            links::browse_list,
+            links::object_details,
+            links::delete_object,
+            links::download_object,
         ])
         .build(tauri::generate_context!("../tauri.conf.json"))
         .expect("the Hoist window could not be created");

@@ -1,10 +1,13 @@
 //! What the shell holds: the engine handle, the embedded store and the active target.
 //! Behaviour lives in hoist-core; this only wires it to the app's folders.
 
+use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::Mutex;
+use std::time::Duration;
 
-use hoist_core::{AddOptions, Engine, EngineOptions, Target, UploadId};
+use hoist_core::share::{self, ShareLink};
+use hoist_core::{AddOptions, BucketAccess, Disposition, Engine, EngineOptions, Target, UploadId};
 
 use crate::error::{Result, invalid};
 use crate::local::{self, DesktopCredentials, LocalKeys, LocalRuntime};
@@ -22,6 +25,8 @@ pub struct Desktop {
     journal: PathBuf,
     /// The task feeding the window's event channel; a reloaded page replaces it.
     subscription: Mutex<Option<tauri::async_runtime::JoinHandle<()>>>,
+    /// Uploads whose share link goes to the clipboard once verified: id → seconds.
+    auto_copy: Mutex<HashMap<UploadId, u64>>,
 }
 
 impl Desktop {
@@ -49,6 +54,7 @@ impl Desktop {
             config_dir,
             journal,
             subscription: Mutex::new(None),
+            auto_copy: Mutex::new(HashMap::new()),
         })
     }
 
@@ -115,6 +121,44 @@ impl Desktop {
         if let Some(old) = old {
             old.abort();
         }
+    }
+
+    /// The current target's bucket (or another bucket on the same store) for links and
+    /// the browser. Keys there are whole keys, so the upload prefix is not applied.
+    pub fn access(&self, bucket: Option<String>) -> Result<BucketAccess> {
+        let mut target = self.current_target()?;
+        target.prefix.clear();
+        if let Some(b) = bucket {
+            target.bucket = b;
+        }
+        Ok(self.engine.access(target)?)
+    }
+
+    /// Makes a share link and records it in the link history.
+    pub async fn share(
+        &self,
+        key: &str,
+        bucket: Option<String>,
+        expires_in: Duration,
+        disposition: Option<Disposition>,
+    ) -> Result<ShareLink> {
+        let a = self.access(bucket)?;
+        let link = share::share_link(&a, key, expires_in, disposition).await?;
+        Ok(self.engine.journal().record_link(&link)?)
+    }
+
+    pub fn set_auto_copy(&self, id: UploadId, expires_secs: u64) {
+        self.auto_copy
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(id, expires_secs);
+    }
+
+    pub fn take_auto_copy(&self, id: UploadId) -> Option<u64> {
+        self.auto_copy
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .remove(&id)
     }
 
     /// Stops the workers (the journal keeps them for the next start) and the store.

@@ -3,15 +3,23 @@
 //! On X11 clipboard content lives only as long as the process that owns it, and a
 //! `hoist` command ends right after printing. So, like xclip, `hoist` hands the text
 //! to a small background copy of itself (`hoist __clipboard-hold`) that owns the
-//! clipboard until another application takes it over or `HOLD` passes. The parent
+//! clipboard until another application takes it over or 10 minutes pass (a clipboard
+//! manager, when running, keeps it after that). The parent
 //! waits for "ok" from it, so a missing display is still reported to the user.
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-/// How long the background holder keeps the link available at most.
-const HOLD: Duration = Duration::from_secs(10 * 60);
+/// How long the background holder keeps the link available at most
+/// (`HOIST_CLIPBOARD_HOLD_SECS` overrides it, e.g. in tests).
+fn hold_for() -> Duration {
+    std::env::var("HOIST_CLIPBOARD_HOLD_SECS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .map(Duration::from_secs)
+        .unwrap_or(Duration::from_secs(10 * 60))
+}
 
 fn no_display() -> Option<String> {
     let set = |v: &str| std::env::var_os(v).is_some_and(|s| !s.is_empty());
@@ -64,7 +72,7 @@ pub fn copy(text: &str) -> Result<(), String> {
     })
 }
 
-/// The holder: reads the text from stdin, owns the clipboard until replaced or `HOLD`.
+/// The holder: reads the text from stdin, owns the clipboard until replaced or timed out.
 pub fn hold() -> std::process::ExitCode {
     let mut text = String::new();
     if let Err(e) = std::io::stdin().read_to_string(&mut text) {
@@ -87,14 +95,18 @@ pub fn hold() -> std::process::ExitCode {
     #[cfg(target_os = "linux")]
     {
         use arboard::SetExtLinux;
-        if let Err(e) = clipboard.set().wait_until(Instant::now() + HOLD).text(text) {
+        if let Err(e) = clipboard
+            .set()
+            .wait_until(Instant::now() + hold_for())
+            .text(text)
+        {
             eprintln!("cannot copy to the clipboard: {e}");
             return std::process::ExitCode::FAILURE;
         }
     }
     #[cfg(not(target_os = "linux"))]
     {
-        let _ = HOLD;
+        let _ = hold_for();
         let _ = Instant::now();
         if let Err(e) = clipboard.set_text(text) {
             eprintln!("cannot copy to the clipboard: {e}");

@@ -335,6 +335,32 @@ fn link(
     }
 }
 
+const LINK_COLUMNS: &str = "id, method, endpoint, bucket, key, url, content_type, disposition, \
+     created_at, expires_at, limited_by_credentials";
+
+fn link_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<ShareLink> {
+    Ok(ShareLink {
+        id: Some(r.get(0)?),
+        method: if r.get::<_, String>(1)? == "put" {
+            LinkMethod::Put
+        } else {
+            LinkMethod::Get
+        },
+        endpoint: r.get(2)?,
+        bucket: r.get(3)?,
+        key: r.get(4)?,
+        url: r.get(5)?,
+        content_type: r.get(6)?,
+        disposition: r
+            .get::<_, Option<String>>(7)?
+            .as_deref()
+            .and_then(Disposition::parse),
+        created_at: r.get(8)?,
+        expires_at: r.get(9)?,
+        limited_by_credentials: r.get(10)?,
+    })
+}
+
 /// The link history. Links are bearer tokens until they expire; they are kept so a
 /// user can find one again, and can be forgotten one by one or once expired.
 impl UploadJournal {
@@ -372,36 +398,26 @@ impl UploadJournal {
                 .replace('_', "\\_");
             format!("%{escaped}%")
         });
-        let mut stmt = conn.prepare(
-            "SELECT id, method, endpoint, bucket, key, url, content_type, disposition, created_at, \
-             expires_at, limited_by_credentials FROM links \
-             WHERE ?1 IS NULL OR key LIKE ?1 ESCAPE '\\' ORDER BY id DESC LIMIT ?2",
-        )?;
+        let mut stmt = conn.prepare(&format!(
+            "SELECT {LINK_COLUMNS} FROM links \
+                 WHERE ?1 IS NULL OR key LIKE ?1 ESCAPE '\\' ORDER BY id DESC LIMIT ?2"
+        ))?;
         let rows = stmt
-            .query_map(params![pattern, limit as i64], |r| {
-                Ok(ShareLink {
-                    id: Some(r.get(0)?),
-                    method: if r.get::<_, String>(1)? == "put" {
-                        LinkMethod::Put
-                    } else {
-                        LinkMethod::Get
-                    },
-                    endpoint: r.get(2)?,
-                    bucket: r.get(3)?,
-                    key: r.get(4)?,
-                    url: r.get(5)?,
-                    content_type: r.get(6)?,
-                    disposition: r
-                        .get::<_, Option<String>>(7)?
-                        .as_deref()
-                        .and_then(Disposition::parse),
-                    created_at: r.get(8)?,
-                    expires_at: r.get(9)?,
-                    limited_by_credentials: r.get(10)?,
-                })
-            })?
+            .query_map(params![pattern, limit as i64], link_from_row)?
             .collect::<rusqlite::Result<Vec<_>>>()?;
         Ok(rows)
+    }
+
+    pub fn link(&self, id: i64) -> Result<Option<ShareLink>> {
+        use rusqlite::OptionalExtension;
+        let conn = self.conn();
+        Ok(conn
+            .query_row(
+                &format!("SELECT {LINK_COLUMNS} FROM links WHERE id = ?1"),
+                [id],
+                link_from_row,
+            )
+            .optional()?)
     }
 
     pub fn forget_link(&self, id: i64) -> Result<bool> {
@@ -498,6 +514,7 @@ mod tests {
             1,
             "LIKE wildcards are literal"
         );
+        assert_eq!(j.link(a.id.unwrap()).unwrap(), Some(a.clone()));
         assert_eq!(j.forget_expired_links().unwrap(), 1);
         assert!(j.forget_link(b.id.unwrap()).unwrap());
         assert!(j.links(None, 10).unwrap().is_empty());
