@@ -10,6 +10,8 @@ import os
 import subprocess
 import sys
 import time
+import urllib.error
+import urllib.request
 
 from webdriver import Session
 
@@ -55,6 +57,20 @@ def state_of(s, key):
         "const r = document.querySelector(arguments[0]); return r ? r.getAttribute('data-state') : null;",
         row_css(key),
     )
+
+
+def clipboard():
+    """What `xclip -o -selection clipboard` prints (None when nothing is there)."""
+    r = subprocess.run(["xclip", "-o", "-selection", "clipboard"], capture_output=True, timeout=10)
+    return r.stdout.decode() if r.returncode == 0 else None
+
+
+def url_digest(url):
+    h = hashlib.sha256()
+    with urllib.request.urlopen(url, timeout=60) as resp:
+        while chunk := resp.read(4 * MIB):
+            h.update(chunk)
+    return h.hexdigest()
 
 
 def queue_counts(s):
@@ -163,6 +179,26 @@ def main():
     s.click(s.find('[data-testid="tab-history"]'))
     s.wait("history rows", lambda: len(s.find_all('[data-testid="history-row"]')) >= 4, timeout=30)
     check(s.find('[data-testid="history-row"][data-key="big.bin"][data-result="verified"]') is not None, "big.bin is in the history as verified")
+
+    print("4b. copy link: xclip reads the link from the clipboard, and it serves the file")
+    before = clipboard()
+    s.click(s.find('[data-testid="history-row"][data-key="big.bin"][data-result="verified"] [data-testid="history-copy-link"]'))
+    url = s.wait("a new link on the clipboard", lambda: (c := clipboard()) and c != before and c.startswith("http") and c, timeout=30)
+    made = s.invoke("link_history", {"search": "big.bin", "limit": 5})
+    check(made and made[0]["url"] == url, "xclip -o -selection clipboard prints the link just made")
+    check(s.wait("the copied toast", lambda: s.find('[data-testid="notice"]'), timeout=10) is not None, "a toast confirms the copy with its expiry")
+    check(url_digest(url) == digest(big), "the share link serves big.bin byte for byte to a plain HTTP client")
+    tampered = url[:-1] + ("0" if url[-1] != "0" else "1")
+    try:
+        urllib.request.urlopen(tampered, timeout=30)
+        raise AssertionError("a tampered link was accepted")
+    except urllib.error.HTTPError as e:
+        check(e.code == 403, f"a tampered link is refused ({e.code})")
+
+    print("4c. the bucket browser lists the uploads")
+    s.click(s.find('[data-testid="tab-browser"]'))
+    s.wait("big.bin in the browser", lambda: s.find('[data-testid="browser-object"][data-key="big.bin"]'), timeout=30)
+    check(True, "the browser lists big.bin")
     s.click(s.find('[data-testid="tab-queue"]'))
 
     print("5. remove a finished item; bad input gets a clear error")
