@@ -26,6 +26,7 @@ fn main() {
         "object_details",
         "delete_object",
         "download_object",
+        "object_thumbnail",
     ];
     tauri_build::try_build(
         tauri_build::Attributes::new()

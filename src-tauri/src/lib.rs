@@ -63,6 +63,7 @@ pub fn run() {
             links::object_details,
             links::delete_object,
             links::download_object,
+            links::object_thumbnail,
         ])
         .build(tauri::generate_context!("../tauri.conf.json"))
         .expect("the Hoist window could not be created");

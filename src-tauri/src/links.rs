@@ -246,3 +246,10 @@ pub async fn download_object(
     browse::download(&a, key, &dest).await?;
     Ok(dest.display().to_string())
 }
+
+/// A PNG thumbnail of an image object as a `data:` URL (the CSP allows only those).
+#[tauri::command]
+pub async fn object_thumbnail(state: State<'_, Desktop>, key: String) -> Result<String> {
+    let a = state.access(None)?;
+    Ok(hoist_core::thumbnail::of_object(&a, check_key(&key)?, 160).await?)
+}

@@ -108,6 +108,9 @@ export function startApp(root: HTMLElement): QueueStore {
     download: ipc.downloadObject,
     expiry: ipc.linkExpiry,
     share: (key, seconds, disposition) => ipc.shareLink({ key, expiresSecs: seconds, disposition, copy: true }),
+    thumbnail: ipc.objectThumbnail,
+    fetchUrl: (url, key, allowedTypes, maxSize) => ipc.fetchUrl({ url, key, allowedTypes, maxSize }),
+    uploadLink: (key, seconds, contentType) => ipc.uploadLink({ key, expiresSecs: seconds, contentType, copy: true }),
     onError: report,
     notify: (m) => banner.notice(m),
   });

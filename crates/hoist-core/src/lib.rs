@@ -15,6 +15,7 @@ pub mod share;
 pub mod source;
 pub mod store;
 pub mod target;
+pub mod thumbnail;
 mod upload;
 
 pub use browse::{FolderEntry, ListRequest, Listing, ObjectDetails, ObjectEntry};

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 
 import type { ShareLink } from "../bindings/ShareLink";
-import { breadcrumbs, copiedMessage, describeExpiry, EXPIRY_PRESETS, formatSpan, isExpired } from "./links";
+import { breadcrumbs, copiedMessage, describeExpiry, EXPIRY_PRESETS, formatSpan, isExpired, parseSizeLimit } from "./links";
 
 const link = (over: Partial<ShareLink> = {}): ShareLink => ({
   id: 1,
@@ -56,5 +56,13 @@ describe("links", () => {
       { label: "a", prefix: "a/" },
       { label: "b c", prefix: "a/b c/" },
     ]);
+  });
+
+  it("size limits parse like the CLI's", () => {
+    expect(parseSizeLimit("")).toBeNull();
+    expect(parseSizeLimit("100MiB")).toBe(100 * 1024 * 1024);
+    expect(parseSizeLimit("5 MB")).toBe(5_000_000);
+    expect(parseSizeLimit("2048")).toBe(2048);
+    expect(parseSizeLimit("lots")).toBeUndefined();
   });
 });

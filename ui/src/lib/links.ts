@@ -70,3 +70,13 @@ export function breadcrumbs(bucket: string, prefix: string): Crumb[] {
 export function isImageKey(key: string): boolean {
   return /\.(png|jpe?g|gif|webp|bmp|avif)$/i.test(key);
 }
+
+/** "100MiB", "5 MB", "2048" → bytes; "" → null (no limit); anything else → undefined. */
+export function parseSizeLimit(text: string): number | null | undefined {
+  const t = text.trim();
+  if (t === "") return null;
+  const m = /^(\d+(?:\.\d+)?)\s*(b|kb|kib|mb|mib|gb|gib)?$/i.exec(t);
+  if (!m) return undefined;
+  const units: Record<string, number> = { b: 1, kb: 1e3, kib: 1024, mb: 1e6, mib: 1024 ** 2, gb: 1e9, gib: 1024 ** 3 };
+  return Math.floor(Number(m[1]) * units[(m[2] ?? "b").toLowerCase()]!);
+}

@@ -46,6 +46,13 @@ function fakeStore() {
       shared.push([key, seconds]);
       return { id: 1, url: "u", method: "get", endpoint: null, bucket: "bkt", key, content_type: null, disposition: null, created_at: 0, expires_at: 1, limited_by_credentials: false };
     },
+    async fetchUrl() {
+      throw new Error("not used");
+    },
+    async uploadLink(key) {
+      shared.push([key, 900]);
+      return { id: 2, url: "u", method: "put", endpoint: null, bucket: "bkt", key, content_type: null, disposition: null, created_at: 0, expires_at: 1, limited_by_credentials: false };
+    },
     onError(e) {
       throw e;
     },

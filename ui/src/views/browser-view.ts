@@ -8,10 +8,11 @@ import type { Listing } from "../bindings/Listing";
 import type { ListRequest } from "../bindings/ListRequest";
 import type { ObjectDetails } from "../bindings/ObjectDetails";
 import type { ObjectEntry } from "../bindings/ObjectEntry";
+import type { Fetched } from "../bindings/Fetched";
 import type { ShareLink } from "../bindings/ShareLink";
 import { button, h } from "../lib/dom";
 import { formatBytes, formatTimestamp } from "../lib/format";
-import { breadcrumbs, DEFAULT_EXPIRY_SECS, describeExpiry, EXPIRY_PRESETS } from "../lib/links";
+import { breadcrumbs, DEFAULT_EXPIRY_SECS, describeExpiry, EXPIRY_PRESETS, isImageKey, parseSizeLimit } from "../lib/links";
 
 export const PAGE_SIZE = 200;
 
@@ -24,6 +25,11 @@ export interface BrowserSource {
   expiry(seconds: number): Promise<LinkExpiry>;
   /** Makes the link and copies it (Rust writes the clipboard). */
   share(key: string, seconds: number, disposition: Disposition | null): Promise<ShareLink>;
+  /** data: URL of a thumbnail (optional: tests may leave it out). */
+  thumbnail?(key: string): Promise<string>;
+  fetchUrl(url: string, key: string, allowedTypes: string[], maxSize: number | null): Promise<Fetched>;
+  /** Makes an upload link and copies it. */
+  uploadLink(key: string, seconds: number, contentType: string | null): Promise<ShareLink>;
   onError(err: unknown): void;
   notify(message: string): void;
 }
@@ -187,7 +193,21 @@ export function createBrowserView(src: BrowserSource): BrowserView {
         (e: unknown) => src.onError(e),
       );
     });
+    const thumb = h("img", { class: "thumb", attrs: { alt: "", "data-testid": "browser-thumb" } });
+    thumb.hidden = true;
+    if (src.thumbnail && isImageKey(d.key)) {
+      src.thumbnail(d.key).then(
+        (url) => {
+          if (url.startsWith("data:image/")) {
+            thumb.src = url;
+            thumb.hidden = false;
+          }
+        },
+        () => {}, // no thumbnail is not an error worth a banner
+      );
+    }
     details.replaceChildren(
+      thumb,
       h("h3", { text: d.key.split("/").pop() ?? d.key }),
       dl,
       h("div", { class: "row-actions" }, expirySel, dispSel, copy),
@@ -205,10 +225,57 @@ export function createBrowserView(src: BrowserSource): BrowserView {
     }, 250);
   });
 
+  const input = (placeholder: string, testid: string) =>
+    h("input", { attrs: { type: "text", placeholder, "aria-label": placeholder, "data-testid": testid } });
+  const fetchUrl = input("https://… URL to fetch", "fetch-url");
+  const fetchKey = input("key (in this folder)", "fetch-key");
+  const fetchTypes = input("allowed types, e.g. image/*", "fetch-types");
+  const fetchMax = input("size limit, e.g. 100MiB", "fetch-max");
+  const fetchGo = button("Fetch into bucket", {
+    class: "btn",
+    attrs: { "data-testid": "fetch-go" },
+    on: {
+      click: () => {
+        const max = parseSizeLimit(fetchMax.value);
+        if (max === undefined) return src.onError({ code: "invalid_input", message: `${fetchMax.value} is not a size (try 100MiB)` });
+        const types = fetchTypes.value.split(",").map((t) => t.trim()).filter(Boolean);
+        const key = prefix + fetchKey.value.trim().replace(/^\/+/, "");
+        fetchGo.disabled = true;
+        src.fetchUrl(fetchUrl.value.trim(), key, types, max).then(
+          (f) => {
+            src.notify(`Fetched ${f.key} (${formatBytes(f.size)}, ${f.content_type})`);
+            void load(true);
+          },
+          (e: unknown) => src.onError(e),
+        ).finally(() => (fetchGo.disabled = false));
+      },
+    },
+  });
+  const ulKey = input("key for the upload link", "upload-link-key");
+  const ulType = input("content type (optional)", "upload-link-type");
+  const ulGo = button("Copy upload link (15 min)", {
+    class: "btn",
+    attrs: { "data-testid": "upload-link-go" },
+    on: {
+      click: () => {
+        const key = prefix + ulKey.value.trim().replace(/^\/+/, "");
+        src.uploadLink(key, 15 * 60, ulType.value.trim() || null).catch((e: unknown) => src.onError(e));
+      },
+    },
+  });
+  const tools = h(
+    "details",
+    { class: "tools" },
+    h("summary", { text: "Fetch a URL · Upload link" }),
+    h("div", { class: "row-actions" }, fetchUrl, fetchKey, fetchTypes, fetchMax, fetchGo),
+    h("div", { class: "row-actions" }, ulKey, ulType, ulGo),
+  );
+
   const element = h(
     "section",
     { class: "view browser-view", attrs: { "aria-label": "Bucket browser" } },
     h("div", { class: "toolbar" }, h("h2", { text: "Browser" }), crumbs, h("div", { class: "grow" }), filterBox, status, button("Refresh", { class: "btn", on: { click: () => void load(true) } })),
+    tools,
     h(
       "div",
       { class: "browser-body" },

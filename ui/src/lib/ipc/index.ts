@@ -143,6 +143,8 @@ export const browseList = (request: ListRequest): Promise<Listing> => call("brow
 export const objectDetails = (key: string): Promise<ObjectDetails> => call("object_details", { key });
 /** Only after the user confirmed. */
 export const deleteObject = (key: string): Promise<void> => call("delete_object", { key });
+/** A PNG thumbnail as a data: URL (made in Rust; the CSP allows only data: images). */
+export const objectThumbnail = (key: string): Promise<string> => call("object_thumbnail", { key });
 /** Saves into Downloads; resolves to the file's path. */
 export const downloadObject = (key: string): Promise<string> => call("download_object", { key });
 
