@@ -5,7 +5,7 @@
 use hoist_core::browse::{self, ListRequest, Listing, ObjectDetails};
 use hoist_core::fetch::{self, FetchOptions, Fetched};
 use hoist_core::share::{self, LinkExpiry, ShareLink};
-use hoist_core::{Disposition, UploadId};
+use hoist_core::{Disposition, ItemState, UploadId};
 use tauri::{AppHandle, Emitter, Manager, State};
 use tauri_plugin_clipboard_manager::ClipboardExt;
 
@@ -123,9 +123,10 @@ pub fn link_history(
 }
 
 /// "Copy link when done": the link is on the clipboard the moment the upload is
-/// verified (see `watch_auto_copy`).
+/// verified (see `watch_auto_copy`); an item already verified is copied at once.
 #[tauri::command]
-pub fn copy_link_when_done(
+pub async fn copy_link_when_done(
+    app: AppHandle,
     state: State<'_, Desktop>,
     id: UploadId,
     expires_secs: u64,
@@ -133,9 +134,36 @@ pub fn copy_link_when_done(
     if id <= 0 {
         return Err(invalid(format!("{id} is not an upload id")));
     }
-    expiry(expires_secs)?;
+    let lifetime = expiry(expires_secs)?;
     state.set_auto_copy(id, expires_secs);
-    Ok(())
+    // The upload may have finished before the mark was set: whoever takes the mark
+    // (this call or the watcher) makes the link, so it is copied exactly once.
+    let item = state
+        .engine
+        .snapshot()
+        .await?
+        .into_iter()
+        .find(|s| s.id == id);
+    match item.map(|i| (i.state, i.key, i.bucket)) {
+        Some((ItemState::Verified, key, bucket)) => {
+            if state.take_auto_copy(id).is_some() {
+                let link = state.share(&key, Some(bucket), lifetime, None).await?;
+                copy_to_clipboard(&app, &link)?;
+            }
+            Ok(())
+        }
+        Some((s, _, _)) if s.is_final() => {
+            state.take_auto_copy(id);
+            Err(invalid(format!(
+                "upload {id} has already ended ({s:?}); nothing to link"
+            )))
+        }
+        Some(_) => Ok(()),
+        None => {
+            state.take_auto_copy(id);
+            Err(invalid(format!("upload {id} is not in the queue")))
+        }
+    }
 }
 
 /// Follows the engine's events; a verified upload marked "copy link when done" gets

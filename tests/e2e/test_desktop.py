@@ -214,6 +214,16 @@ def main():
     except Exception as e:  # noqa: BLE001
         check("absolute" in str(e) and "invalid_input" in str(e), f"a relative path is refused: {e}")
 
+    print("5b. copy link when done: the link is on the clipboard once the upload is verified")
+    before = clipboard()
+    when_done = write(os.path.join(WORK, "when-done.bin"), 12 * MIB + 5, 9)
+    ids = s.invoke("add_paths", {"paths": [when_done]})
+    s.invoke("copy_link_when_done", {"id": ids[0], "expiresSecs": 900})
+    url = s.wait("the link on the clipboard", lambda: (c := clipboard()) and c != before and "when-done.bin" in c and c, timeout=120)
+    s.wait("when-done.bin verified in the queue", lambda: state_of(s, "when-done.bin") == "verified", timeout=30)
+    check(s.invoke("link_history", {"search": "when-done.bin", "limit": 1})[0]["url"] == url, "the copied link is in the link history")
+    check(url_digest(url) == digest(when_done), "the copied link serves when-done.bin byte for byte")
+
     print("6. a second launch hands over to the running app")
     started = time.time()
     second = subprocess.run([APP], timeout=60, capture_output=True)
