@@ -281,3 +281,53 @@ pub async fn object_thumbnail(state: State<'_, Desktop>, key: String) -> Result<
     let a = state.access(None)?;
     Ok(hoist_core::thumbnail::of_object(&a, check_key(&key)?, 160).await?)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn arguments_are_checked() {
+        assert!(check_key("photos/a.png").is_ok());
+        assert!(check_key("").is_err());
+        assert!(check_key("a\0b").is_err());
+        assert!(check_key(&"k".repeat(1025)).is_err());
+        assert!(check_bucket(Some(String::new())).is_err());
+        assert!(check_bucket(None).unwrap().is_none());
+        assert!(expiry(0).is_err());
+        assert!(expiry(7 * 86400).is_ok());
+        assert!(expiry(7 * 86400 + 1).is_err());
+    }
+
+    /// Every command the app declares is allowed for the window, and nothing more.
+    #[test]
+    fn capabilities_allow_exactly_the_declared_commands() {
+        let build = include_str!("../build.rs");
+        let declared: std::collections::BTreeSet<String> = build
+            .split("let commands = &[")
+            .nth(1)
+            .and_then(|s| s.split("];").next())
+            .expect("the command list in build.rs")
+            .split('"')
+            .skip(1)
+            .step_by(2)
+            .map(|c| format!("allow-{}", c.replace('_', "-")))
+            .collect();
+        let caps: serde_json::Value =
+            serde_json::from_str(include_str!("../capabilities/main.json")).unwrap();
+        let allowed: std::collections::BTreeSet<String> = caps["permissions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter_map(|p| p.as_str())
+            .filter(|p| p.starts_with("allow-"))
+            .map(str::to_owned)
+            .collect();
+        assert_eq!(declared, allowed);
+        let all = caps["permissions"].to_string();
+        assert!(
+            !all.contains("clipboard"),
+            "the UI gets no clipboard permission: Rust copies"
+        );
+    }
+}
