@@ -16,7 +16,10 @@ work=$(mktemp -d)
 mkdir -p .e2e/artifacts
 export HOME=$work/home XDG_DATA_HOME=$work/home/.local/share XDG_CONFIG_HOME=$work/home/.config
 mkdir -p "$HOME"
-export HOIST_E2E_APP=$root/target/debug/hoist-desktop HOIST_E2E_WORK=$work \
+# A private copy of the app: with a shared CARGO_TARGET_DIR another build could replace
+# the binary while the test runs.
+cp "${CARGO_TARGET_DIR:-$root/target}/debug/hoist-desktop" "$work/hoist-desktop"
+export HOIST_E2E_APP=$work/hoist-desktop HOIST_E2E_WORK=$work \
   HOIST_E2E_ARTIFACTS=$root/.e2e/artifacts
 
 cat >"$work/launch-hoist" <<LAUNCH

@@ -8,7 +8,7 @@ packages=(
   build-essential pkg-config curl ca-certificates python3 python3-venv
   libwebkit2gtk-4.1-dev libgtk-3-dev libayatana-appindicator3-dev librsvg2-dev
   libxdo-dev libssl-dev
-  xvfb xauth webkit2gtk-driver dbus-daemon procps gnome-keyring libsecret-tools
+  xvfb xauth xclip webkit2gtk-driver dbus-daemon procps gnome-keyring libsecret-tools
 )
 missing=()
 for p in "${packages[@]}"; do

@@ -21,6 +21,18 @@ fn main() {
         "test_profile",
         "aws_profiles",
         "import_aws_profile",
+        "link_expiry",
+        "share_link",
+        "upload_link",
+        "copy_saved_link",
+        "link_history",
+        "copy_link_when_done",
+        "fetch_url",
+        "browse_list",
+        "object_details",
+        "delete_object",
+        "download_object",
+        "object_thumbnail",
     ];
     tauri_build::try_build(
         tauri_build::Attributes::new()

@@ -3,6 +3,7 @@
 
 mod commands;
 mod error;
+mod links;
 mod local;
 pub mod models;
 mod settings;
@@ -23,6 +24,7 @@ pub fn run() {
         .plugin(tauri_plugin_window_state::Builder::default().build())
         .plugin(tauri_plugin_dialog::init())
         .plugin(tauri_plugin_notification::init())
+        .plugin(tauri_plugin_clipboard_manager::init())
         .setup(|app| {
             let data_dir = app.path().app_data_dir()?;
             // Profiles are shared with the `hoist` CLI (HOIST_CONFIG_DIR or ~/.config/hoist).
@@ -33,6 +35,7 @@ pub fn run() {
                 tracing::warn!("no tray icon: {e}");
             }
             app.manage(desktop);
+            links::watch_auto_copy(app.handle());
             Ok(())
         })
         .invoke_handler(tauri::generate_handler![
@@ -56,6 +59,18 @@ pub fn run() {
             commands::test_profile,
             commands::aws_profiles,
             commands::import_aws_profile,
+            links::link_expiry,
+            links::share_link,
+            links::upload_link,
+            links::copy_saved_link,
+            links::link_history,
+            links::copy_link_when_done,
+            links::fetch_url,
+            links::browse_list,
+            links::object_details,
+            links::delete_object,
+            links::download_object,
+            links::object_thumbnail,
         ])
         .build(tauri::generate_context!("../tauri.conf.json"))
         .expect("the Hoist window could not be created");

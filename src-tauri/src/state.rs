@@ -1,13 +1,18 @@
 //! What the shell holds: the engine handle, the embedded store and the profiles.
 //! Behaviour lives in hoist-core; this only wires it to the app's folders.
 
+use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::Arc;
+use std::time::Duration;
 
 use hoist_core::profiles::{
     AwsFileProfile, AwsFiles, AwsImport, ConnectionReport, ProfileList, validate_name,
 };
-use hoist_core::{AddOptions, Engine, EngineOptions, ProfileStore, Target, UploadId};
+use hoist_core::share::{self, ShareLink};
+use hoist_core::{
+    AddOptions, BucketAccess, Disposition, Engine, EngineOptions, ProfileStore, Target, UploadId,
+};
 
 use crate::error::{Result, invalid};
 use crate::local::{self, DesktopCredentials, LocalKeys, LocalRuntime};
@@ -24,6 +29,8 @@ pub struct Desktop {
     journal: PathBuf,
     /// The task feeding the window's event channel; a reloaded page replaces it.
     subscription: std::sync::Mutex<Option<tauri::async_runtime::JoinHandle<()>>>,
+    /// Uploads whose share link goes to the clipboard once verified: id → seconds.
+    auto_copy: std::sync::Mutex<HashMap<UploadId, u64>>,
 }
 
 /// Keyring and profile-file work blocks (D-Bus, disk): off the async threads.
@@ -64,6 +71,7 @@ impl Desktop {
             profiles,
             journal,
             subscription: std::sync::Mutex::new(None),
+            auto_copy: std::sync::Mutex::new(HashMap::new()),
         })
     }
 
@@ -191,6 +199,44 @@ impl Desktop {
         if let Some(old) = old {
             old.abort();
         }
+    }
+
+    /// The current target's bucket (or another bucket on the same store) for links and
+    /// the browser. Keys there are whole keys, so the upload prefix is not applied.
+    pub fn access(&self, bucket: Option<String>) -> Result<BucketAccess> {
+        let mut target = self.current_target()?;
+        target.prefix.clear();
+        if let Some(b) = bucket {
+            target.bucket = b;
+        }
+        Ok(self.engine.access(target)?)
+    }
+
+    /// Makes a share link and records it in the link history.
+    pub async fn share(
+        &self,
+        key: &str,
+        bucket: Option<String>,
+        expires_in: Duration,
+        disposition: Option<Disposition>,
+    ) -> Result<ShareLink> {
+        let a = self.access(bucket)?;
+        let link = share::share_link(&a, key, expires_in, disposition).await?;
+        Ok(self.engine.journal().record_link(&link)?)
+    }
+
+    pub fn set_auto_copy(&self, id: UploadId, expires_secs: u64) {
+        self.auto_copy
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(id, expires_secs);
+    }
+
+    pub fn take_auto_copy(&self, id: UploadId) -> Option<u64> {
+        self.auto_copy
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .remove(&id)
     }
 
     /// Stops the workers (the journal keeps them for the next start) and the store.

@@ -12,6 +12,8 @@ import os
 import subprocess
 import sys
 import time
+import urllib.error
+import urllib.request
 
 from webdriver import Session
 
@@ -57,6 +59,20 @@ def state_of(s, key):
         "const r = document.querySelector(arguments[0]); return r ? r.getAttribute('data-state') : null;",
         row_css(key),
     )
+
+
+def clipboard():
+    """What `xclip -o -selection clipboard` prints (None when nothing is there)."""
+    r = subprocess.run(["xclip", "-o", "-selection", "clipboard"], capture_output=True, timeout=10)
+    return r.stdout.decode() if r.returncode == 0 else None
+
+
+def url_digest(url):
+    h = hashlib.sha256()
+    with urllib.request.urlopen(url, timeout=60) as resp:
+        while chunk := resp.read(4 * MIB):
+            h.update(chunk)
+    return h.hexdigest()
 
 
 def queue_counts(s):
@@ -266,6 +282,26 @@ def main():
     s.click(s.find('[data-testid="tab-history"]'))
     s.wait("history rows", lambda: len(s.find_all('[data-testid="history-row"]')) >= 4, timeout=30)
     check(s.find('[data-testid="history-row"][data-key="big.bin"][data-result="verified"]') is not None, "big.bin is in the history as verified")
+
+    print("4b. copy link: xclip reads the link from the clipboard, and it serves the file")
+    before = clipboard()
+    s.click(s.find('[data-testid="history-row"][data-key="big.bin"][data-result="verified"] [data-testid="history-copy-link"]'))
+    url = s.wait("a new link on the clipboard", lambda: (c := clipboard()) and c != before and c.startswith("http") and c, timeout=30)
+    made = s.invoke("link_history", {"search": "big.bin", "limit": 5})
+    check(made and made[0]["url"] == url, "xclip -o -selection clipboard prints the link just made")
+    check(s.wait("the copied toast", lambda: s.find('[data-testid="notice"]'), timeout=10) is not None, "a toast confirms the copy with its expiry")
+    check(url_digest(url) == digest(big), "the share link serves big.bin byte for byte to a plain HTTP client")
+    tampered = url[:-1] + ("0" if url[-1] != "0" else "1")
+    try:
+        urllib.request.urlopen(tampered, timeout=30)
+        raise AssertionError("a tampered link was accepted")
+    except urllib.error.HTTPError as e:
+        check(e.code == 403, f"a tampered link is refused ({e.code})")
+
+    print("4c. the bucket browser lists the uploads")
+    s.click(s.find('[data-testid="tab-browser"]'))
+    s.wait("big.bin in the browser", lambda: s.find('[data-testid="browser-object"][data-key="big.bin"]'), timeout=30)
+    check(True, "the browser lists big.bin")
     s.click(s.find('[data-testid="tab-queue"]'))
 
     print("5. remove a finished item; bad input gets a clear error")
@@ -280,6 +316,16 @@ def main():
         raise AssertionError("a relative path was accepted")
     except Exception as e:  # noqa: BLE001
         check("absolute" in str(e) and "invalid_input" in str(e), f"a relative path is refused: {e}")
+
+    print("5b. copy link when done: the link is on the clipboard once the upload is verified")
+    before = clipboard()
+    when_done = write(os.path.join(WORK, "when-done.bin"), 12 * MIB + 5, 9)
+    ids = s.invoke("add_paths", {"paths": [when_done]})
+    s.invoke("copy_link_when_done", {"id": ids[0], "expiresSecs": 900})
+    url = s.wait("the link on the clipboard", lambda: (c := clipboard()) and c != before and "when-done.bin" in c and c, timeout=120)
+    s.wait("when-done.bin verified in the queue", lambda: state_of(s, "when-done.bin") == "verified", timeout=30)
+    check(s.invoke("link_history", {"search": "when-done.bin", "limit": 1})[0]["url"] == url, "the copied link is in the link history")
+    check(url_digest(url) == digest(when_done), "the copied link serves when-done.bin byte for byte")
 
     print("6. a second launch hands over to the running app")
     started = time.time()

@@ -7,7 +7,10 @@ import { QueueStore, type DisplayState, type ItemAction } from "./lib/queue";
 import { createBanner } from "./views/banner";
 import { createDropOverlay } from "./views/drop-overlay";
 import { createHeader, type GlobalAction, type Tab } from "./views/header";
+import { createBrowserView } from "./views/browser-view";
 import { createHistoryView } from "./views/history-view";
+import { createLinksView } from "./views/links-view";
+import { copiedMessage, DEFAULT_EXPIRY_SECS } from "./lib/links";
 import { createQueueView } from "./views/queue-view";
 import { createSettingsView } from "./views/settings-view";
 
@@ -31,6 +34,9 @@ const CODE_LABELS: Partial<Record<ErrorCode, string>> = {
   invalid_input: "Invalid input",
   keyring: "Keyring",
   no_such_profile: "Profile",
+  not_found: "Not found",
+  not_allowed_type: "Type not allowed",
+  too_large: "Too large",
 };
 
 export function describeError(e: unknown): string {
@@ -59,6 +65,15 @@ export function startApp(root: HTMLElement): QueueStore {
   const run = (p: Promise<unknown>) => void p.catch(report);
 
   const itemAction = (action: ItemAction, id: number) => {
+    if (action === "copy-link") {
+      const it = store.get(id);
+      if (it) run(ipc.shareLink({ key: it.key, bucket: it.bucket, expiresSecs: DEFAULT_EXPIRY_SECS, copy: true }));
+      return;
+    }
+    if (action === "copy-when-done") {
+      run(ipc.copyLinkWhenDone(id, DEFAULT_EXPIRY_SECS).then(() => banner.notice("The link goes to the clipboard when this upload is verified")));
+      return;
+    }
     const cmd = {
       pause: ipc.pauseItem,
       resume: ipc.resumeItem,
@@ -81,7 +96,31 @@ export function startApp(root: HTMLElement): QueueStore {
   };
 
   const queueView = createQueueView(store, { onAction: itemAction });
-  const historyView = createHistoryView({ load: (limit) => ipc.history({ limit }), onError: report });
+  const historyView = createHistoryView({
+    load: (limit) => ipc.history({ limit }),
+    onError: report,
+    copyLink: (e) => run(ipc.shareLink({ key: e.key, bucket: e.bucket, expiresSecs: DEFAULT_EXPIRY_SECS, copy: true })),
+  });
+  let currentBucket = "";
+  const browserView = createBrowserView({
+    bucket: () => currentBucket,
+    list: ipc.browseList,
+    details: ipc.objectDetails,
+    remove: ipc.deleteObject,
+    download: ipc.downloadObject,
+    expiry: ipc.linkExpiry,
+    share: (key, seconds, disposition) => ipc.shareLink({ key, expiresSecs: seconds, disposition, copy: true }),
+    thumbnail: ipc.objectThumbnail,
+    fetchUrl: (url, key, allowedTypes, maxSize) => ipc.fetchUrl({ url, key, allowedTypes, maxSize }),
+    uploadLink: (key, seconds, contentType) => ipc.uploadLink({ key, expiresSecs: seconds, contentType, copy: true }),
+    onError: report,
+    notify: (m) => banner.notice(m),
+  });
+  const linksView = createLinksView({
+    load: (search, limit) => ipc.linkHistory({ search, limit }),
+    copy: ipc.copySavedLink,
+    onError: report,
+  });
   const settingsView = createSettingsView({
     load: ipc.getSettings,
     listProfiles: ipc.listProfiles,
@@ -101,11 +140,24 @@ export function startApp(root: HTMLElement): QueueStore {
     header.setTab(next);
     queueView.element.hidden = next !== "queue";
     historyView.element.hidden = next !== "history";
+    browserView.element.hidden = next !== "browser";
+    linksView.element.hidden = next !== "links";
     settingsView.element.hidden = next !== "settings";
     if (next === "queue") queueView.shown();
     if (next === "history") historyView.shown();
     else historyView.hidden();
     if (next === "settings") settingsView.shown();
+    if (next === "links") linksView.shown();
+    if (next === "browser") {
+      ipc.getSettings().then((st) => {
+        if (!st.target) {
+          report({ code: "invalid_input", message: st.target_problem ?? "no upload target: choose a profile in Settings" });
+          return;
+        }
+        currentBucket = st.target.bucket;
+        browserView.shown();
+      }, report);
+    }
   };
   const header = createHeader(store, { onAction: globalAction, onTab: setTab });
 
@@ -116,7 +168,7 @@ export function startApp(root: HTMLElement): QueueStore {
   root.replaceChildren(
     header.element,
     banner.element,
-    h("main", { class: "views" }, queueView.element, historyView.element, settingsView.element),
+    h("main", { class: "views" }, queueView.element, historyView.element, browserView.element, linksView.element, settingsView.element),
     overlay.element,
   );
   setTab("queue");
@@ -160,6 +212,13 @@ export function startApp(root: HTMLElement): QueueStore {
       else void resync();
     })
     .then(resync, report);
+
+  ipc
+    .onLinkEvents({
+      copied: (link) => banner.notice(copiedMessage(link)),
+      failed: report,
+    })
+    .catch(report);
 
   ipc
     .onFileDrop({

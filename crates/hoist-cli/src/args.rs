@@ -70,6 +70,90 @@ pub enum Command {
         #[arg(long)]
         dry_run: bool,
     },
+    /// Print a share link (presigned GET) for an object; the URL is on its own line.
+    Share {
+        /// The object's key (after --prefix, if given).
+        key: String,
+        #[command(flatten)]
+        target: TargetArgs,
+        /// How long the link works: 15m, 1h, 7d, ... (at most 7d).
+        #[arg(long, short = 'e', default_value = "1h")]
+        expires: String,
+        /// Put the link on the clipboard too.
+        #[arg(long)]
+        copy: bool,
+        /// Make browsers save the file instead of showing it.
+        #[arg(long, conflicts_with = "inline")]
+        download: bool,
+        /// Make browsers show the file (Content-Disposition: inline).
+        #[arg(long)]
+        inline: bool,
+    },
+    /// Print an upload link (presigned PUT) for a key: `curl -T FILE URL` uploads.
+    UploadLink {
+        key: String,
+        #[command(flatten)]
+        target: TargetArgs,
+        #[arg(long, short = 'e', default_value = "15m")]
+        expires: String,
+        /// Content-Type the uploader must send (it is part of the signature).
+        #[arg(long)]
+        content_type: Option<String>,
+        #[arg(long)]
+        copy: bool,
+    },
+    /// Stream a URL into the bucket (multipart when large, never whole in memory).
+    Fetch {
+        url: String,
+        /// Destination key (after --prefix).
+        #[arg(long, short = 'k')]
+        key: String,
+        #[command(flatten)]
+        target: TargetArgs,
+        /// Allowed content types (repeatable), e.g. image/* or application/pdf.
+        #[arg(long = "allow-type")]
+        allow_types: Vec<String>,
+        /// Refuse bodies larger than this (e.g. 500MiB).
+        #[arg(long)]
+        max_size: Option<String>,
+        /// Part size for large bodies (default 16MiB).
+        #[arg(long)]
+        part_size: Option<String>,
+    },
+    /// List a bucket like folders: PREFIX/ entries, then objects.
+    Ls {
+        /// Folder to list (after --prefix).
+        #[arg(value_name = "PREFIX")]
+        folder: Option<String>,
+        #[command(flatten)]
+        target: TargetArgs,
+        /// Only names containing this (case-insensitive).
+        #[arg(long)]
+        filter: Option<String>,
+        /// Objects per request (1-1000).
+        #[arg(long, default_value_t = 1000)]
+        page_size: u32,
+    },
+    /// Delete an object.
+    Rm {
+        key: String,
+        #[command(flatten)]
+        target: TargetArgs,
+    },
+    /// Links created before (share and upload links), newest first.
+    Links {
+        /// Only keys containing this.
+        #[arg(long)]
+        search: Option<String>,
+        #[arg(long, default_value_t = 50)]
+        limit: usize,
+        /// Forget links that have expired.
+        #[arg(long)]
+        prune: bool,
+    },
+    /// Internal: holds clipboard text for `--copy` after the command returns.
+    #[command(hide = true, name = "__clipboard-hold")]
+    ClipboardHold,
 }
 
 #[derive(Args, Debug)]
@@ -232,6 +316,13 @@ pub fn parse_size(s: &str) -> Result<u64, String> {
     Ok((n * mult as f64) as u64)
 }
 
+/// A link lifetime: a duration between 1 s and 7 days.
+pub fn parse_expiry(s: &str) -> Result<Duration, String> {
+    let d = parse_duration(s)?;
+    hoist_core::share::validate_expiry(d).map_err(|e| e.to_string())?;
+    Ok(d)
+}
+
 /// "24h", "30m", "15s", "2d", "0" → duration.
 pub fn parse_duration(s: &str) -> Result<Duration, String> {
     let t = s.trim();
@@ -257,6 +348,19 @@ pub fn parse_duration(s: &str) -> Result<Duration, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_command_line_is_consistent() {
+        use clap::CommandFactory;
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn link_expiry_is_limited_to_seven_days() {
+        assert_eq!(parse_expiry("7d").unwrap(), Duration::from_secs(7 * 86400));
+        assert!(parse_expiry("8d").unwrap_err().contains("7 days"));
+        assert!(parse_expiry("0s").is_err());
+    }
 
     #[test]
     fn sizes() {

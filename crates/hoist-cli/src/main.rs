@@ -2,8 +2,10 @@
 //! into engine calls and engine events into terminal output.
 
 mod args;
+mod clipboard;
 mod output;
 mod profile_cmd;
+mod remote;
 
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -20,7 +22,7 @@ use args::{Cli, Command, TargetArgs, TransferArgs};
 use output::Reporter;
 
 #[derive(Debug, thiserror::Error)]
-enum CliError {
+pub(crate) enum CliError {
     #[error(transparent)]
     Engine(#[from] HoistError),
     #[error("{0}")]
@@ -30,6 +32,9 @@ enum CliError {
 fn main() -> ExitCode {
     limit_allocator_retention();
     let cli = Cli::parse();
+    if matches!(cli.command, Command::ClipboardHold) {
+        return clipboard::hold();
+    }
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -198,6 +203,93 @@ async fn run(cli: Cli) -> Result<ExitCode, CliError> {
             output::print_orphans(cli.json, *dry_run, &list);
             Ok(ExitCode::SUCCESS)
         }
+        Command::Share {
+            key,
+            target: t,
+            expires,
+            copy,
+            download,
+            inline,
+        } => {
+            let disposition = match (download, inline) {
+                (true, _) => Some(hoist_core::Disposition::Attachment),
+                (_, true) => Some(hoist_core::Disposition::Inline),
+                _ => None,
+            };
+            remote::share_link(
+                &journal,
+                cli.json,
+                target(&profiles, t)?,
+                key,
+                expires,
+                disposition,
+                *copy,
+            )
+            .await
+        }
+        Command::UploadLink {
+            key,
+            target: t,
+            expires,
+            content_type,
+            copy,
+        } => {
+            remote::upload_link(
+                &journal,
+                cli.json,
+                target(&profiles, t)?,
+                key,
+                expires,
+                content_type.as_deref(),
+                *copy,
+            )
+            .await
+        }
+        Command::Fetch {
+            url,
+            key,
+            target: t,
+            allow_types,
+            max_size,
+            part_size,
+        } => {
+            remote::fetch(
+                &journal,
+                cli.json,
+                target(&profiles, t)?,
+                url,
+                key,
+                allow_types,
+                max_size.as_deref(),
+                part_size.as_deref(),
+            )
+            .await
+        }
+        Command::Ls {
+            folder,
+            target: t,
+            filter,
+            page_size,
+        } => {
+            remote::ls(
+                &journal,
+                cli.json,
+                target(&profiles, t)?,
+                folder.as_deref(),
+                filter.clone(),
+                *page_size,
+            )
+            .await
+        }
+        Command::Rm { key, target: t } => {
+            remote::rm(&journal, cli.json, target(&profiles, t)?, key).await
+        }
+        Command::Links {
+            search,
+            limit,
+            prune,
+        } => remote::links(&journal, cli.json, search.as_deref(), *limit, *prune),
+        Command::ClipboardHold => unreachable!("handled before the runtime starts"),
     }
 }
 

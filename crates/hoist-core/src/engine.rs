@@ -23,7 +23,8 @@ use crate::retry::RetryPolicy;
 use crate::source;
 use crate::store::{PendingMultipart, S3Store};
 use crate::target::{
-    AwsChainCredentials, SharedResolver, Target, build_client, load_base_config, resolve_target,
+    AwsChainCredentials, BucketAccess, SharedResolver, Target, build_client, load_base_config,
+    resolve_target,
 };
 use crate::upload::{self, Outcome, WorkerCtx};
 
@@ -251,6 +252,19 @@ impl Engine {
         let t = resolve_target(&self.shared.base, target);
         t.validate()?;
         Ok(t)
+    }
+
+    /// The target's client with the engine's credentials seam, for share links, the
+    /// bucket browser and URL fetches (cached per target like the upload stores).
+    pub fn access(&self, target: Target) -> Result<BucketAccess> {
+        let target = self.resolve_target(target)?;
+        let store = self.shared.store_for(&target)?;
+        BucketAccess::from_store(
+            &self.shared.base,
+            self.shared.credentials.as_ref(),
+            target,
+            store,
+        )
     }
 
     /// Queues files and folders (folders recursively). Returns the new uploads' ids.

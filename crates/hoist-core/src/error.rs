@@ -34,6 +34,12 @@ pub enum ErrorCode {
     Keyring,
     /// No profile of that name.
     NoSuchProfile,
+    /// The object or URL does not exist (HTTP 404).
+    NotFound,
+    /// A fetched URL served a content type the user did not allow.
+    NotAllowedType,
+    /// A fetched URL is larger than the size limit.
+    TooLarge,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -82,6 +88,26 @@ pub enum HoistError {
 
     #[error("there is no profile named {0:?} (see `hoist profile list`)")]
     NoSuchProfile(String),
+
+    #[error("{0}")]
+    NotFound(String),
+
+    #[error("{url} serves {content_type:?}, which is not an allowed type (allowed: {allowed})")]
+    NotAllowedType {
+        url: String,
+        content_type: String,
+        allowed: String,
+    },
+
+    #[error("{url} is too large: {what} is more than the limit of {limit} bytes")]
+    TooLarge {
+        url: String,
+        what: String,
+        limit: u64,
+    },
+
+    #[error("{url} answered HTTP {status}{}", if *status == 404 { " (not found)" } else { "" })]
+    SourceHttp { url: String, status: u16 },
 }
 
 impl HoistError {
@@ -100,6 +126,14 @@ impl HoistError {
             HoistError::Cancelled => ErrorCode::Cancelled,
             HoistError::Keyring(_) => ErrorCode::Keyring,
             HoistError::NoSuchProfile(_) => ErrorCode::NoSuchProfile,
+            HoistError::NotFound(_) => ErrorCode::NotFound,
+            HoistError::NotAllowedType { .. } => ErrorCode::NotAllowedType,
+            HoistError::TooLarge { .. } => ErrorCode::TooLarge,
+            HoistError::SourceHttp {
+                status: 404 | 410, ..
+            } => ErrorCode::NotFound,
+            HoistError::SourceHttp { status, .. } if *status >= 500 => ErrorCode::StoreBusy,
+            HoistError::SourceHttp { .. } => ErrorCode::Rejected,
         }
     }
 

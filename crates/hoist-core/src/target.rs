@@ -204,6 +204,97 @@ pub(crate) fn build_client(
     Ok(aws_sdk_s3::Client::from_conf(b.build()))
 }
 
+/// A target with its client: what share links, the bucket browser and URL fetches
+/// use. Built from the same credentials seam as uploads (`Engine::access`, or
+/// [`BucketAccess::connect`] without an engine), so every credentials source works.
+#[derive(Clone)]
+pub struct BucketAccess {
+    target: Target,
+    store: crate::store::S3Store,
+    /// The provider the client signs with (the SDK's client config does not expose it).
+    credentials: Option<SharedCredentialsProvider>,
+}
+
+impl BucketAccess {
+    /// Resolves the target against the environment (endpoint, region) and builds its
+    /// client with credentials from `resolver`.
+    pub async fn connect(
+        resolver: &dyn CredentialResolver,
+        target: Target,
+    ) -> Result<BucketAccess> {
+        let base = load_base_config().await;
+        Self::with_base(&base, resolver, target)
+    }
+
+    pub(crate) fn with_base(
+        base: &SdkConfig,
+        resolver: &dyn CredentialResolver,
+        target: Target,
+    ) -> Result<BucketAccess> {
+        let target = resolve_target(base, target);
+        target.validate()?;
+        let creds = resolver.resolve(target.profile.as_deref())?;
+        let store =
+            crate::store::S3Store::new(build_client(base, &target, creds.clone())?, &target.bucket);
+        Ok(BucketAccess {
+            credentials: creds.or_else(|| base.credentials_provider()),
+            target,
+            store,
+        })
+    }
+
+    pub(crate) fn from_store(
+        base: &SdkConfig,
+        resolver: &dyn CredentialResolver,
+        target: Target,
+        store: crate::store::S3Store,
+    ) -> Result<BucketAccess> {
+        let creds = resolver.resolve(target.profile.as_deref())?;
+        Ok(BucketAccess {
+            credentials: creds.or_else(|| base.credentials_provider()),
+            target,
+            store,
+        })
+    }
+
+    pub fn target(&self) -> &Target {
+        &self.target
+    }
+
+    pub fn bucket(&self) -> &str {
+        &self.target.bucket
+    }
+
+    pub fn store(&self) -> &crate::store::S3Store {
+        &self.store
+    }
+
+    pub fn client(&self) -> &aws_sdk_s3::Client {
+        self.store.client()
+    }
+
+    /// When the credentials behind this target stop working (`None`: they do not
+    /// expire, e.g. long-term keys). Asks the provider itself, so temporary
+    /// credentials from any source (STS, SSO, a profile's session) report their end.
+    pub async fn credentials_expiry(&self) -> Result<Option<std::time::SystemTime>> {
+        use aws_credential_types::provider::ProvideCredentials;
+        let Some(provider) = &self.credentials else {
+            return Err(HoistError::Auth {
+                code: "NoCredentials".into(),
+                message: "no credentials are configured for this target".into(),
+            });
+        };
+        let creds = provider
+            .provide_credentials()
+            .await
+            .map_err(|e| HoistError::Auth {
+                code: "NoCredentials".into(),
+                message: aws_sdk_s3::error::DisplayErrorContext(&e).to_string(),
+            })?;
+        Ok(creds.expiry())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

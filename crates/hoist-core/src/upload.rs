@@ -239,7 +239,10 @@ where
     .await
 }
 
-fn body_checksum(mode: ChecksumMode, data: &[u8]) -> (BodyChecksum, Option<u32>, Option<String>) {
+pub(crate) fn body_checksum(
+    mode: ChecksumMode,
+    data: &[u8],
+) -> (BodyChecksum, Option<u32>, Option<String>) {
     match mode {
         ChecksumMode::Crc32c => {
             let c = checksum::crc32c(data);

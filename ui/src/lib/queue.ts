@@ -27,7 +27,7 @@ export const DISPLAY_STATES: readonly DisplayState[] = [
   "cancelled",
 ];
 
-export type ItemAction = "pause" | "resume" | "cancel" | "retry" | "remove";
+export type ItemAction = "pause" | "resume" | "cancel" | "retry" | "remove" | "copy-link" | "copy-when-done";
 
 export interface RetryInfo {
   attempt: number;
@@ -152,12 +152,13 @@ export function actionsFor(state: ItemState): ItemAction[] {
   switch (state) {
     case "queued":
     case "running":
-      return ["pause", "cancel"];
+      return ["copy-when-done", "pause", "cancel"];
     case "paused":
-      return ["resume", "cancel"];
+      return ["copy-when-done", "resume", "cancel"];
     case "failed":
       return ["retry", "remove"];
     case "verified":
+      return ["copy-link", "remove"];
     case "skipped":
     case "cancelled":
       return ["remove"];

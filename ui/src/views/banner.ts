@@ -3,10 +3,13 @@
 import { button, h } from "../lib/dom";
 
 const MAX = 3;
+const NOTICE_MS = 6000;
 
 export interface Banner {
   element: HTMLElement;
   show(message: string): void;
+  /** A short-lived confirmation (a toast), e.g. "Link copied". */
+  notice(message: string): void;
   clear(): void;
 }
 
@@ -40,5 +43,12 @@ export function createBanner(): Banner {
     while (element.children.length > MAX) element.firstElementChild?.remove();
   };
 
-  return { element, show, clear: () => element.replaceChildren() };
+  const notice = (message: string) => {
+    const n = h("div", { class: "banner notice", attrs: { role: "status", "data-testid": "notice" } }, h("span", { class: "text", text: message }));
+    element.append(n);
+    while (element.children.length > MAX) element.firstElementChild?.remove();
+    setTimeout(() => n.remove(), NOTICE_MS);
+  };
+
+  return { element, show, notice, clear: () => element.replaceChildren() };
 }

@@ -20,9 +20,11 @@ export interface HistoryView {
 export interface HistorySource {
   load(limit: number): Promise<HistoryEntry[]>;
   onError(err: unknown): void;
+  /** "Copy link" on verified entries. */
+  copyLink?(e: HistoryEntry): void;
 }
 
-function entryRow(e: HistoryEntry): HTMLTableRowElement {
+function entryRow(e: HistoryEntry, copyLink?: (e: HistoryEntry) => void): HTMLTableRowElement {
   const details = [
     `path: ${e.path}`,
     e.endpoint ? `endpoint: ${e.endpoint}` : "",
@@ -42,6 +44,13 @@ function entryRow(e: HistoryEntry): HTMLTableRowElement {
     h("td", {}, h("span", { class: `pill r-${e.result}`, text: e.result })),
     h("td", { class: "num time", text: formatTimestamp(e.finished_at) }),
     h("td", { class: "msg", text: e.message ?? "", title: e.message ?? "" }),
+    h(
+      "td",
+      {},
+      copyLink && e.result === "verified"
+        ? button("Copy link", { class: "btn", attrs: { "data-testid": "history-copy-link" }, on: { click: () => copyLink(e) } })
+        : null,
+    ),
   );
 }
 
@@ -63,6 +72,7 @@ export function createHistoryView(src: HistorySource): HistoryView {
         h("th", { text: "Result" }),
         h("th", { class: "num", text: "Finished" }),
         h("th", { text: "Message" }),
+        h("th", { text: "" }),
       ),
     ),
     tbody,
@@ -86,7 +96,7 @@ export function createHistoryView(src: HistorySource): HistoryView {
     if (!tbody.firstChild) status.textContent = "Loading…";
     try {
       const entries = await src.load(HISTORY_LIMIT);
-      tbody.replaceChildren(...entries.map(entryRow));
+      tbody.replaceChildren(...entries.map((e) => entryRow(e, src.copyLink)));
       empty.hidden = entries.length > 0;
       table.hidden = entries.length === 0;
       status.textContent = entries.length >= HISTORY_LIMIT ? `latest ${HISTORY_LIMIT}` : `${entries.length} uploads`;

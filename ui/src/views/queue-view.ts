@@ -24,6 +24,8 @@ const ACTION_TITLES: Record<ItemAction, string> = {
   cancel: "Cancel",
   retry: "Retry",
   remove: "Remove from list",
+  "copy-link": "Copy share link",
+  "copy-when-done": "Copy link when done",
 };
 
 interface RowRefs {

@@ -39,12 +39,16 @@ describe("queue view", () => {
     expect(rows[1]!.textContent).toContain("retrying (attempt 2): timeout");
     expect(rows[0]!.querySelector(".name")!.textContent).toBe("f1");
     const actions = (r: HTMLElement) => [...r.querySelectorAll("button[data-action]")].map((b) => b.getAttribute("data-action"));
-    expect(actions(rows[0]!)).toEqual(["pause", "cancel"]);
+    expect(actions(rows[0]!)).toEqual(["copy-when-done", "pause", "cancel"]);
 
     store.apply({ event: "failed", id: 1, key: "d/f1", error: { code: "local_file", message: "gone" } });
     frame();
     expect(rows[0]!.dataset.state).toBe("failed");
     expect(actions(rows[0]!)).toEqual(["retry", "remove"]);
+
+    store.apply({ event: "completed", id: 2, bucket: "b", key: "d/f2", size: 2048, etag: null, checksum: null, verification: "crc32c", bytes_sent: 2048, bytes_resent: 0 });
+    frame();
+    expect(actions(rows[1]!)).toEqual(["copy-link", "remove"]);
   });
 
   it("routes row buttons to the handler with the row's id", () => {

@@ -3,6 +3,7 @@
 
 #![allow(dead_code)]
 
+pub mod http_source;
 pub mod proxy;
 
 use std::path::{Path, PathBuf};

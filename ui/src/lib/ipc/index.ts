@@ -3,6 +3,7 @@
 // with an IpcError ({ code, message }), whatever went wrong.
 
 import { Channel, invoke, isTauri } from "@tauri-apps/api/core";
+import { listen } from "@tauri-apps/api/event";
 import { getCurrentWebview } from "@tauri-apps/api/webview";
 import { open } from "@tauri-apps/plugin-dialog";
 
@@ -17,6 +18,13 @@ import type { AwsImportForm } from "../../bindings/AwsImportForm";
 import type { ConnectionReport } from "../../bindings/ConnectionReport";
 import type { ProfileForm } from "../../bindings/ProfileForm";
 import type { ProfileList } from "../../bindings/ProfileList";
+import type { Disposition } from "../../bindings/Disposition";
+import type { Fetched } from "../../bindings/Fetched";
+import type { LinkExpiry } from "../../bindings/LinkExpiry";
+import type { Listing } from "../../bindings/Listing";
+import type { ListRequest } from "../../bindings/ListRequest";
+import type { ObjectDetails } from "../../bindings/ObjectDetails";
+import type { ShareLink } from "../../bindings/ShareLink";
 
 /** What every command rejects with. Same shape as the Rust side's ErrorReport. */
 export type IpcError = ErrorReport;
@@ -35,6 +43,9 @@ const CODES: ReadonlySet<string> = new Set<ErrorCode>([
   "cancelled",
   "keyring",
   "no_such_profile",
+  "not_found",
+  "not_allowed_type",
+  "too_large",
 ]);
 
 export function isIpcError(e: unknown): e is IpcError {
@@ -112,6 +123,61 @@ export const useProfile = (name: string | null): Promise<AppSettings> => call("u
 export const testProfile = (name: string, bucket: string | null = null): Promise<ConnectionReport> => call("test_profile", { name, bucket });
 export const awsProfiles = (): Promise<AwsFileProfile[]> => call("aws_profiles");
 export const importAwsProfile = (request: AwsImportForm): Promise<ProfileList> => call("import_aws_profile", { request });
+
+// ---- links, the bucket browser, fetching URLs ---------------------------------
+
+/** What a link made now would really last (temporary credentials may end first). */
+export const linkExpiry = (expiresSecs: number): Promise<LinkExpiry> => call("link_expiry", { expiresSecs });
+
+/** A share link (presigned GET); with `copy`, Rust puts it on the clipboard. */
+export const shareLink = (opts: {
+  key: string;
+  bucket?: string | null;
+  expiresSecs: number;
+  disposition?: Disposition | null;
+  copy: boolean;
+}): Promise<ShareLink> =>
+  call("share_link", {
+    key: opts.key,
+    bucket: opts.bucket ?? null,
+    expiresSecs: opts.expiresSecs,
+    disposition: opts.disposition ?? null,
+    copy: opts.copy,
+  });
+
+export const uploadLink = (opts: { key: string; expiresSecs: number; contentType?: string | null; copy: boolean }): Promise<ShareLink> =>
+  call("upload_link", { key: opts.key, expiresSecs: opts.expiresSecs, contentType: opts.contentType ?? null, copy: opts.copy });
+
+export const copySavedLink = (id: number): Promise<ShareLink> => call("copy_saved_link", { id });
+export const linkHistory = (opts: { search?: string | null; limit: number }): Promise<ShareLink[]> =>
+  call("link_history", { search: opts.search ?? null, limit: opts.limit });
+export const copyLinkWhenDone = (id: number, expiresSecs: number): Promise<void> => call("copy_link_when_done", { id, expiresSecs });
+
+export const fetchUrl = (opts: { url: string; key: string; allowedTypes: string[]; maxSize: number | null }): Promise<Fetched> =>
+  call("fetch_url", { url: opts.url, key: opts.key, allowedTypes: opts.allowedTypes, maxSize: opts.maxSize });
+
+export const browseList = (request: ListRequest): Promise<Listing> => call("browse_list", { request });
+export const objectDetails = (key: string): Promise<ObjectDetails> => call("object_details", { key });
+/** Only after the user confirmed. */
+export const deleteObject = (key: string): Promise<void> => call("delete_object", { key });
+/** A PNG thumbnail as a data: URL (made in Rust; the CSP allows only data: images). */
+export const objectThumbnail = (key: string): Promise<string> => call("object_thumbnail", { key });
+/** Saves into Downloads; resolves to the file's path. */
+export const downloadObject = (key: string): Promise<string> => call("download_object", { key });
+
+/** A link went to the clipboard (from any view, or "copy link when done"). */
+export async function onLinkEvents(handlers: { copied(link: ShareLink): void; failed(err: IpcError): void }): Promise<() => void> {
+  try {
+    const a = await listen<ShareLink>("link-copied", (e) => handlers.copied(e.payload));
+    const b = await listen<unknown>("link-failed", (e) => handlers.failed(toIpcError(e.payload)));
+    return () => {
+      a();
+      b();
+    };
+  } catch (e) {
+    throw toIpcError(e);
+  }
+}
 
 // ---- file pickers and drag & drop --------------------------------------------
 

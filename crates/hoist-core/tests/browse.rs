@@ -1,0 +1,150 @@
+//! The bucket browser against the real S3 server: folders, paging past one page,
+//! filtering, details, download and delete.
+
+mod common;
+
+use std::collections::BTreeSet;
+
+use common::*;
+use hoist_core::browse::{self, ListRequest};
+use hoist_core::{AwsChainCredentials, BucketAccess, ErrorCode};
+
+async fn put(bucket: &str, key: &str, data: &[u8]) {
+    s3().await
+        .put_object()
+        .bucket(bucket)
+        .key(key)
+        .content_type("text/plain")
+        .metadata("origin", "hoist-test")
+        .body(data.to_vec().into())
+        .send()
+        .await
+        .unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn listing_pages_through_more_objects_than_one_page() {
+    let b = bucket("browse-page").await;
+    let mut expected = BTreeSet::new();
+    let mut tasks = tokio::task::JoinSet::new();
+    for i in 0..23 {
+        let (b, key) = (b.clone(), format!("photos/img-{i:03}.txt"));
+        expected.insert(key.clone());
+        tasks.spawn(async move { put(&b, &key, b"x").await });
+    }
+    tasks.spawn({
+        let b = b.clone();
+        async move { put(&b, "photos/2024/deep.txt", b"deep").await }
+    });
+    tasks.spawn({
+        let b = b.clone();
+        async move { put(&b, "top.txt", b"top").await }
+    });
+    while tasks.join_next().await.is_some() {}
+    let a = BucketAccess::connect(&AwsChainCredentials, target(&b))
+        .await
+        .unwrap();
+
+    let root = browse::list(&a, &ListRequest::default()).await.unwrap();
+    assert_eq!(root.folders.len(), 1);
+    assert_eq!(root.folders[0].name, "photos");
+    assert_eq!(root.folders[0].prefix, "photos/");
+    assert_eq!(root.objects.len(), 1);
+    assert_eq!(root.objects[0].name, "top.txt");
+    assert_eq!(root.objects[0].size, 3);
+    assert!(root.next.is_none());
+
+    let mut req = ListRequest {
+        prefix: "photos".into(),
+        page_size: 10,
+        ..Default::default()
+    };
+    let mut seen = BTreeSet::new();
+    let mut folders = Vec::new();
+    let mut pages = 0;
+    loop {
+        let page = browse::list(&a, &req).await.unwrap();
+        pages += 1;
+        assert!(page.objects.len() + page.folders.len() <= 10);
+        for o in &page.objects {
+            assert!(seen.insert(o.key.clone()), "{} listed twice", o.key);
+            assert_eq!(o.name, o.key.trim_start_matches("photos/"));
+        }
+        folders.extend(page.folders.iter().map(|f| f.name.clone()));
+        match page.next {
+            Some(next) => req.continuation = Some(next),
+            None => break,
+        }
+    }
+    assert!(
+        pages >= 3,
+        "24 entries in pages of 10 take 3 pages, got {pages}"
+    );
+    assert_eq!(seen, expected);
+    assert_eq!(folders, vec!["2024"]);
+
+    // A filter keeps reading pages until it has matches.
+    let filtered = browse::list(
+        &a,
+        &ListRequest {
+            prefix: "photos/".into(),
+            filter: Some("IMG-02".into()),
+            page_size: 5,
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
+    let names: Vec<_> = filtered.objects.iter().map(|o| o.name.as_str()).collect();
+    assert_eq!(names, ["img-020.txt", "img-021.txt", "img-022.txt"]);
+}
+
+#[tokio::test]
+async fn details_download_and_delete() {
+    let b = bucket("browse-del").await;
+    put(&b, "notes/a.txt", b"hello browser").await;
+    let a = BucketAccess::connect(&AwsChainCredentials, target(&b))
+        .await
+        .unwrap();
+
+    let d = browse::details(&a, "notes/a.txt").await.unwrap();
+    assert_eq!(d.size, 13);
+    assert_eq!(d.content_type.as_deref(), Some("text/plain"));
+    assert_eq!(
+        d.metadata.get("origin").map(String::as_str),
+        Some("hoist-test")
+    );
+    assert!(d.etag.is_some());
+    assert!(d.modified.is_some());
+
+    let (_t, dir) = tmp();
+    let dest = dir.join("a.txt");
+    assert_eq!(
+        browse::download(&a, "notes/a.txt", &dest).await.unwrap(),
+        13
+    );
+    assert_eq!(std::fs::read(&dest).unwrap(), b"hello browser");
+    let e = browse::download(&a, "notes/zz.txt", &dir.join("zz"))
+        .await
+        .unwrap_err();
+    assert_eq!(e.code(), ErrorCode::NotFound);
+    assert!(!dir.join("zz").exists());
+
+    browse::delete(&a, "notes/a.txt").await.unwrap();
+    assert!(
+        object(&b, "notes/a.txt").await.is_none(),
+        "delete removes the object"
+    );
+    let e = browse::delete(&a, "notes/a.txt").await.unwrap_err();
+    assert_eq!(e.code(), ErrorCode::NotFound, "{e}");
+    let e = browse::details(&a, "notes/a.txt").await.unwrap_err();
+    assert_eq!(e.code(), ErrorCode::NotFound);
+
+    let gone = BucketAccess::connect(&AwsChainCredentials, target("no-such-bucket-hoist"))
+        .await
+        .unwrap();
+    let e = browse::list(&gone, &ListRequest::default())
+        .await
+        .unwrap_err();
+    assert_eq!(e.code(), ErrorCode::NoSuchBucket, "{e}");
+}

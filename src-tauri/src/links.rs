@@ -1,0 +1,333 @@
+//! Commands for links, the bucket browser and fetching URLs: argument checks and
+//! translation only; the work is hoist-core's (`share`, `browse`, `fetch`). Links are
+//! copied to the clipboard here, in Rust, so a URL never round-trips through the UI.
+
+use hoist_core::browse::{self, ListRequest, Listing, ObjectDetails};
+use hoist_core::fetch::{self, FetchOptions, Fetched};
+use hoist_core::share::{self, LinkExpiry, ShareLink};
+use hoist_core::{Disposition, ItemState, UploadId};
+use tauri::{AppHandle, Emitter, Manager, State};
+use tauri_plugin_clipboard_manager::ClipboardExt;
+
+use crate::error::{Result, invalid};
+use crate::state::Desktop;
+
+fn check_key(key: &str) -> Result<&str> {
+    if key.is_empty() || key.len() > 1024 || key.contains('\0') {
+        return Err(invalid(format!("{key:?} is not an object key")));
+    }
+    Ok(key)
+}
+
+fn check_bucket(bucket: Option<String>) -> Result<Option<String>> {
+    match bucket {
+        Some(b) if b.is_empty() || b.len() > 63 => Err(invalid(format!("{b:?} is not a bucket"))),
+        other => Ok(other),
+    }
+}
+
+fn expiry(secs: u64) -> Result<std::time::Duration> {
+    let d = std::time::Duration::from_secs(secs);
+    share::validate_expiry(d)?;
+    Ok(d)
+}
+
+/// Puts a link on the clipboard and tells the window (toast with the expiry).
+pub fn copy_to_clipboard(app: &AppHandle, link: &ShareLink) -> Result<()> {
+    app.clipboard()
+        .write_text(link.url.clone())
+        .map_err(|e| invalid(format!("cannot write to the clipboard: {e}")))?;
+    let _ = app.emit("link-copied", link);
+    Ok(())
+}
+
+/// What a link made now would really last (the profile's credentials may end first).
+#[tauri::command]
+pub async fn link_expiry(state: State<'_, Desktop>, expires_secs: u64) -> Result<LinkExpiry> {
+    let a = state.access(None)?;
+    Ok(share::preview_expiry(&a, expiry(expires_secs)?).await?)
+}
+
+#[tauri::command]
+pub async fn share_link(
+    app: AppHandle,
+    state: State<'_, Desktop>,
+    key: String,
+    bucket: Option<String>,
+    expires_secs: u64,
+    disposition: Option<Disposition>,
+    copy: bool,
+) -> Result<ShareLink> {
+    let link = state
+        .share(
+            check_key(&key)?,
+            check_bucket(bucket)?,
+            expiry(expires_secs)?,
+            disposition,
+        )
+        .await?;
+    if copy {
+        copy_to_clipboard(&app, &link)?;
+    }
+    Ok(link)
+}
+
+#[tauri::command]
+pub async fn upload_link(
+    app: AppHandle,
+    state: State<'_, Desktop>,
+    key: String,
+    expires_secs: u64,
+    content_type: Option<String>,
+    copy: bool,
+) -> Result<ShareLink> {
+    let a = state.access(None)?;
+    let content_type = content_type.filter(|c| !c.trim().is_empty());
+    let link = share::upload_link(
+        &a,
+        check_key(&key)?,
+        expiry(expires_secs)?,
+        content_type.as_deref(),
+    )
+    .await?;
+    let link = state.engine.journal().record_link(&link)?;
+    if copy {
+        copy_to_clipboard(&app, &link)?;
+    }
+    Ok(link)
+}
+
+/// Copies a link from the history again.
+#[tauri::command]
+pub fn copy_saved_link(app: AppHandle, state: State<'_, Desktop>, id: i64) -> Result<ShareLink> {
+    let link = state
+        .engine
+        .journal()
+        .link(id)?
+        .ok_or_else(|| invalid(format!("link {id} is not in the history")))?;
+    copy_to_clipboard(&app, &link)?;
+    Ok(link)
+}
+
+#[tauri::command]
+pub fn link_history(
+    state: State<'_, Desktop>,
+    search: Option<String>,
+    limit: u32,
+) -> Result<Vec<ShareLink>> {
+    let search = search.filter(|s| !s.trim().is_empty());
+    Ok(state
+        .engine
+        .journal()
+        .links(search.as_deref(), limit.clamp(1, 1000) as usize)?)
+}
+
+/// "Copy link when done": the link is on the clipboard the moment the upload is
+/// verified (see `watch_auto_copy`); an item already verified is copied at once.
+#[tauri::command]
+pub async fn copy_link_when_done(
+    app: AppHandle,
+    state: State<'_, Desktop>,
+    id: UploadId,
+    expires_secs: u64,
+) -> Result<()> {
+    if id <= 0 {
+        return Err(invalid(format!("{id} is not an upload id")));
+    }
+    let lifetime = expiry(expires_secs)?;
+    state.set_auto_copy(id, expires_secs);
+    // The upload may have finished before the mark was set: whoever takes the mark
+    // (this call or the watcher) makes the link, so it is copied exactly once.
+    let item = state
+        .engine
+        .snapshot()
+        .await?
+        .into_iter()
+        .find(|s| s.id == id);
+    match item.map(|i| (i.state, i.key, i.bucket)) {
+        Some((ItemState::Verified, key, bucket)) => {
+            if state.take_auto_copy(id).is_some() {
+                let link = state.share(&key, Some(bucket), lifetime, None).await?;
+                copy_to_clipboard(&app, &link)?;
+            }
+            Ok(())
+        }
+        Some((s, _, _)) if s.is_final() => {
+            state.take_auto_copy(id);
+            Err(invalid(format!(
+                "upload {id} has already ended ({s:?}); nothing to link"
+            )))
+        }
+        Some(_) => Ok(()),
+        None => {
+            state.take_auto_copy(id);
+            Err(invalid(format!("upload {id} is not in the queue")))
+        }
+    }
+}
+
+/// Follows the engine's events; a verified upload marked "copy link when done" gets
+/// its share link made and copied at once.
+pub fn watch_auto_copy(app: &AppHandle) {
+    let desktop = app.state::<Desktop>();
+    let mut events = desktop.engine.subscribe();
+    let app = app.clone();
+    tauri::async_runtime::spawn(async move {
+        use tokio::sync::broadcast::error::RecvError;
+        loop {
+            let event = match events.recv().await {
+                Ok(e) => e,
+                Err(RecvError::Lagged(_)) => continue,
+                Err(RecvError::Closed) => break,
+            };
+            let hoist_core::EngineEvent::Completed {
+                id, bucket, key, ..
+            } = event
+            else {
+                continue;
+            };
+            let state = app.state::<Desktop>();
+            let Some(secs) = state.take_auto_copy(id) else {
+                continue;
+            };
+            let result = async {
+                let link = state
+                    .share(
+                        &key,
+                        Some(bucket),
+                        std::time::Duration::from_secs(secs),
+                        None,
+                    )
+                    .await?;
+                copy_to_clipboard(&app, &link)
+            }
+            .await;
+            if let Err(e) = result {
+                let _ = app.emit("link-failed", e.report());
+            }
+        }
+    });
+}
+
+#[tauri::command]
+pub async fn fetch_url(
+    state: State<'_, Desktop>,
+    url: String,
+    key: String,
+    allowed_types: Vec<String>,
+    max_size: Option<u64>,
+) -> Result<Fetched> {
+    if url.len() > 8192 {
+        return Err(invalid("the URL is too long"));
+    }
+    if allowed_types.len() > 64 || allowed_types.iter().any(|t| t.len() > 255) {
+        return Err(invalid("too many or too long allowed types"));
+    }
+    let a = state.access(None)?;
+    let mut opts = FetchOptions::new(check_key(&key)?);
+    opts.allowed_types = allowed_types;
+    opts.max_size = max_size;
+    Ok(fetch::fetch_url(&a, &url, &opts, |_, _| {}).await?)
+}
+
+#[tauri::command]
+pub async fn browse_list(state: State<'_, Desktop>, request: ListRequest) -> Result<Listing> {
+    if request.prefix.len() > 1024 || request.filter.as_ref().is_some_and(|f| f.len() > 256) {
+        return Err(invalid("the prefix or filter is too long"));
+    }
+    let a = state.access(None)?;
+    Ok(browse::list(&a, &request).await?)
+}
+
+#[tauri::command]
+pub async fn object_details(state: State<'_, Desktop>, key: String) -> Result<ObjectDetails> {
+    let a = state.access(None)?;
+    Ok(browse::details(&a, check_key(&key)?).await?)
+}
+
+/// The UI asks for confirmation before calling this.
+#[tauri::command]
+pub async fn delete_object(state: State<'_, Desktop>, key: String) -> Result<()> {
+    let a = state.access(None)?;
+    Ok(browse::delete(&a, check_key(&key)?).await?)
+}
+
+/// Saves an object into the user's Downloads folder; returns the file's path.
+#[tauri::command]
+pub async fn download_object(
+    app: AppHandle,
+    state: State<'_, Desktop>,
+    key: String,
+) -> Result<String> {
+    let key = check_key(&key)?;
+    let dir = app
+        .path()
+        .download_dir()
+        .map_err(|e| invalid(format!("no Downloads folder: {e}")))?;
+    let name = key
+        .rsplit('/')
+        .next()
+        .filter(|n| !n.is_empty() && *n != "." && *n != "..");
+    let name = name.ok_or_else(|| invalid(format!("{key:?} has no file name")))?;
+    let dest = dir.join(name);
+    let a = state.access(None)?;
+    browse::download(&a, key, &dest).await?;
+    Ok(dest.display().to_string())
+}
+
+/// A PNG thumbnail of an image object as a `data:` URL (the CSP allows only those).
+#[tauri::command]
+pub async fn object_thumbnail(state: State<'_, Desktop>, key: String) -> Result<String> {
+    let a = state.access(None)?;
+    Ok(hoist_core::thumbnail::of_object(&a, check_key(&key)?, 160).await?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn arguments_are_checked() {
+        assert!(check_key("photos/a.png").is_ok());
+        assert!(check_key("").is_err());
+        assert!(check_key("a\0b").is_err());
+        assert!(check_key(&"k".repeat(1025)).is_err());
+        assert!(check_bucket(Some(String::new())).is_err());
+        assert!(check_bucket(None).unwrap().is_none());
+        assert!(expiry(0).is_err());
+        assert!(expiry(7 * 86400).is_ok());
+        assert!(expiry(7 * 86400 + 1).is_err());
+    }
+
+    /// Every command the app declares is allowed for the window, and nothing more.
+    #[test]
+    fn capabilities_allow_exactly_the_declared_commands() {
+        let build = include_str!("../build.rs");
+        let declared: std::collections::BTreeSet<String> = build
+            .split("let commands = &[")
+            .nth(1)
+            .and_then(|s| s.split("];").next())
+            .expect("the command list in build.rs")
+            .split('"')
+            .skip(1)
+            .step_by(2)
+            .map(|c| format!("allow-{}", c.replace('_', "-")))
+            .collect();
+        let caps: serde_json::Value =
+            serde_json::from_str(include_str!("../capabilities/main.json")).unwrap();
+        let allowed: std::collections::BTreeSet<String> = caps["permissions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter_map(|p| p.as_str())
+            .filter(|p| p.starts_with("allow-"))
+            .map(str::to_owned)
+            .collect();
+        assert_eq!(declared, allowed);
+        let all = caps["permissions"].to_string();
+        assert!(
+            !all.contains("clipboard"),
+            "the UI gets no clipboard permission: Rust copies"
+        );
+    }
+}

@@ -1,0 +1,300 @@
+// The bucket browser: folders by prefix (breadcrumbs), objects page by page ("load
+// more"), a name filter, a details pane with copy link (expiry picker showing the
+// true expiry), download and delete (with confirmation).
+
+import type { Disposition } from "../bindings/Disposition";
+import type { LinkExpiry } from "../bindings/LinkExpiry";
+import type { Listing } from "../bindings/Listing";
+import type { ListRequest } from "../bindings/ListRequest";
+import type { ObjectDetails } from "../bindings/ObjectDetails";
+import type { ObjectEntry } from "../bindings/ObjectEntry";
+import type { Fetched } from "../bindings/Fetched";
+import type { ShareLink } from "../bindings/ShareLink";
+import { button, h } from "../lib/dom";
+import { formatBytes, formatTimestamp } from "../lib/format";
+import { breadcrumbs, DEFAULT_EXPIRY_SECS, describeExpiry, EXPIRY_PRESETS, isImageKey, parseSizeLimit } from "../lib/links";
+
+export const PAGE_SIZE = 200;
+
+export interface BrowserSource {
+  bucket(): string;
+  list(req: ListRequest): Promise<Listing>;
+  details(key: string): Promise<ObjectDetails>;
+  remove(key: string): Promise<void>;
+  download(key: string): Promise<string>;
+  expiry(seconds: number): Promise<LinkExpiry>;
+  /** Makes the link and copies it (Rust writes the clipboard). */
+  share(key: string, seconds: number, disposition: Disposition | null): Promise<ShareLink>;
+  /** data: URL of a thumbnail (optional: tests may leave it out). */
+  thumbnail?(key: string): Promise<string>;
+  fetchUrl(url: string, key: string, allowedTypes: string[], maxSize: number | null): Promise<Fetched>;
+  /** Makes an upload link and copies it. */
+  uploadLink(key: string, seconds: number, contentType: string | null): Promise<ShareLink>;
+  onError(err: unknown): void;
+  notify(message: string): void;
+}
+
+export interface BrowserView {
+  element: HTMLElement;
+  shown(): void;
+  /** Current folder (for tests). */
+  prefix(): string;
+}
+
+export function createBrowserView(src: BrowserSource): BrowserView {
+  let prefix = "";
+  let next: string | null = null;
+  let filter = "";
+  let selected: string | null = null;
+  let generation = 0;
+
+  const crumbs = h("nav", { class: "crumbs", attrs: { "data-testid": "browser-crumbs" } });
+  const filterBox = h("input", { class: "filter", attrs: { type: "search", placeholder: "Filter names", "data-testid": "browser-filter", "aria-label": "Filter names" } });
+  const tbody = h("tbody");
+  const more = button("Load more", { class: "btn", attrs: { "data-testid": "browser-more" }, on: { click: () => void load(false) } });
+  const status = h("span", { class: "muted" });
+  const details = h("aside", { class: "details", attrs: { "data-testid": "browser-details" } });
+  details.hidden = true;
+
+  const open = (p: string) => {
+    prefix = p;
+    selected = null;
+    details.hidden = true;
+    void load(true);
+  };
+
+  const renderCrumbs = () => {
+    crumbs.replaceChildren(
+      ...breadcrumbs(src.bucket(), prefix).flatMap((c, i) => {
+        const b = button(c.label, { class: "link", attrs: { "data-testid": "crumb", "data-prefix": c.prefix }, on: { click: () => open(c.prefix) } });
+        return i > 0 ? [h("span", { class: "muted", text: " / " }), b] : [b];
+      }),
+    );
+  };
+
+  const folderRow = (f: { prefix: string; name: string }) =>
+    h(
+      "tr",
+      { class: "folder", attrs: { "data-testid": "browser-folder", "data-prefix": f.prefix } },
+      h("td", {}, button(`${f.name}/`, { class: "link", on: { click: () => open(f.prefix) } })),
+      h("td", { class: "num", text: "" }),
+      h("td", { class: "num", text: "" }),
+    );
+
+  const objectRow = (o: ObjectEntry) =>
+    h(
+      "tr",
+      { attrs: { "data-testid": "browser-object", "data-key": o.key } },
+      h("td", {}, button(o.name, { class: "link", on: { click: () => void select(o.key) } })),
+      h("td", { class: "num", text: formatBytes(o.size) }),
+      h("td", { class: "num time", text: o.modified ? formatTimestamp(o.modified) : "" }),
+    );
+
+  const load = async (fresh: boolean) => {
+    const gen = ++generation;
+    if (fresh) {
+      next = null;
+      tbody.replaceChildren();
+      renderCrumbs();
+    }
+    status.textContent = "Loading…";
+    try {
+      const page = await src.list({ prefix, filter: filter || null, continuation: fresh ? null : next, page_size: PAGE_SIZE });
+      if (gen !== generation) return;
+      tbody.append(...page.folders.map(folderRow), ...page.objects.map(objectRow));
+      next = page.next;
+      more.hidden = next === null;
+      const n = tbody.children.length;
+      status.textContent = `${n} ${n === 1 ? "entry" : "entries"}${next ? " so far" : ""}`;
+    } catch (e) {
+      if (gen === generation) status.textContent = "";
+      src.onError(e);
+    }
+  };
+
+  const select = async (key: string) => {
+    selected = key;
+    details.hidden = false;
+    details.replaceChildren(h("p", { class: "muted", text: "Loading…" }));
+    try {
+      const d = await src.details(key);
+      if (selected === key) renderDetails(d);
+    } catch (e) {
+      src.onError(e);
+    }
+  };
+
+  const renderDetails = (d: ObjectDetails) => {
+    const rows: [string, string][] = [
+      ["Key", d.key],
+      ["Size", `${formatBytes(d.size)} (${d.size} bytes)`],
+      ["Type", d.content_type ?? ""],
+      ["Modified", d.modified ? formatTimestamp(d.modified) : ""],
+      ["ETag", d.etag ?? ""],
+      ...Object.entries(d.checksums).map(([k, v]) => [k, v] as [string, string]),
+      ...Object.entries(d.metadata).map(([k, v]) => [`meta: ${k}`, v] as [string, string]),
+    ];
+    const dl = h("dl", {}, ...rows.flatMap(([k, v]) => [h("dt", { text: k }), h("dd", { text: v })]));
+
+    const expirySel = h("select", { attrs: { "data-testid": "link-expiry", "aria-label": "Link expiry" } });
+    for (const p of EXPIRY_PRESETS) {
+      const o = h("option", { text: p.label, attrs: { value: String(p.seconds) } });
+      if (p.seconds === DEFAULT_EXPIRY_SECS) o.selected = true;
+      expirySel.append(o);
+    }
+    const dispSel = h(
+      "select",
+      { attrs: { "data-testid": "link-disposition", "aria-label": "Open or download" } },
+      h("option", { text: "Browser decides", attrs: { value: "" } }),
+      h("option", { text: "Show inline", attrs: { value: "inline" } }),
+      h("option", { text: "Download", attrs: { value: "attachment" } }),
+    );
+    const trueExpiry = h("p", { class: "muted", attrs: { "data-testid": "true-expiry" } });
+    const refreshExpiry = () => {
+      src.expiry(Number(expirySel.value)).then(
+        (e) => (trueExpiry.textContent = describeExpiry(e)),
+        (e: unknown) => src.onError(e),
+      );
+    };
+    expirySel.addEventListener("change", refreshExpiry);
+    refreshExpiry();
+
+    const copy = button("Copy link", {
+      class: "btn primary",
+      attrs: { "data-testid": "browser-copy-link" },
+      on: {
+        click: () => {
+          const disp = dispSel.value === "" ? null : (dispSel.value as Disposition);
+          src.share(d.key, Number(expirySel.value), disp).catch((e: unknown) => src.onError(e));
+        },
+      },
+    });
+    const download = button("Download", {
+      class: "btn",
+      attrs: { "data-testid": "browser-download" },
+      on: { click: () => src.download(d.key).then((p) => src.notify(`Saved to ${p}`), (e: unknown) => src.onError(e)) },
+    });
+    let armed = false;
+    const del = button("Delete…", { class: "btn danger", attrs: { "data-testid": "browser-delete" } });
+    del.addEventListener("click", () => {
+      if (!armed) {
+        armed = true;
+        del.textContent = `Delete ${d.key} for good?`;
+        del.setAttribute("data-testid", "browser-delete-confirm");
+        return;
+      }
+      src.remove(d.key).then(
+        () => {
+          src.notify(`Deleted ${d.key}`);
+          details.hidden = true;
+          selected = null;
+          for (const r of [...tbody.children]) if ((r as HTMLElement).dataset.key === d.key) r.remove();
+        },
+        (e: unknown) => src.onError(e),
+      );
+    });
+    const thumb = h("img", { class: "thumb", attrs: { alt: "", "data-testid": "browser-thumb" } });
+    thumb.hidden = true;
+    if (src.thumbnail && isImageKey(d.key)) {
+      src.thumbnail(d.key).then(
+        (url) => {
+          if (url.startsWith("data:image/")) {
+            thumb.src = url;
+            thumb.hidden = false;
+          }
+        },
+        () => {}, // no thumbnail is not an error worth a banner
+      );
+    }
+    details.replaceChildren(
+      thumb,
+      h("h3", { text: d.key.split("/").pop() ?? d.key }),
+      dl,
+      h("div", { class: "row-actions" }, expirySel, dispSel, copy),
+      trueExpiry,
+      h("div", { class: "row-actions" }, download, del),
+    );
+  };
+
+  let filterTimer: ReturnType<typeof setTimeout> | null = null;
+  filterBox.addEventListener("input", () => {
+    if (filterTimer) clearTimeout(filterTimer);
+    filterTimer = setTimeout(() => {
+      filter = filterBox.value.trim();
+      void load(true);
+    }, 250);
+  });
+
+  const input = (placeholder: string, testid: string) =>
+    h("input", { attrs: { type: "text", placeholder, "aria-label": placeholder, "data-testid": testid } });
+  const fetchUrl = input("https://… URL to fetch", "fetch-url");
+  const fetchKey = input("key (in this folder)", "fetch-key");
+  const fetchTypes = input("allowed types, e.g. image/*", "fetch-types");
+  const fetchMax = input("size limit, e.g. 100MiB", "fetch-max");
+  const fetchGo = button("Fetch into bucket", {
+    class: "btn",
+    attrs: { "data-testid": "fetch-go" },
+    on: {
+      click: () => {
+        const max = parseSizeLimit(fetchMax.value);
+        if (max === undefined) return src.onError({ code: "invalid_input", message: `${fetchMax.value} is not a size (try 100MiB)` });
+        const types = fetchTypes.value.split(",").map((t) => t.trim()).filter(Boolean);
+        const key = prefix + fetchKey.value.trim().replace(/^\/+/, "");
+        fetchGo.disabled = true;
+        src.fetchUrl(fetchUrl.value.trim(), key, types, max).then(
+          (f) => {
+            src.notify(`Fetched ${f.key} (${formatBytes(f.size)}, ${f.content_type})`);
+            void load(true);
+          },
+          (e: unknown) => src.onError(e),
+        ).finally(() => (fetchGo.disabled = false));
+      },
+    },
+  });
+  const ulKey = input("key for the upload link", "upload-link-key");
+  const ulType = input("content type (optional)", "upload-link-type");
+  const ulGo = button("Copy upload link (15 min)", {
+    class: "btn",
+    attrs: { "data-testid": "upload-link-go" },
+    on: {
+      click: () => {
+        const key = prefix + ulKey.value.trim().replace(/^\/+/, "");
+        src.uploadLink(key, 15 * 60, ulType.value.trim() || null).catch((e: unknown) => src.onError(e));
+      },
+    },
+  });
+  const tools = h(
+    "details",
+    { class: "tools" },
+    h("summary", { text: "Fetch a URL · Upload link" }),
+    h("div", { class: "row-actions" }, fetchUrl, fetchKey, fetchTypes, fetchMax, fetchGo),
+    h("div", { class: "row-actions" }, ulKey, ulType, ulGo),
+  );
+
+  const element = h(
+    "section",
+    { class: "view browser-view", attrs: { "aria-label": "Bucket browser" } },
+    h("div", { class: "toolbar" }, h("h2", { text: "Browser" }), crumbs, h("div", { class: "grow" }), filterBox, status, button("Refresh", { class: "btn", on: { click: () => void load(true) } })),
+    tools,
+    h(
+      "div",
+      { class: "browser-body" },
+      h(
+        "div",
+        { class: "scroll" },
+        h("table", { class: "history" }, h("thead", {}, h("tr", {}, h("th", { text: "Name" }), h("th", { class: "num", text: "Size" }), h("th", { class: "num", text: "Modified" }))), tbody),
+        more,
+      ),
+      details,
+    ),
+  );
+  more.hidden = true;
+
+  return {
+    element,
+    shown() {
+      void load(true);
+    },
+    prefix: () => prefix,
+  };
+}

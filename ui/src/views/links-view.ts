@@ -1,0 +1,69 @@
+// Links: the history of share and upload links, newest first, with copy again.
+
+import type { ShareLink } from "../bindings/ShareLink";
+import { button, h } from "../lib/dom";
+import { formatTimestamp } from "../lib/format";
+import { isExpired } from "../lib/links";
+
+export const LINKS_LIMIT = 500;
+
+export interface LinksSource {
+  load(search: string | null, limit: number): Promise<ShareLink[]>;
+  copy(id: number): Promise<ShareLink>;
+  onError(err: unknown): void;
+}
+
+export interface LinksView {
+  element: HTMLElement;
+  shown(): void;
+}
+
+export function createLinksView(src: LinksSource): LinksView {
+  const tbody = h("tbody");
+  const search = h("input", { class: "filter", attrs: { type: "search", placeholder: "Search keys", "data-testid": "links-search", "aria-label": "Search keys" } });
+  const status = h("span", { class: "muted" });
+
+  const row = (l: ShareLink) => {
+    const expired = isExpired(l);
+    return h(
+      "tr",
+      { attrs: { "data-testid": "link-row", "data-key": l.key, "data-state": expired ? "expired" : "live" } },
+      h("td", { class: "key", text: l.key, title: l.url }),
+      h("td", { text: l.method === "put" ? "upload" : "share" }),
+      h("td", { class: "num time", text: formatTimestamp(l.created_at) }),
+      h("td", { class: "num time", text: `${expired ? "expired " : ""}${formatTimestamp(l.expires_at)}${l.limited_by_credentials ? " *" : ""}`, title: l.limited_by_credentials ? "limited by the credentials' expiry" : "" }),
+      h(
+        "td",
+        {},
+        expired || l.id === null
+          ? null
+          : button("Copy", { class: "btn", attrs: { "data-testid": "link-copy" }, on: { click: () => void src.copy(l.id as number).catch(src.onError) } }),
+      ),
+    );
+  };
+
+  const refresh = async () => {
+    status.textContent = "Loading…";
+    try {
+      const links = await src.load(search.value.trim() || null, LINKS_LIMIT);
+      tbody.replaceChildren(...links.map(row));
+      status.textContent = `${links.length} links`;
+    } catch (e) {
+      status.textContent = "";
+      src.onError(e);
+    }
+  };
+  search.addEventListener("change", () => void refresh());
+
+  const element = h(
+    "section",
+    { class: "view links-view", attrs: { "aria-label": "Links" } },
+    h("div", { class: "toolbar" }, h("h2", { text: "Links" }), status, h("div", { class: "grow" }), search, button("Refresh", { class: "btn", on: { click: () => void refresh() } })),
+    h(
+      "div",
+      { class: "scroll" },
+      h("table", { class: "history" }, h("thead", {}, h("tr", {}, h("th", { text: "Key" }), h("th", { text: "Kind" }), h("th", { class: "num", text: "Created" }), h("th", { class: "num", text: "Expires" }), h("th", { text: "" }))), tbody),
+    ),
+  );
+  return { element, shown: () => void refresh() };
+}
