@@ -46,7 +46,7 @@ impl UploadState {
             UploadState::Cancelled => "cancelled",
         }
     }
-    fn parse(s: &str) -> UploadState {
+    pub(crate) fn parse(s: &str) -> UploadState {
         match s {
             "paused" => UploadState::Paused,
             "failed" => UploadState::Failed,
@@ -241,6 +241,7 @@ impl UploadJournal {
         conn.pragma_update(None, "foreign_keys", "ON")?;
         conn.busy_timeout(std::time::Duration::from_secs(10))?;
         conn.execute_batch(SCHEMA)?;
+        conn.execute_batch(crate::watch::store::SCHEMA)?;
         Ok(UploadJournal {
             conn: Mutex::new(conn),
             path: path.to_path_buf(),
@@ -251,7 +252,7 @@ impl UploadJournal {
         &self.path
     }
 
-    fn conn(&self) -> std::sync::MutexGuard<'_, Connection> {
+    pub(crate) fn conn(&self) -> std::sync::MutexGuard<'_, Connection> {
         // A panic while holding the lock cannot leave SQLite inconsistent (every write is
         // a transaction), so a poisoned lock is still usable.
         self.conn.lock().unwrap_or_else(|p| p.into_inner())

@@ -13,11 +13,17 @@ pub mod source;
 pub mod store;
 pub mod target;
 mod upload;
+pub mod watch;
 
-pub use engine::{AddOptions, Engine, EngineOptions, EngineSettings, ItemState, ItemStatus};
+pub use engine::{
+    AddOptions, Engine, EngineOptions, EngineSettings, ItemState, ItemStatus, KeyedFile,
+};
 pub use error::{ErrorCode, ErrorReport, HoistError, Result};
 pub use events::{EngineEvent, Verification};
 pub use journal::{ConflictPolicy, HistoryEntry, UploadId, UploadJournal, UploadRow, UploadState};
 pub use plan::{MIB, PartPlan, UploadPlan};
 pub use retry::RetryPolicy;
 pub use target::{AwsChainCredentials, ChecksumMode, CredentialResolver, Target};
+pub use watch::{
+    WatchConfig, WatchId, WatchManager, WatchPhase, WatchSettings, WatchSpec, WatchStatus,
+};
