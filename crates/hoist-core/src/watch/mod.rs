@@ -318,8 +318,7 @@ impl Actor {
         match cmd {
             Command::Add(spec, reply) => {
                 let r = async {
-                    let cfg = spec.validate()?;
-                    let cfg = self.engine.journal().add_watch(&cfg)?;
+                    let cfg = self.engine.journal().create_watch(spec)?;
                     self.sync_config().await?;
                     Ok(cfg)
                 }

@@ -63,6 +63,20 @@ fn bad(e: serde_json::Error) -> HoistError {
 }
 
 impl UploadJournal {
+    /// Validates what the user asked for and stores it as a new, enabled watch.
+    pub fn create_watch(&self, spec: super::config::WatchSpec) -> Result<WatchConfig> {
+        self.add_watch(&spec.validate()?)
+    }
+
+    /// How many files the journal knows this watch has in the bucket.
+    pub fn watch_synced_count(&self, id: WatchId) -> Result<u64> {
+        Ok(self.conn().query_row(
+            "SELECT COUNT(*) FROM watch_files WHERE watch = ?1 AND state = 'synced'",
+            [id],
+            |r| r.get::<_, i64>(0),
+        )? as u64)
+    }
+
     pub fn add_watch(&self, w: &WatchConfig) -> Result<WatchConfig> {
         let conn = self.conn();
         let exists: Option<i64> = conn
