@@ -15,6 +15,11 @@ fn main() {
         "history",
         "get_settings",
         "set_target",
+        "watch_list",
+        "watch_add",
+        "watch_remove",
+        "watch_set_enabled",
+        "watch_rescan",
     ];
     tauri_build::try_build(
         tauri_build::Attributes::new()

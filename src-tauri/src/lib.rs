@@ -49,6 +49,11 @@ pub fn run() {
             commands::history,
             commands::get_settings,
             commands::set_target,
+            commands::watch_list,
+            commands::watch_add,
+            commands::watch_remove,
+            commands::watch_set_enabled,
+            commands::watch_rescan,
         ])
         .build(tauri::generate_context!("../tauri.conf.json"))
         .expect("the Hoist window could not be created");

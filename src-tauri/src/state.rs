@@ -4,7 +4,10 @@
 use std::path::PathBuf;
 use std::sync::Mutex;
 
-use hoist_core::{AddOptions, Engine, EngineOptions, Target, UploadId};
+use hoist_core::{
+    AddOptions, Engine, EngineOptions, Target, UploadId, WatchConfig, WatchManager, WatchSettings,
+    WatchSpec,
+};
 
 use crate::error::{Result, invalid};
 use crate::local::{self, DesktopCredentials, LocalKeys, LocalRuntime};
@@ -16,6 +19,8 @@ const MAX_PATHS: usize = 10_000;
 
 pub struct Desktop {
     pub engine: Engine,
+    /// Watched folders; their state comes on the engine's event stream.
+    pub watches: WatchManager,
     local: Option<LocalRuntime>,
     target: Mutex<TargetSettings>,
     config_dir: PathBuf,
@@ -42,8 +47,11 @@ impl Desktop {
         };
         engine.resume_unfinished().await?;
         engine.load_stopped().await?;
+        // After the store (watches on it were retargeted if its port changed).
+        let watches = WatchManager::start(engine.clone(), WatchSettings::default()).await?;
         Ok(Desktop {
             engine,
+            watches,
             local,
             target: Mutex::new(settings::load(&config_dir)),
             config_dir,
@@ -89,6 +97,33 @@ impl Desktop {
             .await?)
     }
 
+    /// Watches `root` into the current target's bucket under `prefix`.
+    pub async fn add_watch(
+        &self,
+        root: String,
+        prefix: String,
+        delete_remote: bool,
+    ) -> Result<WatchConfig> {
+        let path = PathBuf::from(&root);
+        if root.contains('\0') || !path.is_absolute() {
+            return Err(invalid(format!("{root:?} is not an absolute path")));
+        }
+        if prefix.len() > 512 || prefix.contains('\0') {
+            return Err(invalid("the prefix is too long or not text"));
+        }
+        let mut target = self.current_target()?;
+        target.prefix = prefix;
+        let spec = WatchSpec {
+            root: path,
+            target,
+            include: Vec::new(),
+            exclude: None,
+            delete_remote,
+            trash_prefix: None,
+        };
+        Ok(self.watches.add(spec).await?)
+    }
+
     pub fn settings(&self) -> AppSettings {
         AppSettings {
             target: self.target_settings(),
@@ -119,6 +154,9 @@ impl Desktop {
 
     /// Stops the workers (the journal keeps them for the next start) and the store.
     pub async fn shutdown(&self) {
+        if let Err(e) = self.watches.stop().await {
+            tracing::warn!("watcher stop: {e}");
+        }
         if let Err(e) = self.engine.shutdown().await {
             tracing::warn!("engine shutdown: {e}");
         }

@@ -10,6 +10,8 @@ import { createHeader, type GlobalAction, type Tab } from "./views/header";
 import { createHistoryView } from "./views/history-view";
 import { createQueueView } from "./views/queue-view";
 import { createSettingsView } from "./views/settings-view";
+import { createWatchesView } from "./views/watches-view";
+import { WatchStore } from "./lib/watches";
 
 declare global {
   interface Window {
@@ -82,15 +84,27 @@ export function startApp(root: HTMLElement): QueueStore {
   const historyView = createHistoryView({ load: (limit) => ipc.history({ limit }), onError: report });
   const settingsView = createSettingsView({ load: ipc.getSettings, save: ipc.setTarget, toError: ipc.toIpcError });
   const overlay = createDropOverlay();
+  const watches = new WatchStore();
+  const refreshWatches = () => ipc.watchList().then((l) => watches.setAll(l), report);
+  const watchesView = createWatchesView(watches, {
+    pickFolder: ipc.pickWatchFolder,
+    add: (root, prefix, del) => ipc.watchAdd(root, prefix, del).then(refreshWatches),
+    setEnabled: ipc.watchSetEnabled,
+    remove: ipc.watchRemove,
+    rescan: ipc.watchRescan,
+    onError: report,
+  });
 
   let tab: Tab = "queue";
   const setTab = (next: Tab) => {
     tab = next;
     header.setTab(next);
     queueView.element.hidden = next !== "queue";
+    watchesView.element.hidden = next !== "watches";
     historyView.element.hidden = next !== "history";
     settingsView.element.hidden = next !== "settings";
     if (next === "queue") queueView.shown();
+    if (next === "watches") void refreshWatches();
     if (next === "history") historyView.shown();
     else historyView.hidden();
     if (next === "settings") settingsView.shown();
@@ -104,7 +118,7 @@ export function startApp(root: HTMLElement): QueueStore {
   root.replaceChildren(
     header.element,
     banner.element,
-    h("main", { class: "views" }, queueView.element, historyView.element, settingsView.element),
+    h("main", { class: "views" }, queueView.element, watchesView.element, historyView.element, settingsView.element),
     overlay.element,
   );
   setTab("queue");
@@ -144,10 +158,15 @@ export function startApp(root: HTMLElement): QueueStore {
   store.beginSnapshot();
   ipc
     .subscribe((msg) => {
-      if (msg.type === "event") store.apply(msg.event);
-      else void resync();
+      if (msg.type === "event") {
+        if (msg.event.event === "watch") watches.apply(msg.event);
+        else store.apply(msg.event);
+      } else {
+        void resync();
+        void refreshWatches();
+      }
     })
-    .then(resync, report);
+    .then(() => Promise.all([resync(), refreshWatches()]), report);
 
   ipc
     .onFileDrop({

@@ -346,6 +346,22 @@ impl UploadJournal {
                 moved += 1;
             }
         }
+        // Watches follow the store too (their files would otherwise go nowhere).
+        let watches: Vec<(i64, String)> = {
+            let mut st = tx.prepare("SELECT id, target FROM watches")?;
+            st.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
+                .collect::<rusqlite::Result<_>>()?
+        };
+        for (id, json) in watches {
+            let Ok(mut target) = serde_json::from_str::<Target>(&json) else {
+                continue;
+            };
+            if target.endpoint.as_deref() == Some(from) {
+                target.endpoint = Some(to.to_owned());
+                let json = serde_json::to_string(&target).expect("a target serialises");
+                tx.execute("UPDATE watches SET target = ?1 WHERE id = ?2", (json, id))?;
+            }
+        }
         tx.commit()?;
         Ok(moved)
     }
