@@ -142,7 +142,11 @@ pub async fn watch_remove(state: State<'_, Desktop>, id: WatchId) -> Result<()> 
 }
 
 #[tauri::command]
-pub async fn watch_set_enabled(state: State<'_, Desktop>, id: WatchId, enabled: bool) -> Result<()> {
+pub async fn watch_set_enabled(
+    state: State<'_, Desktop>,
+    id: WatchId,
+    enabled: bool,
+) -> Result<()> {
     Ok(state.watches.set_enabled(check_watch(id)?, enabled).await?)
 }
 

@@ -521,6 +521,7 @@ impl Actor {
             if event.need_rescan() {
                 // The kernel queue overflowed: events were lost.
                 w.needs_scan = true;
+                w.settler.events_lost();
                 continue;
             }
             match event.kind {

@@ -93,6 +93,14 @@ impl Settler {
         }
     }
 
+    /// Events were lost (the kernel queue overflowed): a close may be among them, so
+    /// no file waits for one any more; the size + mtime check still guards them.
+    pub fn events_lost(&mut self) {
+        for c in self.items.values_mut() {
+            c.writing = false;
+        }
+    }
+
     pub fn forget(&mut self, rel: &str) {
         self.items.remove(rel);
     }
@@ -234,6 +242,20 @@ mod tests {
         assert_eq!(
             s.confirm("f", Some(id(3, 3)), ms(t0, 600)),
             Verdict::Ready(id(3, 3))
+        );
+    }
+
+    #[test]
+    fn after_lost_events_an_open_file_settles_on_size_and_mtime() {
+        let t0 = Instant::now();
+        let mut s = Settler::new(Q, OPEN);
+        s.touch("f", Signal::Written, Some(id(9, 9)), t0);
+        assert!(s.due(ms(t0, 1_000)).is_empty());
+        s.events_lost();
+        assert_eq!(s.due(ms(t0, 1_000)), vec!["f".to_string()]);
+        assert_eq!(
+            s.confirm("f", Some(id(9, 9)), ms(t0, 1_000)),
+            Verdict::Ready(id(9, 9))
         );
     }
 
