@@ -226,6 +226,8 @@ struct WatchRuntime {
     needs_scan: bool,
     last_scan: Instant,
     last_emitted: Option<WatchStatus>,
+    /// The folder's filesystem when watching began.
+    root_device: Option<u64>,
 }
 
 impl WatchRuntime {
@@ -250,6 +252,21 @@ impl WatchRuntime {
 
     fn root_present(&self) -> bool {
         std::fs::metadata(&self.cfg.root).is_ok_and(|m| m.is_dir())
+    }
+
+    /// The filesystem the folder is on: when it changes (a drive unmounted under a
+    /// mount point that stays, or mounted again) the kernel watches are stale.
+    fn root_device(&self) -> Option<u64> {
+        let meta = std::fs::metadata(&self.cfg.root).ok()?;
+        #[cfg(unix)]
+        {
+            Some(std::os::unix::fs::MetadataExt::dev(&meta))
+        }
+        #[cfg(not(unix))]
+        {
+            let _ = meta;
+            Some(0)
+        }
     }
 
     fn rel(&self, path: &Path) -> Option<String> {
@@ -457,6 +474,7 @@ impl Actor {
             needs_scan: true,
             last_scan: Instant::now(),
             last_emitted: None,
+            root_device: None,
         })
     }
 
@@ -488,6 +506,7 @@ impl Actor {
         match started {
             Ok(d) => {
                 w.debouncer = Some(d);
+                w.root_device = w.root_device();
                 w.phase = WatchPhase::Watching;
                 w.error = None;
             }
@@ -710,6 +729,15 @@ impl Actor {
             if w.root_present() {
                 self.begin(id);
             }
+            return;
+        }
+        if w.root_device() != w.root_device {
+            // Mounted or unmounted under the same path: watch the folder afresh and
+            // compare it with the journal (an empty mount point deletes nothing).
+            tracing::warn!("watch {id}: {} changed filesystem", w.cfg.root.display());
+            w.settler.clear();
+            w.deletions.clear();
+            self.begin(id);
             return;
         }
         if w.last_scan.elapsed() >= self.settings.reconcile_every {
