@@ -447,3 +447,43 @@ fn walkdir(root: &Path) -> Vec<PathBuf> {
     }
     out
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_folder_moved_in_uploads_its_files_under_their_new_keys() {
+    let bucket = bucket("watch-move").await;
+    let (_d, dir) = tmp();
+    let root = dir.join("inbox");
+    std::fs::create_dir(&root).unwrap();
+    // Made outside the watched folder, then moved in at once (no create events for
+    // its files inside the watch).
+    let outside = dir.join("card");
+    std::fs::create_dir_all(outside.join("DCIM/100")).unwrap();
+    for i in 0..5 {
+        std::fs::write(
+            outside.join(format!("DCIM/100/{i}.jpg")),
+            format!("jpg {i}"),
+        )
+        .unwrap();
+    }
+    // No periodic reconcile here: only the move event can find these files.
+    let no_reconcile = WatchSettings {
+        reconcile_every: Duration::from_secs(3600),
+        ..watch_settings()
+    };
+    let engine = engine(&dir, fast_settings()).await;
+    let manager = WatchManager::start(engine.clone(), no_reconcile)
+        .await
+        .unwrap();
+    let w = manager.add(spec(&root, &bucket, "", false)).await.unwrap();
+    wait_synced(&manager, w.id, 0).await;
+    std::fs::rename(&outside, root.join("card")).unwrap();
+    wait_synced(&manager, w.id, 5).await;
+    let mut want: Vec<String> = (0..5).map(|i| format!("card/DCIM/100/{i}.jpg")).collect();
+    want.sort();
+    assert_eq!(keys(&bucket).await, want);
+    assert_eq!(
+        object(&bucket, "card/DCIM/100/3.jpg").await.unwrap(),
+        b"jpg 3"
+    );
+    stop(engine, manager).await;
+}
