@@ -428,9 +428,27 @@ fn short_reason(full: &str) -> String {
     full.rsplit(": ").next().unwrap_or(full).trim().to_owned()
 }
 
+/// `bucket/key` for CopyObject's `x-amz-copy-source`, percent-encoded except for `/`.
+fn copy_source(bucket: &str, key: &str) -> String {
+    let mut out = format!("{bucket}/");
+    for b in key.bytes() {
+        if b.is_ascii_alphanumeric() || b"-_.~/".contains(&b) {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn copy_source_is_percent_encoded_except_slashes() {
+        assert_eq!(copy_source("b", "a b/ü+x~.png"), "b/a%20b/%C3%BC%2Bx~.png");
+    }
     use crate::ErrorCode;
 
     #[test]
@@ -445,17 +463,4 @@ mod tests {
         assert_eq!(c(400, "BadDigest"), ErrorCode::Integrity);
         assert_eq!(c(400, "InvalidArgument"), ErrorCode::Rejected);
     }
-}
-
-/// `bucket/key` for CopyObject's `x-amz-copy-source`, percent-encoded except for `/`.
-fn copy_source(bucket: &str, key: &str) -> String {
-    let mut out = format!("{bucket}/");
-    for b in key.bytes() {
-        if b.is_ascii_alphanumeric() || b"-_.~/".contains(&b) {
-            out.push(b as char);
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
 }

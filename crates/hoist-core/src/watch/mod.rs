@@ -115,7 +115,7 @@ pub struct WatchStatus {
 }
 
 enum Command {
-    Add(WatchSpec, oneshot::Sender<Result<WatchConfig>>),
+    Add(Box<WatchSpec>, oneshot::Sender<Result<WatchConfig>>),
     Remove(WatchId, oneshot::Sender<Result<()>>),
     SetEnabled(WatchId, bool, oneshot::Sender<Result<()>>),
     Rescan(WatchId, oneshot::Sender<Result<()>>),
@@ -161,7 +161,7 @@ impl WatchManager {
 
     /// Validates and stores a watch, and starts it (with a catch-up scan).
     pub async fn add(&self, spec: WatchSpec) -> Result<WatchConfig> {
-        self.ask(|r| Command::Add(spec, r)).await?
+        self.ask(|r| Command::Add(Box::new(spec), r)).await?
     }
     /// Stops and forgets a watch. Its objects stay in the bucket.
     pub async fn remove(&self, id: WatchId) -> Result<()> {
@@ -335,7 +335,7 @@ impl Actor {
         match cmd {
             Command::Add(spec, reply) => {
                 let r = async {
-                    let cfg = self.engine.journal().create_watch(spec)?;
+                    let cfg = self.engine.journal().create_watch(*spec)?;
                     self.sync_config().await?;
                     Ok(cfg)
                 }
