@@ -33,6 +33,11 @@ fn main() {
         "delete_object",
         "download_object",
         "object_thumbnail",
+        "watch_list",
+        "watch_add",
+        "watch_remove",
+        "watch_set_enabled",
+        "watch_rescan",
     ];
     tauri_build::try_build(
         tauri_build::Attributes::new()

@@ -71,6 +71,11 @@ pub fn run() {
             links::delete_object,
             links::download_object,
             links::object_thumbnail,
+            commands::watch_list,
+            commands::watch_add,
+            commands::watch_remove,
+            commands::watch_set_enabled,
+            commands::watch_rescan,
         ])
         .build(tauri::generate_context!("../tauri.conf.json"))
         .expect("the Hoist window could not be created");

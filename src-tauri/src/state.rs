@@ -12,6 +12,7 @@ use hoist_core::profiles::{
 use hoist_core::share::{self, ShareLink};
 use hoist_core::{
     AddOptions, BucketAccess, Disposition, Engine, EngineOptions, ProfileStore, Target, UploadId,
+    WatchConfig, WatchManager, WatchSettings, WatchSpec,
 };
 
 use crate::error::{Result, invalid};
@@ -24,6 +25,8 @@ const MAX_PATHS: usize = 10_000;
 
 pub struct Desktop {
     pub engine: Engine,
+    /// Watched folders; their state comes on the engine's event stream.
+    pub watches: WatchManager,
     local: Option<LocalRuntime>,
     profiles: Arc<ProfileStore>,
     journal: PathBuf,
@@ -65,8 +68,11 @@ impl Desktop {
         };
         engine.resume_unfinished().await?;
         engine.load_stopped().await?;
+        // After the store (watches on it were retargeted if its port changed).
+        let watches = WatchManager::start(engine.clone(), WatchSettings::default()).await?;
         Ok(Desktop {
             engine,
+            watches,
             local,
             profiles,
             journal,
@@ -104,6 +110,33 @@ impl Desktop {
             .engine
             .add(checked, target, AddOptions::default())
             .await?)
+    }
+
+    /// Watches `root` into the current target's bucket under `prefix`.
+    pub async fn add_watch(
+        &self,
+        root: String,
+        prefix: String,
+        delete_remote: bool,
+    ) -> Result<WatchConfig> {
+        let path = PathBuf::from(&root);
+        if root.contains('\0') || !path.is_absolute() {
+            return Err(invalid(format!("{root:?} is not an absolute path")));
+        }
+        if prefix.len() > 512 || prefix.contains('\0') {
+            return Err(invalid("the prefix is too long or not text"));
+        }
+        let mut target = self.current_target()?;
+        target.prefix = prefix;
+        let spec = WatchSpec {
+            root: path,
+            target,
+            include: Vec::new(),
+            exclude: None,
+            delete_remote,
+            trash_prefix: None,
+        };
+        Ok(self.watches.add(spec).await?)
     }
 
     pub fn settings(&self) -> AppSettings {
@@ -241,6 +274,9 @@ impl Desktop {
 
     /// Stops the workers (the journal keeps them for the next start) and the store.
     pub async fn shutdown(&self) {
+        if let Err(e) = self.watches.stop().await {
+            tracing::warn!("watcher stop: {e}");
+        }
         if let Err(e) = self.engine.shutdown().await {
             tracing::warn!("engine shutdown: {e}");
         }

@@ -327,7 +327,31 @@ def main():
     check(s.invoke("link_history", {"search": "when-done.bin", "limit": 1})[0]["url"] == url, "the copied link is in the link history")
     check(url_digest(url) == digest(when_done), "the copied link serves when-done.bin byte for byte")
 
-    print("6. a second launch hands over to the running app")
+    print("6. a watched folder: files written into it land by themselves")
+    watched = os.path.join(WORK, "Screenshots")
+    os.makedirs(watched, exist_ok=True)
+    before = write(os.path.join(watched, "before.png"), 2048, 6)
+    config = s.invoke("watch_add", {"root": watched, "prefix": "shots", "deleteRemote": False})
+    check(config["prefix"] == "shots/" and config["enabled"], f"watch added: {config['root']}")
+    os.makedirs(os.path.join(watched, "2026"), exist_ok=True)
+    during = write(os.path.join(watched, "2026", "during.png"), 4096, 7)
+    for path, key in [(before, "shots/before.png"), (during, "shots/2026/during.png")]:
+        stored = os.path.join(OBJECTS, key)
+        s.wait(f"{key} in the store", lambda: os.path.exists(stored) and digest(stored) == digest(path), timeout=60)
+        check(True, f"object {key} equals the file byte for byte")
+    s.click(s.find('[data-testid="tab-watches"]'))
+    row = '[data-testid="watch-row"] [data-testid="watch-state"]'
+    def watch_state():
+        el = s.find(row)
+        text = s.text(el) if el else ""
+        return text if "2 synced" in text else None
+
+    shown = s.wait("the watch row to show 2 synced", watch_state, timeout=30)
+    check(True, f"the Watches tab shows the state: {shown!r}")
+    s.screenshot(os.path.join(ARTIFACTS, "watches.png"))
+    s.click(s.find('[data-testid="tab-queue"]'))
+
+    print("7. a second launch hands over to the running app")
     started = time.time()
     second = subprocess.run([APP], timeout=60, capture_output=True)
     check(second.returncode == 0 and time.time() - started < 30, f"the second instance exited ({second.returncode}) and the first kept running")
@@ -338,7 +362,7 @@ def main():
     s.wait("the screenshot state", lambda: state_of(s, "big.bin") == "verified")
     s.screenshot(os.path.join(ARTIFACTS, "hoist-window.png"))
 
-    print("7. profiles: the secret goes to the OS keyring and nowhere else")
+    print("8. profiles: the secret goes to the OS keyring and nowhere else")
     profiles_step(s)
     s.quit()
     print("end-to-end: all checks passed")

@@ -13,6 +13,8 @@ import { createLinksView } from "./views/links-view";
 import { copiedMessage, DEFAULT_EXPIRY_SECS } from "./lib/links";
 import { createQueueView } from "./views/queue-view";
 import { createSettingsView } from "./views/settings-view";
+import { createWatchesView } from "./views/watches-view";
+import { WatchStore } from "./lib/watches";
 
 declare global {
   interface Window {
@@ -133,17 +135,29 @@ export function startApp(root: HTMLElement): QueueStore {
     toError: ipc.toIpcError,
   });
   const overlay = createDropOverlay();
+  const watches = new WatchStore();
+  const refreshWatches = () => ipc.watchList().then((l) => watches.setAll(l), report);
+  const watchesView = createWatchesView(watches, {
+    pickFolder: ipc.pickWatchFolder,
+    add: (root, prefix, del) => ipc.watchAdd(root, prefix, del).then(refreshWatches),
+    setEnabled: ipc.watchSetEnabled,
+    remove: ipc.watchRemove,
+    rescan: ipc.watchRescan,
+    onError: report,
+  });
 
   let tab: Tab = "queue";
   const setTab = (next: Tab) => {
     tab = next;
     header.setTab(next);
     queueView.element.hidden = next !== "queue";
+    watchesView.element.hidden = next !== "watches";
     historyView.element.hidden = next !== "history";
     browserView.element.hidden = next !== "browser";
     linksView.element.hidden = next !== "links";
     settingsView.element.hidden = next !== "settings";
     if (next === "queue") queueView.shown();
+    if (next === "watches") void refreshWatches();
     if (next === "history") historyView.shown();
     else historyView.hidden();
     if (next === "settings") settingsView.shown();
@@ -168,7 +182,7 @@ export function startApp(root: HTMLElement): QueueStore {
   root.replaceChildren(
     header.element,
     banner.element,
-    h("main", { class: "views" }, queueView.element, historyView.element, browserView.element, linksView.element, settingsView.element),
+    h("main", { class: "views" }, queueView.element, watchesView.element, historyView.element, browserView.element, linksView.element, settingsView.element),
     overlay.element,
   );
   setTab("queue");
@@ -208,10 +222,15 @@ export function startApp(root: HTMLElement): QueueStore {
   store.beginSnapshot();
   ipc
     .subscribe((msg) => {
-      if (msg.type === "event") store.apply(msg.event);
-      else void resync();
+      if (msg.type === "event") {
+        if (msg.event.event === "watch") watches.apply(msg.event);
+        else store.apply(msg.event);
+      } else {
+        void resync();
+        void refreshWatches();
+      }
     })
-    .then(resync, report);
+    .then(() => Promise.all([resync(), refreshWatches()]), report);
 
   ipc
     .onLinkEvents({

@@ -59,6 +59,11 @@ pub enum Command {
         #[command(subcommand)]
         action: ProfileAction,
     },
+    /// Watched folders: new and changed files are uploaded by `hoist watch run`.
+    Watch {
+        #[command(subcommand)]
+        command: WatchCommand,
+    },
     /// Abort multipart uploads on the store that the journal does not know.
     AbortOrphans {
         #[command(flatten)]
@@ -154,6 +159,42 @@ pub enum Command {
     /// Internal: holds clipboard text for `--copy` after the command returns.
     #[command(hide = true, name = "__clipboard-hold")]
     ClipboardHold,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum WatchCommand {
+    /// Watch a folder: a file lands at PREFIX + its path inside DIR.
+    Add {
+        dir: PathBuf,
+        #[command(flatten)]
+        target: TargetArgs,
+        /// Only files matching these globs (a pattern without `/` matches a name).
+        #[arg(long = "include")]
+        include: Vec<String>,
+        /// Skip files matching these globs (replaces the default excludes of
+        /// temporary and partial-download files).
+        #[arg(long = "exclude")]
+        exclude: Vec<String>,
+        /// Mirror local deletions by moving the object to the trash prefix.
+        #[arg(long)]
+        delete_remote: bool,
+        /// Where deleted files' objects go (default hoist-trash/).
+        #[arg(long)]
+        trash_prefix: Option<String>,
+    },
+    /// The watches in the journal.
+    List,
+    /// Stop watching a folder (its objects stay in the bucket).
+    Remove { id: i64 },
+    /// Pause a watch.
+    Disable { id: i64 },
+    /// Resume a watch (it catches up with what changed meanwhile).
+    Enable { id: i64 },
+    /// Sync every enabled watch in the foreground until Ctrl-C.
+    Run {
+        #[command(flatten)]
+        transfer: TransferArgs,
+    },
 }
 
 #[derive(Args, Debug)]

@@ -15,10 +15,10 @@ use clap::Parser;
 use hoist_core::profiles::TargetRequest;
 use hoist_core::{
     AddOptions, Engine, EngineOptions, EngineSettings, HoistError, ItemState, ProfileCredentials,
-    ProfileStore, Target, UploadJournal, UploadState,
+    ProfileStore, Target, UploadJournal, UploadState, WatchManager, WatchSettings, WatchSpec,
 };
 
-use args::{Cli, Command, TargetArgs, TransferArgs};
+use args::{Cli, Command, TargetArgs, TransferArgs, WatchCommand};
 use output::Reporter;
 
 #[derive(Debug, thiserror::Error)]
@@ -187,6 +187,7 @@ async fn run(cli: Cli) -> Result<ExitCode, CliError> {
             output::print_history(cli.json, &j.history(*limit)?);
             Ok(ExitCode::SUCCESS)
         }
+        Command::Watch { command } => watch(&cli, &journal, &profiles, command).await,
         Command::AbortOrphans {
             target: t,
             older_than,
@@ -291,6 +292,69 @@ async fn run(cli: Cli) -> Result<ExitCode, CliError> {
         } => remote::links(&journal, cli.json, search.as_deref(), *limit, *prune),
         Command::ClipboardHold => unreachable!("handled before the runtime starts"),
     }
+}
+
+async fn watch(
+    cli: &Cli,
+    journal: &std::path::Path,
+    profiles: &Arc<ProfileStore>,
+    command: &WatchCommand,
+) -> Result<ExitCode, CliError> {
+    match command {
+        WatchCommand::Add {
+            dir,
+            target: t,
+            include,
+            exclude,
+            delete_remote,
+            trash_prefix,
+        } => {
+            let spec = WatchSpec {
+                root: dir.clone(),
+                target: target(profiles, t)?,
+                include: include.clone(),
+                exclude: (!exclude.is_empty()).then(|| exclude.clone()),
+                delete_remote: *delete_remote,
+                trash_prefix: trash_prefix.clone(),
+            };
+            let w = UploadJournal::open(journal)?.create_watch(spec)?;
+            output::print_watch_added(cli.json, &w);
+        }
+        WatchCommand::List => {
+            let j = UploadJournal::open(journal)?;
+            let mut rows = Vec::new();
+            for w in j.watches()? {
+                let synced = j.watch_synced_count(w.id)?;
+                let last = j.watch_last_synced(w.id)?;
+                rows.push((w, synced, last));
+            }
+            output::print_watches(cli.json, &rows);
+        }
+        WatchCommand::Remove { id } => UploadJournal::open(journal)?.remove_watch(*id)?,
+        WatchCommand::Disable { id } => {
+            UploadJournal::open(journal)?.set_watch_enabled(*id, false)?
+        }
+        WatchCommand::Enable { id } => {
+            UploadJournal::open(journal)?.set_watch_enabled(*id, true)?
+        }
+        WatchCommand::Run { transfer } => {
+            let mut opts = engine_options(journal, profiles);
+            opts.settings = settings(transfer)?;
+            let engine = Engine::start(opts).await?;
+            let printer = tokio::spawn(Reporter::new(cli.json, engine.subscribe()).run());
+            let manager = WatchManager::start(engine.clone(), WatchSettings::default()).await?;
+            if manager.list().await?.iter().all(|w| !w.enabled) {
+                eprintln!("hoist: no enabled watch; add one with `hoist watch add DIR --bucket B`");
+            }
+            shutdown_signal().await;
+            eprintln!("hoist: stopping; the next `hoist watch run` catches up");
+            manager.stop().await?;
+            engine.shutdown().await?;
+            tokio::time::sleep(Duration::from_millis(50)).await;
+            printer.abort();
+        }
+    }
+    Ok(ExitCode::SUCCESS)
 }
 
 /// Runs the queue until the given uploads end; Ctrl-C or SIGTERM stop it with the

@@ -5,7 +5,9 @@ use std::io::IsTerminal;
 use std::time::Duration;
 
 use hoist_core::store::PendingMultipart;
-use hoist_core::{EngineEvent, HistoryEntry, ItemState, ItemStatus, UploadRow};
+use hoist_core::{
+    EngineEvent, HistoryEntry, ItemState, ItemStatus, UploadRow, WatchConfig, WatchStatus,
+};
 use indicatif::{HumanBytes, MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 use serde_json::json;
 use tokio::sync::broadcast;
@@ -41,6 +43,7 @@ impl Reporter {
                 .expect("template")
                 .progress_chars("=> ");
         let mut done_bytes: HashMap<i64, u64> = HashMap::new();
+        let mut watch_lines = HashMap::new();
         loop {
             let event = match self.events.recv().await {
                 Ok(e) => e,
@@ -125,6 +128,14 @@ impl Reporter {
                 }
                 EngineEvent::Paused { id } => multi.suspend(|| eprintln!("paused #{id}")),
                 EngineEvent::Cancelled { id } => multi.suspend(|| eprintln!("cancel #{id}")),
+                EngineEvent::Watch { status } => {
+                    // One line when a watch changes phase or catches up, not per tick.
+                    let key = (status.phase, status.pending == 0, status.error.clone());
+                    if watch_lines.get(&status.id) != Some(&key) {
+                        multi.suspend(|| eprintln!("{}", watch_line(status)));
+                        watch_lines.insert(status.id, key);
+                    }
+                }
                 _ => {}
             }
             total.tick();
@@ -254,6 +265,73 @@ pub fn print_orphans(json: bool, dry_run: bool, list: &[PendingMultipart]) {
             "{} orphaned multipart upload(s) {}",
             list.len(),
             if dry_run { "found" } else { "aborted" }
+        );
+    }
+}
+
+fn watch_line(s: &WatchStatus) -> String {
+    let mut line = format!(
+        "watch #{} {} → s3://{}/{}: {:?}, {} pending, {} synced",
+        s.id,
+        s.root.display(),
+        s.bucket,
+        s.prefix,
+        s.phase,
+        s.pending,
+        s.synced_files
+    )
+    .to_lowercase();
+    if let Some(e) = &s.error {
+        line.push_str(&format!(" — {e}"));
+    }
+    line
+}
+
+pub fn print_watch_added(json: bool, w: &WatchConfig) {
+    if json {
+        println!("{}", serde_json::to_string(w).expect("serialises"));
+    } else {
+        println!(
+            "watch #{} added: {} → s3://{}/{} (run `hoist watch run` to sync)",
+            w.id,
+            w.root.display(),
+            w.bucket,
+            w.prefix
+        );
+    }
+}
+
+pub fn print_watches(json: bool, rows: &[(WatchConfig, u64, Option<i64>)]) {
+    if json {
+        let list: Vec<_> = rows
+            .iter()
+            .map(|(w, synced, last)| {
+                let mut v = serde_json::to_value(w).expect("serialises");
+                v["synced_files"] = json!(synced);
+                v["last_synced_at"] = json!(last);
+                v
+            })
+            .collect();
+        println!("{}", serde_json::Value::Array(list));
+        return;
+    }
+    if rows.is_empty() {
+        println!("no watches");
+    }
+    for (w, synced, _) in rows {
+        println!(
+            "#{} {} → s3://{}/{} [{}{}] {} files synced",
+            w.id,
+            w.root.display(),
+            w.bucket,
+            w.prefix,
+            if w.enabled { "enabled" } else { "paused" },
+            if w.delete_remote {
+                ", deletions to trash"
+            } else {
+                ""
+            },
+            synced
         );
     }
 }

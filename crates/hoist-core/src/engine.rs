@@ -82,6 +82,14 @@ pub struct AddOptions {
     pub start_paused: bool,
 }
 
+/// A file and the exact key it lands at.
+#[derive(Debug, Clone)]
+pub struct KeyedFile {
+    pub path: PathBuf,
+    pub key: String,
+    pub identity: source::FileIdentity,
+}
+
 /// What the queue shows for one upload.
 #[derive(Debug, Clone, Serialize, ts_rs::TS)]
 #[ts(export)]
@@ -309,6 +317,68 @@ impl Engine {
             .collect::<Result<Vec<_>>>()?;
         self.send(Command::Enqueue(rows))?;
         Ok(ids)
+    }
+
+    /// Queues files whose keys the caller chose (a watched folder keeps its layout under
+    /// the watch's prefix). The target's prefix is not applied again.
+    pub async fn add_keyed(
+        &self,
+        files: Vec<KeyedFile>,
+        target: Target,
+        options: AddOptions,
+    ) -> Result<Vec<UploadId>> {
+        if files.is_empty() {
+            return Ok(Vec::new());
+        }
+        let target = self.resolve_target(target)?;
+        let uploads: Vec<NewUpload> = files
+            .into_iter()
+            .map(|f| NewUpload {
+                content_type: source::content_type_for(&f.path),
+                path: absolute(&f.path),
+                identity: f.identity,
+                target: target.clone(),
+                key: f.key,
+                priority: options.priority,
+                conflict: options.conflict,
+            })
+            .collect();
+        let journal = self.shared.journal.clone();
+        let rows = tokio::task::spawn_blocking(move || -> Result<Vec<UploadRow>> {
+            let ids = journal.insert_uploads(&uploads, UploadState::Queued)?;
+            ids.iter()
+                .filter_map(|id| journal.upload(*id).transpose())
+                .collect()
+        })
+        .await
+        .expect("journal task panicked")?;
+        let ids = rows.iter().map(|r| r.id).collect();
+        self.send(Command::Enqueue(rows))?;
+        Ok(ids)
+    }
+
+    /// Queues these journal uploads again if the journal still has them queued (an
+    /// earlier session's unfinished uploads); ones already in the queue are left alone.
+    pub async fn requeue(&self, ids: &[UploadId]) -> Result<()> {
+        let mut rows = Vec::new();
+        for id in ids {
+            if let Some(row) = self.shared.journal.upload(*id)?
+                && row.state == UploadState::Queued
+            {
+                rows.push(row);
+            }
+        }
+        self.send(Command::Enqueue(rows))
+    }
+
+    /// Publishes an event on the engine's stream (watched folders report through it).
+    pub(crate) fn emit(&self, event: EngineEvent) {
+        let _ = self.shared.events.send(event);
+    }
+
+    /// The store client for a target (shared with the uploads).
+    pub(crate) fn store_for(&self, target: &Target) -> Result<S3Store> {
+        self.shared.store_for(&self.resolve_target(target.clone())?)
     }
 
     /// Queues every upload the journal has as unfinished (after a crash or restart).

@@ -125,6 +125,8 @@ pub enum EngineEvent {
     },
     /// Nothing queued or running any more.
     Idle,
+    /// A watched folder's state changed (phase, pending count, last sync, errors).
+    Watch { status: crate::watch::WatchStatus },
 }
 
 pub type EventSender = broadcast::Sender<EngineEvent>;

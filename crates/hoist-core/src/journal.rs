@@ -46,7 +46,7 @@ impl UploadState {
             UploadState::Cancelled => "cancelled",
         }
     }
-    fn parse(s: &str) -> UploadState {
+    pub(crate) fn parse(s: &str) -> UploadState {
         match s {
             "paused" => UploadState::Paused,
             "failed" => UploadState::Failed,
@@ -242,6 +242,7 @@ impl UploadJournal {
         conn.busy_timeout(std::time::Duration::from_secs(10))?;
         conn.execute_batch(SCHEMA)?;
         conn.execute_batch(crate::share::LINKS_SCHEMA)?;
+        conn.execute_batch(crate::watch::store::SCHEMA)?;
         Ok(UploadJournal {
             conn: Mutex::new(conn),
             path: path.to_path_buf(),
@@ -344,6 +345,22 @@ impl UploadJournal {
                 let json = serde_json::to_string(&target).expect("a target serialises");
                 tx.execute("UPDATE uploads SET target = ?1 WHERE id = ?2", (json, id))?;
                 moved += 1;
+            }
+        }
+        // Watches follow the store too (their files would otherwise go nowhere).
+        let watches: Vec<(i64, String)> = {
+            let mut st = tx.prepare("SELECT id, target FROM watches")?;
+            st.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
+                .collect::<rusqlite::Result<_>>()?
+        };
+        for (id, json) in watches {
+            let Ok(mut target) = serde_json::from_str::<Target>(&json) else {
+                continue;
+            };
+            if target.endpoint.as_deref() == Some(from) {
+                target.endpoint = Some(to.to_owned());
+                let json = serde_json::to_string(&target).expect("a target serialises");
+                tx.execute("UPDATE watches SET target = ?1 WHERE id = ?2", (json, id))?;
             }
         }
         tx.commit()?;

@@ -19,9 +19,12 @@ pub mod store;
 pub mod target;
 pub mod thumbnail;
 mod upload;
+pub mod watch;
 
 pub use browse::{FolderEntry, ListRequest, Listing, ObjectDetails, ObjectEntry};
-pub use engine::{AddOptions, Engine, EngineOptions, EngineSettings, ItemState, ItemStatus};
+pub use engine::{
+    AddOptions, Engine, EngineOptions, EngineSettings, ItemState, ItemStatus, KeyedFile,
+};
 pub use error::{ErrorCode, ErrorReport, HoistError, Result};
 pub use events::{EngineEvent, Verification};
 pub use fetch::{FetchOptions, Fetched};
@@ -31,3 +34,6 @@ pub use profiles::{Profile, ProfileCredentials, ProfileStore};
 pub use retry::RetryPolicy;
 pub use share::{Disposition, LinkExpiry, LinkMethod, ShareLink};
 pub use target::{AwsChainCredentials, BucketAccess, ChecksumMode, CredentialResolver, Target};
+pub use watch::{
+    WatchConfig, WatchId, WatchManager, WatchPhase, WatchSettings, WatchSpec, WatchStatus,
+};

@@ -387,6 +387,7 @@ export class QueueStore {
       return;
     }
 
+    if (ev.event === "watch") return; // watched folders have their own store
     const it = this.byId.get(ev.id);
     if (!it) return; // not known (yet): the next snapshot brings it
     if (ev.event === "removed") {

@@ -4,7 +4,7 @@ import { button, h, icon, ICONS, setText } from "../lib/dom";
 import { formatBytes, formatDuration, formatRate } from "../lib/format";
 import type { QueueStore, QueueTotals } from "../lib/queue";
 
-export type Tab = "queue" | "history" | "browser" | "links" | "settings";
+export type Tab = "queue" | "watches" | "history" | "browser" | "links" | "settings";
 export type GlobalAction = "add-files" | "add-folder" | "pause-all" | "resume-all" | "retry-failed";
 
 /** "3 of 10 · 2 uploading · 12.5 MiB/s · 1m 05s left" (+ paused/failed counts when any). */
@@ -37,6 +37,7 @@ export function createHeader(store: QueueStore, handlers: HeaderHandlers): Heade
   const tabBar = h("nav", { class: "tabs", attrs: { role: "tablist" } });
   for (const [tab, label] of [
     ["queue", "Queue"],
+    ["watches", "Watches"],
     ["history", "History"],
     ["browser", "Browser"],
     ["links", "Links"],

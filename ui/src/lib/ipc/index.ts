@@ -25,6 +25,8 @@ import type { Listing } from "../../bindings/Listing";
 import type { ListRequest } from "../../bindings/ListRequest";
 import type { ObjectDetails } from "../../bindings/ObjectDetails";
 import type { ShareLink } from "../../bindings/ShareLink";
+import type { WatchConfig } from "../../bindings/WatchConfig";
+import type { WatchStatus } from "../../bindings/WatchStatus";
 
 /** What every command rejects with. Same shape as the Rust side's ErrorReport. */
 export type IpcError = ErrorReport;
@@ -177,6 +179,28 @@ export async function onLinkEvents(handlers: { copied(link: ShareLink): void; fa
   } catch (e) {
     throw toIpcError(e);
   }
+}
+
+// ---- watched folders ------------------------------------------------------------
+
+export const watchList = (): Promise<WatchStatus[]> => call("watch_list");
+/** Watch an absolute folder into the current target's bucket under `prefix`. */
+export const watchAdd = (root: string, prefix: string, deleteRemote: boolean): Promise<WatchConfig> =>
+  call("watch_add", { root, prefix, deleteRemote });
+export const watchRemove = (id: number): Promise<void> => call("watch_remove", { id });
+export const watchSetEnabled = (id: number, enabled: boolean): Promise<void> =>
+  call("watch_set_enabled", { id, enabled });
+export const watchRescan = (id: number): Promise<void> => call("watch_rescan", { id });
+
+/** Native folder picker for a watch; resolves to the chosen folder or null. */
+export async function pickWatchFolder(): Promise<string | null> {
+  let selected: string | string[] | null;
+  try {
+    selected = await open({ directory: true, multiple: false, title: "Folder to watch" });
+  } catch (e) {
+    throw toIpcError(e);
+  }
+  return asPaths(selected)[0] ?? null;
 }
 
 // ---- file pickers and drag & drop --------------------------------------------

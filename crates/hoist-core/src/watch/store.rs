@@ -1,0 +1,356 @@
+//! Watches and what each one uploaded, in the journal's SQLite database: the source of
+//! truth after a restart (what is pending is derived again by the catch-up scan).
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+
+use rusqlite::{OptionalExtension, params};
+
+use super::config::{WatchConfig, WatchId};
+use crate::error::{HoistError, Result};
+use crate::journal::{UploadId, UploadJournal, UploadState, now_ms};
+use crate::target::Target;
+
+pub(crate) const SCHEMA: &str = r#"
+CREATE TABLE IF NOT EXISTS watches (
+    id INTEGER PRIMARY KEY,
+    root TEXT NOT NULL,
+    target TEXT NOT NULL,
+    include TEXT NOT NULL,
+    exclude TEXT NOT NULL,
+    enabled INTEGER NOT NULL,
+    delete_remote INTEGER NOT NULL,
+    trash_prefix TEXT NOT NULL,
+    created_at INTEGER NOT NULL,
+    last_synced_at INTEGER
+);
+-- One row per file a watch knows: what was last uploaded (size, mtime, CRC32C of the
+-- content read), or the upload in flight for it.
+CREATE TABLE IF NOT EXISTS watch_files (
+    watch INTEGER NOT NULL REFERENCES watches(id) ON DELETE CASCADE,
+    rel_path TEXT NOT NULL,
+    key TEXT NOT NULL,
+    size INTEGER NOT NULL,
+    mtime_ns INTEGER NOT NULL,
+    inode INTEGER NOT NULL,
+    crc32c INTEGER NOT NULL,
+    hashed_at_ns INTEGER NOT NULL,
+    -- synced | uploading
+    state TEXT NOT NULL,
+    upload INTEGER,
+    synced_at INTEGER,
+    PRIMARY KEY (watch, rel_path)
+);
+"#;
+
+/// What the journal knows about one file of a watch.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FileRecord {
+    pub key: String,
+    pub size: u64,
+    pub mtime_ns: i64,
+    pub inode: u64,
+    pub crc32c: u32,
+    /// When the content was read for the checksum (ns since the epoch): an mtime this
+    /// close to it cannot prove the file did not change afterwards.
+    pub hashed_at_ns: i64,
+    pub synced: bool,
+    pub upload: Option<UploadId>,
+}
+
+fn bad(e: serde_json::Error) -> HoistError {
+    HoistError::InvalidInput(format!("stored watch is unreadable: {e}"))
+}
+
+impl UploadJournal {
+    /// Validates what the user asked for and stores it as a new, enabled watch.
+    pub fn create_watch(&self, spec: super::config::WatchSpec) -> Result<WatchConfig> {
+        self.add_watch(&spec.validate()?)
+    }
+
+    /// How many files the journal knows this watch has in the bucket.
+    pub fn watch_synced_count(&self, id: WatchId) -> Result<u64> {
+        Ok(self.conn().query_row(
+            "SELECT COUNT(*) FROM watch_files WHERE watch = ?1 AND state = 'synced'",
+            [id],
+            |r| r.get::<_, i64>(0),
+        )? as u64)
+    }
+
+    pub fn add_watch(&self, w: &WatchConfig) -> Result<WatchConfig> {
+        let conn = self.conn();
+        let exists: Option<i64> = conn
+            .query_row(
+                "SELECT id FROM watches WHERE root = ?1",
+                [w.root.to_string_lossy()],
+                |r| r.get(0),
+            )
+            .optional()?;
+        if let Some(id) = exists {
+            return Err(HoistError::InvalidInput(format!(
+                "{} is already watched (watch {id})",
+                w.root.display()
+            )));
+        }
+        conn.execute(
+            "INSERT INTO watches (root, target, include, exclude, enabled, delete_remote, trash_prefix, created_at) \
+             VALUES (?1,?2,?3,?4,?5,?6,?7,?8)",
+            params![
+                w.root.to_string_lossy(),
+                serde_json::to_string(&w.target).expect("target serialises"),
+                serde_json::to_string(&w.include).expect("serialises"),
+                serde_json::to_string(&w.exclude).expect("serialises"),
+                w.enabled,
+                w.delete_remote,
+                w.trash_prefix,
+                now_ms(),
+            ],
+        )?;
+        Ok(WatchConfig {
+            id: conn.last_insert_rowid(),
+            ..w.clone()
+        })
+    }
+
+    pub fn watches(&self) -> Result<Vec<WatchConfig>> {
+        let conn = self.conn();
+        let mut st = conn.prepare(
+            "SELECT id, root, target, include, exclude, enabled, delete_remote, trash_prefix FROM watches ORDER BY id",
+        )?;
+        let raw = st
+            .query_map([], |r| {
+                Ok((
+                    r.get::<_, i64>(0)?,
+                    r.get::<_, String>(1)?,
+                    r.get::<_, String>(2)?,
+                    r.get::<_, String>(3)?,
+                    r.get::<_, String>(4)?,
+                    r.get::<_, bool>(5)?,
+                    r.get::<_, bool>(6)?,
+                    r.get::<_, String>(7)?,
+                ))
+            })?
+            .collect::<rusqlite::Result<Vec<_>>>()?;
+        raw.into_iter()
+            .map(
+                |(id, root, target, include, exclude, enabled, delete_remote, trash_prefix)| {
+                    let target: Target = serde_json::from_str(&target).map_err(bad)?;
+                    Ok(WatchConfig {
+                        id,
+                        root: PathBuf::from(root),
+                        bucket: target.bucket.clone(),
+                        prefix: target.prefix.clone(),
+                        profile: target.profile.clone(),
+                        target,
+                        include: serde_json::from_str(&include).map_err(bad)?,
+                        exclude: serde_json::from_str(&exclude).map_err(bad)?,
+                        enabled,
+                        delete_remote,
+                        trash_prefix,
+                    })
+                },
+            )
+            .collect()
+    }
+
+    pub fn watch(&self, id: WatchId) -> Result<WatchConfig> {
+        self.watches()?
+            .into_iter()
+            .find(|w| w.id == id)
+            .ok_or_else(|| HoistError::InvalidInput(format!("there is no watch {id}")))
+    }
+
+    /// Forgets a watch and its file records. Remote objects stay.
+    pub fn remove_watch(&self, id: WatchId) -> Result<()> {
+        let mut conn = self.conn();
+        let tx = conn.transaction()?;
+        tx.execute("DELETE FROM watch_files WHERE watch = ?1", [id])?;
+        let n = tx.execute("DELETE FROM watches WHERE id = ?1", [id])?;
+        tx.commit()?;
+        if n == 0 {
+            return Err(HoistError::InvalidInput(format!("there is no watch {id}")));
+        }
+        Ok(())
+    }
+
+    pub fn set_watch_enabled(&self, id: WatchId, enabled: bool) -> Result<()> {
+        let n = self.conn().execute(
+            "UPDATE watches SET enabled = ?2 WHERE id = ?1",
+            params![id, enabled],
+        )?;
+        if n == 0 {
+            return Err(HoistError::InvalidInput(format!("there is no watch {id}")));
+        }
+        Ok(())
+    }
+
+    pub fn watch_last_synced(&self, id: WatchId) -> Result<Option<i64>> {
+        Ok(self
+            .conn()
+            .query_row(
+                "SELECT last_synced_at FROM watches WHERE id = ?1",
+                [id],
+                |r| r.get(0),
+            )
+            .optional()?
+            .flatten())
+    }
+
+    pub fn watch_files(&self, id: WatchId) -> Result<HashMap<String, FileRecord>> {
+        let conn = self.conn();
+        let mut st = conn.prepare(
+            "SELECT rel_path, key, size, mtime_ns, inode, crc32c, hashed_at_ns, state, upload \
+             FROM watch_files WHERE watch = ?1",
+        )?;
+        let rows = st
+            .query_map([id], |r| {
+                Ok((
+                    r.get::<_, String>(0)?,
+                    FileRecord {
+                        key: r.get(1)?,
+                        size: r.get::<_, i64>(2)? as u64,
+                        mtime_ns: r.get(3)?,
+                        inode: r.get::<_, i64>(4)? as u64,
+                        crc32c: r.get::<_, i64>(5)? as u32,
+                        hashed_at_ns: r.get(6)?,
+                        synced: r.get::<_, String>(7)? == "synced",
+                        upload: r.get(8)?,
+                    },
+                ))
+            })?
+            .collect::<rusqlite::Result<HashMap<_, _>>>()?;
+        Ok(rows)
+    }
+
+    /// Writes file records (uploads begun or finished) in one transaction.
+    pub fn put_watch_files(&self, id: WatchId, files: &[(String, FileRecord)]) -> Result<()> {
+        if files.is_empty() {
+            return Ok(());
+        }
+        let mut conn = self.conn();
+        let tx = conn.transaction()?;
+        let now = now_ms();
+        let mut any_synced = false;
+        {
+            let mut st = tx.prepare(
+                "INSERT OR REPLACE INTO watch_files \
+                 (watch, rel_path, key, size, mtime_ns, inode, crc32c, hashed_at_ns, state, upload, synced_at) \
+                 VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11)",
+            )?;
+            for (rel, f) in files {
+                any_synced |= f.synced;
+                st.execute(params![
+                    id,
+                    rel,
+                    f.key,
+                    f.size as i64,
+                    f.mtime_ns,
+                    f.inode as i64,
+                    f.crc32c as i64,
+                    f.hashed_at_ns,
+                    if f.synced { "synced" } else { "uploading" },
+                    f.upload,
+                    f.synced.then_some(now),
+                ])?;
+            }
+        }
+        if any_synced {
+            tx.execute(
+                "UPDATE watches SET last_synced_at = ?2 WHERE id = ?1",
+                params![id, now],
+            )?;
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
+    pub fn delete_watch_file(&self, id: WatchId, rel: &str) -> Result<()> {
+        self.conn().execute(
+            "DELETE FROM watch_files WHERE watch = ?1 AND rel_path = ?2",
+            params![id, rel],
+        )?;
+        Ok(())
+    }
+
+    /// Journal states of these uploads (missing ids are left out).
+    pub fn upload_states(&self, ids: &[UploadId]) -> Result<HashMap<UploadId, UploadState>> {
+        let conn = self.conn();
+        let mut out = HashMap::new();
+        let mut st = conn.prepare_cached("SELECT state FROM uploads WHERE id = ?1")?;
+        for id in ids {
+            if let Some(s) = st.query_row([id], |r| r.get::<_, String>(0)).optional()? {
+                out.insert(*id, UploadState::parse(&s));
+            }
+        }
+        Ok(out)
+    }
+
+    /// Uploads that landed at this key, per the history (to prove "exactly once").
+    pub fn verified_count(&self, bucket: &str, key: &str) -> Result<u64> {
+        Ok(self.conn().query_row(
+            "SELECT COUNT(*) FROM history WHERE bucket = ?1 AND key = ?2 AND result = 'verified'",
+            params![bucket, key],
+            |r| r.get::<_, i64>(0),
+        )? as u64)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::watch::config::WatchSpec;
+
+    #[test]
+    fn watches_and_file_records_survive_reopen() {
+        let dir = tempfile::tempdir().unwrap();
+        let folder = dir.path().join("cam");
+        std::fs::create_dir(&folder).unwrap();
+        let db = dir.path().join("j.sqlite");
+        let cfg = WatchSpec {
+            root: folder.clone(),
+            target: Target {
+                prefix: "p".into(),
+                ..Target::new("photos")
+            },
+            include: vec!["*.jpg".into()],
+            exclude: None,
+            delete_remote: true,
+            trash_prefix: None,
+        }
+        .validate()
+        .unwrap();
+        let id = {
+            let j = UploadJournal::open(&db).unwrap();
+            let w = j.add_watch(&cfg).unwrap();
+            assert!(j.add_watch(&cfg).is_err(), "one watch per folder");
+            let rec = FileRecord {
+                key: "p/a.jpg".into(),
+                size: 3,
+                mtime_ns: 5,
+                inode: 9,
+                crc32c: 0xdead_beef,
+                hashed_at_ns: 6,
+                synced: true,
+                upload: Some(1),
+            };
+            j.put_watch_files(w.id, &[("a.jpg".into(), rec)]).unwrap();
+            w.id
+        };
+        let j = UploadJournal::open(&db).unwrap();
+        let w = j.watch(id).unwrap();
+        assert_eq!(w.root, folder.canonicalize().unwrap());
+        assert_eq!(w.prefix, "p/");
+        assert!(w.delete_remote && w.enabled);
+        assert_eq!(w.include, vec!["*.jpg".to_string()]);
+        let files = j.watch_files(id).unwrap();
+        assert_eq!(files["a.jpg"].crc32c, 0xdead_beef);
+        assert!(files["a.jpg"].synced);
+        assert!(j.watch_last_synced(id).unwrap().is_some());
+        j.set_watch_enabled(id, false).unwrap();
+        assert!(!j.watch(id).unwrap().enabled);
+        j.remove_watch(id).unwrap();
+        assert!(j.watches().unwrap().is_empty());
+        assert!(j.watch_files(id).unwrap().is_empty());
+        assert!(j.remove_watch(id).is_err());
+    }
+}
