@@ -41,6 +41,27 @@ pub fn copy_to_clipboard(app: &AppHandle, link: &ShareLink) -> Result<()> {
     Ok(())
 }
 
+/// An OS notification for a link copied without the user looking at the window.
+fn notify_copied(app: &AppHandle, link: &ShareLink) {
+    use tauri_plugin_notification::NotificationExt;
+    let minutes = (link.expires_at - link.created_at).max(0) / 60_000;
+    let limited = if link.limited_by_credentials {
+        " (until the profile's credentials expire)"
+    } else {
+        ""
+    };
+    let body = format!("{} — valid {minutes} min{limited}", link.key);
+    if let Err(err) = app
+        .notification()
+        .builder()
+        .title("Link copied")
+        .body(body)
+        .show()
+    {
+        tracing::info!("notification not shown: {err}");
+    }
+}
+
 /// What a link made now would really last (the profile's credentials may end first).
 #[tauri::command]
 pub async fn link_expiry(state: State<'_, Desktop>, expires_secs: u64) -> Result<LinkExpiry> {
@@ -199,11 +220,16 @@ pub fn watch_auto_copy(app: &AppHandle) {
                         None,
                     )
                     .await?;
-                copy_to_clipboard(&app, &link)
+                copy_to_clipboard(&app, &link)?;
+                Ok::<_, crate::error::DesktopError>(link)
             }
             .await;
-            if let Err(e) = result {
-                let _ = app.emit("link-failed", e.report());
+            match result {
+                // The window may be hidden in the tray: say it where the user looks.
+                Ok(link) => notify_copied(&app, &link),
+                Err(e) => {
+                    let _ = app.emit("link-failed", e.report());
+                }
             }
         }
     });

@@ -92,6 +92,13 @@ pub fn hold() -> std::process::ExitCode {
     };
     println!("ok");
     let _ = std::io::stdout().flush();
+    // arboard's wait does not return when the X server goes away: a watchdog makes
+    // sure the holder never outlives its time.
+    let limit = hold_for() + Duration::from_secs(2);
+    std::thread::spawn(move || {
+        std::thread::sleep(limit);
+        std::process::exit(0);
+    });
     #[cfg(target_os = "linux")]
     {
         use arboard::SetExtLinux;

@@ -304,7 +304,10 @@ async fn copy_puts_the_link_on_the_x11_clipboard() {
             &endpoint(),
             "--copy",
         ])
-        .env("DISPLAY", &display))
+        .env("DISPLAY", &display)
+        // The holder outlives the command; it must not stay for 10 minutes.
+        .env("HOIST_CLIPBOARD_HOLD_SECS", "3")
+        .env("HOIST_TEST_MARK", &dir))
     .await;
     assert!(o.status.success(), "{}", stderr(&o));
     assert!(
@@ -320,6 +323,22 @@ async fn copy_puts_the_link_on_the_x11_clipboard() {
     assert!(clip.status.success(), "{}", stderr(&clip));
     assert_eq!(stdout(&clip), url);
     let _ = xvfb.kill().await;
+    // The holder ends by itself after its hold time, even with the display gone.
+    let mark = format!("HOIST_TEST_MARK={}", dir.display());
+    let holder_alive = || {
+        std::fs::read_dir("/proc").unwrap().flatten().any(|p| {
+            std::fs::read(p.path().join("environ"))
+                .is_ok_and(|env| env.split(|b| *b == 0).any(|v| v == mark.as_bytes()))
+        })
+    };
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    while holder_alive() && std::time::Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    assert!(
+        !holder_alive(),
+        "the clipboard holder outlived its hold time"
+    );
 }
 
 fn which(bin: &str) -> Option<std::path::PathBuf> {
