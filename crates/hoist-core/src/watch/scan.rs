@@ -1,7 +1,8 @@
 //! Catch-up and reconcile: walk a watched folder, and decide from the journal's record
-//! which files may have changed. Size + mtime decide when they can; the content's
-//! CRC32C decides when they cannot (an mtime too close to when the content was read,
-//! or metadata that changed while the bytes may not have).
+//! which files may have changed. Size, mtime, inode and ctime decide when they can
+//! (ctime catches an edit that put the mtime back); the content's CRC32C decides when
+//! they cannot (an mtime too close to when the content was read, or metadata that
+//! changed while the bytes may not have: then nothing is uploaded).
 
 use std::io::Read;
 use std::path::Path;
