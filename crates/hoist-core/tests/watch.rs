@@ -254,14 +254,20 @@ async fn edits_renames_and_changes_while_stopped_are_uploaded() {
     std::fs::write(root.join("keep.txt"), b"unchanged").unwrap();
     std::fs::write(root.join("gone.txt"), b"deleted later").unwrap();
     std::fs::write(root.join("skip.tmp"), b"temporary").unwrap();
+    // An old file (its mtime far from when it is read): only its ctime can show an
+    // edit that keeps its size and puts its mtime back.
+    let old = root.join("old.txt");
+    std::fs::write(&old, b"old1").unwrap();
+    let an_hour_ago = std::time::SystemTime::now() - Duration::from_secs(3600);
+    set_mtime(&old, an_hour_ago);
 
     let (engine, manager) = start(&dir, fast_settings()).await;
     let w = manager.add(spec(&root, &bucket, "n", false)).await.unwrap();
     // Files already there are caught up at once; temp files are not.
-    wait_synced(&manager, w.id, 3).await;
+    wait_synced(&manager, w.id, 4).await;
     assert_eq!(
         keys(&bucket).await,
-        vec!["n/a.txt", "n/gone.txt", "n/keep.txt"]
+        vec!["n/a.txt", "n/gone.txt", "n/keep.txt", "n/old.txt"]
     );
 
     // A same-size edit while watching.
@@ -270,7 +276,7 @@ async fn edits_renames_and_changes_while_stopped_are_uploaded() {
     // A rename uploads under the new key and (no deletion opt-in) keeps the old one.
     std::fs::rename(root.join("gone.txt"), root.join("moved.txt")).unwrap();
     wait_object(&bucket, "n/moved.txt", b"deleted later").await;
-    wait_synced(&manager, w.id, 4).await;
+    wait_synced(&manager, w.id, 5).await;
     stop(engine, manager).await;
 
     // While stopped: a new file, a deleted file, and a same-size edit that keeps the
@@ -280,18 +286,16 @@ async fn edits_renames_and_changes_while_stopped_are_uploaded() {
     let a = root.join("a.txt");
     let mtime = std::fs::metadata(&a).unwrap().modified().unwrap();
     std::fs::write(&a, b"cccc").unwrap();
-    std::fs::File::options()
-        .write(true)
-        .open(&a)
-        .unwrap()
-        .set_modified(mtime)
-        .unwrap();
+    set_mtime(&a, mtime);
     assert_eq!(std::fs::metadata(&a).unwrap().modified().unwrap(), mtime);
+    std::fs::write(&old, b"old2").unwrap();
+    set_mtime(&old, an_hour_ago);
 
     let (engine, manager) = start(&dir, fast_settings()).await;
     wait_object(&bucket, "n/new.txt", b"made while closed").await;
     wait_object(&bucket, "n/a.txt", b"cccc").await;
-    let s = wait_synced(&manager, w.id, 5).await;
+    wait_object(&bucket, "n/old.txt", b"old2").await;
+    let s = wait_synced(&manager, w.id, 6).await;
     assert!(s.last_synced_at.is_some());
     assert_eq!(
         keys(&bucket).await,
@@ -300,7 +304,8 @@ async fn edits_renames_and_changes_while_stopped_are_uploaded() {
             "n/gone.txt",
             "n/keep.txt",
             "n/moved.txt",
-            "n/new.txt"
+            "n/new.txt",
+            "n/old.txt"
         ],
         "nothing remote deleted without the opt-in"
     );
@@ -486,4 +491,13 @@ async fn a_folder_moved_in_uploads_its_files_under_their_new_keys() {
         b"jpg 3"
     );
     stop(engine, manager).await;
+}
+
+fn set_mtime(path: &Path, at: std::time::SystemTime) {
+    std::fs::File::options()
+        .write(true)
+        .open(path)
+        .unwrap()
+        .set_modified(at)
+        .unwrap();
 }

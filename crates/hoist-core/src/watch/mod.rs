@@ -782,7 +782,7 @@ impl Actor {
         let mut present = HashSet::with_capacity(found.len());
         for f in found {
             present.insert(f.rel.clone());
-            consider(w, &f.rel, f.identity, now);
+            consider(w, &f.rel, f.identity, f.ctime_ns, now);
         }
         if w.cfg.delete_remote {
             if present.is_empty() && !w.records.is_empty() {
@@ -846,7 +846,8 @@ impl Actor {
         let mut records = Vec::new();
         for (rel, result) in hashed {
             match result {
-                Ok(Some((crc, identity, hashed_at_ns))) => {
+                Ok(Some(h)) => {
+                    let (crc, identity) = (h.crc32c, h.identity);
                     let key = w.cfg.key_for(&rel);
                     let rec = FileRecord {
                         key: key.clone(),
@@ -854,7 +855,8 @@ impl Actor {
                         mtime_ns: identity.mtime_ns,
                         inode: identity.inode,
                         crc32c: crc,
-                        hashed_at_ns,
+                        hashed_at_ns: h.hashed_at_ns,
+                        ctime_ns: h.ctime_ns,
                         synced: false,
                         upload: None,
                     };
@@ -993,7 +995,7 @@ impl Actor {
 
 /// Puts a file found by a scan in line to settle unless the journal proves it synced
 /// (or it is already settling or in flight).
-fn consider(w: &mut WatchRuntime, rel: &str, identity: FileIdentity, now: Instant) {
+fn consider(w: &mut WatchRuntime, rel: &str, identity: FileIdentity, ctime_ns: i64, now: Instant) {
     w.deletions.remove(rel);
     if w.settler.contains(rel) {
         return;
@@ -1006,7 +1008,7 @@ fn consider(w: &mut WatchRuntime, rel: &str, identity: FileIdentity, now: Instan
     }
     if w.records
         .get(rel)
-        .is_some_and(|r| scan::unchanged(r, &identity))
+        .is_some_and(|r| scan::unchanged(r, &identity, ctime_ns))
     {
         return;
     }
@@ -1024,7 +1026,7 @@ fn scan_folder(w: &mut WatchRuntime, dir: &Path) {
         Ok(found) => {
             let now = Instant::now();
             for f in found {
-                consider(w, &f.rel, f.identity, now);
+                consider(w, &f.rel, f.identity, f.ctime_ns, now);
             }
         }
         Err(_) => w.needs_scan = true,

@@ -1,7 +1,8 @@
 //! Catch-up and reconcile: walk a watched folder, and decide from the journal's record
-//! which files may have changed. Size + mtime decide when they can; the content's
-//! CRC32C decides when they cannot (an mtime too close to when the content was read,
-//! or metadata that changed while the bytes may not have).
+//! which files may have changed. Size, mtime, inode and ctime decide when they can
+//! (ctime catches an edit that put the mtime back); the content's CRC32C decides when
+//! they cannot (an mtime too close to when the content was read, or metadata that
+//! changed while the bytes may not have: then nothing is uploaded).
 
 use std::io::Read;
 use std::path::Path;
@@ -20,6 +21,23 @@ pub const RACY_NS: i64 = 2_000_000_000;
 pub struct Found {
     pub rel: String,
     pub identity: FileIdentity,
+    pub ctime_ns: i64,
+}
+
+/// The inode change time: every write and every mtime change (even one setting it
+/// back) moves it, and no user can set it, so an edit that keeps size and mtime
+/// still shows here.
+pub fn ctime_ns(meta: &std::fs::Metadata) -> i64 {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        meta.ctime().saturating_mul(1_000_000_000) + meta.ctime_nsec()
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = meta;
+        0
+    }
 }
 
 /// Every synced file under `dir` (the root, or a folder inside it). Symlinked folders
@@ -61,6 +79,7 @@ pub fn walk(root: &Path, dir: &Path, patterns: &Patterns) -> Result<Vec<Found>> 
             Ok(m) if m.is_file() => out.push(Found {
                 rel,
                 identity: FileIdentity::from_metadata(&m),
+                ctime_ns: ctime_ns(&m),
             }),
             _ => {}
         }
@@ -69,8 +88,9 @@ pub fn walk(root: &Path, dir: &Path, patterns: &Patterns) -> Result<Vec<Found>> 
 }
 
 /// Whether metadata alone proves the file is what was uploaded.
-pub fn unchanged(rec: &FileRecord, now: &FileIdentity) -> bool {
+pub fn unchanged(rec: &FileRecord, now: &FileIdentity, ctime_ns: i64) -> bool {
     rec.synced
+        && rec.ctime_ns == ctime_ns
         && rec.size == now.size
         && rec.mtime_ns == now.mtime_ns
         && rec.inode == now.inode
@@ -84,10 +104,26 @@ pub fn now_ns() -> i64 {
         .unwrap_or(0)
 }
 
-/// A file's CRC32C, with its identity before reading and when reading began.
-/// `Ok(None)` when the file changed while it was read (look again later).
-pub fn hash_file(path: &Path) -> Result<Option<(u32, FileIdentity, i64)>> {
-    let before = FileIdentity::of(path)?;
+/// What reading a file found: its CRC32C, identity and ctime, and when reading began.
+#[derive(Debug, Clone, Copy)]
+pub struct Hashed {
+    pub crc32c: u32,
+    pub identity: FileIdentity,
+    pub ctime_ns: i64,
+    pub hashed_at_ns: i64,
+}
+
+/// Reads a file for its CRC32C. `Ok(None)` when the file changed while it was read
+/// (look again later).
+pub fn hash_file(path: &Path) -> Result<Option<Hashed>> {
+    let stat = |p: &Path| -> Result<(FileIdentity, i64)> {
+        let m = std::fs::metadata(p).map_err(|e| HoistError::local_file(p, e))?;
+        if !m.is_file() {
+            return Err(HoistError::local_file(p, "not a regular file"));
+        }
+        Ok((FileIdentity::from_metadata(&m), ctime_ns(&m)))
+    };
+    let before = stat(path)?;
     let hashed_at = now_ns();
     let mut f = std::fs::File::open(path).map_err(|e| HoistError::local_file(path, e))?;
     let mut buf = vec![0u8; 256 * 1024];
@@ -101,8 +137,13 @@ pub fn hash_file(path: &Path) -> Result<Option<(u32, FileIdentity, i64)>> {
         }
         crc = crc32c::crc32c_append(crc, &buf[..n]);
     }
-    let after = FileIdentity::of(path)?;
-    Ok((before == after).then_some((crc, after, hashed_at)))
+    let after = stat(path)?;
+    Ok((before == after).then_some(Hashed {
+        crc32c: crc,
+        identity: after.0,
+        ctime_ns: after.1,
+        hashed_at_ns: hashed_at,
+    }))
 }
 
 #[cfg(test)]
@@ -154,20 +195,22 @@ mod tests {
             inode: 1,
             crc32c: 0,
             hashed_at_ns: id.mtime_ns + 5_000_000_000,
+            ctime_ns: 77,
             synced: true,
             upload: None,
         };
-        assert!(unchanged(&rec, &id));
-        assert!(!unchanged(&rec, &FileIdentity { mtime_ns: 1, ..id }));
-        assert!(!unchanged(&rec, &FileIdentity { size: 5, ..id }));
+        assert!(unchanged(&rec, &id, 77));
+        assert!(!unchanged(&rec, &FileIdentity { mtime_ns: 1, ..id }, 77));
+        assert!(!unchanged(&rec, &FileIdentity { size: 5, ..id }, 77));
+        assert!(!unchanged(&rec, &id, 78), "written with its mtime put back");
         rec.hashed_at_ns = id.mtime_ns + 1_000;
         assert!(
-            !unchanged(&rec, &id),
+            !unchanged(&rec, &id, 77),
             "read right after a write: content must be checked"
         );
         rec.hashed_at_ns = id.mtime_ns + 5_000_000_000;
         rec.synced = false;
-        assert!(!unchanged(&rec, &id));
+        assert!(!unchanged(&rec, &id, 77));
     }
 
     #[test]
@@ -175,8 +218,8 @@ mod tests {
         let d = tempfile::tempdir().unwrap();
         let p = d.path().join("f");
         std::fs::write(&p, b"hello world").unwrap();
-        let (crc, id, _) = hash_file(&p).unwrap().unwrap();
-        assert_eq!(crc, crc32c::crc32c(b"hello world"));
-        assert_eq!(id.size, 11);
+        let h = hash_file(&p).unwrap().unwrap();
+        assert_eq!(h.crc32c, crc32c::crc32c(b"hello world"));
+        assert_eq!(h.identity.size, 11);
     }
 }

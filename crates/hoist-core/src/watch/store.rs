@@ -35,6 +35,7 @@ CREATE TABLE IF NOT EXISTS watch_files (
     inode INTEGER NOT NULL,
     crc32c INTEGER NOT NULL,
     hashed_at_ns INTEGER NOT NULL,
+    ctime_ns INTEGER NOT NULL,
     -- synced | uploading
     state TEXT NOT NULL,
     upload INTEGER,
@@ -54,6 +55,8 @@ pub struct FileRecord {
     /// When the content was read for the checksum (ns since the epoch): an mtime this
     /// close to it cannot prove the file did not change afterwards.
     pub hashed_at_ns: i64,
+    /// The inode change time when it was read (see `scan::ctime_ns`).
+    pub ctime_ns: i64,
     pub synced: bool,
     pub upload: Option<UploadId>,
 }
@@ -199,7 +202,7 @@ impl UploadJournal {
     pub fn watch_files(&self, id: WatchId) -> Result<HashMap<String, FileRecord>> {
         let conn = self.conn();
         let mut st = conn.prepare(
-            "SELECT rel_path, key, size, mtime_ns, inode, crc32c, hashed_at_ns, state, upload \
+            "SELECT rel_path, key, size, mtime_ns, inode, crc32c, hashed_at_ns, state, upload, ctime_ns \
              FROM watch_files WHERE watch = ?1",
         )?;
         let rows = st
@@ -213,6 +216,7 @@ impl UploadJournal {
                         inode: r.get::<_, i64>(4)? as u64,
                         crc32c: r.get::<_, i64>(5)? as u32,
                         hashed_at_ns: r.get(6)?,
+                        ctime_ns: r.get(9)?,
                         synced: r.get::<_, String>(7)? == "synced",
                         upload: r.get(8)?,
                     },
@@ -234,8 +238,8 @@ impl UploadJournal {
         {
             let mut st = tx.prepare(
                 "INSERT OR REPLACE INTO watch_files \
-                 (watch, rel_path, key, size, mtime_ns, inode, crc32c, hashed_at_ns, state, upload, synced_at) \
-                 VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11)",
+                 (watch, rel_path, key, size, mtime_ns, inode, crc32c, hashed_at_ns, state, upload, synced_at, ctime_ns) \
+                 VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12)",
             )?;
             for (rel, f) in files {
                 any_synced |= f.synced;
@@ -251,6 +255,7 @@ impl UploadJournal {
                     if f.synced { "synced" } else { "uploading" },
                     f.upload,
                     f.synced.then_some(now),
+                    f.ctime_ns,
                 ])?;
             }
         }
@@ -330,6 +335,7 @@ mod tests {
                 inode: 9,
                 crc32c: 0xdead_beef,
                 hashed_at_ns: 6,
+                ctime_ns: 6,
                 synced: true,
                 upload: Some(1),
             };
