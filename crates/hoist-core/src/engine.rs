@@ -82,13 +82,9 @@ pub struct AddOptions {
     pub start_paused: bool,
 }
 
-/// A file and the exact key it lands at.
-#[derive(Debug, Clone)]
-pub struct KeyedFile {
-    pub path: PathBuf,
-    pub key: String,
-    pub identity: source::FileIdentity,
-}
+/// A file and the exact key it lands at (what `add` makes of paths, and what a
+/// watched folder hands over directly).
+pub type KeyedFile = source::SourceFile;
 
 /// What the queue shows for one upload.
 #[derive(Debug, Clone, Serialize, ts_rs::TS)]
@@ -284,39 +280,10 @@ impl Engine {
     ) -> Result<Vec<UploadId>> {
         let target = self.resolve_target(target)?;
         let prefix = target.prefix.clone();
-        let sources = tokio::task::spawn_blocking(move || source::expand(&paths, &prefix))
+        let files = tokio::task::spawn_blocking(move || source::expand(&paths, &prefix))
             .await
             .expect("scan task panicked")?;
-        let uploads: Vec<NewUpload> = sources
-            .into_iter()
-            .map(|s| NewUpload {
-                content_type: source::content_type_for(&s.path),
-                path: absolute(&s.path),
-                identity: s.identity,
-                target: target.clone(),
-                key: s.key,
-                priority: options.priority,
-                conflict: options.conflict,
-            })
-            .collect();
-        let journal = self.shared.journal.clone();
-        let ids = tokio::task::spawn_blocking(move || -> Result<Vec<UploadId>> {
-            let initial = if options.start_paused {
-                UploadState::Paused
-            } else {
-                UploadState::Queued
-            };
-            let ids = journal.insert_uploads(&uploads, initial)?;
-            Ok(ids)
-        })
-        .await
-        .expect("journal task panicked")?;
-        let rows = ids
-            .iter()
-            .filter_map(|id| self.shared.journal.upload(*id).transpose())
-            .collect::<Result<Vec<_>>>()?;
-        self.send(Command::Enqueue(rows))?;
-        Ok(ids)
+        self.enqueue_files(files, target, options).await
     }
 
     /// Queues files whose keys the caller chose (a watched folder keeps its layout under
@@ -331,6 +298,16 @@ impl Engine {
             return Ok(Vec::new());
         }
         let target = self.resolve_target(target)?;
+        self.enqueue_files(files, target, options).await
+    }
+
+    /// Records the files in the journal (one transaction) and hands them to the queue.
+    async fn enqueue_files(
+        &self,
+        files: Vec<KeyedFile>,
+        target: Target,
+        options: AddOptions,
+    ) -> Result<Vec<UploadId>> {
         let uploads: Vec<NewUpload> = files
             .into_iter()
             .map(|f| NewUpload {
@@ -343,16 +320,22 @@ impl Engine {
                 conflict: options.conflict,
             })
             .collect();
+        let initial = if options.start_paused {
+            UploadState::Paused
+        } else {
+            UploadState::Queued
+        };
         let journal = self.shared.journal.clone();
-        let rows = tokio::task::spawn_blocking(move || -> Result<Vec<UploadRow>> {
-            let ids = journal.insert_uploads(&uploads, UploadState::Queued)?;
-            ids.iter()
+        let (ids, rows) = tokio::task::spawn_blocking(move || -> Result<_> {
+            let ids = journal.insert_uploads(&uploads, initial)?;
+            let rows = ids
+                .iter()
                 .filter_map(|id| journal.upload(*id).transpose())
-                .collect()
+                .collect::<Result<Vec<UploadRow>>>()?;
+            Ok((ids, rows))
         })
         .await
         .expect("journal task panicked")?;
-        let ids = rows.iter().map(|r| r.id).collect();
         self.send(Command::Enqueue(rows))?;
         Ok(ids)
     }
