@@ -588,20 +588,20 @@ impl ProfileCredentials {
         ProfileCredentials { store }
     }
 
-    /// The keyring-backed provider of one Hoist profile.
-    pub fn resolve_profile(&self, name: &str) -> Result<SharedCredentialsProvider> {
-        self.store.require(name)?;
-        Ok(SharedCredentialsProvider::new(KeyringProvider {
+    /// The keyring-backed provider of a profile already known to exist (the keyring is
+    /// read later, when the SDK asks).
+    pub(crate) fn provider(&self, name: &str) -> SharedCredentialsProvider {
+        SharedCredentialsProvider::new(KeyringProvider {
             store: self.store.clone(),
             name: name.to_owned(),
-        }))
+        })
     }
 }
 
 impl CredentialResolver for ProfileCredentials {
     fn resolve(&self, profile: Option<&str>) -> Result<Option<SharedCredentialsProvider>> {
         match profile {
-            Some(name) if self.store.get(name)?.is_some() => self.resolve_profile(name).map(Some),
+            Some(name) if self.store.get(name)?.is_some() => Ok(Some(self.provider(name))),
             other => AwsChainCredentials.resolve(other),
         }
     }

@@ -474,7 +474,8 @@ pub async fn test_profile(
     } else {
         target.validate()?;
     }
-    let creds = super::ProfileCredentials::new(store.clone()).resolve_profile(name)?;
+    // `require` above found the profile: the provider needs no second look.
+    let creds = super::ProfileCredentials::new(store.clone()).provider(name);
     let report = test_connection(base, &target, Some(creds)).await;
     if profile.checksum == super::ChecksumPreference::Auto
         && let Some(mode) = report.checksum.as_ref().and_then(|c| c.recommended)
