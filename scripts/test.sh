@@ -12,6 +12,17 @@ if cargo tree -p hoist-core -e normal --prefix none | grep -qE '^(clap|indicatif
   exit 1
 fi
 
+# Inside the engine, lower folders never import higher ones (crates/hoist-core/README.md):
+# the journal, the S3 layer and the event types know no feature; transfer knows none of
+# the features built on it.
+layer_violation() { grep -rnE "crate::($2)\b" "crates/hoist-core/src/$1" && echo "hoist-core/$1 must not import $2" >&2; }
+if layer_violation journal 's3|events|transfer|watch|profiles|objects' \
+  || layer_violation s3 'events|transfer|watch|profiles|objects' \
+  || layer_violation events 'transfer|watch|profiles|objects' \
+  || layer_violation transfer 'watch|profiles|objects'; then
+  exit 1
+fi
+
 echo "== UI: unit tests and build (the desktop crate embeds ui/dist)"
 npm --prefix ui ci --no-audit --no-fund --loglevel=error
 npm --prefix ui test
@@ -49,7 +60,8 @@ for line in sys.stdin:
         print(m["executable"])')
 [ "$(echo "$suites" | wc -l)" -eq 5 ] || { echo "expected the engine, cli, share, browse and fetch test binaries, got: $suites" >&2; exit 1; }
 for suite in $suites; do
-  HOIST_TEST_ENDPOINT=$ls_endpoint AWS_ENDPOINT_URL=$ls_endpoint "$suite"
+  # Outside cargo, ts-rs would write its types to ./bindings: point it where cargo does.
+  TS_RS_EXPORT_DIR="$PWD/ui/src/bindings" HOIST_TEST_ENDPOINT=$ls_endpoint AWS_ENDPOINT_URL=$ls_endpoint "$suite"
 done
 
 echo "== the desktop app, end to end in its window"

@@ -2,9 +2,9 @@
 //! translation only; the work is hoist-core's (`share`, `browse`, `fetch`). Links are
 //! copied to the clipboard here, in Rust, so a URL never round-trips through the UI.
 
-use hoist_core::browse::{self, ListRequest, Listing, ObjectDetails};
-use hoist_core::fetch::{self, FetchOptions, Fetched};
-use hoist_core::share::{self, LinkExpiry, ShareLink};
+use hoist_core::objects::browse::{self, ListRequest, Listing, ObjectDetails};
+use hoist_core::objects::fetch::{self, FetchOptions, Fetched};
+use hoist_core::objects::share::{self, LinkExpiry, ShareLink};
 use hoist_core::{Disposition, ItemState, UploadId};
 use tauri::{AppHandle, Emitter, Manager, State};
 use tauri_plugin_clipboard_manager::ClipboardExt;
@@ -305,7 +305,7 @@ pub async fn download_object(
 #[tauri::command]
 pub async fn object_thumbnail(state: State<'_, Desktop>, key: String) -> Result<String> {
     let a = state.access(None)?;
-    Ok(hoist_core::thumbnail::of_object(&a, check_key(&key)?, 160).await?)
+    Ok(hoist_core::objects::thumbnail::of_object(&a, check_key(&key)?, 160).await?)
 }
 
 #[cfg(test)]

@@ -6,10 +6,10 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
+use hoist_core::objects::share::{self, ShareLink};
 use hoist_core::profiles::{
     AwsFileProfile, AwsFiles, AwsImport, ConnectionReport, ProfileList, validate_name,
 };
-use hoist_core::share::{self, ShareLink};
 use hoist_core::{
     AddOptions, BucketAccess, Disposition, Engine, EngineOptions, ProfileStore, Target, UploadId,
     WatchConfig, WatchManager, WatchSettings, WatchSpec,
@@ -192,7 +192,7 @@ impl Desktop {
         let bucket = bucket
             .map(|b| b.trim().to_owned())
             .filter(|b| !b.is_empty());
-        let base = hoist_core::target::load_base_config().await;
+        let base = hoist_core::s3::load_base_config().await;
         Ok(hoist_core::profiles::test_profile(self.profiles.clone(), &base, &name, bucket).await?)
     }
 

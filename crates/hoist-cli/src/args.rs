@@ -360,7 +360,7 @@ pub fn parse_size(s: &str) -> Result<u64, String> {
 /// A link lifetime: a duration between 1 s and 7 days.
 pub fn parse_expiry(s: &str) -> Result<Duration, String> {
     let d = parse_duration(s)?;
-    hoist_core::share::validate_expiry(d).map_err(|e| e.to_string())?;
+    hoist_core::objects::share::validate_expiry(d).map_err(|e| e.to_string())?;
     Ok(d)
 }
 

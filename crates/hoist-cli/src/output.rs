@@ -4,7 +4,7 @@ use std::collections::HashMap;
 use std::io::IsTerminal;
 use std::time::Duration;
 
-use hoist_core::store::PendingMultipart;
+use hoist_core::s3::PendingMultipart;
 use hoist_core::{
     EngineEvent, HistoryEntry, ItemState, ItemStatus, UploadRow, WatchConfig, WatchStatus,
 };

@@ -127,7 +127,7 @@ pub async fn run(
                         })?
                 }
             };
-            let base = hoist_core::target::load_base_config().await;
+            let base = hoist_core::s3::load_base_config().await;
             let report = test_profile(store, &base, &name, bucket.clone()).await?;
             print_report(json, &report);
             Ok(if report.ok {

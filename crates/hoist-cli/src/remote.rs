@@ -6,9 +6,9 @@ use std::io::IsTerminal;
 use std::path::Path;
 use std::process::ExitCode;
 
-use hoist_core::browse::{self, ListRequest};
-use hoist_core::fetch::{self, FetchOptions};
-use hoist_core::share::{self, ShareLink};
+use hoist_core::objects::browse::{self, ListRequest};
+use hoist_core::objects::fetch::{self, FetchOptions};
+use hoist_core::objects::share::{self, ShareLink};
 use hoist_core::{
     BucketAccess, Disposition, ProfileCredentials, ProfileStore, Target, UploadJournal,
 };

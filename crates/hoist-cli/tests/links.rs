@@ -161,7 +161,10 @@ async fn fetch_ls_and_rm() {
     assert_eq!(stdout(&o).trim(), format!("s3://{b}/pics/p.png"));
     let got = object(&b, "pics/p.png").await.unwrap();
     assert_eq!(got.len() as u64, size);
-    assert_eq!(hoist_core::checksum::crc32c(&got), expected_crc(size, 5));
+    assert_eq!(
+        hoist_core::s3::checksum::crc32c(&got),
+        expected_crc(size, 5)
+    );
 
     let o = run(hoist(&j).args([
         "fetch",

@@ -6,7 +6,7 @@ mod common;
 use std::collections::BTreeSet;
 
 use common::*;
-use hoist_core::browse::{self, ListRequest};
+use hoist_core::objects::browse::{self, ListRequest};
 use hoist_core::{AwsChainCredentials, BucketAccess, ErrorCode};
 
 async fn put(bucket: &str, key: &str, data: &[u8]) {

@@ -5,7 +5,7 @@ mod common;
 
 use common::http_source::{HttpSource, expected_crc};
 use common::*;
-use hoist_core::fetch::{FetchOptions, fetch_url};
+use hoist_core::objects::fetch::{FetchOptions, fetch_url};
 use hoist_core::{AwsChainCredentials, BucketAccess, MIB};
 
 fn vm_hwm_kib() -> u64 {

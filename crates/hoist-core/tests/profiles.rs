@@ -113,7 +113,7 @@ fn secrets_live_in_the_real_keyring_and_leave_with_the_profile() {
 async fn connection_test_names_each_failure() {
     let (_d, dir) = tmp();
     let store = real_store(&dir);
-    let base = hoist_core::target::load_base_config().await;
+    let base = hoist_core::s3::load_base_config().await;
     let bucket = bucket("probe").await;
 
     let good = unique("good");

@@ -8,7 +8,7 @@ use std::time::{Duration, SystemTime};
 use aws_credential_types::Credentials;
 use aws_credential_types::provider::SharedCredentialsProvider;
 use common::*;
-use hoist_core::share::{self, MAX_EXPIRY};
+use hoist_core::objects::share::{self, MAX_EXPIRY};
 use hoist_core::{
     AwsChainCredentials, BucketAccess, CredentialResolver, Disposition, ErrorCode, LinkMethod,
     UploadJournal,

@@ -262,7 +262,7 @@ mod tests {
     fn import_moves_the_secret_into_the_keyring() {
         let dir = tempfile::tempdir().unwrap();
         let f = files(dir.path());
-        let store = super::super::tests::mock_store(&dir.path().join("cfg"));
+        let store = crate::profiles::store::tests::mock_store(&dir.path().join("cfg"));
         let p = store
             .import_aws(
                 &f,

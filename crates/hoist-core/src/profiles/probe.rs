@@ -14,8 +14,8 @@ use ts_rs::TS;
 
 use super::ProfileStore;
 use crate::error::{HoistError, Result};
-use crate::store::{BodyChecksum, S3Store, map_err};
-use crate::target::{ChecksumMode, Target, build_client};
+use crate::s3::checksum;
+use crate::s3::{BodyChecksum, ChecksumMode, S3Store, Target, UploadStore, build_client, map_err};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, TS)]
 #[serde(rename_all = "snake_case")]
@@ -323,10 +323,10 @@ async fn probe_writes(
     let body = Bytes::from_static(b"Hoist connection test: safe to delete\n");
     let base_key = format!(
         "{}.hoist-probe-{:016x}",
-        crate::source::normalize_prefix(&target.prefix),
+        crate::s3::normalize_prefix(&target.prefix),
         fastrand::u64(..)
     );
-    let crc = crate::checksum::crc32c(&body);
+    let crc = checksum::crc32c(&body);
     let mut written = Vec::new();
     let mut support = ChecksumSupport {
         crc32c_header: false,
@@ -369,7 +369,7 @@ async fn probe_writes(
             written.push(key.clone());
             if let Ok(Some(info)) = store.head(&key).await {
                 support.crc32c_stored =
-                    info.crc32c.as_deref() == Some(crate::checksum::encode(crc).as_str());
+                    info.crc32c.as_deref() == Some(checksum::encode(crc).as_str());
             }
         }
         Err(e) => verdict("a CRC32C header", e)?,
@@ -380,7 +380,7 @@ async fn probe_writes(
         .put_object(
             &key,
             body.clone(),
-            &BodyChecksum::Md5(crate::checksum::md5_base64(&body)),
+            &BodyChecksum::Md5(checksum::md5_base64(&body)),
             "text/plain",
         )
         .await

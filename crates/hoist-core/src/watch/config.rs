@@ -6,10 +6,8 @@ use globset::{Glob, GlobSet, GlobSetBuilder};
 use serde::Serialize;
 
 use crate::error::{HoistError, Result};
-use crate::source::normalize_prefix;
-use crate::target::Target;
-
-pub type WatchId = i64;
+pub use crate::events::WatchId;
+use crate::s3::{Target, normalize_prefix};
 
 /// Files nobody wants synced: editors' and browsers' temporary and partial files, and
 /// OS litter. A pattern without `/` matches any single name in the path (so `.git`

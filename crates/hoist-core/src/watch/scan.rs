@@ -11,7 +11,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use super::config::{Patterns, relative_path};
 use super::store::FileRecord;
 use crate::error::{HoistError, Result};
-use crate::source::FileIdentity;
+use crate::transfer::source::FileIdentity;
 
 /// Filesystems with coarse timestamps (FAT: 2 s) can write again within the same mtime:
 /// a file whose mtime is this close to when it was read gets read again.

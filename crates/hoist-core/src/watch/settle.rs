@@ -10,7 +10,7 @@
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
-use crate::source::FileIdentity;
+use crate::transfer::source::FileIdentity;
 
 /// What the watcher saw happen to a file.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -8,10 +8,13 @@ use rusqlite::{OptionalExtension, params};
 
 use super::config::{WatchConfig, WatchId};
 use crate::error::{HoistError, Result};
-use crate::journal::{UploadId, UploadJournal, UploadState, now_ms};
-use crate::target::Target;
+use crate::events::UploadId;
+use crate::journal::{Schema, UploadJournal, now_ms};
+use crate::s3::Target;
 
-pub(crate) const SCHEMA: &str = r#"
+pub(crate) static SCHEMA: Schema = Schema {
+    name: "watches",
+    steps: &[r#"
 CREATE TABLE IF NOT EXISTS watches (
     id INTEGER PRIMARY KEY,
     root TEXT NOT NULL,
@@ -42,7 +45,8 @@ CREATE TABLE IF NOT EXISTS watch_files (
     synced_at INTEGER,
     PRIMARY KEY (watch, rel_path)
 );
-"#;
+"#],
+};
 
 /// What the journal knows about one file of a watch.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -66,6 +70,32 @@ fn bad(e: serde_json::Error) -> HoistError {
 }
 
 impl UploadJournal {
+    /// Points unfinished uploads and every watch at a store's new address (the
+    /// embedded store when its port had to change): a watch's files would otherwise
+    /// go nowhere. Returns how many uploads were moved.
+    pub fn retarget_endpoint(&self, from: &str, to: &str) -> Result<usize> {
+        let moved = self.retarget_uploads(from, to)?;
+        let mut conn = self.conn(&SCHEMA)?;
+        let tx = conn.transaction()?;
+        let watches: Vec<(i64, String)> = {
+            let mut st = tx.prepare("SELECT id, target FROM watches")?;
+            st.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
+                .collect::<rusqlite::Result<_>>()?
+        };
+        for (id, json) in watches {
+            let Ok(mut target) = serde_json::from_str::<Target>(&json) else {
+                continue;
+            };
+            if target.endpoint.as_deref() == Some(from) {
+                target.endpoint = Some(to.to_owned());
+                let json = serde_json::to_string(&target).expect("a target serialises");
+                tx.execute("UPDATE watches SET target = ?1 WHERE id = ?2", (json, id))?;
+            }
+        }
+        tx.commit()?;
+        Ok(moved)
+    }
+
     /// Validates what the user asked for and stores it as a new, enabled watch.
     pub fn create_watch(&self, spec: super::config::WatchSpec) -> Result<WatchConfig> {
         self.add_watch(&spec.validate()?)
@@ -73,7 +103,7 @@ impl UploadJournal {
 
     /// How many files the journal knows this watch has in the bucket.
     pub fn watch_synced_count(&self, id: WatchId) -> Result<u64> {
-        Ok(self.conn().query_row(
+        Ok(self.conn(&SCHEMA)?.query_row(
             "SELECT COUNT(*) FROM watch_files WHERE watch = ?1 AND state = 'synced'",
             [id],
             |r| r.get::<_, i64>(0),
@@ -81,7 +111,7 @@ impl UploadJournal {
     }
 
     pub fn add_watch(&self, w: &WatchConfig) -> Result<WatchConfig> {
-        let conn = self.conn();
+        let conn = self.conn(&SCHEMA)?;
         let exists: Option<i64> = conn
             .query_row(
                 "SELECT id FROM watches WHERE root = ?1",
@@ -116,7 +146,7 @@ impl UploadJournal {
     }
 
     pub fn watches(&self) -> Result<Vec<WatchConfig>> {
-        let conn = self.conn();
+        let conn = self.conn(&SCHEMA)?;
         let mut st = conn.prepare(
             "SELECT id, root, target, include, exclude, enabled, delete_remote, trash_prefix FROM watches ORDER BY id",
         )?;
@@ -165,7 +195,7 @@ impl UploadJournal {
 
     /// Forgets a watch and its file records. Remote objects stay.
     pub fn remove_watch(&self, id: WatchId) -> Result<()> {
-        let mut conn = self.conn();
+        let mut conn = self.conn(&SCHEMA)?;
         let tx = conn.transaction()?;
         tx.execute("DELETE FROM watch_files WHERE watch = ?1", [id])?;
         let n = tx.execute("DELETE FROM watches WHERE id = ?1", [id])?;
@@ -177,7 +207,7 @@ impl UploadJournal {
     }
 
     pub fn set_watch_enabled(&self, id: WatchId, enabled: bool) -> Result<()> {
-        let n = self.conn().execute(
+        let n = self.conn(&SCHEMA)?.execute(
             "UPDATE watches SET enabled = ?2 WHERE id = ?1",
             params![id, enabled],
         )?;
@@ -189,7 +219,7 @@ impl UploadJournal {
 
     pub fn watch_last_synced(&self, id: WatchId) -> Result<Option<i64>> {
         Ok(self
-            .conn()
+            .conn(&SCHEMA)?
             .query_row(
                 "SELECT last_synced_at FROM watches WHERE id = ?1",
                 [id],
@@ -200,7 +230,7 @@ impl UploadJournal {
     }
 
     pub fn watch_files(&self, id: WatchId) -> Result<HashMap<String, FileRecord>> {
-        let conn = self.conn();
+        let conn = self.conn(&SCHEMA)?;
         let mut st = conn.prepare(
             "SELECT rel_path, key, size, mtime_ns, inode, crc32c, hashed_at_ns, state, upload, ctime_ns \
              FROM watch_files WHERE watch = ?1",
@@ -231,7 +261,7 @@ impl UploadJournal {
         if files.is_empty() {
             return Ok(());
         }
-        let mut conn = self.conn();
+        let mut conn = self.conn(&SCHEMA)?;
         let tx = conn.transaction()?;
         let now = now_ms();
         let mut any_synced = false;
@@ -270,33 +300,11 @@ impl UploadJournal {
     }
 
     pub fn delete_watch_file(&self, id: WatchId, rel: &str) -> Result<()> {
-        self.conn().execute(
+        self.conn(&SCHEMA)?.execute(
             "DELETE FROM watch_files WHERE watch = ?1 AND rel_path = ?2",
             params![id, rel],
         )?;
         Ok(())
-    }
-
-    /// Journal states of these uploads (missing ids are left out).
-    pub fn upload_states(&self, ids: &[UploadId]) -> Result<HashMap<UploadId, UploadState>> {
-        let conn = self.conn();
-        let mut out = HashMap::new();
-        let mut st = conn.prepare_cached("SELECT state FROM uploads WHERE id = ?1")?;
-        for id in ids {
-            if let Some(s) = st.query_row([id], |r| r.get::<_, String>(0)).optional()? {
-                out.insert(*id, UploadState::parse(&s));
-            }
-        }
-        Ok(out)
-    }
-
-    /// Uploads that landed at this key, per the history (to prove "exactly once").
-    pub fn verified_count(&self, bucket: &str, key: &str) -> Result<u64> {
-        Ok(self.conn().query_row(
-            "SELECT COUNT(*) FROM history WHERE bucket = ?1 AND key = ?2 AND result = 'verified'",
-            params![bucket, key],
-            |r| r.get::<_, i64>(0),
-        )? as u64)
     }
 }
 

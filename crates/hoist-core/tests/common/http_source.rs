@@ -61,8 +61,8 @@ pub fn for_each_chunk(size: u64, seed: u64, mut f: impl FnMut(&[u8])) {
 pub fn expected_crc(size: u64, seed: u64) -> u32 {
     let (mut crc, mut len) = (0u32, 0u64);
     for_each_chunk(size, seed, |c| {
-        let part = hoist_core::checksum::crc32c(c);
-        crc = hoist_core::checksum::full_object(&[(crc, len), (part, c.len() as u64)]);
+        let part = hoist_core::s3::checksum::crc32c(c);
+        crc = hoist_core::s3::checksum::full_object(&[(crc, len), (part, c.len() as u64)]);
         len += c.len() as u64;
     });
     crc

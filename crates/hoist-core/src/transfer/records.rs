@@ -1,25 +1,19 @@
-//! The crash-safe journal (SQLite, WAL): the source of truth for what is queued, how far
-//! each multipart upload got, and what was uploaded when.
-//!
-//! Durability: the connection runs with `synchronous=NORMAL` (WAL keeps the database
-//! consistent and every commit survives a process crash); a completed part is written
-//! with `synchronous=FULL` so it also survives a power loss. On resume the store is
-//! checked anyway (ListParts), so a lost row only costs a re-sent part, never a
-//! corrupt object.
+//! The queue's journal tables: what is queued, where each upload goes, and how far each
+//! multipart upload got (its parts, durable at each completed part). On resume the
+//! store is checked anyway (ListParts), so a lost row only costs a re-sent part, never
+//! a corrupt object.
 
-use std::collections::HashSet;
-use std::path::{Path, PathBuf};
-use std::sync::Mutex;
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::collections::{HashMap, HashSet};
+use std::path::PathBuf;
 
-use rusqlite::{Connection, OptionalExtension, params};
+use rusqlite::{OptionalExtension, params};
 use serde::Serialize;
 
 use crate::error::Result;
-use crate::source::FileIdentity;
-use crate::target::Target;
-
-pub type UploadId = i64;
+use crate::events::UploadId;
+use crate::journal::{Schema, UploadJournal, now_ms, path_to_db};
+use crate::s3::{PartRecord, Target};
+use crate::transfer::source::FileIdentity;
 
 /// Where an upload stands in the journal.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -122,56 +116,10 @@ pub struct UploadRow {
     pub created_at: i64,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct PartRecord {
-    pub number: u32,
-    pub size: u64,
-    pub etag: String,
-    pub crc32c: Option<u32>,
-    pub md5: Option<String>,
-}
-
-#[derive(Debug, Clone, Serialize, ts_rs::TS)]
-#[ts(export)]
-pub struct HistoryEntry {
-    #[ts(type = "number")]
-    pub upload: UploadId,
-    #[ts(type = "string")]
-    pub path: PathBuf,
-    pub endpoint: Option<String>,
-    pub bucket: String,
-    pub key: String,
-    #[ts(type = "number")]
-    pub size: u64,
-    /// verified, skipped, failed or cancelled.
-    pub result: String,
-    pub etag: Option<String>,
-    pub checksum: Option<String>,
-    pub message: Option<String>,
-    #[ts(type = "number")]
-    pub bytes_sent: u64,
-    #[ts(type = "number")]
-    pub bytes_resent: u64,
-    /// Milliseconds since the epoch.
-    #[ts(type = "number")]
-    pub started_at: i64,
-    #[ts(type = "number")]
-    pub finished_at: i64,
-}
-
-pub struct UploadJournal {
-    conn: Mutex<Connection>,
-    path: PathBuf,
-}
-
-pub fn now_ms() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_millis() as i64)
-        .unwrap_or(0)
-}
-
-const SCHEMA: &str = r#"
+/// The queue's tables: uploads, their parts and part attempts, and the history.
+pub(crate) static SCHEMA: Schema = Schema {
+    name: "uploads",
+    steps: &[r#"
 CREATE TABLE IF NOT EXISTS uploads (
     id INTEGER PRIMARY KEY,
     path TEXT NOT NULL,
@@ -223,7 +171,8 @@ CREATE TABLE IF NOT EXISTS history (
     started_at INTEGER NOT NULL,
     finished_at INTEGER NOT NULL
 );
-"#;
+"#],
+};
 
 const UPLOAD_COLUMNS: &str = "u.id, u.path, u.size, u.mtime_ns, u.inode, u.target, u.key, u.content_type, \
      u.priority, u.conflict, u.state, u.multipart_id, u.part_size, u.error, u.created_at, \
@@ -231,40 +180,12 @@ const UPLOAD_COLUMNS: &str = "u.id, u.path, u.size, u.mtime_ns, u.inode, u.targe
      (SELECT COALESCE(SUM(size), 0) FROM parts p WHERE p.upload = u.id)";
 
 impl UploadJournal {
-    pub fn open(path: &Path) -> Result<UploadJournal> {
-        if let Some(dir) = path.parent() {
-            std::fs::create_dir_all(dir).map_err(|e| crate::HoistError::local_file(dir, e))?;
-        }
-        let conn = Connection::open(path)?;
-        conn.pragma_update(None, "journal_mode", "WAL")?;
-        conn.pragma_update(None, "synchronous", "NORMAL")?;
-        conn.pragma_update(None, "foreign_keys", "ON")?;
-        conn.busy_timeout(std::time::Duration::from_secs(10))?;
-        conn.execute_batch(SCHEMA)?;
-        conn.execute_batch(crate::share::LINKS_SCHEMA)?;
-        conn.execute_batch(crate::watch::store::SCHEMA)?;
-        Ok(UploadJournal {
-            conn: Mutex::new(conn),
-            path: path.to_path_buf(),
-        })
-    }
-
-    pub fn path(&self) -> &Path {
-        &self.path
-    }
-
-    pub(crate) fn conn(&self) -> std::sync::MutexGuard<'_, Connection> {
-        // A panic while holding the lock cannot leave SQLite inconsistent (every write is
-        // a transaction), so a poisoned lock is still usable.
-        self.conn.lock().unwrap_or_else(|p| p.into_inner())
-    }
-
     pub fn insert_uploads(
         &self,
         uploads: &[NewUpload],
         initial: UploadState,
     ) -> Result<Vec<UploadId>> {
-        let mut conn = self.conn();
+        let mut conn = self.conn(&SCHEMA)?;
         let tx = conn.transaction()?;
         let mut ids = Vec::with_capacity(uploads.len());
         {
@@ -295,14 +216,14 @@ impl UploadJournal {
     }
 
     pub fn upload(&self, id: UploadId) -> Result<Option<UploadRow>> {
-        let conn = self.conn();
+        let conn = self.conn(&SCHEMA)?;
         let sql = format!("SELECT {UPLOAD_COLUMNS} FROM uploads u WHERE u.id = ?1");
         Ok(conn.query_row(&sql, [id], row_to_upload).optional()?)
     }
 
     /// Uploads in the given states, oldest first.
     pub fn uploads_in(&self, states: &[UploadState]) -> Result<Vec<UploadRow>> {
-        let conn = self.conn();
+        let conn = self.conn(&SCHEMA)?;
         let list: Vec<String> = states.iter().map(|s| format!("'{}'", s.as_str())).collect();
         let sql = format!(
             "SELECT {UPLOAD_COLUMNS} FROM uploads u WHERE u.state IN ({}) ORDER BY u.id",
@@ -316,7 +237,7 @@ impl UploadJournal {
     }
 
     pub fn set_state(&self, id: UploadId, state: UploadState, error: Option<&str>) -> Result<()> {
-        self.conn().execute(
+        self.conn(&SCHEMA)?.execute(
             "UPDATE uploads SET state = ?2, error = ?3, updated_at = ?4 WHERE id = ?1",
             params![id, state.as_str(), error, now_ms()],
         )?;
@@ -325,8 +246,8 @@ impl UploadJournal {
 
     /// Points unfinished uploads at a store's new address (the embedded store when its
     /// port had to change). Returns how many were moved.
-    pub fn retarget_endpoint(&self, from: &str, to: &str) -> Result<usize> {
-        let mut conn = self.conn();
+    pub fn retarget_uploads(&self, from: &str, to: &str) -> Result<usize> {
+        let mut conn = self.conn(&SCHEMA)?;
         let tx = conn.transaction()?;
         let rows: Vec<(UploadId, String)> = {
             let mut st = tx.prepare(
@@ -347,28 +268,12 @@ impl UploadJournal {
                 moved += 1;
             }
         }
-        // Watches follow the store too (their files would otherwise go nowhere).
-        let watches: Vec<(i64, String)> = {
-            let mut st = tx.prepare("SELECT id, target FROM watches")?;
-            st.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
-                .collect::<rusqlite::Result<_>>()?
-        };
-        for (id, json) in watches {
-            let Ok(mut target) = serde_json::from_str::<Target>(&json) else {
-                continue;
-            };
-            if target.endpoint.as_deref() == Some(from) {
-                target.endpoint = Some(to.to_owned());
-                let json = serde_json::to_string(&target).expect("a target serialises");
-                tx.execute("UPDATE watches SET target = ?1 WHERE id = ?2", (json, id))?;
-            }
-        }
         tx.commit()?;
         Ok(moved)
     }
 
     pub fn set_priority(&self, id: UploadId, priority: i32) -> Result<()> {
-        self.conn().execute(
+        self.conn(&SCHEMA)?.execute(
             "UPDATE uploads SET priority = ?2 WHERE id = ?1",
             params![id, priority],
         )?;
@@ -376,7 +281,7 @@ impl UploadJournal {
     }
 
     pub fn set_key(&self, id: UploadId, key: &str) -> Result<()> {
-        self.conn().execute(
+        self.conn(&SCHEMA)?.execute(
             "UPDATE uploads SET key = ?2 WHERE id = ?1",
             params![id, key],
         )?;
@@ -391,8 +296,7 @@ impl UploadJournal {
         multipart_id: &str,
         part_size: u64,
     ) -> Result<()> {
-        let mut conn = self.conn();
-        conn.pragma_update(None, "synchronous", "FULL")?;
+        self.conn(&SCHEMA)?.durably(|conn| {
         let tx = conn.transaction()?;
         tx.execute("DELETE FROM parts WHERE upload = ?1", [id])?;
         tx.execute("DELETE FROM part_attempts WHERE upload = ?1", [id])?;
@@ -409,15 +313,15 @@ impl UploadJournal {
                 now_ms()
             ],
         )?;
-        let r = tx.commit();
-        conn.pragma_update(None, "synchronous", "NORMAL")?;
-        Ok(r?)
+        tx.commit()?;
+        Ok(())
+        })
     }
 
     /// Forgets the multipart upload (after it was aborted or found gone) and records
     /// the file's current identity.
     pub fn reset_upload(&self, id: UploadId, identity: &FileIdentity) -> Result<()> {
-        let mut conn = self.conn();
+        let mut conn = self.conn(&SCHEMA)?;
         let tx = conn.transaction()?;
         tx.execute("DELETE FROM parts WHERE upload = ?1", [id])?;
         tx.execute("DELETE FROM part_attempts WHERE upload = ?1", [id])?;
@@ -431,7 +335,7 @@ impl UploadJournal {
     }
 
     pub fn parts(&self, id: UploadId) -> Result<Vec<PartRecord>> {
-        let conn = self.conn();
+        let conn = self.conn(&SCHEMA)?;
         let mut stmt = conn.prepare(
             "SELECT number, size, etag, crc32c, md5 FROM parts WHERE upload = ?1 ORDER BY number",
         )?;
@@ -451,9 +355,8 @@ impl UploadJournal {
 
     /// Records a completed part durably (fsync), before the engine counts it as done.
     pub fn record_part(&self, id: UploadId, part: &PartRecord) -> Result<()> {
-        let conn = self.conn();
-        conn.pragma_update(None, "synchronous", "FULL")?;
-        let r = conn.execute(
+        self.conn(&SCHEMA)?.durably(|conn| {
+        conn.execute(
             "INSERT OR REPLACE INTO parts (upload, number, size, etag, crc32c, md5) VALUES (?1,?2,?3,?4,?5,?6)",
             params![
                 id,
@@ -463,14 +366,13 @@ impl UploadJournal {
                 part.crc32c.map(|c| c as i64),
                 part.md5
             ],
-        );
-        conn.pragma_update(None, "synchronous", "NORMAL")?;
-        r?;
+        )?;
         Ok(())
+        })
     }
 
     pub fn forget_part(&self, id: UploadId, number: u32) -> Result<()> {
-        self.conn().execute(
+        self.conn(&SCHEMA)?.execute(
             "DELETE FROM parts WHERE upload = ?1 AND number = ?2",
             params![id, number as i64],
         )?;
@@ -480,92 +382,29 @@ impl UploadJournal {
     /// Notes that sending part `number` begins; returns true when an earlier attempt
     /// (in this or a crashed run) had begun sending it already.
     pub fn mark_attempt(&self, id: UploadId, number: u32) -> Result<bool> {
-        let inserted = self.conn().execute(
+        let inserted = self.conn(&SCHEMA)?.execute(
             "INSERT OR IGNORE INTO part_attempts (upload, number) VALUES (?1, ?2)",
             params![id, number as i64],
         )?;
         Ok(inserted == 0)
     }
 
-    /// Ends an upload: its final state and its history entry, in one transaction.
-    pub fn finish(&self, id: UploadId, state: UploadState, entry: &HistoryEntry) -> Result<()> {
-        let mut conn = self.conn();
-        let tx = conn.transaction()?;
-        tx.execute(
-            "UPDATE uploads SET state = ?2, error = ?3, updated_at = ?4 WHERE id = ?1",
-            params![
-                id,
-                state.as_str(),
-                if state == UploadState::Failed {
-                    entry.message.as_deref()
-                } else {
-                    None
-                },
-                now_ms()
-            ],
-        )?;
-        if state != UploadState::Failed {
-            // Parts and attempts are only needed to resume; a finished upload keeps its history.
-            tx.execute("DELETE FROM parts WHERE upload = ?1", [id])?;
-            tx.execute("DELETE FROM part_attempts WHERE upload = ?1", [id])?;
+    /// Journal states of these uploads (missing ids are left out).
+    pub fn upload_states(&self, ids: &[UploadId]) -> Result<HashMap<UploadId, UploadState>> {
+        let conn = self.conn(&SCHEMA)?;
+        let mut out = HashMap::new();
+        let mut st = conn.prepare_cached("SELECT state FROM uploads WHERE id = ?1")?;
+        for id in ids {
+            if let Some(s) = st.query_row([id], |r| r.get::<_, String>(0)).optional()? {
+                out.insert(*id, UploadState::parse(&s));
+            }
         }
-        tx.execute(
-            "INSERT INTO history (upload, path, endpoint, bucket, key, size, result, etag, checksum, message, \
-             bytes_sent, bytes_resent, started_at, finished_at) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14)",
-            params![
-                entry.upload,
-                path_to_db(&entry.path),
-                entry.endpoint,
-                entry.bucket,
-                entry.key,
-                entry.size as i64,
-                entry.result,
-                entry.etag,
-                entry.checksum,
-                entry.message,
-                entry.bytes_sent as i64,
-                entry.bytes_resent as i64,
-                entry.started_at,
-                entry.finished_at
-            ],
-        )?;
-        tx.commit()?;
-        Ok(())
-    }
-
-    /// Newest first.
-    pub fn history(&self, limit: usize) -> Result<Vec<HistoryEntry>> {
-        let conn = self.conn();
-        let mut stmt = conn.prepare(
-            "SELECT upload, path, endpoint, bucket, key, size, result, etag, checksum, message, bytes_sent, \
-             bytes_resent, started_at, finished_at FROM history ORDER BY id DESC LIMIT ?1",
-        )?;
-        let rows = stmt
-            .query_map([limit as i64], |r| {
-                Ok(HistoryEntry {
-                    upload: r.get(0)?,
-                    path: PathBuf::from(r.get::<_, String>(1)?),
-                    endpoint: r.get(2)?,
-                    bucket: r.get(3)?,
-                    key: r.get(4)?,
-                    size: r.get::<_, i64>(5)? as u64,
-                    result: r.get(6)?,
-                    etag: r.get(7)?,
-                    checksum: r.get(8)?,
-                    message: r.get(9)?,
-                    bytes_sent: r.get::<_, i64>(10)? as u64,
-                    bytes_resent: r.get::<_, i64>(11)? as u64,
-                    started_at: r.get(12)?,
-                    finished_at: r.get(13)?,
-                })
-            })?
-            .collect::<rusqlite::Result<Vec<_>>>()?;
-        Ok(rows)
+        Ok(out)
     }
 
     /// Multipart UploadIds the journal still intends to finish.
     pub fn live_multipart_ids(&self) -> Result<HashSet<String>> {
-        let conn = self.conn();
+        let conn = self.conn(&SCHEMA)?;
         let mut stmt = conn.prepare(
             "SELECT multipart_id FROM uploads WHERE multipart_id IS NOT NULL AND state IN ('queued','paused','failed')",
         )?;
@@ -574,11 +413,6 @@ impl UploadJournal {
             .collect::<rusqlite::Result<HashSet<_>>>()?;
         Ok(ids)
     }
-}
-
-fn path_to_db(p: &Path) -> String {
-    // Sources are checked to be UTF-8 when queued (keys must be), so this is lossless.
-    p.to_string_lossy().into_owned()
 }
 
 fn row_to_upload(r: &rusqlite::Row<'_>) -> rusqlite::Result<UploadRow> {
@@ -610,10 +444,10 @@ fn row_to_upload(r: &rusqlite::Row<'_>) -> rusqlite::Result<UploadRow> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
-    fn sample(path: &str) -> NewUpload {
+    pub(crate) fn sample(path: &str) -> NewUpload {
         NewUpload {
             path: PathBuf::from(path),
             identity: FileIdentity {
@@ -642,7 +476,7 @@ mod tests {
             .unwrap();
         j.set_state(ids[2], UploadState::Done, None).unwrap();
         let moved = j
-            .retarget_endpoint("http://127.0.0.1:1000", "http://127.0.0.1:2000")
+            .retarget_uploads("http://127.0.0.1:1000", "http://127.0.0.1:2000")
             .unwrap();
         assert_eq!(moved, 1);
         let ep = |id| j.upload(id).unwrap().unwrap().target.endpoint.unwrap();
@@ -714,36 +548,5 @@ mod tests {
             !j.mark_attempt(id, 2).unwrap(),
             "attempts are forgotten with the upload"
         );
-    }
-
-    #[test]
-    fn finish_writes_history_and_leaves_unfinished_list() {
-        let dir = tempfile::tempdir().unwrap();
-        let j = UploadJournal::open(&dir.path().join("j.sqlite")).unwrap();
-        let ids = j
-            .insert_uploads(&[sample("/a"), sample("/b")], UploadState::Queued)
-            .unwrap();
-        let entry = HistoryEntry {
-            upload: ids[0],
-            path: "/a".into(),
-            endpoint: None,
-            bucket: "bucket".into(),
-            key: "k".into(),
-            size: 100,
-            result: "done".into(),
-            etag: Some("\"x\"".into()),
-            checksum: None,
-            message: None,
-            bytes_sent: 100,
-            bytes_resent: 0,
-            started_at: 1,
-            finished_at: 2,
-        };
-        j.finish(ids[0], UploadState::Done, &entry).unwrap();
-        let open = j.uploads_in(&[UploadState::Queued]).unwrap();
-        assert_eq!(open.iter().map(|r| r.id).collect::<Vec<_>>(), vec![ids[1]]);
-        let h = j.history(10).unwrap();
-        assert_eq!(h.len(), 1);
-        assert_eq!(h[0].upload, ids[0]);
     }
 }

@@ -10,8 +10,8 @@ use serde::Serialize;
 use tokio::io::AsyncWriteExt;
 
 use crate::error::{HoistError, Result};
-use crate::store::map_err;
-use crate::target::BucketAccess;
+use crate::s3::map_err;
+use crate::s3::{BucketAccess, UploadStore};
 
 /// Objects per page when the caller does not say.
 pub const DEFAULT_PAGE_SIZE: u32 = 200;

@@ -5,6 +5,9 @@
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 
+use super::multipart::BodyChecksum;
+use super::target::ChecksumMode;
+
 pub fn crc32c(data: &[u8]) -> u32 {
     crc32c::crc32c(data)
 }
@@ -62,6 +65,24 @@ pub fn multipart_etag(part_md5s_b64: &[String]) -> Option<String> {
 pub fn md5_base64(data: &[u8]) -> String {
     use md5::{Digest, Md5};
     STANDARD.encode(Md5::digest(data))
+}
+
+/// The checksum header to send with a body in `mode`, the body's CRC32C (always
+/// kept, for verification), and its base64 MD5 in compatible mode.
+pub fn body_checksum(
+    mode: ChecksumMode,
+    data: &[u8],
+) -> (BodyChecksum, Option<u32>, Option<String>) {
+    match mode {
+        ChecksumMode::Crc32c => {
+            let c = crc32c(data);
+            (BodyChecksum::Crc32c(c), Some(c), None)
+        }
+        ChecksumMode::ContentMd5 => {
+            let m = md5_base64(data);
+            (BodyChecksum::Md5(m.clone()), Some(crc32c(data)), Some(m))
+        }
+    }
 }
 
 #[cfg(test)]

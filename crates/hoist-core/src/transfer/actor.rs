@@ -1,139 +1,28 @@
-//! The engine: a queue of uploads run by one actor task. Shells hold a cloneable
-//! `Engine` handle; requests travel over a channel, results come back as events.
+//! The queue's actor: one task owns the queue's state, starts workers by priority
+//! within the pool, and turns their outcomes into journal rows and events.
 
 use std::collections::{BTreeSet, HashMap};
-use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::sync::atomic::{AtomicU8, Ordering};
-use std::sync::{Arc, Mutex};
-use std::time::Duration;
 
-use aws_config::SdkConfig;
-use serde::Serialize;
-use tokio::sync::{Semaphore, broadcast, mpsc, oneshot};
+use tokio::sync::{mpsc, oneshot};
 use tokio_util::sync::CancellationToken;
 
+use super::engine::Shared;
+use super::history::HistoryEntry;
+use super::queue::{ItemState, ItemStatus};
+use super::records::{UploadRow, UploadState};
+use super::upload::{self, Outcome, WorkerCtx};
 use crate::error::{HoistError, Result};
-use crate::events::{EngineEvent, EventSender, ProgressBoard};
-use crate::journal::{
-    ConflictPolicy, HistoryEntry, NewUpload, UploadId, UploadJournal, UploadRow, UploadState,
-    now_ms,
-};
-use crate::plan::MIB;
-use crate::retry::RetryPolicy;
-use crate::source;
-use crate::store::{PendingMultipart, S3Store};
-use crate::target::{
-    AwsChainCredentials, BucketAccess, SharedResolver, Target, build_client, load_base_config,
-    resolve_target,
-};
-use crate::upload::{self, Outcome, WorkerCtx};
-
-#[derive(Debug, Clone)]
-pub struct EngineSettings {
-    /// Requests in flight at once, across all files (the global pool).
-    pub concurrency: usize,
-    /// Bytes of file data held in memory at once, across all files: bounds memory to
-    /// about this much, however large or many the files.
-    pub memory_budget: u64,
-    /// Preferred part size; grown when a file would need more than 10,000 parts.
-    pub part_size: u64,
-    /// Files smaller than this go as a single PUT.
-    pub multipart_threshold: u64,
-    pub retry: RetryPolicy,
-    /// How often coalesced progress events are published.
-    pub progress_interval: Duration,
-}
-
-impl Default for EngineSettings {
-    fn default() -> Self {
-        EngineSettings {
-            concurrency: 32,
-            memory_budget: 128 * MIB,
-            part_size: 16 * MIB,
-            multipart_threshold: 8 * MIB,
-            retry: RetryPolicy::default(),
-            progress_interval: Duration::from_millis(250),
-        }
-    }
-}
-
-pub struct EngineOptions {
-    pub journal_path: PathBuf,
-    pub settings: EngineSettings,
-    pub credentials: SharedResolver,
-}
-
-impl EngineOptions {
-    pub fn new(journal_path: impl Into<PathBuf>) -> EngineOptions {
-        EngineOptions {
-            journal_path: journal_path.into(),
-            settings: EngineSettings::default(),
-            credentials: Arc::new(AwsChainCredentials),
-        }
-    }
-}
-
-/// Options for queued files.
-#[derive(Debug, Clone, Default)]
-pub struct AddOptions {
-    pub priority: i32,
-    pub conflict: ConflictPolicy,
-    /// Queue without starting (the user resumes them later).
-    pub start_paused: bool,
-}
-
-/// A file and the exact key it lands at (what `add` makes of paths, and what a
-/// watched folder hands over directly).
-pub type KeyedFile = source::SourceFile;
-
-/// What the queue shows for one upload.
-#[derive(Debug, Clone, Serialize, ts_rs::TS)]
-#[ts(export)]
-pub struct ItemStatus {
-    #[ts(type = "number")]
-    pub id: UploadId,
-    #[ts(type = "string")]
-    pub path: PathBuf,
-    pub bucket: String,
-    pub key: String,
-    #[ts(type = "number")]
-    pub size: u64,
-    /// Bytes already stored (parts done; the whole size once verified).
-    #[ts(type = "number")]
-    pub bytes_done: u64,
-    pub state: ItemState,
-    pub priority: i32,
-    pub error: Option<String>,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ts_rs::TS)]
-#[serde(rename_all = "snake_case")]
-#[ts(export)]
-pub enum ItemState {
-    Queued,
-    Running,
-    Paused,
-    Verified,
-    Skipped,
-    Failed,
-    Cancelled,
-}
-
-impl ItemState {
-    pub fn is_final(self) -> bool {
-        matches!(
-            self,
-            ItemState::Verified | ItemState::Skipped | ItemState::Failed | ItemState::Cancelled
-        )
-    }
-}
+use crate::events::{EngineEvent, UploadId};
+use crate::journal::now_ms;
 
 /// Why a running worker was asked to stop.
-const STOP_PAUSE: u8 = 1;
-const STOP_CANCEL: u8 = 2;
-const STOP_SHUTDOWN: u8 = 3;
+pub(super) const STOP_PAUSE: u8 = 1;
+pub(super) const STOP_CANCEL: u8 = 2;
+pub(super) const STOP_SHUTDOWN: u8 = 3;
 
-enum Command {
+pub(super) enum Command {
     Enqueue(Vec<UploadRow>),
     Pause(Option<UploadId>, oneshot::Sender<Result<()>>),
     Resume(Option<UploadId>, oneshot::Sender<Result<()>>),
@@ -144,353 +33,6 @@ enum Command {
     Snapshot(oneshot::Sender<Vec<ItemStatus>>),
     WaitIdle(oneshot::Sender<()>),
     Shutdown(oneshot::Sender<()>),
-}
-
-struct Shared {
-    journal: Arc<UploadJournal>,
-    events: EventSender,
-    pool: Arc<Semaphore>,
-    memory: Arc<Semaphore>,
-    board: ProgressBoard,
-    settings: Arc<EngineSettings>,
-    base: SdkConfig,
-    credentials: SharedResolver,
-    stores: Mutex<HashMap<Target, S3Store>>,
-    /// Held while the engine runs; released by shutdown so a new engine can start at once.
-    lock: Mutex<Option<std::fs::File>>,
-}
-
-impl Shared {
-    /// Aborts an upload's multipart upload on its store, so no parts linger there.
-    async fn abort_multipart(&self, row: &UploadRow, multipart_id: &str) -> Result<()> {
-        self.store_for(&row.target)?
-            .abort(&row.key, multipart_id)
-            .await
-    }
-
-    fn store_for(&self, target: &Target) -> Result<S3Store> {
-        let mut key = target.clone();
-        key.prefix.clear();
-        let mut stores = self.stores.lock().unwrap_or_else(|p| p.into_inner());
-        if let Some(s) = stores.get(&key) {
-            return Ok(s.clone());
-        }
-        let creds = self.credentials.resolve(target.profile.as_deref())?;
-        let store = S3Store::new(build_client(&self.base, target, creds)?, &target.bucket);
-        stores.insert(key, store.clone());
-        Ok(store)
-    }
-}
-
-/// The handle shells hold. Cheap to clone.
-#[derive(Clone)]
-pub struct Engine {
-    shared: Arc<Shared>,
-    commands: mpsc::UnboundedSender<Command>,
-}
-
-impl Engine {
-    /// Opens the journal (taking its lock: one engine per journal) and starts the queue.
-    pub async fn start(options: EngineOptions) -> Result<Engine> {
-        let EngineOptions {
-            journal_path,
-            settings,
-            credentials,
-        } = options;
-        if settings.concurrency == 0 {
-            return Err(HoistError::InvalidInput(
-                "concurrency must be at least 1".into(),
-            ));
-        }
-        let journal = Arc::new(UploadJournal::open(&journal_path)?);
-        let lock = lock_journal(&journal_path)?;
-        let (events, _) = broadcast::channel(4096);
-        let shared = Arc::new(Shared {
-            journal,
-            pool: Arc::new(Semaphore::new(settings.concurrency)),
-            memory: Arc::new(Semaphore::new(upload::memory_units(settings.memory_budget))),
-            board: ProgressBoard::default(),
-            settings: Arc::new(settings),
-            base: load_base_config().await,
-            credentials,
-            stores: Mutex::new(HashMap::new()),
-            events,
-            lock: Mutex::new(Some(lock)),
-        });
-        tokio::spawn(
-            shared
-                .board
-                .clone()
-                .run(shared.events.downgrade(), shared.settings.progress_interval),
-        );
-        let (tx, rx) = mpsc::unbounded_channel();
-        let actor = Actor {
-            shared: shared.clone(),
-            items: HashMap::new(),
-            waiting: BTreeSet::new(),
-            running: HashMap::new(),
-            idle_waiters: Vec::new(),
-            shutdown_waiters: Vec::new(),
-        };
-        tokio::spawn(actor.run(rx));
-        Ok(Engine {
-            shared,
-            commands: tx,
-        })
-    }
-
-    pub fn subscribe(&self) -> broadcast::Receiver<EngineEvent> {
-        self.shared.events.subscribe()
-    }
-
-    pub fn journal(&self) -> &UploadJournal {
-        &self.shared.journal
-    }
-
-    pub fn settings(&self) -> &EngineSettings {
-        &self.shared.settings
-    }
-
-    /// Fills the target's open fields (endpoint, region) from the environment.
-    pub fn resolve_target(&self, target: Target) -> Result<Target> {
-        let t = resolve_target(&self.shared.base, target);
-        t.validate()?;
-        Ok(t)
-    }
-
-    /// The target's client with the engine's credentials seam, for share links, the
-    /// bucket browser and URL fetches (cached per target like the upload stores).
-    pub fn access(&self, target: Target) -> Result<BucketAccess> {
-        let target = self.resolve_target(target)?;
-        let store = self.shared.store_for(&target)?;
-        BucketAccess::from_store(
-            &self.shared.base,
-            self.shared.credentials.as_ref(),
-            target,
-            store,
-        )
-    }
-
-    /// Queues files and folders (folders recursively). Returns the new uploads' ids.
-    pub async fn add(
-        &self,
-        paths: Vec<PathBuf>,
-        target: Target,
-        options: AddOptions,
-    ) -> Result<Vec<UploadId>> {
-        let target = self.resolve_target(target)?;
-        let prefix = target.prefix.clone();
-        let files = tokio::task::spawn_blocking(move || source::expand(&paths, &prefix))
-            .await
-            .expect("scan task panicked")?;
-        self.enqueue_files(files, target, options).await
-    }
-
-    /// Queues files whose keys the caller chose (a watched folder keeps its layout under
-    /// the watch's prefix). The target's prefix is not applied again.
-    pub async fn add_keyed(
-        &self,
-        files: Vec<KeyedFile>,
-        target: Target,
-        options: AddOptions,
-    ) -> Result<Vec<UploadId>> {
-        if files.is_empty() {
-            return Ok(Vec::new());
-        }
-        let target = self.resolve_target(target)?;
-        self.enqueue_files(files, target, options).await
-    }
-
-    /// Records the files in the journal (one transaction) and hands them to the queue.
-    async fn enqueue_files(
-        &self,
-        files: Vec<KeyedFile>,
-        target: Target,
-        options: AddOptions,
-    ) -> Result<Vec<UploadId>> {
-        let uploads: Vec<NewUpload> = files
-            .into_iter()
-            .map(|f| NewUpload {
-                content_type: source::content_type_for(&f.path),
-                path: absolute(&f.path),
-                identity: f.identity,
-                target: target.clone(),
-                key: f.key,
-                priority: options.priority,
-                conflict: options.conflict,
-            })
-            .collect();
-        let initial = if options.start_paused {
-            UploadState::Paused
-        } else {
-            UploadState::Queued
-        };
-        let journal = self.shared.journal.clone();
-        let (ids, rows) = tokio::task::spawn_blocking(move || -> Result<_> {
-            let ids = journal.insert_uploads(&uploads, initial)?;
-            let rows = ids
-                .iter()
-                .filter_map(|id| journal.upload(*id).transpose())
-                .collect::<Result<Vec<UploadRow>>>()?;
-            Ok((ids, rows))
-        })
-        .await
-        .expect("journal task panicked")?;
-        self.send(Command::Enqueue(rows))?;
-        Ok(ids)
-    }
-
-    /// Queues these journal uploads again if the journal still has them queued (an
-    /// earlier session's unfinished uploads); ones already in the queue are left alone.
-    pub async fn requeue(&self, ids: &[UploadId]) -> Result<()> {
-        let mut rows = Vec::new();
-        for id in ids {
-            if let Some(row) = self.shared.journal.upload(*id)?
-                && row.state == UploadState::Queued
-            {
-                rows.push(row);
-            }
-        }
-        self.send(Command::Enqueue(rows))
-    }
-
-    /// Publishes an event on the engine's stream (watched folders report through it).
-    pub(crate) fn emit(&self, event: EngineEvent) {
-        let _ = self.shared.events.send(event);
-    }
-
-    /// The store client for a target (shared with the uploads).
-    pub(crate) fn store_for(&self, target: &Target) -> Result<S3Store> {
-        self.shared.store_for(&self.resolve_target(target.clone())?)
-    }
-
-    /// Queues every upload the journal has as unfinished (after a crash or restart).
-    pub async fn resume_unfinished(&self) -> Result<Vec<UploadId>> {
-        let rows = self.shared.journal.uploads_in(&[UploadState::Queued])?;
-        let ids = rows.iter().map(|r| r.id).collect();
-        self.send(Command::Enqueue(rows))?;
-        Ok(ids)
-    }
-
-    /// Shows paused and failed uploads from earlier sessions in the queue, without
-    /// starting them.
-    pub async fn load_stopped(&self) -> Result<Vec<UploadId>> {
-        let rows = self
-            .shared
-            .journal
-            .uploads_in(&[UploadState::Paused, UploadState::Failed])?;
-        let ids = rows.iter().map(|r| r.id).collect();
-        self.send(Command::Enqueue(rows))?;
-        Ok(ids)
-    }
-
-    pub async fn pause(&self, id: UploadId) -> Result<()> {
-        self.ask(|r| Command::Pause(Some(id), r)).await?
-    }
-    pub async fn pause_all(&self) -> Result<()> {
-        self.ask(|r| Command::Pause(None, r)).await?
-    }
-    pub async fn resume(&self, id: UploadId) -> Result<()> {
-        self.ask(|r| Command::Resume(Some(id), r)).await?
-    }
-    pub async fn resume_all(&self) -> Result<()> {
-        self.ask(|r| Command::Resume(None, r)).await?
-    }
-    /// Stops the upload and aborts its multipart upload on the store.
-    pub async fn cancel(&self, id: UploadId) -> Result<()> {
-        self.ask(|r| Command::Cancel(id, r)).await?
-    }
-    /// Takes a finished upload out of the queue; its history stays. A failed upload's
-    /// partial multipart upload is aborted, since it will not be retried.
-    pub async fn remove(&self, id: UploadId) -> Result<()> {
-        self.ask(|r| Command::Remove(id, r)).await?
-    }
-    pub async fn retry(&self, id: UploadId) -> Result<()> {
-        self.ask(|r| Command::Retry(Some(id), r)).await?
-    }
-    pub async fn retry_failed(&self) -> Result<()> {
-        self.ask(|r| Command::Retry(None, r)).await?
-    }
-    pub async fn set_priority(&self, id: UploadId, priority: i32) -> Result<()> {
-        self.ask(|r| Command::SetPriority(id, priority, r)).await?
-    }
-    pub async fn snapshot(&self) -> Result<Vec<ItemStatus>> {
-        self.ask(Command::Snapshot).await
-    }
-    /// Resolves when nothing is queued or running.
-    pub async fn wait_idle(&self) -> Result<()> {
-        self.ask(Command::WaitIdle).await
-    }
-    /// Stops every worker, leaving the journal so that a later start resumes, and
-    /// releases the journal. The engine accepts no more requests afterwards.
-    pub async fn shutdown(&self) -> Result<()> {
-        self.ask(Command::Shutdown).await
-    }
-
-    /// Multipart uploads on the store that the journal does not intend to finish.
-    pub async fn orphans(&self, target: Target) -> Result<Vec<PendingMultipart>> {
-        let target = self.resolve_target(target)?;
-        let store = self.shared.store_for(&target)?;
-        let live = self.shared.journal.live_multipart_ids()?;
-        let prefix = target.prefix.clone();
-        Ok(store
-            .list_multipart_uploads()
-            .await?
-            .into_iter()
-            .filter(|u| !live.contains(&u.upload_id) && u.key.starts_with(&prefix))
-            .collect())
-    }
-
-    /// Aborts orphaned multipart uploads begun more than `older_than` ago.
-    pub async fn abort_orphans(
-        &self,
-        target: Target,
-        older_than: Duration,
-    ) -> Result<Vec<PendingMultipart>> {
-        let target = self.resolve_target(target)?;
-        let store = self.shared.store_for(&target)?;
-        let cutoff = now_ms() - older_than.as_millis() as i64;
-        let mut aborted = Vec::new();
-        for u in self.orphans(target).await? {
-            if u.initiated_ms.is_none_or(|t| t <= cutoff) {
-                store.abort(&u.key, &u.upload_id).await?;
-                aborted.push(u);
-            }
-        }
-        Ok(aborted)
-    }
-
-    fn send(&self, c: Command) -> Result<()> {
-        self.commands.send(c).map_err(|_| HoistError::Cancelled)
-    }
-
-    async fn ask<T>(&self, make: impl FnOnce(oneshot::Sender<T>) -> Command) -> Result<T> {
-        let (tx, rx) = oneshot::channel();
-        self.send(make(tx))?;
-        rx.await.map_err(|_| HoistError::Cancelled)
-    }
-}
-
-fn absolute(p: &Path) -> PathBuf {
-    std::path::absolute(p).unwrap_or_else(|_| p.to_path_buf())
-}
-
-fn lock_journal(journal: &Path) -> Result<std::fs::File> {
-    let lock_path = journal.with_extension("lock");
-    let file = std::fs::OpenOptions::new()
-        .create(true)
-        .truncate(false)
-        .write(true)
-        .open(&lock_path)
-        .map_err(|e| HoistError::local_file(&lock_path, e))?;
-    match file.try_lock() {
-        Ok(()) => Ok(file),
-        Err(std::fs::TryLockError::WouldBlock) => Err(HoistError::InvalidInput(format!(
-            "another Hoist is already running on the journal {} (wait for it, or stop it first)",
-            journal.display()
-        ))),
-        Err(std::fs::TryLockError::Error(e)) => Err(HoistError::local_file(&lock_path, e)),
-    }
 }
 
 struct Item {
@@ -512,7 +54,7 @@ impl Running {
     }
 }
 
-struct Actor {
+pub(super) struct Actor {
     shared: Arc<Shared>,
     items: HashMap<UploadId, Item>,
     /// Waiting uploads, highest priority first, then oldest.
@@ -525,7 +67,18 @@ struct Actor {
 type Done = (UploadId, Outcome, i64);
 
 impl Actor {
-    async fn run(mut self, mut commands: mpsc::UnboundedReceiver<Command>) {
+    pub(super) fn new(shared: Arc<Shared>) -> Actor {
+        Actor {
+            shared,
+            items: HashMap::new(),
+            waiting: BTreeSet::new(),
+            running: HashMap::new(),
+            idle_waiters: Vec::new(),
+            shutdown_waiters: Vec::new(),
+        }
+    }
+
+    pub(super) async fn run(mut self, mut commands: mpsc::UnboundedReceiver<Command>) {
         let (done_tx, mut done_rx) = mpsc::unbounded_channel::<Done>();
         let mut handles_gone = false;
         loop {
@@ -584,7 +137,7 @@ impl Actor {
             if item.state != ItemState::Queued {
                 continue;
             }
-            let store = match self.shared.store_for(&item.row.target) {
+            let store = match self.shared.upload_store(&item.row.target) {
                 Ok(s) => s,
                 Err(e) => {
                     let row = item.row.clone();

@@ -8,7 +8,7 @@ use std::path::Path;
 use base64::Engine as _;
 
 use crate::error::{HoistError, Result};
-use crate::target::BucketAccess;
+use crate::s3::BucketAccess;
 
 /// Images larger than this are not fetched or decoded for a thumbnail.
 pub const MAX_SOURCE_BYTES: u64 = 25 * 1024 * 1024;
@@ -38,7 +38,7 @@ fn too_large(what: &str, size: u64) -> HoistError {
 
 /// A thumbnail of an object in the bucket (at most `max_px` on its longer side).
 pub async fn of_object(access: &BucketAccess, key: &str, max_px: u32) -> Result<String> {
-    let details = crate::browse::details(access, key).await?;
+    let details = super::browse::details(access, key).await?;
     if details.size > MAX_SOURCE_BYTES {
         return Err(too_large(key, details.size));
     }
@@ -49,7 +49,7 @@ pub async fn of_object(access: &BucketAccess, key: &str, max_px: u32) -> Result<
         .key(key)
         .send()
         .await
-        .map_err(|e| crate::store::map_err(access.bucket(), e))?;
+        .map_err(|e| crate::s3::map_err(access.bucket(), e))?;
     let bytes = out
         .body
         .collect()

@@ -12,14 +12,11 @@ use serde::Serialize;
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 
-use crate::checksum;
 use crate::error::{HoistError, Result};
-use crate::journal::PartRecord;
-use crate::plan::{MAX_PART_SIZE, MAX_PARTS, MIB, MIN_PART_SIZE, PartPlan};
-use crate::retry::{RetryPolicy, with_retry};
-use crate::store::S3Store;
-use crate::target::{BucketAccess, ChecksumMode};
-use crate::upload::body_checksum;
+use crate::s3::checksum::{self, body_checksum};
+use crate::s3::{BucketAccess, ChecksumMode, Multipart, PartRecord, S3Store, UploadStore};
+use crate::transfer::plan::{MAX_PART_SIZE, MAX_PARTS, MIB, MIN_PART_SIZE, PartPlan};
+use crate::transfer::retry::{RetryPolicy, with_retry};
 
 #[derive(Debug, Clone)]
 pub struct FetchOptions {
@@ -128,7 +125,7 @@ pub async fn fetch_url(
 ) -> Result<Fetched> {
     let started = Instant::now();
     let parsed = check_url(url)?;
-    let key = crate::share::full_key(access, &opts.key)?;
+    let key = super::share::full_key(access, &opts.key)?;
     if opts.parallel_parts == 0 {
         return Err(HoistError::InvalidInput(
             "parallel parts must be at least 1".into(),
@@ -470,7 +467,7 @@ impl PartSink {
         })
     }
 
-    async fn verify_size(&self, total: u64) -> Result<crate::store::ObjectInfo> {
+    async fn verify_size(&self, total: u64) -> Result<crate::s3::ObjectInfo> {
         let info = self.store.head(&self.key).await?.ok_or_else(|| {
             HoistError::Integrity("the object is missing right after its upload".into())
         })?;

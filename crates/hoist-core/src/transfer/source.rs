@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 
 use crate::error::{HoistError, Result};
+use crate::s3::normalize_prefix;
 
 /// What identifies a file's content cheaply: if any of these changed, the bytes may have.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -56,19 +57,6 @@ pub struct SourceFile {
     pub path: PathBuf,
     pub key: String,
     pub identity: FileIdentity,
-}
-
-/// Normalises a user's prefix: `/`-separated, no leading `/`, ending in `/` unless empty.
-pub fn normalize_prefix(prefix: &str) -> String {
-    let parts: Vec<&str> = prefix
-        .split(['/', '\\'])
-        .filter(|p| !p.is_empty())
-        .collect();
-    if parts.is_empty() {
-        String::new()
-    } else {
-        format!("{}/", parts.join("/"))
-    }
 }
 
 fn utf8_name(path: &Path, name: &std::ffi::OsStr) -> Result<String> {

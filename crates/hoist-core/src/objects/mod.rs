@@ -1,0 +1,9 @@
+//! What users do with objects already in a bucket: share links and upload links
+//! (presigned, with their true expiry) and the link history, the bucket browser
+//! (list, details, download, delete), thumbnails, and fetching a URL into the bucket.
+
+pub mod browse;
+pub mod fetch;
+mod links;
+pub mod share;
+pub mod thumbnail;

@@ -1,0 +1,105 @@
+//! SDK failures mapped to the engine's error classes, once, for every S3 call.
+
+use aws_sdk_s3::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
+
+use crate::error::HoistError;
+
+/// Maps an SDK failure to the engine's error classes, once.
+pub(crate) fn map_err<E>(
+    bucket: &str,
+    err: SdkError<E, aws_smithy_runtime_api::http::Response>,
+) -> HoistError
+where
+    E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+{
+    match &err {
+        SdkError::ConstructionFailure(_) => {
+            HoistError::InvalidInput(DisplayErrorContext(&err).to_string())
+        }
+        SdkError::TimeoutError(_) => HoistError::Network("the request timed out".into()),
+        SdkError::DispatchFailure(d) => {
+            if d.is_user() {
+                HoistError::InvalidInput(DisplayErrorContext(&err).to_string())
+            } else {
+                HoistError::Network(short_reason(&DisplayErrorContext(&err).to_string()))
+            }
+        }
+        SdkError::ResponseError(_) => HoistError::Network(format!(
+            "the connection broke mid-response: {}",
+            short_reason(&DisplayErrorContext(&err).to_string())
+        )),
+        SdkError::ServiceError(ctx) => {
+            let status = ctx.raw().status().as_u16();
+            let code = ctx.err().code().unwrap_or("").to_owned();
+            let message = ctx.err().message().unwrap_or("").to_owned();
+            classify(bucket, status, code, message)
+        }
+        _ => HoistError::Network(DisplayErrorContext(&err).to_string()),
+    }
+}
+
+fn classify(bucket: &str, status: u16, code: String, message: String) -> HoistError {
+    match code.as_str() {
+        "NoSuchBucket" => HoistError::NoSuchBucket(bucket.to_owned()),
+        "NoSuchUpload" => HoistError::NoSuchUpload,
+        "InvalidAccessKeyId"
+        | "SignatureDoesNotMatch"
+        | "AccessDenied"
+        | "ExpiredToken"
+        | "InvalidToken"
+        | "RequestTimeTooSkewed"
+        | "InvalidSecurity"
+        | "AccountProblem" => HoistError::Auth { code, message },
+        "BadDigest" | "InvalidDigest" | "XAmzContentChecksumMismatch" | "InvalidChecksum" => {
+            HoistError::Integrity(format!(
+                "the store received different bytes than were sent ({code})"
+            ))
+        }
+        "SlowDown" | "InternalError" | "ServiceUnavailable" | "RequestTimeout"
+        | "OperationAborted" => HoistError::StoreBusy {
+            status,
+            message: if message.is_empty() { code } else { message },
+        },
+        _ if status >= 500 || status == 429 || status == 408 => HoistError::StoreBusy {
+            status,
+            message: if message.is_empty() { code } else { message },
+        },
+        _ if status == 401 || status == 403 => HoistError::Auth {
+            code: if code.is_empty() {
+                format!("HTTP {status}")
+            } else {
+                code
+            },
+            message,
+        },
+        _ => HoistError::Rejected {
+            status,
+            code,
+            message,
+        },
+    }
+}
+
+/// The innermost cause is what a user can act on ("Connection refused").
+fn short_reason(full: &str) -> String {
+    full.rsplit(": ").next().unwrap_or(full).trim().to_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ErrorCode;
+
+    #[test]
+    fn service_errors_are_classified() {
+        let c = |status, code: &str| classify("b", status, code.into(), String::new()).code();
+        assert_eq!(c(404, "NoSuchBucket"), ErrorCode::NoSuchBucket);
+        assert_eq!(c(404, "NoSuchUpload"), ErrorCode::NoSuchUpload);
+        assert_eq!(c(403, "SignatureDoesNotMatch"), ErrorCode::Auth);
+        assert_eq!(c(403, ""), ErrorCode::Auth);
+        assert_eq!(c(503, "SlowDown"), ErrorCode::StoreBusy);
+        assert_eq!(c(502, ""), ErrorCode::StoreBusy);
+        assert_eq!(c(400, "BadDigest"), ErrorCode::Integrity);
+        assert_eq!(c(400, "InvalidArgument"), ErrorCode::Rejected);
+    }
+}

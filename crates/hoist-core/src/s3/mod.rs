@@ -1,0 +1,23 @@
+//! Talking to S3-compatible stores: where an upload goes ([`Target`]), how a client is
+//! built for it (credentials seam, addressing, timeouts), the calls an upload makes
+//! behind the small [`Multipart`] / [`UploadStore`] traits, S3's checksum formats, and
+//! the mapping of SDK failures to [`crate::HoistError`]. Knows no feature.
+
+pub mod checksum;
+mod client;
+mod errors;
+#[cfg(test)]
+pub(crate) mod memory;
+mod multipart;
+mod store;
+mod target;
+
+pub(crate) use client::build_client;
+pub use client::{
+    AwsChainCredentials, BucketAccess, CredentialResolver, SharedResolver, load_base_config,
+    resolve_target,
+};
+pub(crate) use errors::map_err;
+pub use multipart::{BodyChecksum, ListedPart, Multipart, ObjectInfo, PartRecord, UploadStore};
+pub use store::{PendingMultipart, S3Store};
+pub use target::{ChecksumMode, Target, normalize_prefix};

@@ -1,0 +1,238 @@
+//! The multipart calls as a small stateless trait (the caller, i.e. the journal, owns
+//! the upload's state, which is what resume needs), and what one upload asks of a
+//! bucket besides. [`S3Store`] implements both over the SDK; tests drive the
+//! scheduler against an in-memory store (`s3::memory`).
+
+use async_trait::async_trait;
+use aws_sdk_s3::primitives::ByteStream;
+use aws_sdk_s3::types::{ChecksumAlgorithm, CompletedMultipartUpload, CompletedPart};
+use bytes::Bytes;
+
+use super::errors::map_err;
+use super::store::S3Store;
+use crate::error::{HoistError, Result};
+
+/// The integrity data sent with a body.
+#[derive(Debug, Clone)]
+pub enum BodyChecksum {
+    Crc32c(u32),
+    /// Base64 of the MD5 digest.
+    Md5(String),
+}
+
+#[derive(Debug, Clone)]
+pub struct ListedPart {
+    pub number: u32,
+    pub size: u64,
+    pub etag: String,
+    pub crc32c: Option<u32>,
+}
+
+#[derive(Debug, Clone)]
+pub struct ObjectInfo {
+    pub size: u64,
+    pub etag: Option<String>,
+    pub crc32c: Option<String>,
+    pub content_type: Option<String>,
+}
+
+/// A part the store accepted, as the journal records it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PartRecord {
+    pub number: u32,
+    pub size: u64,
+    pub etag: String,
+    pub crc32c: Option<u32>,
+    /// Base64 MD5 of the part (compatible mode), for the multipart ETag.
+    pub md5: Option<String>,
+}
+
+/// Create, send parts, list, complete, abort: each call stands alone.
+#[async_trait]
+pub trait Multipart: Send + Sync {
+    /// Returns the store's UploadId. `crc32c`: parts carry CRC32C checksums.
+    async fn create_multipart(&self, key: &str, content_type: &str, crc32c: bool)
+    -> Result<String>;
+    /// Returns the part's ETag.
+    async fn upload_part(
+        &self,
+        key: &str,
+        upload_id: &str,
+        number: u32,
+        body: Bytes,
+        checksum: &BodyChecksum,
+    ) -> Result<String>;
+    /// All parts the store holds for an upload. A part number may appear more than
+    /// once (SeaweedFS lists re-uploaded parts twice).
+    async fn list_parts(&self, key: &str, upload_id: &str) -> Result<Vec<ListedPart>>;
+    /// Returns the object's ETag when the store gives one.
+    async fn complete(
+        &self,
+        key: &str,
+        upload_id: &str,
+        parts: &[PartRecord],
+    ) -> Result<Option<String>>;
+    /// Succeeds when the upload is already gone.
+    async fn abort(&self, key: &str, upload_id: &str) -> Result<()>;
+}
+
+/// Everything one upload asks of its bucket: the multipart calls, a single PUT for
+/// small files, HEAD to verify, and a one-time check that the bucket exists.
+#[async_trait]
+pub trait UploadStore: Multipart {
+    async fn check_bucket(&self) -> Result<()>;
+    /// Returns the ETag and the CRC32C the store reports.
+    async fn put_object(
+        &self,
+        key: &str,
+        body: Bytes,
+        checksum: &BodyChecksum,
+        content_type: &str,
+    ) -> Result<(Option<String>, Option<String>)>;
+    /// `Ok(None)` when the key does not exist.
+    async fn head(&self, key: &str) -> Result<Option<ObjectInfo>>;
+}
+
+#[async_trait]
+impl Multipart for S3Store {
+    async fn create_multipart(
+        &self,
+        key: &str,
+        content_type: &str,
+        crc32c: bool,
+    ) -> Result<String> {
+        let mut req = self
+            .client()
+            .create_multipart_upload()
+            .bucket(self.bucket())
+            .key(key)
+            .content_type(content_type);
+        if crc32c {
+            req = req.checksum_algorithm(ChecksumAlgorithm::Crc32C);
+        }
+        let out = req.send().await.map_err(|e| map_err(self.bucket(), e))?;
+        out.upload_id.ok_or_else(|| HoistError::Rejected {
+            status: 200,
+            code: "NoUploadId".into(),
+            message: "the store created a multipart upload without an UploadId".into(),
+        })
+    }
+    async fn upload_part(
+        &self,
+        key: &str,
+        upload_id: &str,
+        number: u32,
+        body: Bytes,
+        checksum: &BodyChecksum,
+    ) -> Result<String> {
+        let mut req = self
+            .client()
+            .upload_part()
+            .bucket(self.bucket())
+            .key(key)
+            .upload_id(upload_id)
+            .part_number(number as i32)
+            .content_length(body.len() as i64)
+            .body(ByteStream::from(body));
+        req = match checksum {
+            BodyChecksum::Crc32c(c) => req.checksum_crc32_c(super::checksum::encode(*c)),
+            BodyChecksum::Md5(m) => req.content_md5(m),
+        };
+        // The body is covered by the checksum header, which is signed: hashing every
+        // part again with SHA-256 for the signature would only cost CPU.
+        let out = req
+            .customize()
+            .disable_payload_signing()
+            .send()
+            .await
+            .map_err(|e| map_err(self.bucket(), e))?;
+        out.e_tag.ok_or_else(|| HoistError::Rejected {
+            status: 200,
+            code: "NoETag".into(),
+            message: format!("the store accepted part {number} without an ETag"),
+        })
+    }
+    /// All parts the store holds for an upload, following pagination. A part number
+    /// may appear more than once (SeaweedFS lists re-uploaded parts twice).
+    async fn list_parts(&self, key: &str, upload_id: &str) -> Result<Vec<ListedPart>> {
+        let mut parts = Vec::new();
+        let mut marker: Option<String> = None;
+        loop {
+            let out = self
+                .client()
+                .list_parts()
+                .bucket(self.bucket())
+                .key(key)
+                .upload_id(upload_id)
+                .set_part_number_marker(marker.clone())
+                .send()
+                .await
+                .map_err(|e| map_err(self.bucket(), e))?;
+            for p in out.parts() {
+                let (Some(n), Some(etag)) = (p.part_number(), p.e_tag()) else {
+                    continue;
+                };
+                parts.push(ListedPart {
+                    number: n as u32,
+                    size: p.size().unwrap_or(0) as u64,
+                    etag: etag.to_owned(),
+                    crc32c: p.checksum_crc32_c().and_then(super::checksum::decode),
+                });
+            }
+            let next = out.next_part_number_marker().map(str::to_owned);
+            if out.is_truncated() == Some(true) && next.is_some() && next != marker {
+                marker = next;
+            } else {
+                break;
+            }
+        }
+        Ok(parts)
+    }
+    async fn complete(
+        &self,
+        key: &str,
+        upload_id: &str,
+        parts: &[PartRecord],
+    ) -> Result<Option<String>> {
+        let completed: Vec<CompletedPart> = parts
+            .iter()
+            .map(|p| {
+                CompletedPart::builder()
+                    .part_number(p.number as i32)
+                    .e_tag(&p.etag)
+                    .set_checksum_crc32_c(p.crc32c.map(super::checksum::encode))
+                    .build()
+            })
+            .collect();
+        let out = self
+            .client()
+            .complete_multipart_upload()
+            .bucket(self.bucket())
+            .key(key)
+            .upload_id(upload_id)
+            .multipart_upload(
+                CompletedMultipartUpload::builder()
+                    .set_parts(Some(completed))
+                    .build(),
+            )
+            .send()
+            .await
+            .map_err(|e| map_err(self.bucket(), e))?;
+        Ok(out.e_tag)
+    }
+    async fn abort(&self, key: &str, upload_id: &str) -> Result<()> {
+        match self
+            .client()
+            .abort_multipart_upload()
+            .bucket(self.bucket())
+            .key(key)
+            .upload_id(upload_id)
+            .send()
+            .await
+            .map_err(|e| map_err(self.bucket(), e))
+        {
+            Ok(_) | Err(HoistError::NoSuchUpload) => Ok(()),
+            Err(e) => Err(e),
+        }
+    }
+}

@@ -1,0 +1,67 @@
+//! What to do when the destination key exists: overwrite, skip, or a free
+//! `name (n).ext`.
+
+use super::records::{ConflictPolicy, UploadRow};
+use super::upload::{WorkerCtx, retried};
+use crate::error::{HoistError, Result};
+
+/// `Some(key)` to upload to, `None` to skip.
+pub(super) async fn resolve_conflict(ctx: &WorkerCtx, row: &UploadRow) -> Result<Option<String>> {
+    let head = |key: String| {
+        let store = ctx.store.clone();
+        async move { store.head(&key).await }
+    };
+    match row.conflict {
+        ConflictPolicy::Overwrite => Ok(Some(row.key.clone())),
+        ConflictPolicy::Skip => {
+            let exists = retried(ctx, row.id, || head(row.key.clone()))
+                .await?
+                .is_some();
+            Ok(if exists { None } else { Some(row.key.clone()) })
+        }
+        ConflictPolicy::Rename => {
+            let mut n = 0;
+            loop {
+                let key = renamed_key(&row.key, n);
+                if retried(ctx, row.id, || head(key.clone())).await?.is_none() {
+                    return Ok(Some(key));
+                }
+                n += 1;
+                if n > 9999 {
+                    return Err(HoistError::InvalidInput(format!(
+                        "no free name found for {}",
+                        row.key
+                    )));
+                }
+            }
+        }
+    }
+}
+
+/// `photos/cat.jpg` → `photos/cat (1).jpg`.
+pub(crate) fn renamed_key(key: &str, n: u32) -> String {
+    if n == 0 {
+        return key.to_owned();
+    }
+    let (dir, name) = key
+        .rsplit_once('/')
+        .map(|(d, n)| (format!("{d}/"), n))
+        .unwrap_or((String::new(), key));
+    match name.rsplit_once('.') {
+        Some((stem, ext)) if !stem.is_empty() => format!("{dir}{stem} ({n}).{ext}"),
+        _ => format!("{dir}{name} ({n})"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::renamed_key;
+
+    #[test]
+    fn renames_keep_folder_and_extension() {
+        assert_eq!(renamed_key("a/cat.jpg", 0), "a/cat.jpg");
+        assert_eq!(renamed_key("a/cat.jpg", 2), "a/cat (2).jpg");
+        assert_eq!(renamed_key("README", 1), "README (1)");
+        assert_eq!(renamed_key("dir.v2/.env", 1), "dir.v2/.env (1)");
+    }
+}

@@ -1,0 +1,395 @@
+//! The engine handle: shells hold a cloneable [`Engine`]; requests travel over a
+//! channel to the queue's actor (`actor.rs`), results come back as events.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use aws_config::SdkConfig;
+use tokio::sync::{Semaphore, broadcast, mpsc, oneshot};
+
+use super::actor::{Actor, Command};
+use super::progress::ProgressBoard;
+use super::queue::{AddOptions, ItemStatus, KeyedFile};
+use super::records::{NewUpload, UploadRow, UploadState};
+use super::settings::EngineSettings;
+use super::source;
+use super::upload;
+use crate::error::{HoistError, Result};
+use crate::events::{EngineEvent, EventSender, UploadId};
+use crate::journal::{UploadJournal, now_ms};
+use crate::s3::{
+    AwsChainCredentials, BucketAccess, Multipart, PendingMultipart, S3Store, SharedResolver,
+    Target, UploadStore, build_client, load_base_config, resolve_target,
+};
+
+pub struct EngineOptions {
+    pub journal_path: PathBuf,
+    pub settings: EngineSettings,
+    pub credentials: SharedResolver,
+    /// Every upload goes to this store instead (unit tests' in-memory store).
+    pub(crate) store_override: Option<Arc<dyn UploadStore>>,
+}
+
+impl EngineOptions {
+    pub fn new(journal_path: impl Into<PathBuf>) -> EngineOptions {
+        EngineOptions {
+            journal_path: journal_path.into(),
+            settings: EngineSettings::default(),
+            credentials: Arc::new(AwsChainCredentials),
+            store_override: None,
+        }
+    }
+}
+
+pub(super) struct Shared {
+    pub(super) journal: Arc<UploadJournal>,
+    pub(super) events: EventSender,
+    pub(super) pool: Arc<Semaphore>,
+    pub(super) memory: Arc<Semaphore>,
+    pub(super) board: ProgressBoard,
+    pub(super) settings: Arc<EngineSettings>,
+    pub(super) base: SdkConfig,
+    pub(super) credentials: SharedResolver,
+    pub(super) stores: Mutex<HashMap<Target, S3Store>>,
+    /// Held while the engine runs; released by shutdown so a new engine can start at once.
+    pub(super) lock: Mutex<Option<std::fs::File>>,
+    /// Unit tests run the queue against an in-memory store instead of the SDK's.
+    pub(super) store_override: Option<Arc<dyn UploadStore>>,
+}
+
+impl Shared {
+    /// Aborts an upload's multipart upload on its store, so no parts linger there.
+    pub(super) async fn abort_multipart(&self, row: &UploadRow, multipart_id: &str) -> Result<()> {
+        self.upload_store(&row.target)?
+            .abort(&row.key, multipart_id)
+            .await
+    }
+
+    /// The store uploads to `target` talk to.
+    pub(super) fn upload_store(&self, target: &Target) -> Result<Arc<dyn UploadStore>> {
+        match &self.store_override {
+            Some(s) => Ok(s.clone()),
+            None => Ok(Arc::new(self.store_for(target)?)),
+        }
+    }
+
+    pub(super) fn store_for(&self, target: &Target) -> Result<S3Store> {
+        let mut key = target.clone();
+        key.prefix.clear();
+        let mut stores = self.stores.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(s) = stores.get(&key) {
+            return Ok(s.clone());
+        }
+        let creds = self.credentials.resolve(target.profile.as_deref())?;
+        let store = S3Store::new(build_client(&self.base, target, creds)?, &target.bucket);
+        stores.insert(key, store.clone());
+        Ok(store)
+    }
+}
+
+/// The handle shells hold. Cheap to clone.
+#[derive(Clone)]
+pub struct Engine {
+    shared: Arc<Shared>,
+    commands: mpsc::UnboundedSender<Command>,
+}
+
+impl Engine {
+    /// Opens the journal (taking its lock: one engine per journal) and starts the queue.
+    pub async fn start(options: EngineOptions) -> Result<Engine> {
+        let EngineOptions {
+            journal_path,
+            settings,
+            credentials,
+            store_override,
+        } = options;
+        if settings.concurrency == 0 {
+            return Err(HoistError::InvalidInput(
+                "concurrency must be at least 1".into(),
+            ));
+        }
+        let journal = Arc::new(UploadJournal::open(&journal_path)?);
+        let lock = lock_journal(&journal_path)?;
+        let (events, _) = broadcast::channel(4096);
+        let shared = Arc::new(Shared {
+            journal,
+            pool: Arc::new(Semaphore::new(settings.concurrency)),
+            memory: Arc::new(Semaphore::new(upload::memory_units(settings.memory_budget))),
+            board: ProgressBoard::default(),
+            settings: Arc::new(settings),
+            base: load_base_config().await,
+            credentials,
+            stores: Mutex::new(HashMap::new()),
+            events,
+            lock: Mutex::new(Some(lock)),
+            store_override,
+        });
+        tokio::spawn(
+            shared
+                .board
+                .clone()
+                .run(shared.events.downgrade(), shared.settings.progress_interval),
+        );
+        let (tx, rx) = mpsc::unbounded_channel();
+        tokio::spawn(Actor::new(shared.clone()).run(rx));
+        Ok(Engine {
+            shared,
+            commands: tx,
+        })
+    }
+
+    pub fn subscribe(&self) -> broadcast::Receiver<EngineEvent> {
+        self.shared.events.subscribe()
+    }
+
+    pub fn journal(&self) -> &UploadJournal {
+        &self.shared.journal
+    }
+
+    pub fn settings(&self) -> &EngineSettings {
+        &self.shared.settings
+    }
+
+    /// Fills the target's open fields (endpoint, region) from the environment.
+    pub fn resolve_target(&self, target: Target) -> Result<Target> {
+        let t = resolve_target(&self.shared.base, target);
+        t.validate()?;
+        Ok(t)
+    }
+
+    /// The target's client with the engine's credentials seam, for share links, the
+    /// bucket browser and URL fetches (cached per target like the upload stores).
+    pub fn access(&self, target: Target) -> Result<BucketAccess> {
+        let target = self.resolve_target(target)?;
+        let store = self.shared.store_for(&target)?;
+        BucketAccess::from_store(
+            &self.shared.base,
+            self.shared.credentials.as_ref(),
+            target,
+            store,
+        )
+    }
+
+    /// Queues files and folders (folders recursively). Returns the new uploads' ids.
+    pub async fn add(
+        &self,
+        paths: Vec<PathBuf>,
+        target: Target,
+        options: AddOptions,
+    ) -> Result<Vec<UploadId>> {
+        let target = self.resolve_target(target)?;
+        let prefix = target.prefix.clone();
+        let files = tokio::task::spawn_blocking(move || source::expand(&paths, &prefix))
+            .await
+            .expect("scan task panicked")?;
+        self.enqueue_files(files, target, options).await
+    }
+
+    /// Queues files whose keys the caller chose (a watched folder keeps its layout under
+    /// the watch's prefix). The target's prefix is not applied again.
+    pub async fn add_keyed(
+        &self,
+        files: Vec<KeyedFile>,
+        target: Target,
+        options: AddOptions,
+    ) -> Result<Vec<UploadId>> {
+        if files.is_empty() {
+            return Ok(Vec::new());
+        }
+        let target = self.resolve_target(target)?;
+        self.enqueue_files(files, target, options).await
+    }
+
+    /// Records the files in the journal (one transaction) and hands them to the queue.
+    async fn enqueue_files(
+        &self,
+        files: Vec<KeyedFile>,
+        target: Target,
+        options: AddOptions,
+    ) -> Result<Vec<UploadId>> {
+        let uploads: Vec<NewUpload> = files
+            .into_iter()
+            .map(|f| NewUpload {
+                content_type: source::content_type_for(&f.path),
+                path: absolute(&f.path),
+                identity: f.identity,
+                target: target.clone(),
+                key: f.key,
+                priority: options.priority,
+                conflict: options.conflict,
+            })
+            .collect();
+        let initial = if options.start_paused {
+            UploadState::Paused
+        } else {
+            UploadState::Queued
+        };
+        let journal = self.shared.journal.clone();
+        let (ids, rows) = tokio::task::spawn_blocking(move || -> Result<_> {
+            let ids = journal.insert_uploads(&uploads, initial)?;
+            let rows = ids
+                .iter()
+                .filter_map(|id| journal.upload(*id).transpose())
+                .collect::<Result<Vec<UploadRow>>>()?;
+            Ok((ids, rows))
+        })
+        .await
+        .expect("journal task panicked")?;
+        self.send(Command::Enqueue(rows))?;
+        Ok(ids)
+    }
+
+    /// Queues these journal uploads again if the journal still has them queued (an
+    /// earlier session's unfinished uploads); ones already in the queue are left alone.
+    pub async fn requeue(&self, ids: &[UploadId]) -> Result<()> {
+        let mut rows = Vec::new();
+        for id in ids {
+            if let Some(row) = self.shared.journal.upload(*id)?
+                && row.state == UploadState::Queued
+            {
+                rows.push(row);
+            }
+        }
+        self.send(Command::Enqueue(rows))
+    }
+
+    /// Publishes an event on the engine's stream (watched folders report through it).
+    pub(crate) fn emit(&self, event: EngineEvent) {
+        let _ = self.shared.events.send(event);
+    }
+
+    /// The store client for a target (shared with the uploads).
+    pub(crate) fn store_for(&self, target: &Target) -> Result<S3Store> {
+        self.shared.store_for(&self.resolve_target(target.clone())?)
+    }
+
+    /// Queues every upload the journal has as unfinished (after a crash or restart).
+    pub async fn resume_unfinished(&self) -> Result<Vec<UploadId>> {
+        let rows = self.shared.journal.uploads_in(&[UploadState::Queued])?;
+        let ids = rows.iter().map(|r| r.id).collect();
+        self.send(Command::Enqueue(rows))?;
+        Ok(ids)
+    }
+
+    /// Shows paused and failed uploads from earlier sessions in the queue, without
+    /// starting them.
+    pub async fn load_stopped(&self) -> Result<Vec<UploadId>> {
+        let rows = self
+            .shared
+            .journal
+            .uploads_in(&[UploadState::Paused, UploadState::Failed])?;
+        let ids = rows.iter().map(|r| r.id).collect();
+        self.send(Command::Enqueue(rows))?;
+        Ok(ids)
+    }
+
+    pub async fn pause(&self, id: UploadId) -> Result<()> {
+        self.ask(|r| Command::Pause(Some(id), r)).await?
+    }
+    pub async fn pause_all(&self) -> Result<()> {
+        self.ask(|r| Command::Pause(None, r)).await?
+    }
+    pub async fn resume(&self, id: UploadId) -> Result<()> {
+        self.ask(|r| Command::Resume(Some(id), r)).await?
+    }
+    pub async fn resume_all(&self) -> Result<()> {
+        self.ask(|r| Command::Resume(None, r)).await?
+    }
+    /// Stops the upload and aborts its multipart upload on the store.
+    pub async fn cancel(&self, id: UploadId) -> Result<()> {
+        self.ask(|r| Command::Cancel(id, r)).await?
+    }
+    /// Takes a finished upload out of the queue; its history stays. A failed upload's
+    /// partial multipart upload is aborted, since it will not be retried.
+    pub async fn remove(&self, id: UploadId) -> Result<()> {
+        self.ask(|r| Command::Remove(id, r)).await?
+    }
+    pub async fn retry(&self, id: UploadId) -> Result<()> {
+        self.ask(|r| Command::Retry(Some(id), r)).await?
+    }
+    pub async fn retry_failed(&self) -> Result<()> {
+        self.ask(|r| Command::Retry(None, r)).await?
+    }
+    pub async fn set_priority(&self, id: UploadId, priority: i32) -> Result<()> {
+        self.ask(|r| Command::SetPriority(id, priority, r)).await?
+    }
+    pub async fn snapshot(&self) -> Result<Vec<ItemStatus>> {
+        self.ask(Command::Snapshot).await
+    }
+    /// Resolves when nothing is queued or running.
+    pub async fn wait_idle(&self) -> Result<()> {
+        self.ask(Command::WaitIdle).await
+    }
+    /// Stops every worker, leaving the journal so that a later start resumes, and
+    /// releases the journal. The engine accepts no more requests afterwards.
+    pub async fn shutdown(&self) -> Result<()> {
+        self.ask(Command::Shutdown).await
+    }
+
+    /// Multipart uploads on the store that the journal does not intend to finish.
+    pub async fn orphans(&self, target: Target) -> Result<Vec<PendingMultipart>> {
+        let target = self.resolve_target(target)?;
+        let store = self.shared.store_for(&target)?;
+        let live = self.shared.journal.live_multipart_ids()?;
+        let prefix = target.prefix.clone();
+        Ok(store
+            .list_multipart_uploads()
+            .await?
+            .into_iter()
+            .filter(|u| !live.contains(&u.upload_id) && u.key.starts_with(&prefix))
+            .collect())
+    }
+
+    /// Aborts orphaned multipart uploads begun more than `older_than` ago.
+    pub async fn abort_orphans(
+        &self,
+        target: Target,
+        older_than: Duration,
+    ) -> Result<Vec<PendingMultipart>> {
+        let target = self.resolve_target(target)?;
+        let store = self.shared.store_for(&target)?;
+        let cutoff = now_ms() - older_than.as_millis() as i64;
+        let mut aborted = Vec::new();
+        for u in self.orphans(target).await? {
+            if u.initiated_ms.is_none_or(|t| t <= cutoff) {
+                store.abort(&u.key, &u.upload_id).await?;
+                aborted.push(u);
+            }
+        }
+        Ok(aborted)
+    }
+
+    fn send(&self, c: Command) -> Result<()> {
+        self.commands.send(c).map_err(|_| HoistError::Cancelled)
+    }
+
+    async fn ask<T>(&self, make: impl FnOnce(oneshot::Sender<T>) -> Command) -> Result<T> {
+        let (tx, rx) = oneshot::channel();
+        self.send(make(tx))?;
+        rx.await.map_err(|_| HoistError::Cancelled)
+    }
+}
+
+fn absolute(p: &Path) -> PathBuf {
+    std::path::absolute(p).unwrap_or_else(|_| p.to_path_buf())
+}
+
+fn lock_journal(journal: &Path) -> Result<std::fs::File> {
+    let lock_path = journal.with_extension("lock");
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&lock_path)
+        .map_err(|e| HoistError::local_file(&lock_path, e))?;
+    match file.try_lock() {
+        Ok(()) => Ok(file),
+        Err(std::fs::TryLockError::WouldBlock) => Err(HoistError::InvalidInput(format!(
+            "another Hoist is already running on the journal {} (wait for it, or stop it first)",
+            journal.display()
+        ))),
+        Err(std::fs::TryLockError::Error(e)) => Err(HoistError::local_file(&lock_path, e)),
+    }
+}

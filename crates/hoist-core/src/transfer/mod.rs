@@ -1,0 +1,35 @@
+//! Uploads, start to verified: the engine handle and its queue actor, one upload's
+//! steps (conflict check, single PUT or multipart with resume, verification), part
+//! planning, local sources, retries, progress, and the queue's journal tables.
+//!
+//! The flow of one upload: [`Engine::add`] expands paths into keyed files (`source`)
+//! and records them in the journal (`records`) → the actor (`actor`) starts a worker
+//! when a slot frees, by priority → the worker (`upload`) checks the bucket and the
+//! conflict policy (`conflict`), plans single PUT or parts (`plan`), and for multipart
+//! (`multipart`) creates or resumes the upload, sends missing parts within the request
+//! pool and memory budget (each part journaled durably), completes and HEADs the object
+//! to verify its checksum → the actor writes the history row (`history`) and emits
+//! `Completed`; progress counters (`progress`) publish coalesced `Progress` events.
+
+mod actor;
+mod conflict;
+mod engine;
+mod history;
+mod multipart;
+pub mod plan;
+mod progress;
+mod queue;
+mod records;
+pub mod retry;
+mod settings;
+pub mod source;
+mod upload;
+
+#[cfg(test)]
+mod tests;
+
+pub use engine::{Engine, EngineOptions};
+pub use history::HistoryEntry;
+pub use queue::{AddOptions, ItemState, ItemStatus, KeyedFile};
+pub use records::{ConflictPolicy, NewUpload, UploadRow, UploadState};
+pub use settings::EngineSettings;

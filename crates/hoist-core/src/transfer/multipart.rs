@@ -1,0 +1,334 @@
+//! A multipart upload: create or resume (the journal's parts checked against
+//! ListParts), send the missing parts through the shared request pool and memory
+//! budget, complete, and verify the object against what was read.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+
+use bytes::Bytes;
+use tokio::task::JoinSet;
+
+use super::plan::PartPlan;
+use super::progress::ItemProgress;
+use super::records::UploadRow;
+use super::source::FileIdentity;
+use super::upload::{
+    Flow, Landed, Outcome, WorkerCtx, acquire, emit, journal_call, read_part, retried,
+};
+use crate::error::{HoistError, Result};
+use crate::events::{EngineEvent, Verification};
+use crate::s3::checksum::{self, body_checksum};
+use crate::s3::{ChecksumMode, ListedPart, PartRecord};
+
+/// Checks the journal's parts against what the store lists. Keeps journal parts the
+/// store has with the same ETag; adopts parts the store has but the journal missed
+/// (a crash between the store's answer and the journal write) when their listed
+/// CRC32C matches the local bytes; everything else is sent (again).
+async fn reconcile(
+    ctx: &WorkerCtx,
+    row: &UploadRow,
+    upload_id: &str,
+    plan: &PartPlan,
+) -> Result<BTreeMap<u32, PartRecord>> {
+    let listed = retried(ctx, row.id, || ctx.store.list_parts(&row.key, upload_id)).await?;
+    // A part number may be listed more than once: keep every candidate.
+    let mut by_number: HashMap<u32, Vec<ListedPart>> = HashMap::new();
+    for p in listed {
+        by_number.entry(p.number).or_default().push(p);
+    }
+    let mut have = BTreeMap::new();
+    for part in ctx.journal.parts(row.id)? {
+        let expected = plan.range(part.number as u64).1;
+        let on_store = by_number.get(&part.number).is_some_and(|c| {
+            c.iter()
+                .any(|l| l.etag == part.etag && (l.size == 0 || l.size == expected))
+        });
+        if on_store && part.size == expected {
+            have.insert(part.number, part);
+        } else {
+            ctx.journal.forget_part(row.id, part.number)?;
+        }
+    }
+    for (number, candidates) in by_number {
+        if have.contains_key(&number) || number == 0 || number as u64 > plan.part_count {
+            continue;
+        }
+        let (offset, len) = plan.range(number as u64);
+        let Some(found) = candidates
+            .iter()
+            .rev()
+            .find(|l| l.size == len && l.crc32c.is_some())
+        else {
+            continue;
+        };
+        if row.target.checksum == ChecksumMode::ContentMd5 {
+            continue; // the journal needs the part's MD5, which only a re-read could give; send it.
+        }
+        let data = read_part(row.path.clone(), offset, len).await?;
+        if Some(checksum::crc32c(&data)) == found.crc32c {
+            let rec = PartRecord {
+                number,
+                size: len,
+                etag: found.etag.clone(),
+                crc32c: found.crc32c,
+                md5: None,
+            };
+            let (id, recorded) = (row.id, rec.clone());
+            journal_call(ctx, move |j| j.record_part(id, &recorded)).await?;
+            have.insert(number, rec);
+        }
+    }
+    Ok(have)
+}
+
+pub(super) async fn multipart(
+    ctx: &WorkerCtx,
+    row: &UploadRow,
+    identity: FileIdentity,
+    plan: PartPlan,
+) -> std::result::Result<Outcome, Flow> {
+    let mode = row.target.checksum;
+    let (upload_id, have, resumed) = match &row.multipart_id {
+        Some(mp) => match reconcile(ctx, row, mp, &plan).await {
+            Ok(have) => (mp.clone(), have, true),
+            Err(HoistError::NoSuchUpload) => {
+                let id = row.id;
+                journal_call(ctx, move |j| j.reset_upload(id, &identity)).await?;
+                return Err(Flow::Restart(
+                    "the store no longer has the unfinished upload".into(),
+                ));
+            }
+            Err(e) => return Err(e.into()),
+        },
+        None => {
+            let mp = retried(ctx, row.id, || {
+                ctx.store.create_multipart(
+                    &row.key,
+                    &row.content_type,
+                    mode == ChecksumMode::Crc32c,
+                )
+            })
+            .await?;
+            let (id, mp2, ps) = (row.id, mp.clone(), plan.part_size);
+            journal_call(ctx, move |j| j.begin_multipart(id, &identity, &mp2, ps)).await?;
+            (mp, BTreeMap::new(), false)
+        }
+    };
+    let landed = send_and_complete(ctx, row, identity, plan, upload_id, have, resumed).await?;
+    Ok(Outcome::Landed(landed))
+}
+
+async fn send_and_complete(
+    ctx: &WorkerCtx,
+    row: &UploadRow,
+    identity: FileIdentity,
+    plan: PartPlan,
+    upload_id: String,
+    mut have: BTreeMap<u32, PartRecord>,
+    resumed: bool,
+) -> std::result::Result<Landed, Flow> {
+    let done_bytes: u64 = have.values().map(|p| p.size).sum();
+    let progress = ctx.board.track(row.id, done_bytes, plan.size);
+    emit(
+        ctx,
+        EngineEvent::Started {
+            id: row.id,
+            key: row.key.clone(),
+            size: plan.size,
+            parts_total: plan.part_count,
+            parts_done: have.len() as u64,
+            resumed,
+        },
+    );
+
+    let missing: Vec<u32> = (1..=plan.part_count as u32)
+        .filter(|n| !have.contains_key(n))
+        .collect();
+    let sent = send_parts(ctx, row, &plan, &upload_id, &missing, &progress).await?;
+    for rec in sent.parts {
+        have.insert(rec.number, rec);
+    }
+    if have.len() as u64 != plan.part_count {
+        return Err(HoistError::Integrity(format!(
+            "{} of {} parts are recorded; the upload will resume",
+            have.len(),
+            plan.part_count
+        ))
+        .into());
+    }
+
+    // Never complete an object from bytes of two versions of a file.
+    let now = FileIdentity::of(&row.path)?;
+    if now != identity {
+        ctx.store.abort(&row.key, &upload_id).await?;
+        let id = row.id;
+        journal_call(ctx, move |j| j.reset_upload(id, &now)).await?;
+        return Err(Flow::Restart(
+            "the file changed while it was uploading".into(),
+        ));
+    }
+
+    let parts: Vec<PartRecord> = have.into_values().collect();
+    let crcs: Vec<(u32, u64)> = parts
+        .iter()
+        .filter_map(|p| p.crc32c.map(|c| (c, p.size)))
+        .collect();
+    let composite = checksum::composite(&crcs.iter().map(|c| c.0).collect::<Vec<_>>());
+    let completed = retried(ctx, row.id, || {
+        ctx.store.complete(&row.key, &upload_id, &parts)
+    })
+    .await;
+    let etag = match completed {
+        Ok(e) => e,
+        // A retried Complete whose first attempt succeeded finds the upload gone:
+        // the object itself decides (verified below).
+        Err(HoistError::NoSuchUpload) => None,
+        Err(e) => return Err(e.into()),
+    };
+
+    let info = retried(ctx, row.id, || ctx.store.head(&row.key))
+        .await?
+        .ok_or_else(|| {
+            HoistError::Integrity("the object is missing right after its upload completed".into())
+        })?;
+    if info.size != plan.size {
+        return Err(HoistError::Integrity(format!(
+            "the store holds {} bytes, the file has {}",
+            info.size, plan.size
+        ))
+        .into());
+    }
+    let verification = match (row.target.checksum, &info.crc32c) {
+        (ChecksumMode::Crc32c, Some(reported)) if crcs.len() == parts.len() => {
+            if !checksum::matches_parts(reported, &crcs) {
+                return Err(HoistError::Integrity(format!(
+                    "the store reports CRC32C {reported}, the parts sent give {composite}"
+                ))
+                .into());
+            }
+            Verification::Crc32c
+        }
+        _ => {
+            let md5s: Option<Vec<String>> = parts.iter().map(|p| p.md5.clone()).collect();
+            let expected = md5s.and_then(|m| checksum::multipart_etag(&m));
+            match (expected, info.etag.as_deref().map(|e| e.trim_matches('"'))) {
+                (Some(exp), Some(got)) if exp == got => Verification::Md5,
+                (Some(exp), Some(got))
+                    if got.ends_with(&format!("-{}", parts.len())) && got.len() == exp.len() =>
+                {
+                    return Err(HoistError::Integrity(format!(
+                        "the store's ETag {got} differs from the local {exp}"
+                    ))
+                    .into());
+                }
+                _ => Verification::SizeOnly,
+            }
+        }
+    };
+    Ok(Landed {
+        key: row.key.clone(),
+        size: plan.size,
+        etag: etag.or(info.etag),
+        checksum: if crcs.len() == parts.len() {
+            Some(info.crc32c.unwrap_or(composite))
+        } else {
+            None
+        },
+        verification,
+        bytes_sent: sent.bytes_sent,
+        bytes_resent: sent.bytes_resent,
+    })
+}
+
+/// Sends `missing` parts through the global request pool. Memory stays within the
+/// budget: a part is read only once it holds room in the budget and a request slot.
+async fn send_parts(
+    ctx: &WorkerCtx,
+    row: &UploadRow,
+    plan: &PartPlan,
+    upload_id: &str,
+    missing: &[u32],
+    progress: &Arc<ItemProgress>,
+) -> Result<SentParts> {
+    let stop = ctx.stop.child_token();
+    let mut set = JoinSet::new();
+    for &number in missing {
+        let part_ctx = WorkerCtx {
+            stop: stop.clone(),
+            ..ctx.clone()
+        };
+        let (path, key, upload_id, mode, id) = (
+            row.path.clone(),
+            row.key.clone(),
+            upload_id.to_owned(),
+            row.target.checksum,
+            row.id,
+        );
+        let (offset, len) = plan.range(number as u64);
+        let progress = progress.clone();
+        set.spawn(async move {
+            let ctx = part_ctx;
+            let _permits = acquire(&ctx, len).await?;
+            let data = read_part(path, offset, len).await?;
+            let (sum, crc, md5) = body_checksum(mode, &data);
+            let body = Bytes::from(data);
+            let was_attempted = journal_call(&ctx, move |j| j.mark_attempt(id, number)).await?;
+            let etag = retried(&ctx, id, || {
+                ctx.store
+                    .upload_part(&key, &upload_id, number, body.clone(), &sum)
+            })
+            .await?;
+            let rec = PartRecord {
+                number,
+                size: len,
+                etag,
+                crc32c: crc,
+                md5,
+            };
+            let recorded = rec.clone();
+            journal_call(&ctx, move |j| j.record_part(id, &recorded)).await?;
+            progress.done.fetch_add(len, Ordering::Relaxed);
+            emit(
+                &ctx,
+                EngineEvent::PartDone {
+                    id,
+                    part: number,
+                    size: len,
+                },
+            );
+            Ok::<_, HoistError>((rec, was_attempted))
+        });
+    }
+    let mut done = SentParts::default();
+    let mut first_err = None;
+    while let Some(joined) = set.join_next().await {
+        match joined.expect("part task panicked") {
+            Ok((rec, was_attempted)) => {
+                done.bytes_sent += rec.size;
+                if was_attempted {
+                    done.bytes_resent += rec.size;
+                }
+                done.parts.push(rec);
+            }
+            Err(e) => {
+                stop.cancel();
+                if first_err.is_none() || matches!(first_err, Some(HoistError::Cancelled)) {
+                    first_err = Some(e);
+                }
+            }
+        }
+    }
+    match first_err {
+        Some(e) => Err(e),
+        None => Ok(done),
+    }
+}
+
+/// What `send_parts` sent: the parts as journaled, and the byte counts.
+#[derive(Default)]
+struct SentParts {
+    parts: Vec<PartRecord>,
+    bytes_sent: u64,
+    bytes_resent: u64,
+}

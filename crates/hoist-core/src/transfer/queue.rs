@@ -1,0 +1,64 @@
+//! What shells put in the queue and what it shows for each item.
+
+use std::path::PathBuf;
+
+use serde::Serialize;
+
+use super::records::ConflictPolicy;
+use super::source;
+use crate::events::UploadId;
+
+/// Options for queued files.
+#[derive(Debug, Clone, Default)]
+pub struct AddOptions {
+    pub priority: i32,
+    pub conflict: ConflictPolicy,
+    /// Queue without starting (the user resumes them later).
+    pub start_paused: bool,
+}
+
+/// A file and the exact key it lands at (what `add` makes of paths, and what a
+/// watched folder hands over directly).
+pub type KeyedFile = source::SourceFile;
+
+/// What the queue shows for one upload.
+#[derive(Debug, Clone, Serialize, ts_rs::TS)]
+#[ts(export)]
+pub struct ItemStatus {
+    #[ts(type = "number")]
+    pub id: UploadId,
+    #[ts(type = "string")]
+    pub path: PathBuf,
+    pub bucket: String,
+    pub key: String,
+    #[ts(type = "number")]
+    pub size: u64,
+    /// Bytes already stored (parts done; the whole size once verified).
+    #[ts(type = "number")]
+    pub bytes_done: u64,
+    pub state: ItemState,
+    pub priority: i32,
+    pub error: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ts_rs::TS)]
+#[serde(rename_all = "snake_case")]
+#[ts(export)]
+pub enum ItemState {
+    Queued,
+    Running,
+    Paused,
+    Verified,
+    Skipped,
+    Failed,
+    Cancelled,
+}
+
+impl ItemState {
+    pub fn is_final(self) -> bool {
+        matches!(
+            self,
+            ItemState::Verified | ItemState::Skipped | ItemState::Failed | ItemState::Cancelled
+        )
+    }
+}

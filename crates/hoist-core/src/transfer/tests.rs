@@ -1,0 +1,216 @@
+//! The queue against the in-memory store: scheduling, retries, progress and failure
+//! handling in milliseconds. The same behaviours run against SeaweedFS in
+//! `tests/engine.rs`.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::sync::broadcast;
+
+use super::*;
+use crate::error::HoistError;
+use crate::events::{EngineEvent, UploadId, Verification};
+use crate::s3::Target;
+use crate::s3::memory::{Call, MemoryStore};
+use crate::transfer::plan::MIB;
+use crate::transfer::retry::RetryPolicy;
+
+struct Harness {
+    engine: Engine,
+    store: Arc<MemoryStore>,
+    dir: tempfile::TempDir,
+}
+
+async fn start(concurrency: usize) -> Harness {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Arc::new(MemoryStore::new());
+    let mut options = EngineOptions::new(dir.path().join("journal.sqlite"));
+    options.settings = EngineSettings {
+        concurrency,
+        part_size: 5 * MIB,
+        multipart_threshold: 5 * MIB,
+        progress_interval: Duration::from_millis(10),
+        retry: RetryPolicy {
+            base_delay: Duration::from_millis(1),
+            max_delay: Duration::from_millis(5),
+            ..RetryPolicy::default()
+        },
+        ..EngineSettings::default()
+    };
+    options.store_override = Some(store.clone());
+    let engine = Engine::start(options).await.unwrap();
+    Harness { engine, store, dir }
+}
+
+fn target() -> Target {
+    Target {
+        endpoint: Some("http://127.0.0.1:9".into()),
+        ..Target::new("bucket")
+    }
+}
+
+fn write(dir: &Path, name: &str, len: usize) -> (PathBuf, Vec<u8>) {
+    let data: Vec<u8> = (0..len).map(|i| (i * 31 % 251) as u8).collect();
+    let path = dir.join(name);
+    std::fs::write(&path, &data).unwrap();
+    (path, data)
+}
+
+/// Collects events until `id` ends (verified, failed or skipped).
+async fn until_done(
+    events: &mut broadcast::Receiver<EngineEvent>,
+    id: UploadId,
+) -> Vec<EngineEvent> {
+    let mut seen = Vec::new();
+    loop {
+        let e = tokio::time::timeout(Duration::from_secs(20), events.recv())
+            .await
+            .expect("the upload ends")
+            .expect("events flow");
+        let end = matches!(&e,
+            EngineEvent::Completed { id: i, .. } | EngineEvent::Failed { id: i, .. }
+                | EngineEvent::Skipped { id: i, .. } if *i == id);
+        seen.push(e);
+        if end {
+            return seen;
+        }
+    }
+}
+
+#[tokio::test]
+async fn multipart_lands_whole_with_progress_up_to_its_size() {
+    let h = start(4).await;
+    let mut events = h.engine.subscribe();
+    let (path, data) = write(h.dir.path(), "big.bin", 23 * MIB as usize + 17);
+    let ids = h
+        .engine
+        .add(vec![path], target(), AddOptions::default())
+        .await
+        .unwrap();
+    let seen = until_done(&mut events, ids[0]).await;
+
+    let object = h.store.object("big.bin").expect("the object exists");
+    assert!(object.data == data, "the store holds the file's bytes");
+    assert_eq!(h.store.calls(Call::UploadPart), 5);
+    assert_eq!(h.store.open_uploads(), 0);
+    let verification = seen.iter().find_map(|e| match e {
+        EngineEvent::Completed { verification, .. } => Some(*verification),
+        _ => None,
+    });
+    assert_eq!(verification, Some(Verification::Crc32c));
+    let mut last = 0;
+    for e in &seen {
+        if let EngineEvent::Progress {
+            bytes_done,
+            bytes_total,
+            ..
+        } = e
+        {
+            assert!(*bytes_done >= last, "progress never goes back");
+            assert_eq!(*bytes_total, data.len() as u64);
+            last = *bytes_done;
+        }
+    }
+    let history = h.engine.journal().history(10).unwrap();
+    assert_eq!(history[0].result, "verified");
+    assert_eq!(history[0].bytes_sent, data.len() as u64);
+}
+
+#[tokio::test]
+async fn temporary_failures_are_retried_and_reported() {
+    let h = start(2).await;
+    h.store.fail_next(
+        Call::UploadPart,
+        vec![
+            HoistError::Network("connection reset".into()),
+            HoistError::StoreBusy {
+                status: 503,
+                message: "SlowDown".into(),
+            },
+        ],
+    );
+    let mut events = h.engine.subscribe();
+    let (path, data) = write(h.dir.path(), "f.bin", 12 * MIB as usize);
+    let ids = h
+        .engine
+        .add(vec![path], target(), AddOptions::default())
+        .await
+        .unwrap();
+    let seen = until_done(&mut events, ids[0]).await;
+    let retries = seen
+        .iter()
+        .filter(|e| matches!(e, EngineEvent::Retrying { .. }))
+        .count();
+    assert_eq!(retries, 2, "each failed part attempt is reported once");
+    assert!(h.store.object("f.bin").unwrap().data == data);
+    assert_eq!(h.store.calls(Call::UploadPart), 3 + 2);
+}
+
+#[tokio::test]
+async fn a_permanent_failure_fails_one_file_and_the_queue_goes_on() {
+    let h = start(1).await;
+    h.store.fail_next(
+        Call::Put,
+        vec![HoistError::Auth {
+            code: "AccessDenied".into(),
+            message: "no".into(),
+        }],
+    );
+    let mut events = h.engine.subscribe();
+    let (a, _) = write(h.dir.path(), "a.txt", 100);
+    let (b, b_data) = write(h.dir.path(), "b.txt", 200);
+    let ids = h
+        .engine
+        .add(vec![a, b], target(), AddOptions::default())
+        .await
+        .unwrap();
+    let mut ended = Vec::new();
+    while ended.len() < 2 {
+        match events.recv().await.unwrap() {
+            EngineEvent::Failed { id, .. } => ended.push((id, false)),
+            EngineEvent::Completed { id, .. } => ended.push((id, true)),
+            _ => {}
+        }
+    }
+    ended.sort();
+    assert_eq!(ended, vec![(ids[0], false), (ids[1], true)]);
+    assert_eq!(
+        h.store.calls(Call::Put),
+        2,
+        "an auth failure is not retried"
+    );
+    assert!(h.store.object("b.txt").unwrap().data == b_data);
+    let status = h.engine.snapshot().await.unwrap();
+    assert_eq!(status[0].state, ItemState::Failed);
+    assert!(status[0].error.as_deref().unwrap().contains("AccessDenied"));
+}
+
+#[tokio::test]
+async fn higher_priority_starts_first() {
+    let h = start(1).await;
+    let (low, _) = write(h.dir.path(), "low.txt", 10);
+    let (high, _) = write(h.dir.path(), "high.txt", 10);
+    let paused = AddOptions {
+        start_paused: true,
+        ..AddOptions::default()
+    };
+    h.engine
+        .add(vec![low], target(), paused.clone())
+        .await
+        .unwrap();
+    h.engine
+        .add(
+            vec![high],
+            target(),
+            AddOptions {
+                priority: 5,
+                ..paused
+            },
+        )
+        .await
+        .unwrap();
+    h.engine.resume_all().await.unwrap();
+    h.engine.wait_idle().await.unwrap();
+    assert_eq!(h.store.started_order(), vec!["high.txt", "low.txt"]);
+}

@@ -1,0 +1,291 @@
+//! One upload, start to verified: conflict check, single PUT or multipart, resume
+//! against ListParts, retries per request, verification after completion.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+
+use bytes::Bytes;
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+use tokio_util::sync::CancellationToken;
+
+use super::conflict::resolve_conflict;
+use super::multipart::multipart;
+use super::plan::{PartPlan, UploadPlan};
+use super::progress::ProgressBoard;
+use super::records::UploadRow;
+use super::retry::with_retry;
+use super::settings::EngineSettings;
+use super::source::{FileIdentity, read_at};
+use crate::error::{HoistError, Result};
+use crate::events::{EngineEvent, EventSender, UploadId, Verification};
+use crate::journal::UploadJournal;
+use crate::s3::checksum::{self, body_checksum};
+use crate::s3::{ChecksumMode, UploadStore};
+
+/// Everything a worker needs; cheap to clone into part tasks.
+#[derive(Clone)]
+pub(crate) struct WorkerCtx {
+    pub journal: Arc<UploadJournal>,
+    pub events: EventSender,
+    pub pool: Arc<Semaphore>,
+    /// The memory budget, in KiB units.
+    pub memory: Arc<Semaphore>,
+    pub board: ProgressBoard,
+    pub settings: Arc<EngineSettings>,
+    pub store: Arc<dyn UploadStore>,
+    pub stop: CancellationToken,
+}
+
+#[derive(Debug)]
+pub(crate) struct Landed {
+    pub key: String,
+    pub size: u64,
+    pub etag: Option<String>,
+    pub checksum: Option<String>,
+    pub verification: Verification,
+    pub bytes_sent: u64,
+    pub bytes_resent: u64,
+}
+
+#[derive(Debug)]
+pub(crate) enum Outcome {
+    Landed(Landed),
+    Skipped { key: String, reason: String },
+    Stopped,
+    Failed(HoistError),
+}
+
+/// How often a file may change under us before the upload gives up.
+const MAX_RESTARTS: u32 = 3;
+
+pub(crate) async fn run(ctx: WorkerCtx, id: UploadId) -> Outcome {
+    let result = run_inner(&ctx, id).await;
+    ctx.board.untrack(id);
+    match result {
+        Ok(o) => o,
+        Err(HoistError::Cancelled) => Outcome::Stopped,
+        Err(e) if ctx.stop.is_cancelled() => {
+            tracing::debug!("upload {id} stopped with {e}");
+            Outcome::Stopped
+        }
+        Err(e) => Outcome::Failed(e),
+    }
+}
+
+pub(super) fn emit(ctx: &WorkerCtx, e: EngineEvent) {
+    let _ = ctx.events.send(e);
+}
+
+pub(super) async fn journal_call<T: Send + 'static>(
+    ctx: &WorkerCtx,
+    f: impl FnOnce(&UploadJournal) -> Result<T> + Send + 'static,
+) -> Result<T> {
+    let j = ctx.journal.clone();
+    tokio::task::spawn_blocking(move || f(&j))
+        .await
+        .expect("journal task panicked")
+}
+
+async fn run_inner(ctx: &WorkerCtx, id: UploadId) -> Result<Outcome> {
+    let mut restarts = 0;
+    loop {
+        let row = ctx.journal.upload(id)?.ok_or_else(|| {
+            HoistError::InvalidInput(format!("upload {id} is not in the journal"))
+        })?;
+        let path = row.path.clone();
+        match attempt(ctx, row).await {
+            Ok(outcome) => return Ok(outcome),
+            Err(Flow::Fail(e)) => return Err(e),
+            Err(Flow::Restart(reason)) if restarts < MAX_RESTARTS => {
+                restarts += 1;
+                emit(ctx, EngineEvent::Restarted { id, reason });
+            }
+            Err(Flow::Restart(reason)) => {
+                return Err(HoistError::local_file(
+                    &path,
+                    format!("{reason}; it keeps changing, try again when it is finished"),
+                ));
+            }
+        }
+    }
+}
+
+/// Why an attempt ended early: a failure, or the upload must begin again from
+/// scratch (the file changed, or the store forgot the multipart upload).
+pub(super) enum Flow {
+    Fail(HoistError),
+    Restart(String),
+}
+
+impl From<HoistError> for Flow {
+    fn from(e: HoistError) -> Flow {
+        Flow::Fail(e)
+    }
+}
+
+async fn attempt(ctx: &WorkerCtx, mut row: UploadRow) -> std::result::Result<Outcome, Flow> {
+    let identity = FileIdentity::of(&row.path)?;
+    retried(ctx, row.id, || ctx.store.check_bucket()).await?;
+
+    // A multipart upload begun for different bytes can never be completed.
+    if let Some(mp) = &row.multipart_id
+        && identity != row.identity
+    {
+        ctx.store.abort(&row.key, mp).await?;
+        let id = row.id;
+        journal_call(ctx, move |j| j.reset_upload(id, &identity)).await?;
+        return Err(Flow::Restart(
+            "the file changed since its upload began".into(),
+        ));
+    }
+
+    if row.multipart_id.is_none() {
+        match resolve_conflict(ctx, &row).await? {
+            Some(key) if key != row.key => {
+                ctx.journal.set_key(row.id, &key)?;
+                row.key = key;
+            }
+            Some(_) => {}
+            None => {
+                return Ok(Outcome::Skipped {
+                    key: row.key.clone(),
+                    reason: "an object with this key already exists (conflict policy: skip)".into(),
+                });
+            }
+        }
+    }
+
+    let plan = match (row.part_size, &row.multipart_id) {
+        (Some(ps), Some(_)) => UploadPlan::Multipart(PartPlan::with_part_size(identity.size, ps)?),
+        _ => UploadPlan::new(
+            identity.size,
+            ctx.settings.multipart_threshold,
+            ctx.settings.part_size,
+        )?,
+    };
+    match plan {
+        UploadPlan::Single { size } => Ok(single_put(ctx, &row, size).await?),
+        UploadPlan::Multipart(plan) => multipart(ctx, &row, identity, plan).await,
+    }
+}
+
+pub(super) async fn retried<T, F, Fut>(ctx: &WorkerCtx, id: UploadId, op: F) -> Result<T>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<T>>,
+{
+    let events = ctx.events.clone();
+    with_retry(
+        &ctx.settings.retry,
+        &ctx.stop,
+        |attempt, delay, err| {
+            let _ = events.send(EngineEvent::Retrying {
+                id,
+                attempt,
+                delay_ms: delay.as_millis() as u64,
+                reason: err.to_string(),
+            });
+        },
+        op,
+    )
+    .await
+}
+
+/// The memory budget counts KiB, so a budget in bytes fits a semaphore.
+pub(crate) fn memory_units(bytes: u64) -> usize {
+    bytes.div_ceil(1024).max(1) as usize
+}
+
+/// Room for `bytes` in the memory budget, then a slot in the global request pool,
+/// unless the upload is being stopped. Dropping the pair gives both back.
+pub(super) async fn acquire(
+    ctx: &WorkerCtx,
+    bytes: u64,
+) -> Result<(OwnedSemaphorePermit, OwnedSemaphorePermit)> {
+    // A buffer larger than the whole budget waits for all of it, never for ever.
+    let units = memory_units(bytes).min(memory_units(ctx.settings.memory_budget)) as u32;
+    let memory = tokio::select! {
+        biased;
+        _ = ctx.stop.cancelled() => return Err(HoistError::Cancelled),
+        p = ctx.memory.clone().acquire_many_owned(units) => p.expect("budget never closes"),
+    };
+    let slot = tokio::select! {
+        biased;
+        _ = ctx.stop.cancelled() => return Err(HoistError::Cancelled),
+        p = ctx.pool.clone().acquire_owned() => p.expect("pool never closes"),
+    };
+    // Both may have become ready together: a stopping upload starts nothing new.
+    if ctx.stop.is_cancelled() {
+        return Err(HoistError::Cancelled);
+    }
+    Ok((memory, slot))
+}
+
+pub(super) async fn read_part(path: PathBuf, offset: u64, len: u64) -> Result<Vec<u8>> {
+    tokio::task::spawn_blocking(move || read_at(&path, offset, len))
+        .await
+        .expect("read task panicked")
+}
+
+async fn single_put(ctx: &WorkerCtx, row: &UploadRow, size: u64) -> Result<Outcome> {
+    let progress = ctx.board.track(row.id, 0, size);
+    emit(
+        ctx,
+        EngineEvent::Started {
+            id: row.id,
+            key: row.key.clone(),
+            size,
+            parts_total: 1,
+            parts_done: 0,
+            resumed: false,
+        },
+    );
+    let _permits = acquire(ctx, size).await?;
+    let data = read_part(row.path.clone(), 0, size).await?;
+    let (sum, crc, md5) = body_checksum(row.target.checksum, &data);
+    let body = Bytes::from(data);
+    let (etag, reported) = retried(ctx, row.id, || {
+        ctx.store
+            .put_object(&row.key, body.clone(), &sum, &row.content_type)
+    })
+    .await?;
+    progress.done.store(size, Ordering::Relaxed);
+    let verification = match (row.target.checksum, &reported, &etag) {
+        (ChecksumMode::Crc32c, Some(r), _) => {
+            if checksum::decode(r) != crc {
+                return Err(HoistError::Integrity(format!(
+                    "the store reports CRC32C {r}, the file has {}",
+                    checksum::encode(crc.unwrap_or(0))
+                )));
+            }
+            Verification::Crc32c
+        }
+        (ChecksumMode::ContentMd5, _, Some(e)) => {
+            let local = hex::encode(base64_decode(md5.as_deref().unwrap_or("")));
+            if e.trim_matches('"') == local {
+                Verification::Md5
+            } else {
+                Verification::SizeOnly
+            }
+        }
+        // The store checked the header we sent (or it would have refused the PUT).
+        _ => Verification::SizeOnly,
+    };
+    Ok(Outcome::Landed(Landed {
+        key: row.key.clone(),
+        size,
+        etag,
+        checksum: crc.map(checksum::encode),
+        verification,
+        bytes_sent: size,
+        bytes_resent: 0,
+    }))
+}
+
+fn base64_decode(s: &str) -> Vec<u8> {
+    use base64::Engine as _;
+    base64::engine::general_purpose::STANDARD
+        .decode(s)
+        .unwrap_or_default()
+}
