@@ -213,6 +213,70 @@ def profiles_step(s):
     s.click(s.find('[data-testid="tab-queue"]'))
 
 
+# Layout checks at the window's default size (980 x 660): measured in the page with
+# getBoundingClientRect, in one script call each (the virtual list re-renders rows).
+ROW_ACTIONS_JS = """
+const key = arguments[0];
+const r = document.querySelector('[data-testid="queue-row"][data-key="' + CSS.escape(key) + '"]');
+if (!r) return null;
+const box = (el) => { const b = el.getBoundingClientRect(); return {left: b.left, right: b.right, top: b.top, bottom: b.bottom}; };
+const row = box(r);
+const cell = r.querySelector('.cell.actions');
+const buttons = [...r.querySelectorAll('.cell.actions button[data-action]')].map((b) => ({action: b.dataset.action, label: b.getAttribute('aria-label'), ...box(b)}));
+return {state: r.dataset.state, width: window.innerWidth, row, cell: cell && box(cell), buttons};
+"""
+
+HISTORY_LAYOUT_JS = """
+const box = (el) => { const b = el.getBoundingClientRect(); return {left: b.left, right: b.right, top: b.top, bottom: b.bottom}; };
+const table = document.querySelector('[data-testid="history-table"]');
+const scroll = document.querySelector('[data-testid="history-scroll"]');
+if (!table || !scroll || table.getBoundingClientRect().width === 0) return null;
+const links = [...table.querySelectorAll('[data-testid="history-copy-link"]')].map((b) => ({button: box(b), cell: box(b.closest('td'))}));
+const heads = [...table.querySelectorAll('thead th')].filter((th) => th.textContent)
+  .map((th) => ({text: th.textContent, cut: th.scrollWidth > th.clientWidth, width: th.clientWidth}));
+return {width: window.innerWidth, table: box(table), scroll: box(scroll),
+        overflowX: scroll.scrollWidth - scroll.clientWidth, links, heads};
+"""
+
+SLACK = 0.5  # sub-pixel rounding
+
+
+def inside(inner, outer):
+    return (inner["left"] >= outer["left"] - SLACK and inner["right"] <= outer["right"] + SLACK
+            and inner["top"] >= outer["top"] - SLACK and inner["bottom"] <= outer["bottom"] + SLACK)
+
+
+def check_row_actions_fit(s, key, states, timeout=30):
+    """The row's action buttons (three while it uploads or is paused) sit on one line
+    inside the row's box: none wraps onto a line below it or is cut at the right edge."""
+    m = s.wait(f"{key}'s row {states} with its three action buttons", lambda: (
+        (m := s.execute(ROW_ACTIONS_JS, key)) and m["state"] in states and len(m["buttons"]) == 3 and m), timeout=timeout, every=0.05)
+    row, buttons = m["row"], m["buttons"]
+    names = [b["action"] for b in buttons]
+    check(row["right"] > row["left"] and row["right"] <= m["width"] + SLACK,
+          f"the {key} row lies within the {m['width']}px window: {row}")
+    bad = [b for b in buttons if not (inside(b, row) and inside(b, m["cell"]))]
+    check(not bad, f"the {key} row's actions {names} lie within the row {row} and its actions cell {m['cell']}: outside: {bad}")
+    tops = {round(b["top"]) for b in buttons}
+    check(len(tops) == 1, f"the {key} row's actions {names} are on one line (tops {sorted(tops)})")
+    check(all(b["label"] for b in buttons), f"every action button of the {key} row has an aria-label: {[b['label'] for b in buttons]}")
+
+
+def check_history_fits(s):
+    """At the default window the History table fits: no sideways overflow, every
+    "Copy link" button whole inside its cell and the window, no column head cut."""
+    m = s.wait("the history table laid out", lambda: s.execute(HISTORY_LAYOUT_JS), timeout=30)
+    width = m["width"]
+    check(m["table"]["right"] <= width + SLACK and m["scroll"]["right"] <= width + SLACK,
+          f"the history table ends at {m['table']['right']:.1f}px, within the {width}px window")
+    check(m["overflowX"] <= 1, f"the history needs no sideways scrolling at {width}px (overflow {m['overflowX']}px)")
+    check(m["links"], "the history shows Copy link buttons")
+    bad = [l for l in m["links"] if not (inside(l["button"], l["cell"]) and l["button"]["right"] <= min(width, m["scroll"]["right"]) + SLACK)]
+    check(not bad, f"all {len(m['links'])} Copy link buttons are whole inside their cells and the window: cut: {bad[:3]}")
+    cut = [h for h in m["heads"] if h["cut"]]
+    check(not cut, f"no history column head is cut off (e.g. the Message column): {cut}")
+
+
 def check(cond, message):
     if not cond:
         raise AssertionError(message)
@@ -250,6 +314,7 @@ def main():
     wait_state(s, "big.bin", "paused", timeout=30)
     time.sleep(1.0)
     check(state_of(s, "big.bin") == "paused", "a paused item stays paused")
+    check_row_actions_fit(s, "big.bin", ("paused",))
     button = s.find('[data-testid="queue-row"][data-key="big.bin"] button[data-action="resume"]')
     check(button is not None, "a paused row offers resume")
     s.click(button)
@@ -265,6 +330,8 @@ def main():
         return big_item["state"] == "running" and big_item["size"] // 4 <= done < big_item["size"] and done
     done_at_restart = s.wait("a quarter of the big upload to be stored", midway, timeout=120, every=0.05)
     s.screenshot(os.path.join(ARTIFACTS, "queue-uploading.png"))
+    # Quick (one script call): the upload is to be cut off midway by the restart below.
+    check_row_actions_fit(s, "big.bin", ("running", "retrying"), timeout=5)
     s.quit()  # the driver ends the app process mid-upload
     app_gone()
     s = start()
@@ -282,6 +349,8 @@ def main():
     s.click(s.find('[data-testid="tab-history"]'))
     s.wait("history rows", lambda: len(s.find_all('[data-testid="history-row"]')) >= 4, timeout=30)
     check(s.find('[data-testid="history-row"][data-key="big.bin"][data-result="verified"]') is not None, "big.bin is in the history as verified")
+    check_history_fits(s)
+    s.screenshot(os.path.join(ARTIFACTS, "history.png"))
 
     print("4b. copy link: xclip reads the link from the clipboard, and it serves the file")
     before = clipboard()

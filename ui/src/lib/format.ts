@@ -63,6 +63,38 @@ export function formatTimestamp(ms: number): string {
   );
 }
 
+/**
+ * A short time for narrow columns, relative to `now` (both ms since epoch, local time):
+ * under a minute ago "just now", under an hour "5 min ago", earlier today "today 14:02",
+ * the day before "yesterday 14:02", anything older (or a later day) "2026-12-01".
+ * Pair it with formatFullTime in a tooltip.
+ */
+export function formatShortTime(ms: number, now: number = Date.now()): string {
+  if (!Number.isFinite(ms) || ms <= 0) return "";
+  const d = new Date(ms);
+  const ago = now - ms;
+  // A little clock skew (a store a few seconds ahead) still reads as "just now".
+  if (ago > -60_000 && ago < 60_000) return "just now";
+  if (ago > 0 && ago < 3_600_000) return `${Math.floor(ago / 60_000)} min ago`;
+  const n = new Date(now);
+  const today = new Date(n.getFullYear(), n.getMonth(), n.getDate()).getTime();
+  const yesterday = new Date(n.getFullYear(), n.getMonth(), n.getDate() - 1).getTime();
+  const tomorrow = new Date(n.getFullYear(), n.getMonth(), n.getDate() + 1).getTime();
+  const hm = `${pad2(d.getHours())}:${pad2(d.getMinutes())}`;
+  if (ms >= today && ms < tomorrow) return `today ${hm}`;
+  if (ms >= yesterday && ms < today) return `yesterday ${hm}`;
+  return `${d.getFullYear()}-${pad2(d.getMonth() + 1)}-${pad2(d.getDate())}`;
+}
+
+/** The full local time with its UTC offset, for tooltips: "2026-12-01 23:40:12 UTC+01:00". */
+export function formatFullTime(ms: number): string {
+  if (!Number.isFinite(ms) || ms <= 0) return "";
+  const off = -new Date(ms).getTimezoneOffset(); // minutes east of UTC
+  const sign = off < 0 ? "-" : "+";
+  const abs = Math.abs(off);
+  return `${formatTimestamp(ms)} UTC${sign}${pad2(Math.floor(abs / 60))}:${pad2(abs % 60)}`;
+}
+
 /** Last path segment of an object key or file path ("a/b/c.txt" → "c.txt"). */
 export function baseName(keyOrPath: string): string {
   const trimmed = keyOrPath.replace(/[\\/]+$/, "");

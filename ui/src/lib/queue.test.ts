@@ -8,6 +8,7 @@ import {
   itemEta,
   itemFraction,
   itemSpeed,
+  isFinishing,
   QueueStore,
   stateLabel,
   type QueueChange,
@@ -176,6 +177,50 @@ describe("QueueStore events", () => {
     store.apply({ event: "retrying", id: 1, attempt: 4, delay_ms: 500, reason: "timeout" });
     store.apply(progress(1, 200, 10));
     expect(stateLabel(it)).toBe("uploading");
+  });
+
+  it("all bytes sent: 'finishing' with no speed or time left until completed", () => {
+    const { store } = manualStore();
+    store.apply(queued(1, 1000));
+    store.apply(queued(2, 1000));
+    store.apply(started(1));
+    store.apply(started(2));
+    store.apply(progress(1, 600, 100));
+    store.apply(progress(2, 300, 50));
+    const it = store.get(1)!;
+    expect(stateLabel(it)).toBe("uploading");
+
+    // The last part is stored; Complete and verification run now (seconds, no bytes).
+    store.apply(progress(1, 1000, 100));
+    expect(it.state).toBe("running");
+    expect(displayState(it)).toBe("running");
+    expect(isFinishing(it)).toBe(true);
+    expect(stateLabel(it)).toBe("finishing");
+    expect(itemFraction(it)).toBe(1);
+    expect(itemSpeed(it)).toBeNull();
+    expect(itemEta(it)).toBeNull(); // not "0s"
+    expect(store.totals().speed).toBe(50); // only item 2 is still sending
+    expect(store.totals().uploading).toBe(2);
+
+    // A retry of the Complete request says so instead.
+    store.apply({ event: "retrying", id: 1, attempt: 2, delay_ms: 100, reason: "503" });
+    expect(isFinishing(it)).toBe(false);
+    expect(stateLabel(it)).toBe("retrying (attempt 2): 503");
+    store.apply({ event: "part_done", id: 1, part: 4, size: 250 });
+    expect(stateLabel(it)).toBe("finishing");
+
+    store.apply(completed(1));
+    expect(isFinishing(it)).toBe(false);
+    expect(stateLabel(it)).toBe("verified");
+  });
+
+  it("a snapshot or resumed start with every part stored is finishing", () => {
+    const { store } = manualStore();
+    store.applySnapshot([status(1, { state: "running", bytes_done: 1000 }), status(2, { state: "paused", bytes_done: 1000 })]);
+    expect(stateLabel(store.get(1)!)).toBe("finishing");
+    expect(stateLabel(store.get(2)!)).toBe("paused"); // only a running item is finishing
+    store.apply(started(2, 1000, true, 4));
+    expect(stateLabel(store.get(2)!)).toBe("finishing");
   });
 
   it("failed keeps the reason; retry (queued again) resets it", () => {

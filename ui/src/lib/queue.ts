@@ -75,7 +75,7 @@ export interface QueueTotals {
   bytesDone: number;
   bytesTotal: number;
   fraction: number;
-  /** bytes/s, sum of the rates of running items that are not retrying */
+  /** bytes/s, sum of the rates of running items that are not retrying or finishing */
   speed: number;
   /** seconds, null when unknown */
   eta: number | null;
@@ -115,9 +115,18 @@ export function itemFraction(it: Readonly<QueueItem>): number {
   return Math.min(1, Math.max(0, it.bytesDone / it.size));
 }
 
-/** Bytes/s while running, null otherwise, while retrying, or when no rate is known yet. */
+/**
+ * A running item whose bytes are all sent: the engine is completing the upload
+ * (CompleteMultipartUpload) and verifying it, which takes seconds for a big file.
+ * No bytes move in this step, so it has no speed or time left.
+ */
+export function isFinishing(it: Readonly<QueueItem>): boolean {
+  return it.state === "running" && !it.retry && it.size > 0 && it.bytesDone >= it.size;
+}
+
+/** Bytes/s while running, null otherwise, while retrying or finishing, or when no rate is known yet. */
 export function itemSpeed(it: Readonly<QueueItem>): number | null {
-  return it.state === "running" && !it.retry && it.rate > 0 ? it.rate : null;
+  return it.state === "running" && !it.retry && it.rate > 0 && !isFinishing(it) ? it.rate : null;
 }
 
 /** Seconds left while running, null when unknown. */
@@ -134,7 +143,7 @@ export function stateLabel(it: Readonly<QueueItem>): string {
     case "running":
       if (it.retry) return `retrying (attempt ${it.retry.attempt}): ${it.retry.reason}`;
       if (it.notice) return `restarted: ${it.notice}`;
-      return "uploading";
+      return isFinishing(it) ? "finishing" : "uploading";
     case "paused":
       return "paused";
     case "verified":
@@ -255,7 +264,7 @@ export class QueueStore {
 
   totals(): QueueTotals {
     let speed = 0;
-    for (const it of this.running) if (!it.retry) speed += it.rate;
+    for (const it of this.running) if (!it.retry && !isFinishing(it)) speed += it.rate;
     const c = this.counts;
     const items = this.byId.size;
     const counted = items - c.cancelled;

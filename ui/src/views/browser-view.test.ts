@@ -62,6 +62,32 @@ function fakeStore() {
 }
 
 describe("browser view", () => {
+  it("shows Modified in a short form, with the full time in a tooltip", async () => {
+    const { src } = fakeStore();
+    const old = new Date(2020, 0, 2, 3, 4, 5).getTime();
+    const recent = Date.now() - 5 * 60_000 - 1_000;
+    const view = createBrowserView({
+      ...src,
+      list: async (req) => ({
+        prefix: req.prefix,
+        folders: [],
+        objects: [
+          { key: "old.txt", name: "old.txt", size: 1, modified: old, etag: null },
+          { key: "new.txt", name: "new.txt", size: 1, modified: recent, etag: null },
+        ],
+        next: null,
+      }),
+    });
+    document.body.replaceChildren(view.element);
+    view.shown();
+    await tick();
+    const cell = (key: string) => view.element.querySelector<HTMLElement>(`[data-testid="browser-object"][data-key="${key}"] td.time`)!;
+    expect(cell("old.txt").textContent).toBe("2020-01-02");
+    expect(cell("old.txt").title).toMatch(/^2020-01-02 03:04:05 UTC[+-]\d\d:\d\d$/);
+    expect(cell("new.txt").textContent).toBe("5 min ago");
+    expect(cell("new.txt").title).toMatch(/^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC/);
+  });
+
   it("opens folders, pages with load more, and deletes only after confirmation", async () => {
     const { src, requests, deleted, shared } = fakeStore();
     const view = createBrowserView(src);

@@ -11,7 +11,7 @@ import type { ObjectEntry } from "../bindings/ObjectEntry";
 import type { Fetched } from "../bindings/Fetched";
 import type { ShareLink } from "../bindings/ShareLink";
 import { button, h } from "../lib/dom";
-import { formatBytes, formatTimestamp } from "../lib/format";
+import { formatBytes, formatFullTime, formatShortTime } from "../lib/format";
 import { breadcrumbs, DEFAULT_EXPIRY_SECS, describeExpiry, EXPIRY_PRESETS, isImageKey, parseSizeLimit } from "../lib/links";
 
 export const PAGE_SIZE = 200;
@@ -76,7 +76,7 @@ export function createBrowserView(src: BrowserSource): BrowserView {
     h(
       "tr",
       { class: "folder", attrs: { "data-testid": "browser-folder", "data-prefix": f.prefix } },
-      h("td", {}, button(`${f.name}/`, { class: "link", on: { click: () => open(f.prefix) } })),
+      h("td", {}, button(`${f.name}/`, { class: "link", title: f.prefix, on: { click: () => open(f.prefix) } })),
       h("td", { class: "num", text: "" }),
       h("td", { class: "num", text: "" }),
     );
@@ -85,9 +85,13 @@ export function createBrowserView(src: BrowserSource): BrowserView {
     h(
       "tr",
       { attrs: { "data-testid": "browser-object", "data-key": o.key } },
-      h("td", {}, button(o.name, { class: "link", on: { click: () => void select(o.key) } })),
+      h("td", {}, button(o.name, { class: "link", title: o.key, on: { click: () => void select(o.key) } })),
       h("td", { class: "num", text: formatBytes(o.size) }),
-      h("td", { class: "num time", text: o.modified ? formatTimestamp(o.modified) : "" }),
+      h("td", {
+        class: "num time",
+        text: o.modified ? formatShortTime(o.modified) : "",
+        title: o.modified ? formatFullTime(o.modified) : "",
+      }),
     );
 
   const load = async (fresh: boolean) => {
@@ -129,7 +133,7 @@ export function createBrowserView(src: BrowserSource): BrowserView {
       ["Key", d.key],
       ["Size", `${formatBytes(d.size)} (${d.size} bytes)`],
       ["Type", d.content_type ?? ""],
-      ["Modified", d.modified ? formatTimestamp(d.modified) : ""],
+      ["Modified", d.modified ? formatFullTime(d.modified) : ""],
       ["ETag", d.etag ?? ""],
       ...Object.entries(d.checksums).map(([k, v]) => [k, v] as [string, string]),
       ...Object.entries(d.metadata).map(([k, v]) => [`meta: ${k}`, v] as [string, string]),
@@ -282,7 +286,22 @@ export function createBrowserView(src: BrowserSource): BrowserView {
       h(
         "div",
         { class: "scroll" },
-        h("table", { class: "history" }, h("thead", {}, h("tr", {}, h("th", { text: "Name" }), h("th", { class: "num", text: "Size" }), h("th", { class: "num", text: "Modified" }))), tbody),
+        h(
+          "table",
+          { class: "history browser-table" },
+          h(
+            "thead",
+            {},
+            h(
+              "tr",
+              {},
+              h("th", { class: "c-name", text: "Name" }),
+              h("th", { class: "c-size num", text: "Size" }),
+              h("th", { class: "c-time num", text: "Modified" }),
+            ),
+          ),
+          tbody,
+        ),
         more,
       ),
       details,

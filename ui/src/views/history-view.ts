@@ -2,7 +2,7 @@
 
 import type { HistoryEntry } from "../bindings/HistoryEntry";
 import { button, h } from "../lib/dom";
-import { formatBytes, formatTimestamp } from "../lib/format";
+import { formatBytes, formatFullTime, formatTimestamp } from "../lib/format";
 
 export const HISTORY_LIMIT = 500;
 /** While open, refresh at most this often when items keep finishing. */
@@ -39,16 +39,21 @@ function entryRow(e: HistoryEntry, copyLink?: (e: HistoryEntry) => void): HTMLTa
     "tr",
     { attrs: { "data-testid": "history-row", "data-key": e.key, "data-result": e.result } },
     h("td", { class: "key", text: e.key, title: details }),
-    h("td", { text: e.bucket }),
+    h("td", { text: e.bucket, title: e.bucket }),
     h("td", { class: "num", text: formatBytes(e.size) }),
     h("td", {}, h("span", { class: `pill r-${e.result}`, text: e.result })),
-    h("td", { class: "num time", text: formatTimestamp(e.finished_at) }),
+    h("td", { class: "num time", text: formatTimestamp(e.finished_at), title: formatFullTime(e.finished_at) }),
     h("td", { class: "msg", text: e.message ?? "", title: e.message ?? "" }),
     h(
       "td",
-      {},
+      { class: "action" },
       copyLink && e.result === "verified"
-        ? button("Copy link", { class: "btn", attrs: { "data-testid": "history-copy-link" }, on: { click: () => copyLink(e) } })
+        ? button("Copy link", {
+            class: "btn",
+            title: `Copy a share link to ${e.key}`,
+            attrs: { "data-testid": "history-copy-link" },
+            on: { click: () => copyLink(e) },
+          })
         : null,
     ),
   );
@@ -59,20 +64,20 @@ export function createHistoryView(src: HistorySource): HistoryView {
   const status = h("span", { class: "muted" });
   const table = h(
     "table",
-    { class: "history" },
+    { class: "history history-table", attrs: { "data-testid": "history-table" } },
     h(
       "thead",
       {},
       h(
         "tr",
         {},
-        h("th", { text: "Key" }),
-        h("th", { text: "Bucket" }),
-        h("th", { class: "num", text: "Size" }),
-        h("th", { text: "Result" }),
-        h("th", { class: "num", text: "Finished" }),
-        h("th", { text: "Message" }),
-        h("th", { text: "" }),
+        h("th", { class: "c-key", text: "Key" }),
+        h("th", { class: "c-bucket", text: "Bucket" }),
+        h("th", { class: "c-size num", text: "Size" }),
+        h("th", { class: "c-result", text: "Result" }),
+        h("th", { class: "c-time num", text: "Finished" }),
+        h("th", { class: "c-msg", text: "Message" }),
+        h("th", { class: "c-action", text: "", attrs: { "aria-label": "Actions" } }),
       ),
     ),
     tbody,
@@ -125,7 +130,7 @@ export function createHistoryView(src: HistorySource): HistoryView {
     "section",
     { class: "view history-view", attrs: { "aria-label": "History" } },
     h("div", { class: "toolbar" }, h("h2", { text: "History" }), status, h("div", { class: "grow" }), button("Refresh", { class: "btn", on: { click: () => void refresh() } })),
-    h("div", { class: "scroll" }, table, empty),
+    h("div", { class: "scroll", attrs: { "data-testid": "history-scroll" } }, table, empty),
   );
 
   return {

@@ -62,7 +62,24 @@ export function createLinksView(src: LinksSource): LinksView {
     h(
       "div",
       { class: "scroll" },
-      h("table", { class: "history" }, h("thead", {}, h("tr", {}, h("th", { text: "Key" }), h("th", { text: "Kind" }), h("th", { class: "num", text: "Created" }), h("th", { class: "num", text: "Expires" }), h("th", { text: "" }))), tbody),
+      h(
+        "table",
+        { class: "history links-table" },
+        h(
+          "thead",
+          {},
+          h(
+            "tr",
+            {},
+            h("th", { class: "c-key", text: "Key" }),
+            h("th", { class: "c-kind", text: "Kind" }),
+            h("th", { class: "c-time num", text: "Created" }),
+            h("th", { class: "c-expires num", text: "Expires" }),
+            h("th", { class: "c-action", text: "", attrs: { "aria-label": "Actions" } }),
+          ),
+        ),
+        tbody,
+      ),
     ),
   );
   return { element, shown: () => void refresh() };

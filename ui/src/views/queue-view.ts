@@ -8,6 +8,7 @@ import {
   itemEta,
   itemFraction,
   itemSpeed,
+  isFinishing,
   stateLabel,
   type ItemAction,
   type QueueItem,
@@ -91,9 +92,10 @@ export function updateRow(row: HTMLElement, it: Readonly<QueueItem>): void {
   setText(r.eta, formatDuration(itemEta(it)));
 
   const label = stateLabel(it);
+  const finishing = isFinishing(it);
   setText(r.status, label);
-  r.status.title = label;
-  r.status.className = `cell status s-${ds}`;
+  r.status.title = finishing ? "All bytes sent: completing the upload and verifying it" : label;
+  r.status.className = finishing ? `cell status s-${ds} s-finishing` : `cell status s-${ds}`;
 
   if (r.actionsFor !== it.state) {
     r.actionsFor = it.state;

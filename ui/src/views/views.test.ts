@@ -51,6 +51,26 @@ describe("queue view", () => {
     expect(actions(rows[1]!)).toEqual(["copy-link", "remove"]);
   });
 
+  it("a row whose bytes are all sent says finishing, 100 %, and no speed or time left", () => {
+    const { store, frame } = setup();
+    store.apply(queued(1));
+    store.apply({ event: "started", id: 1, key: "d/f1", size: 2048, parts_total: 1, parts_done: 0, resumed: false });
+    store.apply({ event: "progress", id: 1, bytes_done: 2048, bytes_total: 2048, rate_bps: 4096 });
+    frame();
+    const row = document.querySelector<HTMLElement>('[data-testid="queue-row"]')!;
+    expect(row.dataset.state).toBe("running");
+    expect(row.querySelector(".status")!.textContent).toBe("finishing");
+    expect(row.querySelector(".status")!.classList.contains("s-finishing")).toBe(true);
+    expect(row.querySelector(".pct")!.textContent).toBe("100%");
+    expect(row.querySelector(".speed")!.textContent).toBe("");
+    expect(row.querySelector(".eta")!.textContent).toBe(""); // not "0s"
+    expect([...row.querySelectorAll("button[data-action]")].map((b) => b.getAttribute("aria-label"))).toEqual([
+      "Copy link when done",
+      "Pause",
+      "Cancel",
+    ]);
+  });
+
   it("routes row buttons to the handler with the row's id", () => {
     const { store, clicks, frame } = setup();
     store.apply(queued(7));
