@@ -6,7 +6,8 @@ use std::time::Duration;
 
 use hoist_core::s3::PendingMultipart;
 use hoist_core::{
-    EngineEvent, HistoryEntry, ItemState, ItemStatus, UploadRow, WatchConfig, WatchStatus,
+    EngineEvent, FinishStep, HistoryEntry, ItemState, ItemStatus, UploadRow, WatchConfig,
+    WatchStatus,
 };
 use indicatif::{HumanBytes, MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 use serde_json::json;
@@ -96,6 +97,14 @@ impl Reporter {
                 }
                 EngineEvent::Restarted { id, reason } => {
                     multi.suspend(|| eprintln!("restart #{id}: {reason}"));
+                }
+                EngineEvent::Finishing { id, step } => {
+                    if let Some(b) = bars.get(id) {
+                        b.set_prefix(match step {
+                            FinishStep::Completing => "finishing",
+                            FinishStep::Verifying => "verifying",
+                        });
+                    }
                 }
                 EngineEvent::Completed {
                     id,

@@ -31,7 +31,7 @@ pub mod transfer;
 pub mod watch;
 
 pub use error::{ErrorCode, ErrorReport, HoistError, Result};
-pub use events::{EngineEvent, UploadId, Verification};
+pub use events::{EngineEvent, FinishStep, UploadId, Verification};
 pub use journal::{UploadJournal, now_ms};
 pub use objects::browse::{FolderEntry, ListRequest, Listing, ObjectDetails, ObjectEntry};
 pub use objects::fetch::{FetchOptions, Fetched};

@@ -214,6 +214,31 @@ describe("QueueStore events", () => {
     expect(stateLabel(it)).toBe("verified");
   });
 
+  it("the engine's finishing steps show as 'finishing' then 'verifying'", () => {
+    const { store } = manualStore();
+    store.apply(queued(1, 1000));
+    store.apply(started(1));
+    store.apply(progress(1, 1000, 100));
+    const it = store.get(1)!;
+    store.apply({ event: "finishing", id: 1, step: "completing" });
+    expect(stateLabel(it)).toBe("finishing");
+    store.apply({ event: "finishing", id: 1, step: "verifying" });
+    expect(stateLabel(it)).toBe("verifying");
+    expect(itemEta(it)).toBeNull();
+    store.apply(completed(1));
+    expect(stateLabel(it)).toBe("verified");
+    expect(it.step).toBeNull();
+    // A restart (the file changed) starts over: no stale step.
+    store.apply(queued(2, 1000));
+    store.apply(started(2));
+    store.apply({ event: "finishing", id: 2, step: "verifying" });
+    store.apply({ event: "restarted", id: 2, reason: "the file changed" });
+    store.apply(started(2));
+    store.apply(progress(2, 10, 100));
+    expect(store.get(2)!.step).toBeNull();
+    expect(isFinishing(store.get(2)!)).toBe(false);
+  });
+
   it("a snapshot or resumed start with every part stored is finishing", () => {
     const { store } = manualStore();
     store.applySnapshot([status(1, { state: "running", bytes_done: 1000 }), status(2, { state: "paused", bytes_done: 1000 })]);

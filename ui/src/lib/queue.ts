@@ -9,6 +9,7 @@
 
 import type { EngineEvent } from "../bindings/EngineEvent";
 import type { ErrorCode } from "../bindings/ErrorCode";
+import type { FinishStep } from "../bindings/FinishStep";
 import type { ItemState } from "../bindings/ItemState";
 import type { ItemStatus } from "../bindings/ItemStatus";
 import type { Verification } from "../bindings/Verification";
@@ -55,6 +56,8 @@ export interface QueueItem {
   retry: RetryInfo | null;
   /** Reason of the latest `restarted` event, shown for a short while. */
   notice: string | null;
+  /** Set by a `finishing` event: every byte is sent, the engine completes or verifies. */
+  step: FinishStep | null;
   resumed: boolean;
   partsTotal: number;
   verification: Verification | null;
@@ -121,7 +124,7 @@ export function itemFraction(it: Readonly<QueueItem>): number {
  * No bytes move in this step, so it has no speed or time left.
  */
 export function isFinishing(it: Readonly<QueueItem>): boolean {
-  return it.state === "running" && !it.retry && it.size > 0 && it.bytesDone >= it.size;
+  return it.state === "running" && !it.retry && (it.step !== null || (it.size > 0 && it.bytesDone >= it.size));
 }
 
 /** Bytes/s while running, null otherwise, while retrying or finishing, or when no rate is known yet. */
@@ -143,7 +146,8 @@ export function stateLabel(it: Readonly<QueueItem>): string {
     case "running":
       if (it.retry) return `retrying (attempt ${it.retry.attempt}): ${it.retry.reason}`;
       if (it.notice) return `restarted: ${it.notice}`;
-      return isFinishing(it) ? "finishing" : "uploading";
+      if (!isFinishing(it)) return "uploading";
+      return it.step === "verifying" ? "verifying" : "finishing";
     case "paused":
       return "paused";
     case "verified":
@@ -199,6 +203,7 @@ function newItem(id: number): QueueItem {
     rate: 0,
     retry: null,
     notice: null,
+    step: null,
     resumed: false,
     partsTotal: 0,
     verification: null,
@@ -410,6 +415,7 @@ export class QueueStore {
     switch (ev.event) {
       case "started":
         it.state = "running";
+        it.step = null;
         it.key = ev.key;
         it.size = ev.size;
         it.partsTotal = ev.parts_total;
@@ -439,8 +445,12 @@ export class QueueStore {
         it.state = "paused";
         it.retry = null;
         break;
+      case "finishing":
+        if (it.state === "running") it.step = ev.step;
+        break;
       case "restarted":
         it.bytesDone = 0;
+        it.step = null;
         it.notice = ev.reason;
         this.expireNotice(it);
         break;
@@ -478,6 +488,7 @@ export class QueueStore {
     if (it.state !== "running") {
       it.rate = 0;
       it.retry = null;
+      it.step = null;
     }
     this.account(it, +1);
     it.version++;

@@ -26,6 +26,17 @@ pub enum Verification {
     SizeOnly,
 }
 
+/// What an upload whose bytes are all sent is doing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ts_rs::TS)]
+#[serde(rename_all = "snake_case")]
+#[ts(export)]
+pub enum FinishStep {
+    /// CompleteMultipartUpload: the store assembles the parts.
+    Completing,
+    /// HEAD: the object's checksum is compared with what was read.
+    Verifying,
+}
+
 #[derive(Debug, Clone, Serialize, ts_rs::TS)]
 #[serde(tag = "event", rename_all = "snake_case")]
 #[ts(export)]
@@ -85,6 +96,13 @@ pub enum EngineEvent {
         #[ts(type = "number")]
         id: UploadId,
         reason: String,
+    },
+    /// Every byte is sent; the upload is being completed, then checked (seconds for
+    /// a large multipart upload, during which no bytes move).
+    Finishing {
+        #[ts(type = "number")]
+        id: UploadId,
+        step: FinishStep,
     },
     Completed {
         #[ts(type = "number")]

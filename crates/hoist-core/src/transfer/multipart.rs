@@ -17,7 +17,7 @@ use super::upload::{
     Flow, Landed, Outcome, WorkerCtx, acquire, emit, journal_call, read_part, retried,
 };
 use crate::error::{HoistError, Result};
-use crate::events::{EngineEvent, Verification};
+use crate::events::{EngineEvent, FinishStep, Verification};
 use crate::s3::checksum::{self, body_checksum};
 use crate::s3::{ChecksumMode, ListedPart, PartRecord};
 
@@ -175,6 +175,16 @@ async fn send_and_complete(
         .filter_map(|p| p.crc32c.map(|c| (c, p.size)))
         .collect();
     let composite = checksum::composite(&crcs.iter().map(|c| c.0).collect::<Vec<_>>());
+    let finishing = |step| {
+        emit(
+            ctx,
+            EngineEvent::Finishing {
+                id: row.id,
+                step,
+            },
+        )
+    };
+    finishing(FinishStep::Completing);
     let completed = retried(ctx, row.id, || {
         ctx.store.complete(&row.key, &upload_id, &parts)
     })
@@ -187,6 +197,7 @@ async fn send_and_complete(
         Err(e) => return Err(e.into()),
     };
 
+    finishing(FinishStep::Verifying);
     let info = retried(ctx, row.id, || ctx.store.head(&row.key))
         .await?
         .ok_or_else(|| {
