@@ -8,6 +8,8 @@ root=$(pwd)
 
 command -v tauri-driver >/dev/null || cargo install tauri-driver --locked --version 2.1.0
 [ -d ui/node_modules ] || npm --prefix ui ci --no-audit --no-fund --loglevel=error
+# python-xlib plays the window manager's close button (WM_DELETE_WINDOW) under Xvfb.
+python3 -c 'import Xlib' 2>/dev/null || python3 -m pip install -q --disable-pip-version-check python-xlib
 npm --prefix ui run build
 # --all-targets: the feature set of `cargo test --workspace`, so its build is reused.
 cargo build --workspace --all-targets --locked
@@ -34,15 +36,17 @@ Xvfb "$display" -screen 0 1280x860x24 -nolisten tcp >"$work/xvfb.log" 2>&1 &
 xvfb=$!
 trap 'kill $xvfb 2>/dev/null; rm -rf "$work"' EXIT
 export DISPLAY=$display
+# Ports are settable so two runs on one machine do not collide.
+export HOIST_E2E_DRIVER=http://127.0.0.1:${HOIST_E2E_PORT:-4444}
 for _ in $(seq 50); do [ -e "/tmp/.X11-unix/X${display#:}" ] && break; sleep 0.1; done
 
 # A session bus with a real Secret Service (a throwaway GNOME Keyring): single-instance,
 # notifications and the profiles' keyring talk D-Bus, as on a desktop.
 scripts/with-keyring.sh bash -c '
-  tauri-driver --port 4444 --native-driver /usr/bin/WebKitWebDriver >"$HOIST_E2E_WORK/driver.log" 2>&1 &
+  tauri-driver --port "${HOIST_E2E_PORT:-4444}" --native-port "${HOIST_E2E_NATIVE_PORT:-4445}" --native-driver /usr/bin/WebKitWebDriver >"$HOIST_E2E_WORK/driver.log" 2>&1 &
   driver=$!
   for _ in $(seq 100); do
-    (echo >/dev/tcp/127.0.0.1/4444) 2>/dev/null && break; sleep 0.1
+    (echo >/dev/tcp/127.0.0.1/${HOIST_E2E_PORT:-4444}) 2>/dev/null && break; sleep 0.1
   done
   status=0
   python3 tests/e2e/test_desktop.py || status=$?

@@ -38,6 +38,8 @@ fn main() {
         "watch_remove",
         "watch_set_enabled",
         "watch_rescan",
+        "get_preferences",
+        "set_preferences",
     ];
     tauri_build::try_build(
         tauri_build::Attributes::new()

@@ -7,6 +7,7 @@ use tauri::ipc::Channel;
 use tokio::sync::broadcast::error::RecvError;
 
 use crate::error::{Result, invalid};
+use crate::lifecycle::{PreferenceFile, Preferences};
 use crate::models::{AppSettings, AwsImportForm, ProfileForm, QueueMessage};
 use crate::state::Desktop;
 
@@ -194,4 +195,17 @@ pub async fn watch_set_enabled(
 #[tauri::command]
 pub async fn watch_rescan(state: State<'_, Desktop>, id: WatchId) -> Result<()> {
     Ok(state.watches.rescan(check_watch(id)?).await?)
+}
+
+#[tauri::command]
+pub fn get_preferences(prefs: State<'_, PreferenceFile>) -> Preferences {
+    prefs.get()
+}
+
+#[tauri::command]
+pub fn set_preferences(
+    prefs: State<'_, PreferenceFile>,
+    preferences: Preferences,
+) -> Result<Preferences> {
+    prefs.set(preferences)
 }

@@ -3,6 +3,7 @@
 
 mod commands;
 mod error;
+mod lifecycle;
 mod links;
 mod local;
 pub mod models;
@@ -35,9 +36,13 @@ pub fn run() {
                 tracing::warn!("no tray icon: {e}");
             }
             app.manage(desktop);
+            app.manage(lifecycle::PreferenceFile::open(
+                &app.path().app_config_dir()?,
+            ));
             links::watch_auto_copy(app.handle());
             Ok(())
         })
+        .on_window_event(lifecycle::on_window_event)
         .invoke_handler(tauri::generate_handler![
             commands::subscribe,
             commands::list_queue,
@@ -76,6 +81,8 @@ pub fn run() {
             commands::watch_remove,
             commands::watch_set_enabled,
             commands::watch_rescan,
+            commands::get_preferences,
+            commands::set_preferences,
         ])
         .build(tauri::generate_context!("../tauri.conf.json"))
         .expect("the Hoist window could not be created");

@@ -273,6 +273,25 @@ impl Desktop {
     }
 
     /// Stops the workers (the journal keeps them for the next start) and the store.
+    /// Whether closing the window would stop work: an upload queued or running, or
+    /// a watch enabled.
+    pub async fn busy(&self) -> bool {
+        let uploading = self.engine.snapshot().await.is_ok_and(|items| {
+            items.iter().any(|i| {
+                matches!(
+                    i.state,
+                    hoist_core::ItemState::Queued | hoist_core::ItemState::Running
+                )
+            })
+        });
+        uploading
+            || self
+                .watches
+                .list()
+                .await
+                .is_ok_and(|w| w.iter().any(|w| w.enabled))
+    }
+
     pub async fn shutdown(&self) {
         if let Err(e) = self.watches.stop().await {
             tracing::warn!("watcher stop: {e}");

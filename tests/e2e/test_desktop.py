@@ -96,6 +96,54 @@ def app_gone(timeout=15):
     time.sleep(0.5)
 
 
+def app_windows(title="Hoist"):
+    """The app's top-level X windows that take WM_DELETE_WINDOW, as (window, display)."""
+    from Xlib import display as xdisplay
+
+    d = xdisplay.Display()
+    delete = d.intern_atom("WM_DELETE_WINDOW")
+
+    def walk(w):
+        for c in w.query_tree().children:
+            yield c
+            yield from walk(c)
+
+    found = []
+    for w in walk(d.screen().root):
+        try:
+            if w.get_wm_name() == title and delete in (w.get_wm_protocols() or []):
+                found.append(w)
+        except Exception:  # noqa: BLE001 (windows come and go)
+            continue
+    return found, d
+
+
+def window_viewable():
+    from Xlib import X
+
+    found, _ = app_windows()
+    return any(w.get_attributes().map_state == X.IsViewable for w in found)
+
+
+def close_like_a_window_manager():
+    """Plays the close button: the WM_DELETE_WINDOW client message a window manager
+    sends (there is none under Xvfb); GTK turns it into a close request."""
+    from Xlib import X
+    from Xlib.protocol import event
+
+    found, d = app_windows()
+    protocols = d.intern_atom("WM_PROTOCOLS")
+    delete = d.intern_atom("WM_DELETE_WINDOW")
+    for w in found:
+        w.send_event(event.ClientMessage(window=w, client_type=protocols, data=(32, [delete, X.CurrentTime, 0, 0, 0])), event_mask=X.NoEventMask)
+    d.flush()
+    return len(found)
+
+
+def app_running():
+    return subprocess.run(["pgrep", "-f", APP], capture_output=True).returncode == 0
+
+
 def start():
     # tauri-driver answers before WebKitWebDriver behind it is ready: retry briefly.
     for attempt in range(10):
@@ -425,6 +473,26 @@ def main():
     second = subprocess.run([APP], timeout=60, capture_output=True)
     check(second.returncode == 0 and time.time() - started < 30, f"the second instance exited ({second.returncode}) and the first kept running")
     check(s.find('[data-testid="overall"]') is not None, "the first window still answers")
+
+    print("7b. closing the window while an upload runs hides it to the tray; the upload goes on")
+    bg = write(os.path.join(WORK, "in-background.bin"), 300 * MIB + 9, 8)
+    s.invoke("add_paths", {"paths": [bg]})
+    wait_state(s, "in-background.bin", ["running", "retrying", "verified"], timeout=60)
+    check(window_viewable(), "the window is on screen before the close")
+    check(close_like_a_window_manager() >= 1, "WM_DELETE_WINDOW sent to the Hoist window")
+    s.wait("the window to hide", lambda: not window_viewable(), timeout=15)
+    time.sleep(1.0)
+    check(app_running(), "the app process is still running after its window was closed")
+    # Asked of the engine: a hidden webview does not repaint (no animation frames).
+    def background_state():
+        item = next((i for i in s.invoke("list_queue") if i["key"] == "in-background.bin"), None)
+        return item and item["state"] == "verified"
+    s.wait("in-background.bin to be verified with the window closed", background_state, timeout=300)
+    check(digest(os.path.join(OBJECTS, "in-background.bin")) == digest(bg), "the upload finished with the window closed, byte for byte")
+    again = subprocess.run([APP], timeout=60, capture_output=True)
+    check(again.returncode == 0, "a second launch hands over to the hidden app")
+    s.wait("the window to come back", window_viewable, timeout=15)
+    check(True, "the window is back on screen")
 
     counts = queue_counts(s)
     print(f"  queue: {counts}")

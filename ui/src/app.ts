@@ -132,6 +132,8 @@ export function startApp(root: HTMLElement): QueueStore {
     testProfile: (name) => ipc.testProfile(name),
     awsProfiles: ipc.awsProfiles,
     importAwsProfile: ipc.importAwsProfile,
+    getPreferences: ipc.getPreferences,
+    setPreferences: ipc.setPreferences,
     toError: ipc.toIpcError,
   });
   const overlay = createDropOverlay();

@@ -38,6 +38,9 @@ function listWith(names: string[], active: string | null = null): ProfileList {
 
 const flush = () => new Promise((r) => setTimeout(r, 0));
 
+let prefs = { keep_in_tray: true };
+let failPrefs = false;
+
 function setup(initial: ProfileList) {
   const calls: [string, unknown][] = [];
   let current = initial;
@@ -64,6 +67,13 @@ function setup(initial: ProfileList) {
     },
     awsProfiles: async () => [],
     importAwsProfile: async () => current,
+    getPreferences: async () => prefs,
+    setPreferences: async (p) => {
+      calls.push(["prefs", p]);
+      if (failPrefs) throw new Error("disk full");
+      prefs = p;
+      return p;
+    },
     toError: (e) => ({ code: "rejected", message: String(e) }),
   };
   const view = createSettingsView(src);
@@ -76,6 +86,28 @@ const rows = () => [...document.querySelectorAll<HTMLElement>('[data-testid="pro
 const click = (root: ParentNode, sel: string) => (root.querySelector(sel) as HTMLElement).click();
 
 describe("settings view", () => {
+  it("shows the keep-in-tray preference and saves a change; a refused save is undone", async () => {
+    prefs = { keep_in_tray: false };
+    failPrefs = false;
+    const { calls } = setup(listWith([]));
+    await new Promise((r) => setTimeout(r, 0));
+    const box = document.querySelector<HTMLInputElement>('[data-testid="keep-in-tray"]')!;
+    expect(box.checked).toBe(false);
+    box.checked = true;
+    box.dispatchEvent(new Event("change"));
+    await new Promise((r) => setTimeout(r, 0));
+    expect(calls).toContainEqual(["prefs", { keep_in_tray: true }]);
+    expect(prefs.keep_in_tray).toBe(true);
+
+    failPrefs = true;
+    box.checked = false;
+    box.dispatchEvent(new Event("change"));
+    await new Promise((r) => setTimeout(r, 0));
+    expect(box.checked).toBe(true);
+    expect(document.body.textContent).toContain("disk full");
+    failPrefs = false;
+  });
+
   it("lists the local store and the profiles, without secrets", async () => {
     setup(listWith(["corp"], "corp"));
     await flush();

@@ -6,6 +6,7 @@ import type { AwsFileProfile } from "../bindings/AwsFileProfile";
 import type { AwsImportForm } from "../bindings/AwsImportForm";
 import type { ConnectionReport } from "../bindings/ConnectionReport";
 import type { ErrorReport } from "../bindings/ErrorReport";
+import type { Preferences } from "../bindings/Preferences";
 import type { ProfileForm } from "../bindings/ProfileForm";
 import type { ProfileList } from "../bindings/ProfileList";
 import type { ProfileSummary } from "../bindings/ProfileSummary";
@@ -22,6 +23,8 @@ export interface SettingsSource {
   testProfile(name: string): Promise<ConnectionReport>;
   awsProfiles(): Promise<AwsFileProfile[]>;
   importAwsProfile(req: AwsImportForm): Promise<ProfileList>;
+  getPreferences(): Promise<Preferences>;
+  setPreferences(p: Preferences): Promise<Preferences>;
   /** Normalises whatever a command threw. */
   toError(e: unknown): ErrorReport;
   now?(): number;
@@ -125,6 +128,27 @@ export function createSettingsView(src: SettingsSource): SettingsView {
   const targetValue = h("div", { class: "info-value", attrs: { "data-testid": "active-target" } });
   const localValue = h("div", { class: "info-value" });
   const filesValue = h("div", { class: "info-value mono" });
+  const keepInTray = h("input", { attrs: { type: "checkbox", name: "keep_in_tray", "data-testid": "keep-in-tray" } });
+  const prefsError = h("div", { class: "form-error", attrs: { role: "alert" } });
+  prefsError.hidden = true;
+  const prefsValue = h(
+    "div",
+    { class: "info-value" },
+    h("label", { class: "check" }, keepInTray, " Keep running in the tray when the window is closed"),
+    h("div", { class: "hint", text: "While uploads run or folders are watched; Quit in the tray icon ends Hoist." }),
+    prefsError,
+  );
+  keepInTray.addEventListener("change", () => {
+    const wanted = keepInTray.checked;
+    showError(prefsError, null);
+    src.setPreferences({ keep_in_tray: wanted }).then(
+      (p) => (keepInTray.checked = p.keep_in_tray),
+      (e: unknown) => {
+        keepInTray.checked = !wanted;
+        showError(prefsError, src.toError(e));
+      },
+    );
+  });
   const info = h(
     "div",
     { class: "info" },
@@ -134,6 +158,8 @@ export function createSettingsView(src: SettingsSource): SettingsView {
     localValue,
     h("h2", { text: "Files" }),
     filesValue,
+    h("h2", { text: "Window" }),
+    prefsValue,
   );
 
   const profilesPanel = h(
@@ -316,6 +342,10 @@ export function createSettingsView(src: SettingsSource): SettingsView {
   };
   const loadFacts = () => {
     src.load().then(fillFacts, (e: unknown) => showError(listError, src.toError(e)));
+    src.getPreferences().then(
+      (p) => (keepInTray.checked = p.keep_in_tray),
+      (e: unknown) => showError(prefsError, src.toError(e)),
+    );
   };
 
   const showImport = (found: AwsFileProfile[]) => {

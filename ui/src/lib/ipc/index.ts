@@ -8,6 +8,7 @@ import { getCurrentWebview } from "@tauri-apps/api/webview";
 import { open } from "@tauri-apps/plugin-dialog";
 
 import type { AppSettings } from "../../bindings/AppSettings";
+import type { Preferences } from "../../bindings/Preferences";
 import type { ErrorCode } from "../../bindings/ErrorCode";
 import type { ErrorReport } from "../../bindings/ErrorReport";
 import type { HistoryEntry } from "../../bindings/HistoryEntry";
@@ -113,6 +114,10 @@ export const retryFailed = (): Promise<void> => call("retry_failed");
 export const history = (opts: { limit: number }): Promise<HistoryEntry[]> => call("history", { limit: opts.limit });
 
 export const getSettings = (): Promise<AppSettings> => call("get_settings");
+
+/** App preferences (closing the window keeps Hoist in the tray while it works). */
+export const getPreferences = (): Promise<Preferences> => call("get_preferences");
+export const setPreferences = (preferences: Preferences): Promise<Preferences> => call("set_preferences", { preferences });
 
 /** Profiles with whether the keyring holds their secret; never a secret itself. */
 export const listProfiles = (): Promise<ProfileList> => call("list_profiles");
