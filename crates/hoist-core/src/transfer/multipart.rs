@@ -103,11 +103,8 @@ pub(super) async fn multipart(
         },
         None => {
             let mp = retried(ctx, row.id, || {
-                ctx.store.create_multipart(
-                    &row.key,
-                    &row.content_type,
-                    mode == ChecksumMode::Crc32c,
-                )
+                ctx.store
+                    .create_multipart(&row.key, &row.content_type, mode)
             })
             .await?;
             let (id, mp2, ps) = (row.id, mp.clone(), plan.part_size);
@@ -175,8 +172,11 @@ async fn send_and_complete(
         .filter_map(|p| p.crc32c.map(|c| (c, p.size)))
         .collect();
     let composite = checksum::composite(&crcs.iter().map(|c| c.0).collect::<Vec<_>>());
+    // The mode the upload was created with: the journal keeps it in the row's target,
+    // so a resumed upload completes as it began.
     let completed = retried(ctx, row.id, || {
-        ctx.store.complete(&row.key, &upload_id, &parts)
+        ctx.store
+            .complete(&row.key, &upload_id, &parts, row.target.checksum)
     })
     .await;
     let etag = match completed {
