@@ -44,7 +44,7 @@ if [ -n "$(git status --porcelain -- ui/src/bindings)" ]; then
   exit 1
 fi
 
-echo "== the engine's resume and multipart suites, links, browser and fetch again, against the embedded local store"
+echo "== the engine's resume, multipart and compatibility suites, links, browser and fetch again, against the embedded local store"
 target/debug/hoist-localstore --data "$ls_dir/data" --bucket hoist >"$ls_dir/endpoint" 2>"$ls_dir/log" &
 ls_pid=$!
 for _ in $(seq 100); do [ -s "$ls_dir/endpoint" ] && break; sleep 0.1; done
@@ -56,9 +56,9 @@ suites=$(cargo test --workspace --locked --no-run --message-format=json 2>/dev/n
 import json, sys
 for line in sys.stdin:
     m = json.loads(line)
-    if m.get("reason") == "compiler-artifact" and m.get("executable") and m["target"]["name"] in ("engine", "cli", "share", "browse", "fetch") and "test" in m["target"]["kind"]:
+    if m.get("reason") == "compiler-artifact" and m.get("executable") and m["target"]["name"] in ("engine", "compat", "cli", "share", "browse", "fetch") and "test" in m["target"]["kind"]:
         print(m["executable"])')
-[ "$(echo "$suites" | wc -l)" -eq 5 ] || { echo "expected the engine, cli, share, browse and fetch test binaries, got: $suites" >&2; exit 1; }
+[ "$(echo "$suites" | wc -l)" -eq 6 ] || { echo "expected the engine, compat, cli, share, browse and fetch test binaries, got: $suites" >&2; exit 1; }
 for suite in $suites; do
   # Outside cargo, ts-rs would write its types to ./bindings: point it where cargo does.
   TS_RS_EXPORT_DIR="$PWD/ui/src/bindings" HOIST_TEST_ENDPOINT=$ls_endpoint AWS_ENDPOINT_URL=$ls_endpoint "$suite"

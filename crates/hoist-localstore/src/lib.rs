@@ -3,6 +3,8 @@
 //! Buckets and objects come from s3s-fs; multipart uploads are Hoist's own, because
 //! Hoist resumes against them (see `multipart`).
 
+mod checksums;
+mod complete;
 mod multipart;
 mod server;
 mod service;

@@ -1,7 +1,8 @@
-//! Multipart uploads kept on disk the way S3 keeps them: parts with their ETag and
-//! CRC32C, listable in order and by page, gone after Complete or Abort. s3s-fs 0.14
-//! lacks most of this (see FACTS.md), so the store keeps its own state here, beside
-//! s3s-fs's object tree rather than inside it (where it would show up as a bucket).
+//! Multipart uploads kept on disk the way S3 keeps them: parts with their ETag and the
+//! checksums the client sent, listable in order and by page, gone after Complete or
+//! Abort. s3s-fs 0.14 lacks most of this (see FACTS.md), so the store keeps its own
+//! state here, beside s3s-fs's object tree rather than inside it (where it would show
+//! up as a bucket).
 
 use std::path::{Path, PathBuf};
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -14,6 +15,8 @@ use md5::{Digest, Md5};
 use serde::{Deserialize, Serialize};
 use tokio::io::AsyncWriteExt;
 
+use crate::checksums::{Algorithm, Hasher, Sums};
+
 /// What CreateMultipartUpload recorded.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct UploadMeta {
@@ -24,9 +27,21 @@ pub struct UploadMeta {
     pub content_type: Option<String>,
     #[serde(default)]
     pub user_metadata: Option<std::collections::HashMap<String, String>>,
-    /// The client asked for CRC32C (so the object gets a composite CRC32C).
+    /// Written by stores before `checksum_algorithm` existed: the upload was created
+    /// with CRC32C.
     #[serde(default)]
     pub crc32c: bool,
+    /// The algorithm the upload was created with (`x-amz-checksum-algorithm`): every
+    /// part must carry its checksum, Complete must list it for every part and no other.
+    #[serde(default)]
+    pub checksum_algorithm: Option<Algorithm>,
+}
+
+impl UploadMeta {
+    pub fn algorithm(&self) -> Option<Algorithm> {
+        self.checksum_algorithm
+            .or(self.crc32c.then_some(Algorithm::Crc32c))
+    }
 }
 
 /// One stored part.
@@ -36,9 +51,39 @@ pub struct PartMeta {
     pub size: u64,
     /// Hex MD5 of the part, without quotes (S3's part ETag).
     pub etag: String,
-    /// Base64 CRC32C of the part.
+    /// Base64 CRC32C of the part, computed by the store whatever the client sent.
     pub crc32c: String,
     pub modified_ms: u64,
+    /// The checksums the client sent with the part, checked against its bytes.
+    #[serde(default)]
+    pub checksums: Sums,
+}
+
+impl PartMeta {
+    /// The part's checksum of `algorithm` as the client sent it. Parts stored before
+    /// `checksums` existed belong to CRC32C uploads, whose parts always carried it.
+    pub fn sum(&self, algorithm: Algorithm) -> Option<&str> {
+        match self.checksums.get(&algorithm) {
+            Some(v) => Some(v),
+            None if algorithm == Algorithm::Crc32c && self.checksums.is_empty() => {
+                Some(&self.crc32c)
+            }
+            None => None,
+        }
+    }
+}
+
+/// What a part must prove, and what the client claims about it.
+pub struct PartChecks<F: FnOnce() -> Sums> {
+    /// Base64 MD5 from `Content-MD5`.
+    pub content_md5: Option<String>,
+    /// Algorithms to compute besides CRC32C: those the client named or sent.
+    pub compute: Vec<Algorithm>,
+    /// The upload's algorithm: the part must carry its checksum.
+    pub required: Option<Algorithm>,
+    /// The checksums the client sent, read once the body has ended (a streamed body
+    /// carries them in its trailers).
+    pub sent: F,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -47,6 +92,9 @@ pub enum PartError {
     NoSuchUpload,
     #[error("{0}")]
     BadDigest(String),
+    /// The request breaks the upload's checksum rules (S3's InvalidRequest).
+    #[error("{0}")]
+    InvalidRequest(String),
     #[error("reading the request body: {0}")]
     Body(String),
     #[error(transparent)]
@@ -117,58 +165,90 @@ impl Uploads {
         serde_json::from_slice(&bytes).map_err(|e| PartError::Io(e.into()))
     }
 
-    /// Streams a part to disk, checking the digests the client sent.
-    pub async fn put_part<S, E>(
+    /// Streams a part to disk, checking the digests the client sent and that it carries
+    /// the checksum the upload was created with.
+    pub async fn put_part<S, E, F>(
         &self,
         upload_id: &str,
         number: i32,
         body: S,
-        content_md5: Option<&str>,
-        crc32c_header: Option<&str>,
+        checks: PartChecks<F>,
     ) -> Result<PartMeta, PartError>
     where
         S: Stream<Item = Result<Bytes, E>> + Unpin,
         E: std::fmt::Display,
+        F: FnOnce() -> Sums,
     {
         let dir = self.existing(upload_id)?;
         let tmp = dir.join(format!("{number:05}.{:016x}.tmp", fastrand::u64(..)));
         let result = async {
             let mut file = tokio::io::BufWriter::new(tokio::fs::File::create(&tmp).await?);
             let mut md5 = Md5::new();
-            let mut crc = 0u32;
+            let mut hasher = Hasher::new(
+                checks
+                    .compute
+                    .iter()
+                    .copied()
+                    .chain(checks.required)
+                    .chain([Algorithm::Crc32c]),
+            );
             let mut size = 0u64;
             let mut body = body;
             while let Some(chunk) = body.next().await {
                 let chunk = chunk.map_err(|e| PartError::Body(e.to_string()))?;
                 md5.update(&chunk);
-                crc = crc32c::crc32c_append(crc, &chunk);
+                hasher.update(&chunk);
                 size += chunk.len() as u64;
                 file.write_all(&chunk).await?;
             }
             file.flush().await?;
             file.into_inner().sync_data().await?;
             let md5 = md5.finalize();
-            if let Some(sent) = content_md5
-                && sent != STANDARD.encode(md5)
+            if let Some(sent) = &checks.content_md5
+                && *sent != STANDARD.encode(md5)
             {
                 return Err(PartError::BadDigest(
                     "the Content-MD5 you specified did not match what we received".into(),
                 ));
             }
-            let crc32c = STANDARD.encode(crc.to_be_bytes());
-            if let Some(sent) = crc32c_header
-                && sent != crc32c
+            let computed = hasher.finish();
+            let sent = (checks.sent)();
+            for (algorithm, value) in &sent {
+                match computed.get(algorithm) {
+                    Some(c) if c == value => {}
+                    Some(c) => {
+                        return Err(PartError::BadDigest(format!(
+                            "the {} you specified ({value}) did not match what we received ({c})",
+                            algorithm.name()
+                        )));
+                    }
+                    None => {
+                        return Err(PartError::InvalidRequest(format!(
+                            "a {} checksum arrived that the request did not announce",
+                            algorithm.name()
+                        )));
+                    }
+                }
+            }
+            if let Some(required) = checks.required
+                && !sent.contains_key(&required)
             {
-                return Err(PartError::BadDigest(format!(
-                    "the CRC32C you specified ({sent}) did not match what we received ({crc32c})"
+                let actual = sent
+                    .keys()
+                    .next()
+                    .map_or("null".to_owned(), |a| a.name().to_ascii_lowercase());
+                return Err(PartError::InvalidRequest(format!(
+                    "Checksum Type mismatch occurred, expected checksum Type: {}, actual checksum Type: {actual}",
+                    required.name().to_ascii_lowercase()
                 )));
             }
             Ok(PartMeta {
                 number,
                 size,
                 etag: hex::encode(md5),
-                crc32c,
+                crc32c: computed[&Algorithm::Crc32c].clone(),
                 modified_ms: now_ms(),
+                checksums: sent,
             })
         }
         .await;
@@ -260,20 +340,6 @@ pub async fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     tokio::fs::rename(&tmp, path).await
 }
 
-/// S3's composite checksum of a multipart object: the CRC32C of the parts' CRC32Cs,
-/// then `-N`.
-pub fn composite_crc32c(part_crcs_b64: &[String]) -> Option<String> {
-    let mut crc = 0u32;
-    for c in part_crcs_b64 {
-        crc = crc32c::crc32c_append(crc, &STANDARD.decode(c).ok()?);
-    }
-    Some(format!(
-        "{}-{}",
-        STANDARD.encode(crc.to_be_bytes()),
-        part_crcs_b64.len()
-    ))
-}
-
 /// S3's multipart ETag: the MD5 of the parts' MD5s, then `-N`.
 pub fn multipart_etag(part_etags_hex: &[String]) -> Option<String> {
     let mut h = Md5::new();
@@ -300,25 +366,51 @@ mod tests {
         )
     }
 
-    fn meta() -> UploadMeta {
+    fn meta(algorithm: Option<Algorithm>) -> UploadMeta {
         UploadMeta {
             bucket: "b".into(),
             key: "k".into(),
             initiated_ms: now_ms(),
             content_type: None,
             user_metadata: None,
-            crc32c: true,
+            crc32c: false,
+            checksum_algorithm: algorithm,
         }
+    }
+
+    /// Checks for a part of an upload created with `required`, the client sending
+    /// `md5` and `sent`.
+    fn checks(
+        required: Option<Algorithm>,
+        md5: Option<&str>,
+        sent: &[(Algorithm, &str)],
+    ) -> PartChecks<impl FnOnce() -> Sums> {
+        let sent: Sums = sent.iter().map(|(a, v)| (*a, v.to_string())).collect();
+        PartChecks {
+            content_md5: md5.map(str::to_owned),
+            compute: sent.keys().copied().collect(),
+            required,
+            sent: move || sent,
+        }
+    }
+
+    fn crc(data: &[u8]) -> String {
+        STANDARD.encode(crc32c::crc32c(data).to_be_bytes())
     }
 
     #[tokio::test]
     async fn parts_are_listed_sorted_with_etags_and_vanish_after_remove() {
         let dir = tempfile::tempdir().unwrap();
         let uploads = Uploads::open(dir.path().join("mp")).unwrap();
-        let id = uploads.create(&meta()).await.unwrap();
+        let id = uploads.create(&meta(None)).await.unwrap();
         for n in [3, 1, 2, 10] {
             uploads
-                .put_part(&id, n, body(&[b"hello ", b"world"]), None, None)
+                .put_part(
+                    &id,
+                    n,
+                    body(&[b"hello ", b"world"]),
+                    checks(None, None, &[]),
+                )
                 .await
                 .unwrap();
         }
@@ -329,13 +421,16 @@ mod tests {
         );
         assert_eq!(parts[0].etag, "5eb63bbbe01eeed093cb22bb8f5acdc3"); // md5("hello world")
         assert_eq!(parts[0].size, 11);
+        assert!(parts[0].checksums.is_empty(), "the client sent none");
         uploads.remove(&id).await.unwrap();
         assert!(matches!(
             uploads.parts(&id).await,
             Err(PartError::NoSuchUpload)
         ));
         assert!(matches!(
-            uploads.put_part(&id, 1, body(&[b"x"]), None, None).await,
+            uploads
+                .put_part(&id, 1, body(&[b"x"]), checks(None, None, &[]))
+                .await,
             Err(PartError::NoSuchUpload)
         ));
     }
@@ -344,10 +439,19 @@ mod tests {
     async fn a_wrong_digest_is_refused_and_nothing_is_stored() {
         let dir = tempfile::tempdir().unwrap();
         let uploads = Uploads::open(dir.path().join("mp")).unwrap();
-        let id = uploads.create(&meta()).await.unwrap();
+        let id = uploads
+            .create(&meta(Some(Algorithm::Crc32c)))
+            .await
+            .unwrap();
         let wrong_crc = STANDARD.encode(0u32.to_be_bytes());
+        let c = Some(Algorithm::Crc32c);
         let r = uploads
-            .put_part(&id, 1, body(&[b"data"]), None, Some(&wrong_crc))
+            .put_part(
+                &id,
+                1,
+                body(&[b"data"]),
+                checks(c, None, &[(Algorithm::Crc32c, &wrong_crc)]),
+            )
             .await;
         assert!(matches!(r, Err(PartError::BadDigest(_))), "{r:?}");
         let r = uploads
@@ -355,18 +459,83 @@ mod tests {
                 &id,
                 1,
                 body(&[b"data"]),
-                Some("AAAAAAAAAAAAAAAAAAAAAA=="),
-                None,
+                checks(
+                    c,
+                    Some("AAAAAAAAAAAAAAAAAAAAAA=="),
+                    &[(Algorithm::Crc32c, &crc(b"data"))],
+                ),
+            )
+            .await;
+        assert!(matches!(r, Err(PartError::BadDigest(_))), "{r:?}");
+        let r = uploads
+            .put_part(
+                &id,
+                1,
+                body(&[b"data"]),
+                checks(c, None, &[(Algorithm::Sha1, "AAAA")]),
             )
             .await;
         assert!(matches!(r, Err(PartError::BadDigest(_))), "{r:?}");
         assert!(uploads.parts(&id).await.unwrap().is_empty());
-        let right = STANDARD.encode(crc32c::crc32c(b"data").to_be_bytes());
+        let right = crc(b"data");
         let p = uploads
-            .put_part(&id, 1, body(&[b"da", b"ta"]), None, Some(&right))
+            .put_part(
+                &id,
+                1,
+                body(&[b"da", b"ta"]),
+                checks(c, None, &[(Algorithm::Crc32c, &right)]),
+            )
             .await
             .unwrap();
         assert_eq!(p.crc32c, right);
+        assert_eq!(p.sum(Algorithm::Crc32c), Some(right.as_str()));
+    }
+
+    #[tokio::test]
+    async fn a_part_without_the_uploads_checksum_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let uploads = Uploads::open(dir.path().join("mp")).unwrap();
+        let id = uploads
+            .create(&meta(Some(Algorithm::Crc32c)))
+            .await
+            .unwrap();
+        let md5 = STANDARD.encode(Md5::digest(b"data"));
+        let r = uploads
+            .put_part(
+                &id,
+                1,
+                body(&[b"data"]),
+                checks(Some(Algorithm::Crc32c), Some(&md5), &[]),
+            )
+            .await;
+        let Err(PartError::InvalidRequest(m)) = r else {
+            panic!("{r:?}")
+        };
+        assert!(m.contains("expected checksum Type: crc32c"), "{m}");
+        assert!(uploads.parts(&id).await.unwrap().is_empty());
+        // An upload created without an algorithm takes parts with or without one.
+        let id = uploads.create(&meta(None)).await.unwrap();
+        for sent in [vec![], vec![(Algorithm::Crc32c, crc(b"data"))]] {
+            let sent: Vec<(Algorithm, &str)> = sent.iter().map(|(a, v)| (*a, v.as_str())).collect();
+            uploads
+                .put_part(&id, 1, body(&[b"data"]), checks(None, Some(&md5), &sent))
+                .await
+                .unwrap();
+        }
+    }
+
+    #[test]
+    fn legacy_uploads_and_parts_keep_their_crc32c() {
+        let m: UploadMeta =
+            serde_json::from_str(r#"{"bucket":"b","key":"k","initiated_ms":1,"crc32c":true}"#)
+                .unwrap();
+        assert_eq!(m.algorithm(), Some(Algorithm::Crc32c));
+        let p: PartMeta = serde_json::from_str(
+            r#"{"number":1,"size":4,"etag":"x","crc32c":"AAAAAA==","modified_ms":1}"#,
+        )
+        .unwrap();
+        assert_eq!(p.sum(Algorithm::Crc32c), Some("AAAAAA=="));
+        assert_eq!(p.sum(Algorithm::Sha256), None);
     }
 
     #[test]
@@ -379,7 +548,7 @@ mod tests {
     }
 
     #[test]
-    fn multipart_etag_and_composite_follow_s3() {
+    fn multipart_etag_follows_s3() {
         // Two parts of "a" and "b": MD5s 0cc1..., 92eb...
         let etag = multipart_etag(&[
             "0cc175b9c0f1b6a831c399e269772661".into(),
@@ -388,13 +557,5 @@ mod tests {
         .unwrap();
         assert!(etag.ends_with("-2"));
         assert_eq!(etag.len(), 32 + 2);
-        let a = STANDARD.encode(crc32c::crc32c(b"a").to_be_bytes());
-        let mut raw = crc32c::crc32c(b"a").to_be_bytes().to_vec();
-        raw.extend(crc32c::crc32c(b"b").to_be_bytes());
-        let b = STANDARD.encode(crc32c::crc32c(b"b").to_be_bytes());
-        assert_eq!(
-            composite_crc32c(&[a, b]).unwrap(),
-            format!("{}-2", STANDARD.encode(crc32c::crc32c(&raw).to_be_bytes()))
-        );
     }
 }

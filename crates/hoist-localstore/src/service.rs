@@ -1,6 +1,6 @@
 //! The S3 API of the local store: s3s-fs for buckets and objects, Hoist's own
 //! multipart handling (ListParts with ETags, sorted and paged; ListMultipartUploads;
-//! Complete that checks ETags, checksums and order).
+//! parts and Complete held to S3's checksum rules, see `complete`).
 
 use std::collections::HashMap;
 use std::path::{Component, Path, PathBuf};
@@ -11,9 +11,9 @@ use s3s::dto::*;
 use s3s::{S3, S3Error, S3Request, S3Response, S3Result, s3_error};
 use tokio::io::AsyncWriteExt;
 
-use crate::multipart::{self, PartError, PartMeta, UploadMeta, Uploads};
+use crate::checksums::{self, Algorithm, Sums, set_sums, sums_of};
+use crate::multipart::{self, PartChecks, PartError, PartMeta, UploadMeta, Uploads};
 
-const MIN_PART: u64 = 5 * 1024 * 1024;
 const MAX_PAGE: i32 = 1000;
 
 pub struct LocalS3 {
@@ -62,7 +62,7 @@ impl LocalS3 {
         &self,
         meta: &UploadMeta,
         etag: &str,
-        crc32c: Option<&str>,
+        checksum: Option<(Algorithm, &str)>,
     ) -> std::io::Result<()> {
         let name = |suffix: &str| {
             self.objects.join(format!(
@@ -73,8 +73,8 @@ impl LocalS3 {
         };
         let mut info = serde_json::Map::new();
         info.insert("e_tag".into(), etag.into());
-        if let Some(c) = crc32c {
-            info.insert("checksum_crc32c".into(), c.into());
+        if let Some((algorithm, value)) = checksum {
+            info.insert(algorithm.info_key(), value.into());
         }
         multipart::write_atomic(&name("internal.json"), &serde_json::to_vec(&info)?).await?;
         let mut attrs = serde_json::Map::new();
@@ -85,69 +85,6 @@ impl LocalS3 {
             attrs.insert("user_metadata".into(), serde_json::to_value(m)?);
         }
         multipart::write_atomic(&name("metadata.json"), &serde_json::to_vec(&attrs)?).await
-    }
-
-    /// Checks the client's part list against the stored parts, as S3 does.
-    fn check_completion<'a>(
-        listed: &[CompletedPart],
-        stored: &'a HashMap<i32, PartMeta>,
-    ) -> S3Result<Vec<&'a PartMeta>> {
-        if listed.is_empty() {
-            return Err(s3_error!(
-                MalformedXML,
-                "You must specify at least one part"
-            ));
-        }
-        // Order first, as S3 does, then each part, then the sizes.
-        let mut numbers = Vec::with_capacity(listed.len());
-        for p in listed {
-            let n = p
-                .part_number
-                .ok_or_else(|| s3_error!(InvalidPart, "a part has no number"))?;
-            if let Some(&previous) = numbers.last()
-                && n <= previous
-            {
-                return Err(s3_error!(
-                    InvalidPartOrder,
-                    "The list of parts was not in ascending order (part {n} after {previous})"
-                ));
-            }
-            numbers.push(n);
-        }
-        let mut chosen = Vec::with_capacity(listed.len());
-        for (p, n) in listed.iter().zip(numbers) {
-            let stored = stored
-                .get(&n)
-                .ok_or_else(|| s3_error!(InvalidPart, "Part {n} was not uploaded"))?;
-            let etag = p.e_tag.as_ref().map(|e| e.value().trim_matches('"'));
-            if etag.is_some_and(|e| e != stored.etag) {
-                return Err(s3_error!(
-                    InvalidPart,
-                    "The ETag of part {n} does not match the stored part"
-                ));
-            }
-            if p.checksum_crc32c
-                .as_deref()
-                .is_some_and(|c| c != stored.crc32c)
-            {
-                return Err(s3_error!(
-                    InvalidPart,
-                    "The CRC32C of part {n} does not match the stored part"
-                ));
-            }
-            chosen.push(stored);
-        }
-        if let Some(small) = chosen[..chosen.len() - 1]
-            .iter()
-            .find(|p| p.size < MIN_PART)
-        {
-            return Err(s3_error!(
-                EntityTooSmall,
-                "Part {} is smaller than 5 MiB and is not the last part",
-                small.number
-            ));
-        }
-        Ok(chosen)
     }
 
     async fn assemble(
@@ -199,6 +136,7 @@ fn part_error(e: PartError) -> S3Error {
     match e {
         PartError::NoSuchUpload => s3_error!(NoSuchUpload),
         PartError::BadDigest(m) => s3_error!(BadDigest, "{m}"),
+        PartError::InvalidRequest(m) => s3_error!(InvalidRequest, "{m}"),
         PartError::Body(m) => s3_error!(IncompleteBody, "{m}"),
         PartError::Io(e) => io_error(e),
     }
@@ -309,17 +247,24 @@ impl S3 for LocalS3 {
         let input = req.input;
         self.bucket_dir(&input.bucket)?;
         safe_relative(&input.key)?;
-        let crc32c = input
-            .checksum_algorithm
-            .as_ref()
-            .is_some_and(|a| a.as_str() == ChecksumAlgorithm::CRC32C);
+        let algorithm = match &input.checksum_algorithm {
+            None => None,
+            Some(a) => Some(Algorithm::parse(a.as_str()).ok_or_else(|| {
+                s3_error!(
+                    InvalidRequest,
+                    "Checksum algorithm {} is not supported",
+                    a.as_str()
+                )
+            })?),
+        };
         let meta = UploadMeta {
             bucket: input.bucket.clone(),
             key: input.key.clone(),
             initiated_ms: multipart::now_ms(),
             content_type: input.content_type.clone(),
             user_metadata: input.metadata.clone().map(|m| m.into_iter().collect()),
-            crc32c,
+            crc32c: false,
+            checksum_algorithm: algorithm,
         };
         let id = self.uploads.create(&meta).await.map_err(io_error)?;
         Ok(S3Response::new(CreateMultipartUploadOutput {
@@ -335,32 +280,65 @@ impl S3 for LocalS3 {
         &self,
         req: S3Request<UploadPartInput>,
     ) -> S3Result<S3Response<UploadPartOutput>> {
-        let input = req.input;
+        let mut input = req.input;
         if !(1..=10_000).contains(&input.part_number) {
             return Err(s3_error!(
                 InvalidArgument,
                 "Part number must be an integer between 1 and 10000, inclusive"
             ));
         }
-        self.upload(&input.upload_id, &input.bucket, &input.key)
+        let meta = self
+            .upload(&input.upload_id, &input.bucket, &input.key)
             .await?;
-        let body = input.body.ok_or_else(|| s3_error!(IncompleteBody))?;
+        let body = input.body.take().ok_or_else(|| s3_error!(IncompleteBody))?;
+        let in_headers = sums_of!(input);
+        // A streamed (aws-chunked) body names its checksum up front and sends the
+        // value in a trailer, after the bytes.
+        let announced = input
+            .checksum_algorithm
+            .iter()
+            .map(|a| a.as_str().to_owned())
+            .chain(
+                req.headers
+                    .get("x-amz-trailer")
+                    .and_then(|v| v.to_str().ok())
+                    .map(|t| t.trim().trim_start_matches("x-amz-checksum-").to_owned()),
+            )
+            .filter_map(|name| Algorithm::parse(&name));
+        let compute = in_headers.keys().copied().chain(announced).collect();
+        let trailers = req.trailing_headers;
+        let sent = move || {
+            let mut sent = in_headers;
+            if let Some(map) = trailers.and_then(|t| t.take()) {
+                for a in Algorithm::ALL {
+                    if let Some(v) = map.get(a.header()).and_then(|v| v.to_str().ok()) {
+                        sent.insert(a, v.to_owned());
+                    }
+                }
+            }
+            sent
+        };
         let part = self
             .uploads
             .put_part(
                 &input.upload_id,
                 input.part_number,
                 body,
-                input.content_md5.as_deref(),
-                input.checksum_crc32c.as_deref(),
+                PartChecks {
+                    content_md5: input.content_md5.clone(),
+                    compute,
+                    required: meta.algorithm(),
+                    sent,
+                },
             )
             .await
             .map_err(part_error)?;
-        Ok(S3Response::new(UploadPartOutput {
+        let mut out = UploadPartOutput {
             e_tag: Some(ETag::Strong(part.etag)),
-            checksum_crc32c: input.checksum_crc32c.map(|_| part.crc32c),
             ..Default::default()
-        }))
+        };
+        set_sums!(out, &part.checksums);
+        Ok(S3Response::new(out))
     }
 
     async fn list_parts(
@@ -368,7 +346,8 @@ impl S3 for LocalS3 {
         req: S3Request<ListPartsInput>,
     ) -> S3Result<S3Response<ListPartsOutput>> {
         let input = req.input;
-        self.upload(&input.upload_id, &input.bucket, &input.key)
+        let meta = self
+            .upload(&input.upload_id, &input.bucket, &input.key)
             .await?;
         let all = self
             .uploads
@@ -382,13 +361,22 @@ impl S3 for LocalS3 {
         let page: Vec<Part> = after
             .into_iter()
             .take(max)
-            .map(|p| Part {
-                part_number: Some(p.number),
-                size: Some(p.size as i64),
-                e_tag: Some(ETag::Strong(p.etag.clone())),
-                checksum_crc32c: Some(p.crc32c.clone()),
-                last_modified: Some(timestamp(p.modified_ms)),
-                ..Default::default()
+            .map(|p| {
+                let mut part = Part {
+                    part_number: Some(p.number),
+                    size: Some(p.size as i64),
+                    e_tag: Some(ETag::Strong(p.etag.clone())),
+                    last_modified: Some(timestamp(p.modified_ms)),
+                    ..Default::default()
+                };
+                // As S3: the checksum of the upload's algorithm, if it has one.
+                let listed: Sums = meta
+                    .algorithm()
+                    .and_then(|a| p.sum(a).map(|v| (a, v.to_owned())))
+                    .into_iter()
+                    .collect();
+                set_sums!(part, &listed);
+                part
             })
             .collect();
         Ok(S3Response::new(ListPartsOutput {
@@ -477,32 +465,37 @@ impl S3 for LocalS3 {
             .into_iter()
             .map(|p| (p.number, p))
             .collect();
-        let parts = Self::check_completion(&listed, &stored)?;
+        let parts = crate::complete::check(&meta, &listed, &stored)?;
         self.assemble(&input.upload_id, &parts, &dest)
             .await
             .map_err(io_error)?;
         let etag =
             multipart::multipart_etag(&parts.iter().map(|p| p.etag.clone()).collect::<Vec<_>>())
                 .ok_or_else(|| s3_error!(InternalError, "stored part ETag is not hex"))?;
-        let crc32c = if meta.crc32c {
-            multipart::composite_crc32c(&parts.iter().map(|p| p.crc32c.clone()).collect::<Vec<_>>())
-        } else {
-            None
-        };
-        self.write_object_info(&meta, &etag, crc32c.as_deref())
-            .await
-            .map_err(io_error)?;
+        // `check` made sure every part has the upload's checksum.
+        let checksum = meta.algorithm().and_then(|a| {
+            let sums: Vec<&str> = parts.iter().filter_map(|p| p.sum(a)).collect();
+            checksums::composite(a, &sums).map(|c| (a, c))
+        });
+        self.write_object_info(
+            &meta,
+            &etag,
+            checksum.as_ref().map(|(a, c)| (*a, c.as_str())),
+        )
+        .await
+        .map_err(io_error)?;
         match self.uploads.remove(&input.upload_id).await {
             Ok(()) | Err(PartError::NoSuchUpload) => {}
             Err(e) => return Err(part_error(e)),
         }
-        Ok(S3Response::new(CompleteMultipartUploadOutput {
+        let mut out = CompleteMultipartUploadOutput {
             bucket: Some(input.bucket),
             key: Some(input.key),
             e_tag: Some(ETag::Strong(etag)),
-            checksum_crc32c: crc32c,
             ..Default::default()
-        }))
+        };
+        set_sums!(out, &checksum.into_iter().collect());
+        Ok(S3Response::new(out))
     }
 
     async fn abort_multipart_upload(

@@ -1,76 +1,11 @@
 //! The local store behaves like S3 where Hoist depends on it, checked through the AWS
 //! SDK over real HTTP (the engine's own suites also run against it: scripts/test.sh).
 
-use std::net::{Ipv4Addr, SocketAddr};
+mod common;
 
-use aws_sdk_s3::Client;
 use aws_sdk_s3::primitives::ByteStream;
-use aws_sdk_s3::types::{ChecksumAlgorithm, ChecksumMode, CompletedMultipartUpload, CompletedPart};
-use hoist_localstore::{LocalStore, LocalStoreConfig};
-
-const MIB: usize = 1024 * 1024;
-
-async fn start(dir: &std::path::Path, port: u16) -> (LocalStore, Client) {
-    let store = LocalStore::start(LocalStoreConfig {
-        data_dir: dir.to_path_buf(),
-        addr: SocketAddr::from((Ipv4Addr::LOCALHOST, port)),
-        access_key: "local-ak".into(),
-        secret_key: "local-sk".into(),
-        buckets: vec!["hoist".into()],
-    })
-    .await
-    .expect("store starts");
-    let creds = aws_sdk_s3::config::Credentials::new("local-ak", "local-sk", None, None, "test");
-    let conf = aws_sdk_s3::Config::builder()
-        .behavior_version_latest()
-        .endpoint_url(store.endpoint())
-        .region(aws_sdk_s3::config::Region::new("us-east-1"))
-        .credentials_provider(creds)
-        .force_path_style(true)
-        .build();
-    (store, Client::from_conf(conf))
-}
-
-fn code<E: aws_sdk_s3::error::ProvideErrorMetadata>(e: &E) -> String {
-    e.code().unwrap_or("?").to_owned()
-}
-
-async fn create(s3: &Client, key: &str) -> String {
-    s3.create_multipart_upload()
-        .bucket("hoist")
-        .key(key)
-        .checksum_algorithm(ChecksumAlgorithm::Crc32C)
-        .send()
-        .await
-        .unwrap()
-        .upload_id
-        .unwrap()
-}
-
-async fn put_part(s3: &Client, key: &str, id: &str, n: i32, data: Vec<u8>) -> CompletedPart {
-    let out = s3
-        .upload_part()
-        .bucket("hoist")
-        .key(key)
-        .upload_id(id)
-        .part_number(n)
-        .checksum_algorithm(ChecksumAlgorithm::Crc32C)
-        .body(ByteStream::from(data))
-        .send()
-        .await
-        .unwrap();
-    CompletedPart::builder()
-        .part_number(n)
-        .set_e_tag(out.e_tag)
-        .set_checksum_crc32_c(out.checksum_crc32_c)
-        .build()
-}
-
-fn bytes(n: usize, seed: u8) -> Vec<u8> {
-    (0..n)
-        .map(|i| (i as u8).wrapping_mul(31).wrapping_add(seed))
-        .collect()
-}
+use aws_sdk_s3::types::{ChecksumMode, CompletedMultipartUpload, CompletedPart};
+use common::*;
 
 #[tokio::test]
 async fn list_parts_is_sorted_paged_and_carries_etags() {

@@ -329,16 +329,12 @@ impl PartSink {
         }
         if self.upload_id.is_none() {
             let store = self.store.clone();
-            let (key, ct, crc) = (
-                self.key.clone(),
-                self.content_type.clone(),
-                self.mode == ChecksumMode::Crc32c,
-            );
+            let (key, ct, mode) = (self.key.clone(), self.content_type.clone(), self.mode);
             let id = with_retry(
                 &self.retry,
                 &self.stop,
                 |_, _, _| {},
-                || store.create_multipart(&key, &ct, crc),
+                || store.create_multipart(&key, &ct, mode),
             )
             .await?;
             self.upload_id = Some(id);
@@ -442,7 +438,7 @@ impl PartSink {
         let upload_id = self.upload_id.clone().expect("multipart");
         let etag = self
             .store
-            .complete(&self.key, &upload_id, &self.done)
+            .complete(&self.key, &upload_id, &self.done, self.mode)
             .await?;
         self.upload_id = None;
         let info = self.verify_size(total).await?;

@@ -1,4 +1,5 @@
-//! SDK failures mapped to the engine's error classes, once, for every S3 call.
+//! SDK failures mapped to the engine's error classes, once, for every S3 call; Complete's
+//! refusals of its part list are permanent (`map_complete_err`).
 
 use aws_sdk_s3::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
 
@@ -35,6 +36,59 @@ where
             classify(bucket, status, code, message)
         }
         _ => HoistError::Network(DisplayErrorContext(&err).to_string()),
+    }
+}
+
+/// [`map_err`] for CompleteMultipartUpload. Complete carries no file bytes, only the
+/// part list: a checksum code in its answer (Garage's InvalidDigest for a checksum the
+/// upload was not created with) means the store refuses that list, which no retry
+/// changes. Such refusals are permanent and keep the store's own words.
+pub(crate) fn map_complete_err<E>(
+    bucket: &str,
+    err: SdkError<E, aws_smithy_runtime_api::http::Response>,
+) -> HoistError
+where
+    E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+{
+    match &err {
+        SdkError::ServiceError(ctx) => {
+            let status = ctx.raw().status().as_u16();
+            let code = ctx.err().code().unwrap_or("").to_owned();
+            let message = ctx.err().message().unwrap_or("").to_owned();
+            classify_complete(bucket, status, code, message)
+        }
+        _ => map_err(bucket, err),
+    }
+}
+
+fn classify_complete(bucket: &str, status: u16, code: String, message: String) -> HoistError {
+    let in_words = |message: String| {
+        if message.is_empty() {
+            "completing the multipart upload".to_owned()
+        } else {
+            format!("completing the multipart upload: {message}")
+        }
+    };
+    match code.as_str() {
+        "BadDigest" | "InvalidDigest" | "XAmzContentChecksumMismatch" | "InvalidChecksum" => {
+            HoistError::Rejected {
+                status,
+                code,
+                message: in_words(message),
+            }
+        }
+        _ => match classify(bucket, status, code, message) {
+            HoistError::Rejected {
+                status,
+                code,
+                message,
+            } => HoistError::Rejected {
+                status,
+                code,
+                message: in_words(message),
+            },
+            other => other,
+        },
     }
 }
 
@@ -101,5 +155,32 @@ mod tests {
         assert_eq!(c(502, ""), ErrorCode::StoreBusy);
         assert_eq!(c(400, "BadDigest"), ErrorCode::Integrity);
         assert_eq!(c(400, "InvalidArgument"), ErrorCode::Rejected);
+    }
+
+    #[test]
+    fn a_refused_complete_is_permanent_in_the_stores_words() {
+        let words =
+            "Invalid checksum for part 1: in request = Some(Crc32c(..)), uploaded part = None";
+        for code in [
+            "InvalidDigest",
+            "BadDigest",
+            "InvalidPart",
+            "InvalidRequest",
+        ] {
+            let e = classify_complete("b", 400, code.into(), words.into());
+            assert_eq!(e.code(), ErrorCode::Rejected, "{code}");
+            assert!(!e.is_retryable(), "{code}");
+            let shown = e.to_string();
+            assert!(shown.contains(words) && shown.contains(code), "{shown}");
+        }
+        // The same codes on a part: the bytes differed on the way, send them again.
+        assert!(classify("b", 400, "BadDigest".into(), words.into()).is_retryable());
+        // Complete's temporary failures stay temporary.
+        let busy = classify_complete("b", 503, "SlowDown".into(), String::new());
+        assert!(busy.is_retryable());
+        assert_eq!(
+            classify_complete("b", 404, "NoSuchUpload".into(), String::new()).code(),
+            ErrorCode::NoSuchUpload
+        );
     }
 }

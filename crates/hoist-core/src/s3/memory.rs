@@ -1,6 +1,7 @@
 //! An in-memory S3 bucket for fast unit tests of scheduling, retry and progress. It
-//! keeps multipart uploads, checks part checksums like a strict store, computes the
-//! composite CRC32C on Complete, and can be told to fail the next calls of a kind.
+//! keeps multipart uploads, checks part checksums and Complete's part list like a
+//! strict store (AWS, Garage), computes the composite CRC32C on Complete, and can be
+//! told to fail the next calls of a kind.
 //! Every behaviour tested here is also proven against SeaweedFS in `tests/`.
 
 use std::collections::{BTreeMap, HashMap};
@@ -12,6 +13,7 @@ use bytes::Bytes;
 
 use super::checksum;
 use super::multipart::{BodyChecksum, ListedPart, Multipart, ObjectInfo, PartRecord, UploadStore};
+use super::target::ChecksumMode;
 use crate::error::{HoistError, Result};
 
 /// Which call a planned failure hits.
@@ -110,6 +112,15 @@ fn check_body(body: &[u8], sum: &BodyChecksum) -> Result<()> {
     }
 }
 
+/// A permanent refusal, as `S3Store` reports the store's 400.
+fn refused(code: &str, message: String) -> HoistError {
+    HoistError::Rejected {
+        status: 400,
+        code: code.into(),
+        message,
+    }
+}
+
 fn md5_hex(data: &[u8]) -> String {
     use md5::Digest;
     hex::encode(md5::Md5::digest(data))
@@ -127,9 +138,10 @@ impl Multipart for MemoryStore {
         &self,
         key: &str,
         _content_type: &str,
-        crc32c: bool,
+        mode: ChecksumMode,
     ) -> Result<String> {
         self.enter(Call::Create)?;
+        let crc32c = mode == ChecksumMode::Crc32c;
         let id = format!("mp-{}", self.next_id.fetch_add(1, Ordering::Relaxed));
         self.lock().uploads.insert(
             id.clone(),
@@ -160,6 +172,12 @@ impl Multipart for MemoryStore {
             .get_mut(upload_id)
             .filter(|u| u.key == key)
             .ok_or(HoistError::NoSuchUpload)?;
+        if up.crc32c && !matches!(sum, BodyChecksum::Crc32c(_)) {
+            return Err(refused(
+                "InvalidRequest",
+                "Checksum Type mismatch occurred, expected checksum Type: crc32c, actual checksum Type: null".into(),
+            ));
+        }
         up.parts.insert(number, (body, etag.clone()));
         Ok(etag)
     }
@@ -188,6 +206,7 @@ impl Multipart for MemoryStore {
         key: &str,
         upload_id: &str,
         parts: &[PartRecord],
+        mode: ChecksumMode,
     ) -> Result<Option<String>> {
         self.enter(Call::Complete)?;
         let mut s = self.lock();
@@ -214,8 +233,37 @@ impl Multipart for MemoryStore {
                     message: format!("part {} has another ETag", p.number),
                 });
             }
+            // What S3Store lists for the part, held to the upload's algorithm.
+            let crc = checksum::crc32c(bytes);
+            match (up.crc32c, p.listed_crc32c(mode)) {
+                (false, Some(_)) => {
+                    return Err(refused(
+                        "InvalidDigest",
+                        format!(
+                            "Invalid checksum for part {}: in request = Some(Crc32c(..)), uploaded part = None",
+                            p.number
+                        ),
+                    ));
+                }
+                (true, None) => {
+                    return Err(refused(
+                        "InvalidRequest",
+                        format!(
+                            "The upload was created using a crc32c checksum. It was missing for part {} in the request.",
+                            p.number
+                        ),
+                    ));
+                }
+                (true, Some(listed)) if listed != crc => {
+                    return Err(refused(
+                        "InvalidPart",
+                        format!("the CRC32C of part {} does not match", p.number),
+                    ));
+                }
+                _ => {}
+            }
             data.extend_from_slice(bytes);
-            crcs.push(checksum::crc32c(bytes));
+            crcs.push(crc);
             md5s.push(checksum::md5_base64(bytes));
         }
         let etag = format!(

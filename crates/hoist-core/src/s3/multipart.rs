@@ -8,8 +8,9 @@ use aws_sdk_s3::primitives::ByteStream;
 use aws_sdk_s3::types::{ChecksumAlgorithm, CompletedMultipartUpload, CompletedPart};
 use bytes::Bytes;
 
-use super::errors::map_err;
+use super::errors::{map_complete_err, map_err};
 use super::store::S3Store;
+use super::target::ChecksumMode;
 use crate::error::{HoistError, Result};
 
 /// The integrity data sent with a body.
@@ -42,17 +43,39 @@ pub struct PartRecord {
     pub number: u32,
     pub size: u64,
     pub etag: String,
+    /// Kept in every mode, to verify the object; sent to the store only in CRC32C mode
+    /// (see [`PartRecord::listed_crc32c`]).
     pub crc32c: Option<u32>,
     /// Base64 MD5 of the part (compatible mode), for the multipart ETag.
     pub md5: Option<String>,
 }
 
-/// Create, send parts, list, complete, abort: each call stands alone.
+impl PartRecord {
+    /// The CRC32C that CompleteMultipartUpload lists for this part. S3 ties the
+    /// checksums in Complete to the algorithm the upload was created with: an upload
+    /// created without one (md5 mode) must list none, or strict stores (Garage, AWS)
+    /// refuse the whole upload.
+    pub fn listed_crc32c(&self, mode: ChecksumMode) -> Option<u32> {
+        match mode {
+            ChecksumMode::Crc32c => self.crc32c,
+            ChecksumMode::ContentMd5 => None,
+        }
+    }
+}
+
+/// Create, send parts, list, complete, abort: each call stands alone. `mode` is the
+/// upload's checksum mode, fixed when it is created (the journal keeps it in the
+/// upload's target): Complete must be given the same mode as Create.
 #[async_trait]
 pub trait Multipart: Send + Sync {
-    /// Returns the store's UploadId. `crc32c`: parts carry CRC32C checksums.
-    async fn create_multipart(&self, key: &str, content_type: &str, crc32c: bool)
-    -> Result<String>;
+    /// Returns the store's UploadId. In CRC32C mode the upload is created with
+    /// ChecksumAlgorithm=CRC32C and every part must carry its CRC32C.
+    async fn create_multipart(
+        &self,
+        key: &str,
+        content_type: &str,
+        mode: ChecksumMode,
+    ) -> Result<String>;
     /// Returns the part's ETag.
     async fn upload_part(
         &self,
@@ -65,12 +88,14 @@ pub trait Multipart: Send + Sync {
     /// All parts the store holds for an upload. A part number may appear more than
     /// once (SeaweedFS lists re-uploaded parts twice).
     async fn list_parts(&self, key: &str, upload_id: &str) -> Result<Vec<ListedPart>>;
-    /// Returns the object's ETag when the store gives one.
+    /// Returns the object's ETag when the store gives one. A refusal (a part list the
+    /// store does not accept) is permanent: retrying the same list cannot help.
     async fn complete(
         &self,
         key: &str,
         upload_id: &str,
         parts: &[PartRecord],
+        mode: ChecksumMode,
     ) -> Result<Option<String>>;
     /// Succeeds when the upload is already gone.
     async fn abort(&self, key: &str, upload_id: &str) -> Result<()>;
@@ -99,7 +124,7 @@ impl Multipart for S3Store {
         &self,
         key: &str,
         content_type: &str,
-        crc32c: bool,
+        mode: ChecksumMode,
     ) -> Result<String> {
         let mut req = self
             .client()
@@ -107,7 +132,7 @@ impl Multipart for S3Store {
             .bucket(self.bucket())
             .key(key)
             .content_type(content_type);
-        if crc32c {
+        if mode == ChecksumMode::Crc32c {
             req = req.checksum_algorithm(ChecksumAlgorithm::Crc32C);
         }
         let out = req.send().await.map_err(|e| map_err(self.bucket(), e))?;
@@ -193,6 +218,7 @@ impl Multipart for S3Store {
         key: &str,
         upload_id: &str,
         parts: &[PartRecord],
+        mode: ChecksumMode,
     ) -> Result<Option<String>> {
         let completed: Vec<CompletedPart> = parts
             .iter()
@@ -200,7 +226,7 @@ impl Multipart for S3Store {
                 CompletedPart::builder()
                     .part_number(p.number as i32)
                     .e_tag(&p.etag)
-                    .set_checksum_crc32_c(p.crc32c.map(super::checksum::encode))
+                    .set_checksum_crc32_c(p.listed_crc32c(mode).map(super::checksum::encode))
                     .build()
             })
             .collect();
@@ -217,7 +243,7 @@ impl Multipart for S3Store {
             )
             .send()
             .await
-            .map_err(|e| map_err(self.bucket(), e))?;
+            .map_err(|e| map_complete_err(self.bucket(), e))?;
         Ok(out.e_tag)
     }
     async fn abort(&self, key: &str, upload_id: &str) -> Result<()> {

@@ -103,11 +103,8 @@ pub(super) async fn multipart(
         },
         None => {
             let mp = retried(ctx, row.id, || {
-                ctx.store.create_multipart(
-                    &row.key,
-                    &row.content_type,
-                    mode == ChecksumMode::Crc32c,
-                )
+                ctx.store
+                    .create_multipart(&row.key, &row.content_type, mode)
             })
             .await?;
             let (id, mp2, ps) = (row.id, mp.clone(), plan.part_size);
@@ -177,8 +174,11 @@ async fn send_and_complete(
     let composite = checksum::composite(&crcs.iter().map(|c| c.0).collect::<Vec<_>>());
     let finishing = |step| emit(ctx, EngineEvent::Finishing { id: row.id, step });
     finishing(FinishStep::Completing);
+    // The mode the upload was created with: the journal keeps it in the row's target,
+    // so a resumed upload completes as it began.
     let completed = retried(ctx, row.id, || {
-        ctx.store.complete(&row.key, &upload_id, &parts)
+        ctx.store
+            .complete(&row.key, &upload_id, &parts, row.target.checksum)
     })
     .await;
     let etag = match completed {

@@ -118,6 +118,32 @@ async fn multipart_lands_whole_with_progress_up_to_its_size() {
 }
 
 #[tokio::test]
+async fn md5_mode_multipart_completes_on_a_strict_store_at_the_first_attempt() {
+    // The store refuses a Complete that lists checksums the upload was not created
+    // with, as Garage does; md5 mode creates uploads without one.
+    let h = start(4).await;
+    let mut events = h.engine.subscribe();
+    let (path, data) = write(h.dir.path(), "md5.bin", 12 * MIB as usize);
+    let t = Target {
+        checksum: crate::s3::ChecksumMode::ContentMd5,
+        ..target()
+    };
+    let ids = h
+        .engine
+        .add(vec![path], t, AddOptions::default())
+        .await
+        .unwrap();
+    let seen = until_done(&mut events, ids[0]).await;
+    let verification = seen.iter().find_map(|e| match e {
+        EngineEvent::Completed { verification, .. } => Some(*verification),
+        _ => None,
+    });
+    assert_eq!(verification, Some(Verification::Md5), "{seen:?}");
+    assert_eq!(h.store.calls(Call::Complete), 1);
+    assert!(h.store.object("md5.bin").unwrap().data == data);
+}
+
+#[tokio::test]
 async fn temporary_failures_are_retried_and_reported() {
     let h = start(2).await;
     h.store.fail_next(

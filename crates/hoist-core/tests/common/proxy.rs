@@ -1,11 +1,13 @@
 //! A fault-injecting TCP proxy on loopback, for the failures a real store will not
 //! produce on demand: connections reset mid-request, 503 SlowDown answers, a network
-//! that goes away and comes back, and a slow link.
+//! that goes away and comes back, a slow link, and a store that refuses to complete
+//! multipart uploads (as Garage refused Hoist's md5 mode, word for word).
 
 #![allow(dead_code)]
 
 use std::net::SocketAddr;
 use std::sync::Arc;
+use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::Duration;
 
@@ -24,6 +26,21 @@ pub struct Faults {
     pub rate: AtomicU64,
     pub connections: AtomicU64,
     pub injected: AtomicU64,
+    /// When set (before the connections are made), every CompleteMultipartUpload is
+    /// answered with this HTTP status and XML error body instead of reaching the store.
+    pub refuse_complete: Mutex<Option<(u16, String)>>,
+    /// CompleteMultipartUpload requests seen while `refuse_complete` is set.
+    pub completes: AtomicU64,
+}
+
+impl Faults {
+    pub fn refuse_complete(&self, status: u16, code: &str, message: &str) {
+        let body = format!(
+            "<?xml version=\"1.0\" encoding=\"UTF-8\"?><Error><Code>{code}</Code>\
+             <Message>{message}</Message></Error>"
+        );
+        *self.refuse_complete.lock().unwrap() = Some((status, body));
+    }
 }
 
 pub struct FaultProxy {
@@ -103,6 +120,10 @@ async fn handle(
         client.shutdown().await?;
         return Ok(());
     }
+    let refusal = f.refuse_complete.lock().unwrap().clone();
+    if let Some(refusal) = refusal {
+        return relay_refusing_complete(client, upstream, f, refusal).await;
+    }
     let reset_every = f.reset_every.load(Ordering::SeqCst);
     // A reset connection dies after a few KiB to a few MiB of request bytes.
     let budget = if reset_every > 0 && n % reset_every == 0 {
@@ -154,4 +175,87 @@ async fn handle(
         _ = &mut down => {}
     }
     Ok(())
+}
+
+/// Relays requests one by one (HTTP/1.1 sends the next request on a connection only
+/// after the previous answer), answering CompleteMultipartUpload itself.
+async fn relay_refusing_complete(
+    client: TcpStream,
+    upstream: SocketAddr,
+    f: Arc<Faults>,
+    (status, body): (u16, String),
+) -> std::io::Result<()> {
+    let server = TcpStream::connect(upstream).await?;
+    let (mut cr, cw) = client.into_split();
+    let (mut sr, mut sw) = server.into_split();
+    let cw = Arc::new(tokio::sync::Mutex::new(cw));
+    let cw2 = cw.clone();
+    let down = tokio::spawn(async move {
+        let mut buf = vec![0u8; 64 * 1024];
+        loop {
+            let n = sr.read(&mut buf).await?;
+            if n == 0 {
+                return cw2.lock().await.shutdown().await;
+            }
+            cw2.lock().await.write_all(&buf[..n]).await?;
+        }
+    });
+    let mut pending: Vec<u8> = Vec::new();
+    let mut buf = vec![0u8; 64 * 1024];
+    let result = async {
+        loop {
+            let head_len = loop {
+                if let Some(i) = pending.windows(4).position(|w| w == b"\r\n\r\n") {
+                    break i + 4;
+                }
+                let n = cr.read(&mut buf).await?;
+                if n == 0 {
+                    return Ok(());
+                }
+                pending.extend_from_slice(&buf[..n]);
+            };
+            let head = String::from_utf8_lossy(&pending[..head_len]).to_ascii_lowercase();
+            let line = head.lines().next().unwrap_or("").to_owned();
+            if line.starts_with("post ") && line.contains("uploadid=") {
+                f.completes.fetch_add(1, Ordering::SeqCst);
+                f.injected.fetch_add(1, Ordering::SeqCst);
+                down.abort();
+                let mut cw = cw.lock().await;
+                let resp = format!(
+                    "HTTP/1.1 {status} Refused\r\nContent-Type: application/xml\r\n\
+                     Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                    body.len()
+                );
+                cw.write_all(resp.as_bytes()).await?;
+                return cw.shutdown().await;
+            }
+            let length = head.lines().find_map(|l| {
+                l.strip_prefix("content-length:")
+                    .and_then(|v| v.trim().parse::<usize>().ok())
+            });
+            if length.is_none() && head.contains("transfer-encoding:") {
+                // Not framed by length: pass the rest through as it comes.
+                sw.write_all(&pending).await?;
+                tokio::io::copy(&mut cr, &mut sw).await?;
+                return Ok(());
+            }
+            let take = head_len + length.unwrap_or(0).min(pending.len() - head_len);
+            sw.write_all(&pending[..take]).await?;
+            let mut remaining = length.unwrap_or(0) - (take - head_len);
+            pending.drain(..take);
+            while remaining > 0 {
+                let n = cr.read(&mut buf).await?;
+                if n == 0 {
+                    return Ok(());
+                }
+                let body = n.min(remaining);
+                sw.write_all(&buf[..body]).await?;
+                pending.extend_from_slice(&buf[body..n]);
+                remaining -= body;
+            }
+        }
+    }
+    .await;
+    let _ = sw.shutdown().await;
+    result
 }
