@@ -5,6 +5,7 @@
 
 pub mod checksum;
 mod client;
+mod credentials;
 mod errors;
 #[cfg(test)]
 pub(crate) mod memory;
@@ -17,6 +18,7 @@ pub use client::{
     AwsChainCredentials, BucketAccess, CredentialResolver, SharedResolver, load_base_config,
     resolve_target,
 };
+pub(crate) use credentials::describe_failure;
 pub(crate) use errors::map_err;
 pub use multipart::{BodyChecksum, ListedPart, Multipart, ObjectInfo, PartRecord, UploadStore};
 pub use store::{PendingMultipart, S3Store};

@@ -175,15 +175,7 @@ async fn send_and_complete(
         .filter_map(|p| p.crc32c.map(|c| (c, p.size)))
         .collect();
     let composite = checksum::composite(&crcs.iter().map(|c| c.0).collect::<Vec<_>>());
-    let finishing = |step| {
-        emit(
-            ctx,
-            EngineEvent::Finishing {
-                id: row.id,
-                step,
-            },
-        )
-    };
+    let finishing = |step| emit(ctx, EngineEvent::Finishing { id: row.id, step });
     finishing(FinishStep::Completing);
     let completed = retried(ctx, row.id, || {
         ctx.store.complete(&row.key, &upload_id, &parts)
