@@ -23,7 +23,9 @@ pub(super) async fn resolve_conflict(ctx: &WorkerCtx, row: &UploadRow) -> Result
             let mut n = 0;
             loop {
                 let key = renamed_key(&row.key, n);
-                if retried(ctx, row.id, || head(key.clone())).await?.is_none() {
+                // A name another upload in the queue reserved is not free either.
+                let reserved = n > 0 && ctx.journal.key_reserved(&row.target, &key, row.id)?;
+                if !reserved && retried(ctx, row.id, || head(key.clone())).await?.is_none() {
                     return Ok(Some(key));
                 }
                 n += 1;

@@ -227,16 +227,19 @@ impl Engine {
             UploadState::Queued
         };
         let journal = self.shared.journal.clone();
-        let (ids, rows) = tokio::task::spawn_blocking(move || -> Result<_> {
-            let ids = journal.insert_uploads(&uploads, initial)?;
+        let (ids, rows, replaced) = tokio::task::spawn_blocking(move || -> Result<_> {
+            let (ids, replaced) = journal.insert_reserving(uploads, initial)?;
             let rows = ids
                 .iter()
                 .filter_map(|id| journal.upload(*id).transpose())
                 .collect::<Result<Vec<UploadRow>>>()?;
-            Ok((ids, rows))
+            Ok((ids, rows, replaced))
         })
         .await
         .expect("journal task panicked")?;
+        if !replaced.is_empty() {
+            self.send(Command::Replace(replaced))?;
+        }
         self.send(Command::Enqueue(rows))?;
         Ok(ids)
     }

@@ -21,6 +21,7 @@ mod progress;
 mod queue;
 mod records;
 pub mod retry;
+mod same_key;
 mod settings;
 pub mod source;
 mod upload;

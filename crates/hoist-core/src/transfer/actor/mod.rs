@@ -8,6 +8,8 @@ use std::sync::atomic::{AtomicU8, Ordering};
 use tokio::sync::{mpsc, oneshot};
 use tokio_util::sync::CancellationToken;
 
+mod replace;
+
 use super::engine::Shared;
 use super::history::HistoryEntry;
 use super::queue::{ItemState, ItemStatus};
@@ -21,9 +23,13 @@ use crate::journal::now_ms;
 pub(super) const STOP_PAUSE: u8 = 1;
 pub(super) const STOP_CANCEL: u8 = 2;
 pub(super) const STOP_SHUTDOWN: u8 = 3;
+/// A later source with the same key replaces it (overwrite policy).
+pub(super) const STOP_REPLACED: u8 = 4;
 
 pub(super) enum Command {
     Enqueue(Vec<UploadRow>),
+    /// Earlier uploads that later sources replace, with the reason to show.
+    Replace(Vec<(UploadId, String)>),
     Pause(Option<UploadId>, oneshot::Sender<Result<()>>),
     Resume(Option<UploadId>, oneshot::Sender<Result<()>>),
     Cancel(UploadId, oneshot::Sender<Result<()>>),
@@ -60,6 +66,11 @@ pub(super) struct Actor {
     /// Waiting uploads, highest priority first, then oldest.
     waiting: BTreeSet<(std::cmp::Reverse<i32>, UploadId)>,
     running: HashMap<UploadId, Running>,
+    /// Running uploads being stopped because a later source replaces them, with the
+    /// reason; the uploads to their keys wait until they have stopped.
+    replacing: HashMap<UploadId, String>,
+    /// Uploads held back until the upload they replace has stopped.
+    deferred: Vec<UploadId>,
     idle_waiters: Vec<oneshot::Sender<()>>,
     shutdown_waiters: Vec<oneshot::Sender<()>>,
 }
@@ -73,6 +84,8 @@ impl Actor {
             items: HashMap::new(),
             waiting: BTreeSet::new(),
             running: HashMap::new(),
+            replacing: HashMap::new(),
+            deferred: Vec::new(),
             idle_waiters: Vec::new(),
             shutdown_waiters: Vec::new(),
         }
@@ -190,6 +203,7 @@ impl Actor {
                     let state = match row.state {
                         UploadState::Paused => ItemState::Paused,
                         UploadState::Failed => ItemState::Failed,
+                        UploadState::Skipped => ItemState::Skipped,
                         _ => ItemState::Queued,
                     };
                     self.emit(EngineEvent::Queued {
@@ -199,11 +213,34 @@ impl Actor {
                         key: row.key.clone(),
                         size: row.identity.size,
                     });
+                    if state == ItemState::Skipped {
+                        // Decided when it was added (another source has its key).
+                        let reason = row.error.clone().unwrap_or_default();
+                        self.items.insert(
+                            id,
+                            Item {
+                                row: row.clone(),
+                                state,
+                                error: None,
+                            },
+                        );
+                        self.record_skipped(&row, reason, now_ms());
+                        continue;
+                    }
                     if state == ItemState::Queued {
-                        self.waiting.insert((std::cmp::Reverse(row.priority), id));
+                        if self.waits_for_replaced(&row) {
+                            self.deferred.push(id);
+                        } else {
+                            self.waiting.insert((std::cmp::Reverse(row.priority), id));
+                        }
                     }
                     let error = row.error.clone();
                     self.items.insert(id, Item { row, state, error });
+                }
+            }
+            Command::Replace(list) => {
+                for (id, reason) in list {
+                    self.replace(id, reason);
                 }
             }
             Command::Pause(target, reply) => {
@@ -457,6 +494,10 @@ impl Actor {
         if let Some(item) = self.items.get_mut(&id) {
             item.row = row.clone();
         }
+        if reason == STOP_REPLACED {
+            self.finish_replaced(&row, &outcome, started);
+            return;
+        }
         match outcome {
             Outcome::Landed(l) => {
                 let entry = history(
@@ -486,21 +527,9 @@ impl Actor {
                 });
             }
             Outcome::Skipped { key, reason } => {
-                let entry = history(
-                    &row,
-                    "skipped",
-                    None,
-                    None,
-                    Some(reason.clone()),
-                    0,
-                    0,
-                    started,
-                );
-                if let Err(e) = self.shared.journal.finish(id, UploadState::Skipped, &entry) {
-                    tracing::error!("journal: {e}");
-                }
-                self.set_state(id, ItemState::Skipped);
-                self.emit(EngineEvent::Skipped { id, key, reason });
+                let mut row = row;
+                row.key = key;
+                self.record_skipped(&row, reason, started);
             }
             Outcome::Failed(e) => self.fail(&row, &e, started),
             Outcome::Stopped => match reason {
