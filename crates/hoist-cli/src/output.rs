@@ -80,7 +80,12 @@ impl Reporter {
                 }
                 EngineEvent::Progress { id, bytes_done, .. } => {
                     let before = done_bytes.insert(*id, *bytes_done).unwrap_or(0);
-                    total.inc(bytes_done.saturating_sub(before));
+                    // A failed attempt gives its bytes back: the total goes back too.
+                    if *bytes_done >= before {
+                        total.inc(bytes_done - before);
+                    } else {
+                        total.dec(before - bytes_done);
+                    }
                     if let Some(b) = bars.get(id) {
                         b.set_position(*bytes_done);
                     }

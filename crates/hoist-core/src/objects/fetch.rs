@@ -366,7 +366,7 @@ impl PartSink {
                 &retry,
                 &stop,
                 |_, _, _| {},
-                || store.upload_part(&key, &upload_id, number, data.clone(), &sum),
+                || store.upload_part(&key, &upload_id, number, data.clone().into(), &sum),
             )
             .await?;
             Ok((
@@ -403,7 +403,7 @@ impl PartSink {
                 |_, _, _| {},
                 || {
                     self.store
-                        .put_object(&self.key, last.clone(), &sum, &self.content_type)
+                        .put_object(&self.key, last.clone().into(), &sum, &self.content_type)
                 },
             )
             .await?;

@@ -364,7 +364,12 @@ async fn probe_writes(
 
     let key = format!("{base_key}-crc32c");
     match store
-        .put_object(&key, body.clone(), &BodyChecksum::Crc32c(crc), "text/plain")
+        .put_object(
+            &key,
+            body.clone().into(),
+            &BodyChecksum::Crc32c(crc),
+            "text/plain",
+        )
         .await
     {
         Ok(_) => {
@@ -382,7 +387,7 @@ async fn probe_writes(
     match store
         .put_object(
             &key,
-            body.clone(),
+            body.clone().into(),
             &BodyChecksum::Md5(checksum::md5_base64(&body)),
             "text/plain",
         )

@@ -92,13 +92,29 @@ pub(crate) fn build_client(
         .response_checksum_validation(ResponseChecksumValidation::WhenRequired)
         // Hoist retries per part with its own backoff, so it can report and wait.
         .retry_config(aws_sdk_s3::config::retry::RetryConfig::disabled())
+        // The SDK's read timeout runs from the request's start to the response's
+        // headers, sending the body included: requests with a body replace it with a
+        // stall timeout (`sending_body`); the rest (HEAD, Create, Complete, ...) keep it.
         .timeout_config(
             aws_sdk_s3::config::timeout::TimeoutConfig::builder()
-                .connect_timeout(Duration::from_secs(10))
+                .connect_timeout(CONNECT_TIMEOUT)
                 .read_timeout(Duration::from_secs(120))
                 .build(),
         );
     Ok(aws_sdk_s3::Client::from_conf(b.build()))
+}
+
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// The settings of a request that sends a file's bytes: a connect timeout, and no
+/// deadline that includes upload time (the body's stall timeout watches progress).
+pub(crate) fn sending_body() -> aws_sdk_s3::config::Builder {
+    aws_sdk_s3::config::Builder::new().timeout_config(
+        aws_sdk_s3::config::timeout::TimeoutConfig::builder()
+            .connect_timeout(CONNECT_TIMEOUT)
+            .disable_read_timeout()
+            .build(),
+    )
 }
 
 /// A target with its client: what share links, the bucket browser and URL fetches

@@ -127,7 +127,8 @@ pub(crate) fn display_chain(err: &(dyn Error + 'static)) -> String {
     parts.join(": ")
 }
 
-/// Credential failures carried through the SDK come back as the same error class.
+/// Failures of Hoist's own code inside the SDK (a credentials provider, a body) come
+/// back as the same error class.
 fn copy(h: &HoistError) -> HoistError {
     match h {
         HoistError::Keyring(m) => HoistError::Keyring(m.clone()),
@@ -136,6 +137,14 @@ fn copy(h: &HoistError) -> HoistError {
         HoistError::Auth { code, message } => HoistError::Auth {
             code: code.clone(),
             message: message.clone(),
+        },
+        // A streamed body's own failures (a file that changed, a read error) travel
+        // through the SDK the same way.
+        HoistError::Integrity(m) => HoistError::Integrity(m.clone()),
+        HoistError::Network(m) => HoistError::Network(m.clone()),
+        HoistError::LocalFile { path, reason } => HoistError::LocalFile {
+            path: path.clone(),
+            reason: reason.clone(),
         },
         other => HoistError::Credentials(other.to_string()),
     }

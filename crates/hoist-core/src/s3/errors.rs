@@ -20,7 +20,9 @@ where
         SdkError::TimeoutError(_) => HoistError::Network("the request timed out".into()),
         // A credentials provider that failed is reported as a dispatch failure too:
         // it is no network problem and retrying cannot help.
-        SdkError::DispatchFailure(_) if credentials_failure(&err).is_some() => {
+        SdkError::DispatchFailure(_) | SdkError::ResponseError(_)
+            if credentials_failure(&err).is_some() =>
+        {
             credentials_failure(&err).expect("checked")
         }
         SdkError::DispatchFailure(d) => {

@@ -10,6 +10,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use async_trait::async_trait;
 use bytes::Bytes;
 
+use super::body::PartData;
 use super::checksum;
 use super::multipart::{BodyChecksum, ListedPart, Multipart, ObjectInfo, PartRecord, UploadStore};
 use crate::error::{HoistError, Result};
@@ -147,10 +148,11 @@ impl Multipart for MemoryStore {
         key: &str,
         upload_id: &str,
         number: u32,
-        body: Bytes,
+        body: PartData,
         sum: &BodyChecksum,
     ) -> Result<String> {
         self.enter(Call::UploadPart)?;
+        let body = body.collect().await?;
         check_body(&body, sum)?;
         let etag = format!("\"{}\"", md5_hex(&body));
         let mut s = self.lock();
@@ -250,11 +252,12 @@ impl UploadStore for MemoryStore {
     async fn put_object(
         &self,
         key: &str,
-        body: Bytes,
+        body: PartData,
         sum: &BodyChecksum,
         _content_type: &str,
     ) -> Result<(Option<String>, Option<String>)> {
         self.enter(Call::Put)?;
+        let body = body.collect().await?;
         check_body(&body, sum)?;
         let etag = format!("\"{}\"", md5_hex(&body));
         let crc = checksum::encode(checksum::crc32c(&body));

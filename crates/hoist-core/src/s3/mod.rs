@@ -3,6 +3,7 @@
 //! behind the small [`Multipart`] / [`UploadStore`] traits, S3's checksum formats, and
 //! the mapping of SDK failures to [`crate::HoistError`]. Knows no feature.
 
+pub mod body;
 pub mod checksum;
 mod client;
 mod credentials;
@@ -13,6 +14,7 @@ mod multipart;
 mod store;
 mod target;
 
+pub use body::{PartBody, PartData, RateLimit};
 pub(crate) use client::build_client;
 pub use client::{
     AwsChainCredentials, BucketAccess, CredentialResolver, SharedResolver, load_base_config,

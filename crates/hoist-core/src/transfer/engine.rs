@@ -20,8 +20,8 @@ use crate::error::{HoistError, Result};
 use crate::events::{EngineEvent, EventSender, UploadId};
 use crate::journal::{UploadJournal, now_ms};
 use crate::s3::{
-    AwsChainCredentials, BucketAccess, Multipart, PendingMultipart, S3Store, SharedResolver,
-    Target, UploadStore, build_client, load_base_config, resolve_target,
+    AwsChainCredentials, BucketAccess, Multipart, PendingMultipart, RateLimit, S3Store,
+    SharedResolver, Target, UploadStore, build_client, load_base_config, resolve_target,
 };
 
 pub struct EngineOptions {
@@ -49,6 +49,8 @@ pub(super) struct Shared {
     pub(super) pool: Arc<Semaphore>,
     pub(super) memory: Arc<Semaphore>,
     pub(super) board: ProgressBoard,
+    /// The bandwidth cap every request's body passes through.
+    pub(super) limit: Arc<RateLimit>,
     pub(super) settings: Arc<EngineSettings>,
     pub(super) base: SdkConfig,
     pub(super) credentials: SharedResolver,
@@ -118,6 +120,11 @@ impl Engine {
             pool: Arc::new(Semaphore::new(settings.concurrency)),
             memory: Arc::new(Semaphore::new(upload::memory_units(settings.memory_budget))),
             board: ProgressBoard::default(),
+            limit: Arc::new({
+                let l = RateLimit::default();
+                l.set(settings.rate_limit);
+                l
+            }),
             settings: Arc::new(settings),
             base: load_base_config().await,
             credentials,
@@ -150,6 +157,16 @@ impl Engine {
 
     pub fn settings(&self) -> &EngineSettings {
         &self.shared.settings
+    }
+
+    /// Caps the upload bandwidth of all requests together (bytes per second; `None`
+    /// = unlimited). Takes effect at once, also for uploads that are running.
+    pub fn set_rate_limit(&self, bytes_per_second: Option<u64>) {
+        self.shared.limit.set(bytes_per_second.filter(|r| *r > 0));
+    }
+
+    pub fn rate_limit(&self) -> Option<u64> {
+        self.shared.limit.get()
     }
 
     /// Fills the target's open fields (endpoint, region) from the environment.

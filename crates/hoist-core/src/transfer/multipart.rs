@@ -4,9 +4,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
-use std::sync::atomic::Ordering;
 
-use bytes::Bytes;
 use tokio::task::JoinSet;
 
 use super::plan::PartPlan;
@@ -14,12 +12,13 @@ use super::progress::ItemProgress;
 use super::records::UploadRow;
 use super::source::FileIdentity;
 use super::upload::{
-    Flow, Landed, Outcome, WorkerCtx, acquire, emit, journal_call, read_part, retried,
+    Flow, Landed, Outcome, STREAMED_MEMORY, WorkerCtx, acquire, emit, journal_call, read_part,
+    retried, streamed,
 };
 use crate::error::{HoistError, Result};
 use crate::events::{EngineEvent, FinishStep, Verification};
-use crate::s3::checksum::{self, body_checksum};
-use crate::s3::{ChecksumMode, ListedPart, PartRecord};
+use crate::s3::checksum;
+use crate::s3::{BodyChecksum, ChecksumMode, ListedPart, PartData, PartRecord};
 
 /// Checks the journal's parts against what the store lists. Keeps journal parts the
 /// store has with the same ETag; adopts parts the store has but the journal missed
@@ -272,14 +271,33 @@ async fn send_parts(
         let progress = progress.clone();
         set.spawn(async move {
             let ctx = part_ctx;
-            let _permits = acquire(&ctx, len).await?;
-            let data = read_part(path, offset, len).await?;
-            let (sum, crc, md5) = body_checksum(mode, &data);
-            let body = Bytes::from(data);
+            // Streamed from the file: a part in flight holds a chunk or two, not itself.
+            let _permits = acquire(&ctx, STREAMED_MEMORY).await?;
             let was_attempted = journal_call(&ctx, move |j| j.mark_attempt(id, number)).await?;
-            let etag = retried(&ctx, id, || {
-                ctx.store
-                    .upload_part(&key, &upload_id, number, body.clone(), &sum)
+            let (etag, crc, md5) = retried(&ctx, id, || {
+                let body = streamed(&ctx, &progress, &path, (offset, len), mode);
+                let (ctx, key, upload_id) = (&ctx, &key, &upload_id);
+                async move {
+                    let (sum, body) = body.await?;
+                    let crc = match &body {
+                        PartData::File(f) => Some(f.crc32c()),
+                        PartData::Memory(_) => None,
+                    };
+                    let md5 = match &sum {
+                        BodyChecksum::Md5(m) => Some(m.clone()),
+                        BodyChecksum::Crc32c(_) => None,
+                    };
+                    let sent = ctx
+                        .store
+                        .upload_part(key, upload_id, number, body.clone(), &sum)
+                        .await;
+                    if sent.is_err()
+                        && let PartData::File(f) = &body
+                    {
+                        f.roll_back();
+                    }
+                    Ok((sent?, crc, md5))
+                }
             })
             .await?;
             let rec = PartRecord {
@@ -291,7 +309,6 @@ async fn send_parts(
             };
             let recorded = rec.clone();
             journal_call(&ctx, move |j| j.record_part(id, &recorded)).await?;
-            progress.done.fetch_add(len, Ordering::Relaxed);
             emit(
                 &ctx,
                 EngineEvent::PartDone {

@@ -22,6 +22,9 @@ pub struct Faults {
     pub down: AtomicBool,
     /// Upload bytes per second per connection (0 = unlimited).
     pub rate: AtomicU64,
+    /// While set, request bytes are not read: connections stay open but the uplink
+    /// accepts nothing (a stalled link).
+    pub freeze: AtomicBool,
     pub connections: AtomicU64,
     pub injected: AtomicU64,
 }
@@ -122,6 +125,9 @@ async fn handle(
         let mut buf = vec![0u8; 64 * 1024];
         let mut sent = 0u64;
         loop {
+            while f2.freeze.load(Ordering::SeqCst) {
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
             let r = cr.read(&mut buf).await?;
             if r == 0 {
                 sw.shutdown().await?;

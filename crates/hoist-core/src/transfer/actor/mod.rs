@@ -178,6 +178,7 @@ impl Actor {
                 settings: self.shared.settings.clone(),
                 store,
                 stop,
+                limit: self.shared.limit.clone(),
             };
             let done_tx = done_tx.clone();
             let started_at = now_ms();
