@@ -135,3 +135,46 @@ async fn a_file_rewritten_while_it_is_sent_is_never_stored_mixed() {
         assert!(stored.is_none_or(|s| s == old || s == new));
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_file_that_grows_during_a_single_put_is_sent_again_whole() {
+    let (_d, dir) = tmp();
+    let file = dir.join("log.txt");
+    write_random(&file, 4 * MIB as usize, 15);
+    let bucket = bucket("grows").await;
+    let engine = engine(&dir, fast_settings()).await;
+    engine.set_rate_limit(Some(4 * MIB));
+    let mut rx = engine.subscribe();
+    let all = engine.subscribe();
+    engine
+        .add(vec![file.clone()], target(&bucket), AddOptions::default())
+        .await
+        .unwrap();
+    next_event(&mut rx, |e| match e {
+        EngineEvent::Progress { bytes_done, .. } if *bytes_done > 0 => Some(()),
+        _ => None,
+    })
+    .await;
+    {
+        use std::io::Write;
+        let mut f = std::fs::OpenOptions::new()
+            .append(true)
+            .open(&file)
+            .unwrap();
+        f.write_all(&vec![b'x'; 512 * 1024]).unwrap();
+    }
+    let events = drain_until_idle(&engine, all, LIMIT).await;
+    let now = std::fs::read(&file).unwrap();
+    assert_eq!(completed(&events).len(), 1, "{events:?}");
+    assert!(
+        events
+            .iter()
+            .any(|e| matches!(e, EngineEvent::Restarted { .. })),
+        "the change is noticed: {events:?}"
+    );
+    assert_eq!(
+        object(&bucket, "log.txt").await.unwrap(),
+        now,
+        "a verified object is the whole file, not the first 4 MiB of it"
+    );
+}

@@ -167,7 +167,7 @@ async fn attempt(ctx: &WorkerCtx, mut row: UploadRow) -> std::result::Result<Out
         )?,
     };
     match plan {
-        UploadPlan::Single { size } => Ok(single_put(ctx, &row, size).await?),
+        UploadPlan::Single { size } => single_put(ctx, &row, size, identity).await,
         UploadPlan::Multipart(plan) => multipart(ctx, &row, identity, plan).await,
     }
 }
@@ -254,7 +254,12 @@ pub(super) async fn read_part(path: PathBuf, offset: u64, len: u64) -> Result<Ve
         .expect("read task panicked")
 }
 
-async fn single_put(ctx: &WorkerCtx, row: &UploadRow, size: u64) -> Result<Outcome> {
+async fn single_put(
+    ctx: &WorkerCtx,
+    row: &UploadRow,
+    size: u64,
+    identity: FileIdentity,
+) -> std::result::Result<Outcome, Flow> {
     let progress = ctx.board.track(row.id, 0, size);
     emit(
         ctx,
@@ -294,6 +299,13 @@ async fn single_put(ctx: &WorkerCtx, row: &UploadRow, size: u64) -> Result<Outco
         }
     })
     .await?;
+    // The bytes sent match their checksum, but they must also be the whole file as it
+    // is now: one that grew, shrank or was rewritten meanwhile is sent again.
+    if FileIdentity::of(&row.path)? != identity {
+        return Err(Flow::Restart(
+            "the file changed while it was uploading".into(),
+        ));
+    }
     progress.done.store(size, Ordering::Relaxed);
     let verification = match (row.target.checksum, &reported, &etag) {
         (ChecksumMode::Crc32c, Some(r), _) => {
@@ -301,7 +313,8 @@ async fn single_put(ctx: &WorkerCtx, row: &UploadRow, size: u64) -> Result<Outco
                 return Err(HoistError::Integrity(format!(
                     "the store reports CRC32C {r}, the file has {}",
                     checksum::encode(crc.unwrap_or(0))
-                )));
+                ))
+                .into());
             }
             Verification::Crc32c
         }
