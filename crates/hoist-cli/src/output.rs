@@ -163,6 +163,7 @@ fn verification_word(v: hoist_core::Verification) -> &'static str {
         hoist_core::Verification::Crc32c => "crc32c",
         hoist_core::Verification::Md5 => "md5",
         hoist_core::Verification::SizeOnly => "size only",
+        hoist_core::Verification::NoReadPermission => "no, landed but no read permission",
     }
 }
 

@@ -22,6 +22,7 @@ pub(crate) enum Call {
     UploadPart,
     Complete,
     Put,
+    Head,
 }
 
 #[derive(Default)]
@@ -275,6 +276,7 @@ impl UploadStore for MemoryStore {
     }
 
     async fn head(&self, key: &str) -> Result<Option<ObjectInfo>> {
+        self.enter(Call::Head)?;
         Ok(self.lock().objects.get(key).map(|o| ObjectInfo {
             size: o.data.len() as u64,
             etag: Some(o.etag.clone()),

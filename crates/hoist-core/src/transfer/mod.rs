@@ -15,6 +15,7 @@ mod actor;
 mod conflict;
 mod engine;
 mod history;
+mod landed;
 mod multipart;
 pub mod plan;
 mod progress;

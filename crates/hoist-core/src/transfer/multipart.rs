@@ -7,6 +7,7 @@ use std::sync::Arc;
 
 use tokio::task::JoinSet;
 
+use super::landed::already_complete;
 use super::plan::PartPlan;
 use super::progress::ItemProgress;
 use super::records::UploadRow;
@@ -92,6 +93,9 @@ pub(super) async fn multipart(
         Some(mp) => match reconcile(ctx, row, mp, &plan).await {
             Ok(have) => (mp.clone(), have, true),
             Err(HoistError::NoSuchUpload) => {
+                if let Some(landed) = already_complete(ctx, row, &plan).await? {
+                    return Ok(Outcome::Landed(landed));
+                }
                 let id = row.id;
                 journal_call(ctx, move |j| j.reset_upload(id, &identity)).await?;
                 return Err(Flow::Restart(
@@ -180,6 +184,7 @@ async fn send_and_complete(
         ctx.store.complete(&row.key, &upload_id, &parts)
     })
     .await;
+    let complete_answered = completed.is_ok();
     let etag = match completed {
         Ok(e) => e,
         // A retried Complete whose first attempt succeeded finds the upload gone:
@@ -189,11 +194,25 @@ async fn send_and_complete(
     };
 
     finishing(FinishStep::Verifying);
-    let info = retried(ctx, row.id, || ctx.store.head(&row.key))
-        .await?
-        .ok_or_else(|| {
-            HoistError::Integrity("the object is missing right after its upload completed".into())
-        })?;
+    let info = match retried(ctx, row.id, || ctx.store.head(&row.key)).await {
+        // Write-only credentials: the store took the object (Complete answered), but
+        // it cannot be read back. That is landed, not verified; no failure, no resend.
+        Err(HoistError::Auth { .. }) if complete_answered => {
+            return Ok(Landed {
+                key: row.key.clone(),
+                size: plan.size,
+                etag,
+                checksum: (crcs.len() == parts.len()).then_some(composite),
+                verification: Verification::NoReadPermission,
+                bytes_sent: sent.bytes_sent,
+                bytes_resent: sent.bytes_resent,
+            });
+        }
+        other => other?,
+    }
+    .ok_or_else(|| {
+        HoistError::Integrity("the object is missing right after its upload completed".into())
+    })?;
     if info.size != plan.size {
         return Err(HoistError::Integrity(format!(
             "the store holds {} bytes, the file has {}",

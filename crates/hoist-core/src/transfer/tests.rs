@@ -214,3 +214,43 @@ async fn higher_priority_starts_first() {
     h.engine.wait_idle().await.unwrap();
     assert_eq!(h.store.started_order(), vec!["high.txt", "low.txt"]);
 }
+
+#[tokio::test]
+async fn write_only_credentials_land_the_object_unverified_without_resending() {
+    let h = start(4).await;
+    // Write-only credentials: the HEAD that verifies is refused.
+    h.store.fail_next(
+        Call::Head,
+        vec![HoistError::Auth {
+            code: "AccessDenied".into(),
+            message: String::new(),
+        }],
+    );
+    let mut events = h.engine.subscribe();
+    let (path, data) = write(h.dir.path(), "w.bin", 12 * MIB as usize);
+    let ids = h
+        .engine
+        .add(vec![path], target(), AddOptions::default())
+        .await
+        .unwrap();
+    let seen = until_done(&mut events, ids[0]).await;
+    let verification = seen.iter().find_map(|e| match e {
+        EngineEvent::Completed { verification, .. } => Some(*verification),
+        _ => None,
+    });
+    assert_eq!(
+        verification,
+        Some(Verification::NoReadPermission),
+        "landed, not a failure: {seen:?}"
+    );
+    assert_eq!(h.store.calls(Call::UploadPart), 3, "nothing sent again");
+    assert!(h.store.object("w.bin").unwrap().data == data);
+    let history = h.engine.journal().history(10).unwrap();
+    assert!(
+        history[0]
+            .message
+            .as_deref()
+            .is_some_and(|m| m.contains("no read permission")),
+        "{history:?}"
+    );
+}

@@ -16,7 +16,7 @@ use super::queue::{ItemState, ItemStatus};
 use super::records::{UploadRow, UploadState};
 use super::upload::{self, Outcome, WorkerCtx};
 use crate::error::{HoistError, Result};
-use crate::events::{EngineEvent, UploadId};
+use crate::events::{EngineEvent, UploadId, Verification};
 use crate::journal::now_ms;
 
 /// Why a running worker was asked to stop.
@@ -501,12 +501,16 @@ impl Actor {
         }
         match outcome {
             Outcome::Landed(l) => {
+                let note = (l.verification == Verification::NoReadPermission).then(|| {
+                    "landed, not verified: no read permission (these credentials may write but not read)".to_owned()
+                });
+                let result = if note.is_some() { "landed" } else { "verified" };
                 let entry = history(
                     &row,
-                    "verified",
+                    result,
                     l.etag.clone(),
                     l.checksum.clone(),
-                    None,
+                    note,
                     l.bytes_sent,
                     l.bytes_resent,
                     started,
