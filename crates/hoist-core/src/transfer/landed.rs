@@ -5,7 +5,7 @@
 
 use super::plan::PartPlan;
 use super::records::UploadRow;
-use super::upload::{Landed, WorkerCtx, retried};
+use super::upload::{Landed, WorkerCtx, pooled};
 use crate::error::Result;
 use crate::events::Verification;
 use crate::s3::checksum;
@@ -24,7 +24,7 @@ pub(super) async fn already_complete(
     if parts.len() as u64 != plan.part_count || !numbered {
         return Ok(None);
     }
-    let Some(info) = retried(ctx, row.id, || ctx.store.head(&row.key)).await? else {
+    let Some(info) = pooled(ctx, row.id, || ctx.store.head(&row.key)).await? else {
         return Ok(None);
     };
     if info.size != plan.size {

@@ -5,6 +5,7 @@
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
+use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
 
 use super::landed::already_complete;
@@ -13,8 +14,8 @@ use super::progress::ItemProgress;
 use super::records::UploadRow;
 use super::source::FileIdentity;
 use super::upload::{
-    Flow, Landed, Outcome, STREAMED_MEMORY, WorkerCtx, acquire, emit, journal_call, read_part,
-    retried, streamed,
+    Flow, Landed, Outcome, STREAMED_MEMORY, WorkerCtx, acquire, emit, journal_call, pooled,
+    read_part, retried, streamed,
 };
 use crate::error::{HoistError, Result};
 use crate::events::{EngineEvent, FinishStep, Verification};
@@ -31,7 +32,7 @@ async fn reconcile(
     upload_id: &str,
     plan: &PartPlan,
 ) -> Result<BTreeMap<u32, PartRecord>> {
-    let listed = retried(ctx, row.id, || ctx.store.list_parts(&row.key, upload_id)).await?;
+    let listed = pooled(ctx, row.id, || ctx.store.list_parts(&row.key, upload_id)).await?;
     // A part number may be listed more than once: keep every candidate.
     let mut by_number: HashMap<u32, Vec<ListedPart>> = HashMap::new();
     for p in listed {
@@ -105,7 +106,7 @@ pub(super) async fn multipart(
             Err(e) => return Err(e.into()),
         },
         None => {
-            let mp = retried(ctx, row.id, || {
+            let mp = pooled(ctx, row.id, || {
                 ctx.store.create_multipart(
                     &row.key,
                     &row.content_type,
@@ -180,7 +181,7 @@ async fn send_and_complete(
     let composite = checksum::composite(&crcs.iter().map(|c| c.0).collect::<Vec<_>>());
     let finishing = |step| emit(ctx, EngineEvent::Finishing { id: row.id, step });
     finishing(FinishStep::Completing);
-    let completed = retried(ctx, row.id, || {
+    let completed = pooled(ctx, row.id, || {
         ctx.store.complete(&row.key, &upload_id, &parts)
     })
     .await;
@@ -194,7 +195,7 @@ async fn send_and_complete(
     };
 
     finishing(FinishStep::Verifying);
-    let info = match retried(ctx, row.id, || ctx.store.head(&row.key)).await {
+    let info = match pooled(ctx, row.id, || ctx.store.head(&row.key)).await {
         // Write-only credentials: the store took the object (Complete answered), but
         // it cannot be read back. That is landed, not verified; no failure, no resend.
         Err(HoistError::Auth { .. }) if complete_answered => {
@@ -274,7 +275,12 @@ async fn send_parts(
 ) -> Result<SentParts> {
     let stop = ctx.stop.child_token();
     let mut set = JoinSet::new();
+    // A file's parts wait their turn here, not in the shared pool: the pool's queue
+    // holds at most a file's share, so an item added later (a small file, a higher
+    // priority) gets a slot as soon as one frees instead of after every part queued.
+    let file_slots = Arc::new(Semaphore::new(slots_per_file(ctx.settings.concurrency)));
     for &number in missing {
+        let file_slots = file_slots.clone();
         let part_ctx = WorkerCtx {
             stop: stop.clone(),
             ..ctx.clone()
@@ -290,10 +296,15 @@ async fn send_parts(
         let progress = progress.clone();
         set.spawn(async move {
             let ctx = part_ctx;
+            let _turn = tokio::select! {
+                biased;
+                _ = ctx.stop.cancelled() => return Err(HoistError::Cancelled),
+                p = file_slots.acquire_owned() => p.expect("never closed"),
+            };
             // Streamed from the file: a part in flight holds a chunk or two, not itself.
             let _permits = acquire(&ctx, STREAMED_MEMORY).await?;
             let was_attempted = journal_call(&ctx, move |j| j.mark_attempt(id, number)).await?;
-            let (etag, crc, md5) = retried(&ctx, id, || {
+            let etag = retried(&ctx, id, || {
                 let body = streamed(&ctx, &progress, &path, (offset, len), mode);
                 let (ctx, key, upload_id) = (&ctx, &key, &upload_id);
                 async move {
@@ -317,8 +328,13 @@ async fn send_parts(
                     }
                     Ok((sent?, crc, md5))
                 }
-            })
-            .await?;
+            });
+            // A pause or cancel stops a part mid-transfer, not after it.
+            let (etag, crc, md5) = tokio::select! {
+                biased;
+                _ = ctx.stop.cancelled() => return Err(HoistError::Cancelled),
+                r = etag => r?,
+            };
             let rec = PartRecord {
                 number,
                 size: len,
@@ -370,4 +386,10 @@ struct SentParts {
     parts: Vec<PartRecord>,
     bytes_sent: u64,
     bytes_resent: u64,
+}
+
+/// Slots one file may hold: most of the pool, never all of it while the pool has
+/// more than one, so other items always find one soon.
+fn slots_per_file(concurrency: usize) -> usize {
+    concurrency.saturating_sub((concurrency / 4).max(1)).max(1)
 }

@@ -128,7 +128,7 @@ impl From<HoistError> for Flow {
 
 async fn attempt(ctx: &WorkerCtx, mut row: UploadRow) -> std::result::Result<Outcome, Flow> {
     let identity = FileIdentity::of(&row.path)?;
-    retried(ctx, row.id, || ctx.store.check_bucket()).await?;
+    pooled(ctx, row.id, || ctx.store.check_bucket()).await?;
 
     // A multipart upload begun for different bytes can never be completed.
     if let Some(mp) = &row.multipart_id
@@ -191,6 +191,28 @@ where
         },
         op,
     )
+    .await
+}
+
+/// `retried`, each attempt holding a slot in the request pool: every S3 request
+/// (HEAD, Create, ListParts, Complete too, not only the bodies) counts against the
+/// concurrency the user set.
+pub(super) async fn pooled<T, F, Fut>(ctx: &WorkerCtx, id: UploadId, mut op: F) -> Result<T>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<T>>,
+{
+    retried(ctx, id, || {
+        let (pool, stop, request) = (ctx.pool.clone(), ctx.stop.clone(), op());
+        async move {
+            let _slot = tokio::select! {
+                biased;
+                _ = stop.cancelled() => return Err(HoistError::Cancelled),
+                p = pool.acquire_owned() => p.expect("pool never closes"),
+            };
+            request.await
+        }
+    })
     .await
 }
 

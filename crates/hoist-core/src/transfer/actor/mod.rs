@@ -347,8 +347,10 @@ impl Actor {
             .journal
             .set_state(id, UploadState::Paused, None)?;
         if let Some(r) = self.running.get(&id) {
-            // The worker stops; `finished` reports the pause once it has.
+            // The worker stops; `finished` reports the pause once it has. Paused from
+            // now on, so a resume that comes before the worker has stopped is kept.
             r.stop(STOP_PAUSE);
+            item.state = ItemState::Paused;
         } else {
             self.waiting
                 .remove(&(std::cmp::Reverse(item.row.priority), id));
@@ -539,8 +541,17 @@ impl Actor {
             Outcome::Failed(e) => self.fail(&row, &e, started),
             Outcome::Stopped => match reason {
                 STOP_PAUSE => {
-                    self.set_state(id, ItemState::Paused);
                     self.emit(EngineEvent::Paused { id });
+                    let resumed = self
+                        .items
+                        .get(&id)
+                        .is_some_and(|i| i.state == ItemState::Queued);
+                    if resumed {
+                        // Resumed while it was stopping: it goes on.
+                        self.waiting.insert((std::cmp::Reverse(row.priority), id));
+                    } else {
+                        self.set_state(id, ItemState::Paused);
+                    }
                 }
                 STOP_CANCEL => {
                     self.set_state(id, ItemState::Cancelled);
