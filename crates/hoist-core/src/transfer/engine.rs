@@ -352,7 +352,7 @@ impl Engine {
     pub async fn orphans(&self, target: Target) -> Result<Vec<PendingMultipart>> {
         let target = self.resolve_target(target)?;
         let store = self.shared.store_for(&target)?;
-        let live = self.shared.journal.live_multipart_ids()?;
+        let live = live_everywhere(&self.shared.journal)?;
         let prefix = target.prefix.clone();
         Ok(store
             .list_multipart_uploads()
@@ -412,4 +412,27 @@ fn lock_journal(journal: &Path) -> Result<std::fs::File> {
         ))),
         Err(std::fs::TryLockError::Error(e)) => Err(HoistError::local_file(&lock_path, e)),
     }
+}
+
+/// Multipart UploadIds that this journal or any other Hoist journal on this machine
+/// (the desktop app's, another CLI journal) still intends to finish. A journal that
+/// exists but cannot be read stops the cleanup: its uploads might be among them.
+fn live_everywhere(own: &UploadJournal) -> Result<std::collections::HashSet<String>> {
+    let mut live = own.live_multipart_ids()?;
+    let me = std::fs::canonicalize(own.path()).unwrap_or_else(|_| own.path().to_owned());
+    for other in crate::journal::registry::registered() {
+        if other == me {
+            continue;
+        }
+        let ids = UploadJournal::open(&other)
+            .and_then(|j| j.live_multipart_ids())
+            .map_err(|e| {
+                HoistError::InvalidInput(format!(
+                    "the journal {} cannot be read ({e}), so orphans are not aborted: its unfinished uploads could be among them",
+                    other.display()
+                ))
+            })?;
+        live.extend(ids);
+    }
+    Ok(live)
 }
