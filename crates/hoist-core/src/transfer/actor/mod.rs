@@ -11,7 +11,7 @@ use tokio_util::sync::CancellationToken;
 mod replace;
 
 use super::engine::Shared;
-use super::history::HistoryEntry;
+use super::history::history;
 use super::queue::{ItemState, ItemStatus};
 use super::records::{UploadRow, UploadState};
 use super::upload::{self, Outcome, WorkerCtx};
@@ -583,33 +583,4 @@ impl Actor {
 
 fn unknown(id: UploadId) -> HoistError {
     HoistError::InvalidInput(format!("there is no upload {id} in the queue"))
-}
-
-#[allow(clippy::too_many_arguments)]
-fn history(
-    row: &UploadRow,
-    result: &str,
-    etag: Option<String>,
-    checksum: Option<String>,
-    message: Option<String>,
-    bytes_sent: u64,
-    bytes_resent: u64,
-    started: i64,
-) -> HistoryEntry {
-    HistoryEntry {
-        upload: row.id,
-        path: row.path.clone(),
-        endpoint: row.target.endpoint.clone(),
-        bucket: row.target.bucket.clone(),
-        key: row.key.clone(),
-        size: row.identity.size,
-        result: result.to_owned(),
-        etag,
-        checksum,
-        message,
-        bytes_sent,
-        bytes_resent,
-        started_at: started,
-        finished_at: now_ms(),
-    }
 }

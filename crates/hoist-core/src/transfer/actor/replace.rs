@@ -1,7 +1,8 @@
 //! Sources that replace or skip each other because they go to one key (see
 //! `transfer/same_key`): the queue's side of it.
 
-use super::{Actor, STOP_REPLACED, history};
+use super::{Actor, STOP_REPLACED};
+use crate::transfer::history::history;
 
 use crate::events::{EngineEvent, UploadId};
 use crate::journal::now_ms;
