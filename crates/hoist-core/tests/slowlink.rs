@@ -72,8 +72,9 @@ async fn a_shared_slow_uplink_finishes_near_its_ideal_time_with_steady_progress(
     assert_eq!(completed(&events).len(), 1, "{events:?}");
     assert_eq!(object(&bucket, "f.bin").await.unwrap(), data);
     assert!(took < ideal * 1.3, "took {took:.1} s, ideal {ideal:.1} s");
+    // Once a second, plus one progress tick of scheduling slack on a busy machine.
     assert!(
-        longest_gap <= Duration::from_secs(1),
+        longest_gap <= Duration::from_millis(1250),
         "a running upload showed no progress for {longest_gap:?}"
     );
 }

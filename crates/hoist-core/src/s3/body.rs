@@ -33,6 +33,9 @@ pub struct RateLimit {
     bytes_per_second: AtomicU64,
     /// Tokens (may go negative: a debt the next sender waits out) and when counted.
     bucket: Mutex<(f64, Instant)>,
+    /// When any body of the engine last handed bytes to the transport: the link is
+    /// alive while this moves.
+    last_progress: Mutex<Instant>,
 }
 
 impl Default for RateLimit {
@@ -40,6 +43,7 @@ impl Default for RateLimit {
         RateLimit {
             bytes_per_second: AtomicU64::new(0),
             bucket: Mutex::new((0.0, Instant::now())),
+            last_progress: Mutex::new(Instant::now()),
         }
     }
 }
@@ -81,7 +85,14 @@ impl RateLimit {
 struct Attempt {
     counted: AtomicU64,
     last_progress: Mutex<Instant>,
+    /// Every byte was handed to the transport; the request waits for its answer.
+    ended: std::sync::atomic::AtomicBool,
 }
+
+/// How much longer than the stall timeout a request may go without moving while
+/// other requests move, or once its body is all handed over: the socket buffers
+/// between Hoist and a slow link hold megabytes, which drain at the link's pace.
+const DRAIN_FACTOR: u32 = 10;
 
 /// A slice of a file to send as one request's body. Cloning shares the attempt: make
 /// a new one per attempt.
@@ -118,6 +129,7 @@ impl PartBody {
             attempt: Arc::new(Attempt {
                 counted: AtomicU64::new(0),
                 last_progress: Mutex::new(Instant::now()),
+                ended: std::sync::atomic::AtomicBool::new(false),
             }),
         }
     }
@@ -164,22 +176,30 @@ impl PartBody {
         Ok(slice.collect().await?.to_bytes())
     }
 
-    /// Resolves when nothing has moved for the stall timeout.
+    /// Resolves when the request has stalled: nothing of it moved for the stall
+    /// timeout while nothing else of the engine moved either (the link is gone), or
+    /// nothing of it moved for ten times that (it alone is stuck, or its answer never
+    /// comes). A slow link that still moves is never cut: a request whose bytes sit
+    /// in socket buffers waits while the link drains them.
     pub(crate) async fn stalled(&self) -> HoistError {
+        let lock = |m: &Mutex<Instant>| *m.lock().unwrap_or_else(|p| p.into_inner());
         loop {
-            let last = *self
-                .attempt
-                .last_progress
-                .lock()
-                .unwrap_or_else(|p| p.into_inner());
-            let idle = last.elapsed();
-            if idle >= self.stall {
+            let own = lock(&self.attempt.last_progress).elapsed();
+            let link = lock(&self.limit.last_progress).elapsed().min(own);
+            let ended = self.attempt.ended.load(Ordering::SeqCst);
+            let long = self.stall * DRAIN_FACTOR;
+            if own >= long || (!ended && link >= self.stall) {
                 return HoistError::Network(format!(
                     "stalled: no bytes accepted for {} s",
-                    self.stall.as_secs()
+                    own.as_secs()
                 ));
             }
-            tokio::time::sleep(self.stall - idle).await;
+            let next = if ended {
+                long - own
+            } else {
+                (self.stall.saturating_sub(link)).min(long - own)
+            };
+            tokio::time::sleep(next.max(Duration::from_millis(100))).await;
         }
     }
 }
@@ -213,6 +233,7 @@ impl Body for FileSlice {
                         if this.crc != this.body.crc32c {
                             return Poll::Ready(Some(Err(changed(&this.body.path))));
                         }
+                        this.body.attempt.ended.store(true, Ordering::SeqCst);
                         return Poll::Ready(None);
                     }
                     let n = CHUNK.min(this.body.len - this.pos);
@@ -267,12 +288,13 @@ impl FileSlice {
         self.pos += n;
         self.body.attempt.counted.fetch_add(n, Ordering::SeqCst);
         self.body.progress.fetch_add(n, Ordering::SeqCst);
-        *self
-            .body
-            .attempt
-            .last_progress
-            .lock()
-            .unwrap_or_else(|p| p.into_inner()) = Instant::now();
+        let now = Instant::now();
+        for clock in [
+            &self.body.attempt.last_progress,
+            &self.body.limit.last_progress,
+        ] {
+            *clock.lock().unwrap_or_else(|p| p.into_inner()) = now;
+        }
         Frame::data(bytes)
     }
 }

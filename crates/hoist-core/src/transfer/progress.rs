@@ -59,6 +59,9 @@ impl ProgressBoard {
     pub async fn run(self, events: broadcast::WeakSender<EngineEvent>, every: Duration) {
         // Per upload: last sample (time, bytes) and the smoothed rate (bytes/s).
         let mut samples: HashMap<UploadId, (Instant, u64, Option<f64>, u64)> = HashMap::new();
+        // When each upload's last event went out: a running upload reports at least
+        // once a second, moving or not.
+        let mut sent_at: HashMap<UploadId, Instant> = HashMap::new();
         let mut tick = tokio::time::interval(every);
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
         loop {
@@ -73,6 +76,7 @@ impl ProgressBoard {
             };
             let now = Instant::now();
             samples.retain(|id, _| snapshot.iter().any(|(s, _, _)| s == id));
+            sent_at.retain(|id, _| samples.contains_key(id));
             for (id, done, total) in snapshot {
                 let Some((at, before, smoothed, last_sent)) = samples.get_mut(&id) else {
                     samples.insert(id, (now, done, None, u64::MAX));
@@ -99,8 +103,12 @@ impl ProgressBoard {
                 *before = done;
                 *smoothed = Some(rate);
                 let rate = rate.round() as u64;
-                if changed || rate != *last_sent {
+                let quiet = sent_at
+                    .get(&id)
+                    .is_none_or(|t| now.duration_since(*t) >= HEARTBEAT);
+                if changed || rate != *last_sent || quiet {
                     *last_sent = rate;
+                    sent_at.insert(id, now);
                     let _ = tx.send(EngineEvent::Progress {
                         id,
                         bytes_done: done,
@@ -112,6 +120,9 @@ impl ProgressBoard {
         }
     }
 }
+
+/// The longest a running upload goes without a `Progress` event (minus a tick).
+const HEARTBEAT: Duration = Duration::from_millis(750);
 
 /// How quickly the shown rate follows a change of speed.
 const SMOOTHING: Duration = Duration::from_secs(3);
