@@ -311,6 +311,9 @@ pub struct TransferArgs {
     /// Give up when the network stays down this long (default: wait for it).
     #[arg(long)]
     pub network_wait: Option<String>,
+    /// Cap the upload bandwidth of all requests together, per second (e.g. 2MiB).
+    #[arg(long)]
+    pub limit_rate: Option<String>,
 }
 
 #[derive(ValueEnum, Clone, Copy, Debug)]

@@ -91,6 +91,10 @@ fn settings(t: &TransferArgs) -> Result<EngineSettings, CliError> {
     if let Some(w) = &t.network_wait {
         s.retry.network_wait = Some(args::parse_duration(w).map_err(CliError::Usage)?);
     }
+    if let Some(r) = &t.limit_rate {
+        let rate = args::parse_size(r).map_err(CliError::Usage)?;
+        s.rate_limit = (rate > 0).then_some(rate);
+    }
     Ok(s)
 }
 

@@ -80,7 +80,12 @@ impl Reporter {
                 }
                 EngineEvent::Progress { id, bytes_done, .. } => {
                     let before = done_bytes.insert(*id, *bytes_done).unwrap_or(0);
-                    total.inc(bytes_done.saturating_sub(before));
+                    // A failed attempt gives its bytes back: the total goes back too.
+                    if *bytes_done >= before {
+                        total.inc(bytes_done - before);
+                    } else {
+                        total.dec(before - bytes_done);
+                    }
                     if let Some(b) = bars.get(id) {
                         b.set_position(*bytes_done);
                     }
@@ -158,6 +163,7 @@ fn verification_word(v: hoist_core::Verification) -> &'static str {
         hoist_core::Verification::Crc32c => "crc32c",
         hoist_core::Verification::Md5 => "md5",
         hoist_core::Verification::SizeOnly => "size only",
+        hoist_core::Verification::NoReadPermission => "no, landed but no read permission",
     }
 }
 

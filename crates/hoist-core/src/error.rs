@@ -86,8 +86,14 @@ pub enum HoistError {
     #[error("{0}")]
     Keyring(String),
 
-    #[error("there is no profile named {0:?} (see `hoist profile list`)")]
+    #[error(
+        "there is no profile named {0:?}: not a Hoist profile (see `hoist profile list`) nor one in ~/.aws/config"
+    )]
     NoSuchProfile(String),
+
+    /// Credentials could not be loaded (the sentence says which and what to do).
+    #[error("{0}")]
+    Credentials(String),
 
     #[error("{0}")]
     NotFound(String),
@@ -126,6 +132,7 @@ impl HoistError {
             HoistError::Cancelled => ErrorCode::Cancelled,
             HoistError::Keyring(_) => ErrorCode::Keyring,
             HoistError::NoSuchProfile(_) => ErrorCode::NoSuchProfile,
+            HoistError::Credentials(_) => ErrorCode::Auth,
             HoistError::NotFound(_) => ErrorCode::NotFound,
             HoistError::NotAllowedType { .. } => ErrorCode::NotAllowedType,
             HoistError::TooLarge { .. } => ErrorCode::TooLarge,

@@ -3,4 +3,4 @@
 /**
  * How an upload's integrity was proven after it landed.
  */
-export type Verification = "crc32c" | "md5" | "size_only";
+export type Verification = "crc32c" | "md5" | "size_only" | "no_read_permission";

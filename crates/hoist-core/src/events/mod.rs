@@ -24,6 +24,9 @@ pub enum Verification {
     Md5,
     /// The store reported no checksum; only the size could be compared.
     SizeOnly,
+    /// The store accepted the object, but these credentials may not read it back
+    /// (write-only): landed, not verified.
+    NoReadPermission,
 }
 
 /// What an upload whose bytes are all sent is doing.

@@ -8,6 +8,7 @@
 //! consistent and every commit survives a process crash); writes that must survive a
 //! power loss (a completed part) use [`JournalConn::durably`].
 
+pub mod registry;
 mod schema;
 
 use std::collections::HashSet;
@@ -77,6 +78,7 @@ impl UploadJournal {
         conn.pragma_update(None, "synchronous", "NORMAL")?;
         conn.pragma_update(None, "foreign_keys", "ON")?;
         conn.busy_timeout(std::time::Duration::from_secs(10))?;
+        registry::register(path);
         Ok(UploadJournal {
             inner: Mutex::new(Inner {
                 conn,

@@ -194,7 +194,14 @@ pub async fn fetch_url(
         content_type.clone(),
         opts.parallel_parts,
     );
-    let mut buffer = BytesMut::with_capacity(part_size.min(declared.unwrap_or(part_size)) as usize);
+    // The buffer grows with the bytes that really arrive: a Content-Length (or a part
+    // size grown from it) never reserves memory by itself.
+    const INITIAL_BUFFER: u64 = 8 * 1024 * 1024;
+    let mut buffer = BytesMut::with_capacity(
+        part_size
+            .min(declared.unwrap_or(part_size))
+            .min(INITIAL_BUFFER) as usize,
+    );
     let mut total = 0u64;
     let streamed: Result<()> = async {
         loop {
@@ -362,7 +369,7 @@ impl PartSink {
                 &retry,
                 &stop,
                 |_, _, _| {},
-                || store.upload_part(&key, &upload_id, number, data.clone(), &sum),
+                || store.upload_part(&key, &upload_id, number, data.clone().into(), &sum),
             )
             .await?;
             Ok((
@@ -399,7 +406,7 @@ impl PartSink {
                 |_, _, _| {},
                 || {
                     self.store
-                        .put_object(&self.key, last.clone(), &sum, &self.content_type)
+                        .put_object(&self.key, last.clone().into(), &sum, &self.content_type)
                 },
             )
             .await?;
@@ -436,10 +443,23 @@ impl PartSink {
         }
         self.done.sort_by_key(|p| p.number);
         let upload_id = self.upload_id.clone().expect("multipart");
-        let etag = self
-            .store
-            .complete(&self.key, &upload_id, &self.done, self.mode)
-            .await?;
+        // Retried like the parts; a retry whose first attempt went through finds the
+        // upload gone, and the object itself decides (checked below).
+        let completed = with_retry(
+            &self.retry,
+            &self.stop,
+            |_, _, _| {},
+            || {
+                self.store
+                    .complete(&self.key, &upload_id, &self.done, self.mode)
+            },
+        )
+        .await;
+        let etag = match completed {
+            Ok(e) => e,
+            Err(HoistError::NoSuchUpload) => None,
+            Err(e) => return Err(e),
+        };
         self.upload_id = None;
         let info = self.verify_size(total).await?;
         let parts: Vec<(u32, u64)> = self
@@ -464,7 +484,14 @@ impl PartSink {
     }
 
     async fn verify_size(&self, total: u64) -> Result<crate::s3::ObjectInfo> {
-        let info = self.store.head(&self.key).await?.ok_or_else(|| {
+        let info = with_retry(
+            &self.retry,
+            &self.stop,
+            |_, _, _| {},
+            || self.store.head(&self.key),
+        )
+        .await?
+        .ok_or_else(|| {
             HoistError::Integrity("the object is missing right after its upload".into())
         })?;
         if info.size != total {

@@ -170,7 +170,10 @@ impl Probe<'_> {
                 ProblemKind::NoSuchBucket,
                 format!("bucket {bucket:?} does not exist on {ep}. Create it, or pick another bucket"),
             ),
-            HoistError::Keyring(m) => (ProblemKind::NoCredentials, m.clone()),
+            HoistError::Keyring(m) | HoistError::Credentials(m) => {
+                (ProblemKind::NoCredentials, m.clone())
+            }
+            HoistError::NoSuchProfile(_) => (ProblemKind::NoCredentials, err.to_string()),
             other => (
                 ProblemKind::StoreError,
                 format!("{ep} refused the test: {other}"),
@@ -241,10 +244,10 @@ async fn run(
         ));
     };
     let loaded = provider.provide_credentials().await.map_err(|e| {
-        let words = DisplayErrorContext(&e).to_string();
+        let words = crate::s3::describe_failure(target.profile.as_deref(), &e).to_string();
         ConnectionProblem {
             kind: ProblemKind::NoCredentials,
-            message: format!("the credentials could not be loaded: {words}"),
+            message: words,
         }
     })?;
     probe.access_key_id = Some(loaded.access_key_id().to_owned());
@@ -361,7 +364,12 @@ async fn probe_writes(
 
     let key = format!("{base_key}-crc32c");
     match store
-        .put_object(&key, body.clone(), &BodyChecksum::Crc32c(crc), "text/plain")
+        .put_object(
+            &key,
+            body.clone().into(),
+            &BodyChecksum::Crc32c(crc),
+            "text/plain",
+        )
         .await
     {
         Ok(_) => {
@@ -379,7 +387,7 @@ async fn probe_writes(
     match store
         .put_object(
             &key,
-            body.clone(),
+            body.clone().into(),
             &BodyChecksum::Md5(checksum::md5_base64(&body)),
             "text/plain",
         )

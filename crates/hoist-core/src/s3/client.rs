@@ -8,6 +8,7 @@ use aws_config::SdkConfig;
 use aws_credential_types::provider::SharedCredentialsProvider;
 use aws_sdk_s3::config::{Region, RequestChecksumCalculation, ResponseChecksumValidation};
 
+use super::credentials::{DescribedCredentials, describe_failure};
 use super::store::S3Store;
 use super::target::{Target, normalize_prefix};
 use crate::error::{HoistError, Result};
@@ -73,15 +74,16 @@ pub(crate) fn build_client(
     b = b.region(Region::new(
         region.unwrap_or_else(|| "us-east-1".to_owned()),
     ));
-    match credentials {
-        Some(c) => b = b.credentials_provider(c),
-        None if base.credentials_provider().is_none() => {
-            return Err(HoistError::Auth {
-                code: "NoCredentials".into(),
-                message: "no credentials found (set AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY or an AWS profile)".into(),
-            });
+    // Whichever provider signs, its failures come back in words (`credentials`).
+    match credentials.or_else(|| base.credentials_provider()) {
+        Some(c) => {
+            b = b.credentials_provider(DescribedCredentials::wrap(target.profile.as_deref(), c))
         }
-        None => {}
+        None => {
+            return Err(HoistError::Credentials(
+                "no credentials found: add a profile (`hoist profile add`) or name one with --profile, or set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY".into(),
+            ));
+        }
     }
     b = b
         .force_path_style(target.uses_path_style())
@@ -90,13 +92,29 @@ pub(crate) fn build_client(
         .response_checksum_validation(ResponseChecksumValidation::WhenRequired)
         // Hoist retries per part with its own backoff, so it can report and wait.
         .retry_config(aws_sdk_s3::config::retry::RetryConfig::disabled())
+        // The SDK's read timeout runs from the request's start to the response's
+        // headers, sending the body included: requests with a body replace it with a
+        // stall timeout (`sending_body`); the rest (HEAD, Create, Complete, ...) keep it.
         .timeout_config(
             aws_sdk_s3::config::timeout::TimeoutConfig::builder()
-                .connect_timeout(Duration::from_secs(10))
+                .connect_timeout(CONNECT_TIMEOUT)
                 .read_timeout(Duration::from_secs(120))
                 .build(),
         );
     Ok(aws_sdk_s3::Client::from_conf(b.build()))
+}
+
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// The settings of a request that sends a file's bytes: a connect timeout, and no
+/// deadline that includes upload time (the body's stall timeout watches progress).
+pub(crate) fn sending_body() -> aws_sdk_s3::config::Builder {
+    aws_sdk_s3::config::Builder::new().timeout_config(
+        aws_sdk_s3::config::timeout::TimeoutConfig::builder()
+            .connect_timeout(CONNECT_TIMEOUT)
+            .disable_read_timeout()
+            .build(),
+    )
 }
 
 /// A target with its client: what share links, the bucket browser and URL fetches
@@ -181,10 +199,7 @@ impl BucketAccess {
         let creds = provider
             .provide_credentials()
             .await
-            .map_err(|e| HoistError::Auth {
-                code: "NoCredentials".into(),
-                message: aws_sdk_s3::error::DisplayErrorContext(&e).to_string(),
-            })?;
+            .map_err(|e| describe_failure(self.target.profile.as_deref(), &e))?;
         Ok(creds.expiry())
     }
 }

@@ -1,8 +1,9 @@
 //! SDK failures mapped to the engine's error classes, once, for every S3 call; Complete's
 //! refusals of its part list are permanent (`map_complete_err`).
 
-use aws_sdk_s3::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
+use aws_sdk_s3::error::{ProvideErrorMetadata, SdkError};
 
+use super::credentials::{credentials_failure, display_chain};
 use crate::error::HoistError;
 
 /// Maps an SDK failure to the engine's error classes, once.
@@ -13,21 +14,28 @@ pub(crate) fn map_err<E>(
 where
     E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
 {
+    // Words only: the SDK's `DisplayErrorContext` ends in a Debug dump.
+    let words = display_chain(&err);
     match &err {
-        SdkError::ConstructionFailure(_) => {
-            HoistError::InvalidInput(DisplayErrorContext(&err).to_string())
-        }
+        SdkError::ConstructionFailure(_) => HoistError::InvalidInput(words),
         SdkError::TimeoutError(_) => HoistError::Network("the request timed out".into()),
+        // A credentials provider that failed is reported as a dispatch failure too:
+        // it is no network problem and retrying cannot help.
+        SdkError::DispatchFailure(_) | SdkError::ResponseError(_)
+            if credentials_failure(&err).is_some() =>
+        {
+            credentials_failure(&err).expect("checked")
+        }
         SdkError::DispatchFailure(d) => {
             if d.is_user() {
-                HoistError::InvalidInput(DisplayErrorContext(&err).to_string())
+                HoistError::InvalidInput(words)
             } else {
-                HoistError::Network(short_reason(&DisplayErrorContext(&err).to_string()))
+                HoistError::Network(short_reason(&words))
             }
         }
         SdkError::ResponseError(_) => HoistError::Network(format!(
             "the connection broke mid-response: {}",
-            short_reason(&DisplayErrorContext(&err).to_string())
+            short_reason(&words)
         )),
         SdkError::ServiceError(ctx) => {
             let status = ctx.raw().status().as_u16();
@@ -35,7 +43,7 @@ where
             let message = ctx.err().message().unwrap_or("").to_owned();
             classify(bucket, status, code, message)
         }
-        _ => HoistError::Network(DisplayErrorContext(&err).to_string()),
+        _ => HoistError::Network(words),
     }
 }
 

@@ -11,6 +11,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use async_trait::async_trait;
 use bytes::Bytes;
 
+use super::body::PartData;
 use super::checksum;
 use super::multipart::{BodyChecksum, ListedPart, Multipart, ObjectInfo, PartRecord, UploadStore};
 use super::target::ChecksumMode;
@@ -23,6 +24,7 @@ pub(crate) enum Call {
     UploadPart,
     Complete,
     Put,
+    Head,
 }
 
 #[derive(Default)]
@@ -159,10 +161,11 @@ impl Multipart for MemoryStore {
         key: &str,
         upload_id: &str,
         number: u32,
-        body: Bytes,
+        body: PartData,
         sum: &BodyChecksum,
     ) -> Result<String> {
         self.enter(Call::UploadPart)?;
+        let body = body.collect().await?;
         check_body(&body, sum)?;
         let etag = format!("\"{}\"", md5_hex(&body));
         let mut s = self.lock();
@@ -298,11 +301,12 @@ impl UploadStore for MemoryStore {
     async fn put_object(
         &self,
         key: &str,
-        body: Bytes,
+        body: PartData,
         sum: &BodyChecksum,
         _content_type: &str,
     ) -> Result<(Option<String>, Option<String>)> {
         self.enter(Call::Put)?;
+        let body = body.collect().await?;
         check_body(&body, sum)?;
         let etag = format!("\"{}\"", md5_hex(&body));
         let crc = checksum::encode(checksum::crc32c(&body));
@@ -320,6 +324,7 @@ impl UploadStore for MemoryStore {
     }
 
     async fn head(&self, key: &str) -> Result<Option<ObjectInfo>> {
+        self.enter(Call::Head)?;
         Ok(self.lock().objects.get(key).map(|o| ObjectInfo {
             size: o.data.len() as u64,
             etag: Some(o.etag.clone()),

@@ -3,8 +3,10 @@
 //! behind the small [`Multipart`] / [`UploadStore`] traits, S3's checksum formats, and
 //! the mapping of SDK failures to [`crate::HoistError`]. Knows no feature.
 
+pub mod body;
 pub mod checksum;
 mod client;
+mod credentials;
 mod errors;
 #[cfg(test)]
 pub(crate) mod memory;
@@ -12,11 +14,13 @@ mod multipart;
 mod store;
 mod target;
 
+pub use body::{PartBody, PartData, RateLimit};
 pub(crate) use client::build_client;
 pub use client::{
     AwsChainCredentials, BucketAccess, CredentialResolver, SharedResolver, load_base_config,
     resolve_target,
 };
+pub(crate) use credentials::describe_failure;
 pub(crate) use errors::map_err;
 pub use multipart::{BodyChecksum, ListedPart, Multipart, ObjectInfo, PartRecord, UploadStore};
 pub use store::{PendingMultipart, S3Store};

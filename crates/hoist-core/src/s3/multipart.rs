@@ -4,10 +4,9 @@
 //! scheduler against an in-memory store (`s3::memory`).
 
 use async_trait::async_trait;
-use aws_sdk_s3::primitives::ByteStream;
 use aws_sdk_s3::types::{ChecksumAlgorithm, CompletedMultipartUpload, CompletedPart};
-use bytes::Bytes;
 
+use super::body::PartData;
 use super::errors::{map_complete_err, map_err};
 use super::store::S3Store;
 use super::target::ChecksumMode;
@@ -82,7 +81,7 @@ pub trait Multipart: Send + Sync {
         key: &str,
         upload_id: &str,
         number: u32,
-        body: Bytes,
+        body: PartData,
         checksum: &BodyChecksum,
     ) -> Result<String>;
     /// All parts the store holds for an upload. A part number may appear more than
@@ -110,7 +109,7 @@ pub trait UploadStore: Multipart {
     async fn put_object(
         &self,
         key: &str,
-        body: Bytes,
+        body: PartData,
         checksum: &BodyChecksum,
         content_type: &str,
     ) -> Result<(Option<String>, Option<String>)>;
@@ -147,7 +146,7 @@ impl Multipart for S3Store {
         key: &str,
         upload_id: &str,
         number: u32,
-        body: Bytes,
+        body: PartData,
         checksum: &BodyChecksum,
     ) -> Result<String> {
         let mut req = self
@@ -158,19 +157,22 @@ impl Multipart for S3Store {
             .upload_id(upload_id)
             .part_number(number as i32)
             .content_length(body.len() as i64)
-            .body(ByteStream::from(body));
+            .body(body.byte_stream());
         req = match checksum {
             BodyChecksum::Crc32c(c) => req.checksum_crc32_c(super::checksum::encode(*c)),
             BodyChecksum::Md5(m) => req.content_md5(m),
         };
         // The body is covered by the checksum header, which is signed: hashing every
         // part again with SHA-256 for the signature would only cost CPU.
-        let out = req
+        let send = req
             .customize()
             .disable_payload_signing()
-            .send()
-            .await
-            .map_err(|e| map_err(self.bucket(), e))?;
+            .config_override(super::client::sending_body())
+            .send();
+        let out = tokio::select! {
+            out = send => out.map_err(|e| map_err(self.bucket(), e))?,
+            stalled = body.stalled() => return Err(stalled),
+        };
         out.e_tag.ok_or_else(|| HoistError::Rejected {
             status: 200,
             code: "NoETag".into(),

@@ -4,9 +4,8 @@
 use async_trait::async_trait;
 use aws_sdk_s3::Client;
 use aws_sdk_s3::error::SdkError;
-use aws_sdk_s3::primitives::ByteStream;
-use bytes::Bytes;
 
+use super::body::PartData;
 use super::errors::map_err;
 use super::multipart::{BodyChecksum, ObjectInfo, UploadStore};
 use crate::error::{HoistError, Result};
@@ -128,7 +127,7 @@ impl UploadStore for S3Store {
     async fn put_object(
         &self,
         key: &str,
-        body: Bytes,
+        body: PartData,
         checksum: &BodyChecksum,
         content_type: &str,
     ) -> Result<(Option<String>, Option<String>)> {
@@ -139,17 +138,20 @@ impl UploadStore for S3Store {
             .key(key)
             .content_type(content_type)
             .content_length(body.len() as i64)
-            .body(ByteStream::from(body));
+            .body(body.byte_stream());
         req = match checksum {
             BodyChecksum::Crc32c(c) => req.checksum_crc32_c(super::checksum::encode(*c)),
             BodyChecksum::Md5(m) => req.content_md5(m),
         };
-        let out = req
+        let send = req
             .customize()
             .disable_payload_signing()
-            .send()
-            .await
-            .map_err(|e| map_err(&self.bucket, e))?;
+            .config_override(super::client::sending_body())
+            .send();
+        let out = tokio::select! {
+            out = send => out.map_err(|e| map_err(&self.bucket, e))?,
+            stalled = body.stalled() => return Err(stalled),
+        };
         Ok((out.e_tag, out.checksum_crc32_c))
     }
 

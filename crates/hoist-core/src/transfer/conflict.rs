@@ -2,7 +2,7 @@
 //! `name (n).ext`.
 
 use super::records::{ConflictPolicy, UploadRow};
-use super::upload::{WorkerCtx, retried};
+use super::upload::{WorkerCtx, pooled};
 use crate::error::{HoistError, Result};
 
 /// `Some(key)` to upload to, `None` to skip.
@@ -14,7 +14,7 @@ pub(super) async fn resolve_conflict(ctx: &WorkerCtx, row: &UploadRow) -> Result
     match row.conflict {
         ConflictPolicy::Overwrite => Ok(Some(row.key.clone())),
         ConflictPolicy::Skip => {
-            let exists = retried(ctx, row.id, || head(row.key.clone()))
+            let exists = pooled(ctx, row.id, || head(row.key.clone()))
                 .await?
                 .is_some();
             Ok(if exists { None } else { Some(row.key.clone()) })
@@ -23,7 +23,9 @@ pub(super) async fn resolve_conflict(ctx: &WorkerCtx, row: &UploadRow) -> Result
             let mut n = 0;
             loop {
                 let key = renamed_key(&row.key, n);
-                if retried(ctx, row.id, || head(key.clone())).await?.is_none() {
+                // A name another upload in the queue reserved is not free either.
+                let reserved = n > 0 && ctx.journal.key_reserved(&row.target, &key, row.id)?;
+                if !reserved && pooled(ctx, row.id, || head(key.clone())).await?.is_none() {
                     return Ok(Some(key));
                 }
                 n += 1;

@@ -20,8 +20,8 @@ use crate::error::{HoistError, Result};
 use crate::events::{EngineEvent, EventSender, UploadId};
 use crate::journal::{UploadJournal, now_ms};
 use crate::s3::{
-    AwsChainCredentials, BucketAccess, Multipart, PendingMultipart, S3Store, SharedResolver,
-    Target, UploadStore, build_client, load_base_config, resolve_target,
+    AwsChainCredentials, BucketAccess, Multipart, PendingMultipart, RateLimit, S3Store,
+    SharedResolver, Target, UploadStore, build_client, load_base_config, resolve_target,
 };
 
 pub struct EngineOptions {
@@ -49,6 +49,8 @@ pub(super) struct Shared {
     pub(super) pool: Arc<Semaphore>,
     pub(super) memory: Arc<Semaphore>,
     pub(super) board: ProgressBoard,
+    /// The bandwidth cap every request's body passes through.
+    pub(super) limit: Arc<RateLimit>,
     pub(super) settings: Arc<EngineSettings>,
     pub(super) base: SdkConfig,
     pub(super) credentials: SharedResolver,
@@ -118,6 +120,11 @@ impl Engine {
             pool: Arc::new(Semaphore::new(settings.concurrency)),
             memory: Arc::new(Semaphore::new(upload::memory_units(settings.memory_budget))),
             board: ProgressBoard::default(),
+            limit: Arc::new({
+                let l = RateLimit::default();
+                l.set(settings.rate_limit);
+                l
+            }),
             settings: Arc::new(settings),
             base: load_base_config().await,
             credentials,
@@ -150,6 +157,16 @@ impl Engine {
 
     pub fn settings(&self) -> &EngineSettings {
         &self.shared.settings
+    }
+
+    /// Caps the upload bandwidth of all requests together (bytes per second; `None`
+    /// = unlimited). Takes effect at once, also for uploads that are running.
+    pub fn set_rate_limit(&self, bytes_per_second: Option<u64>) {
+        self.shared.limit.set(bytes_per_second.filter(|r| *r > 0));
+    }
+
+    pub fn rate_limit(&self) -> Option<u64> {
+        self.shared.limit.get()
     }
 
     /// Fills the target's open fields (endpoint, region) from the environment.
@@ -227,16 +244,19 @@ impl Engine {
             UploadState::Queued
         };
         let journal = self.shared.journal.clone();
-        let (ids, rows) = tokio::task::spawn_blocking(move || -> Result<_> {
-            let ids = journal.insert_uploads(&uploads, initial)?;
+        let (ids, rows, replaced) = tokio::task::spawn_blocking(move || -> Result<_> {
+            let (ids, replaced) = journal.insert_reserving(uploads, initial)?;
             let rows = ids
                 .iter()
                 .filter_map(|id| journal.upload(*id).transpose())
                 .collect::<Result<Vec<UploadRow>>>()?;
-            Ok((ids, rows))
+            Ok((ids, rows, replaced))
         })
         .await
         .expect("journal task panicked")?;
+        if !replaced.is_empty() {
+            self.send(Command::Replace(replaced))?;
+        }
         self.send(Command::Enqueue(rows))?;
         Ok(ids)
     }
@@ -332,7 +352,7 @@ impl Engine {
     pub async fn orphans(&self, target: Target) -> Result<Vec<PendingMultipart>> {
         let target = self.resolve_target(target)?;
         let store = self.shared.store_for(&target)?;
-        let live = self.shared.journal.live_multipart_ids()?;
+        let live = live_everywhere(&self.shared.journal)?;
         let prefix = target.prefix.clone();
         Ok(store
             .list_multipart_uploads()
@@ -392,4 +412,27 @@ fn lock_journal(journal: &Path) -> Result<std::fs::File> {
         ))),
         Err(std::fs::TryLockError::Error(e)) => Err(HoistError::local_file(&lock_path, e)),
     }
+}
+
+/// Multipart UploadIds that this journal or any other Hoist journal on this machine
+/// (the desktop app's, another CLI journal) still intends to finish. A journal that
+/// exists but cannot be read stops the cleanup: its uploads might be among them.
+fn live_everywhere(own: &UploadJournal) -> Result<std::collections::HashSet<String>> {
+    let mut live = own.live_multipart_ids()?;
+    let me = std::fs::canonicalize(own.path()).unwrap_or_else(|_| own.path().to_owned());
+    for other in crate::journal::registry::registered() {
+        if other == me {
+            continue;
+        }
+        let ids = UploadJournal::open(&other)
+            .and_then(|j| j.live_multipart_ids())
+            .map_err(|e| {
+                HoistError::InvalidInput(format!(
+                    "the journal {} cannot be read ({e}), so orphans are not aborted: its unfinished uploads could be among them",
+                    other.display()
+                ))
+            })?;
+        live.extend(ids);
+    }
+    Ok(live)
 }

@@ -162,3 +162,33 @@ mod tests {
         assert_eq!(h[0].upload, ids[0]);
     }
 }
+
+/// The history entry for an upload that ended now.
+#[allow(clippy::too_many_arguments)]
+pub(super) fn history(
+    row: &super::records::UploadRow,
+    result: &str,
+    etag: Option<String>,
+    checksum: Option<String>,
+    message: Option<String>,
+    bytes_sent: u64,
+    bytes_resent: u64,
+    started: i64,
+) -> HistoryEntry {
+    HistoryEntry {
+        upload: row.id,
+        path: row.path.clone(),
+        endpoint: row.target.endpoint.clone(),
+        bucket: row.target.bucket.clone(),
+        key: row.key.clone(),
+        size: row.identity.size,
+        result: result.to_owned(),
+        etag,
+        checksum,
+        message,
+        bytes_sent,
+        bytes_resent,
+        started_at: started,
+        finished_at: now_ms(),
+    }
+}

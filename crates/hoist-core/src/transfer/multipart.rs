@@ -4,22 +4,23 @@
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
-use std::sync::atomic::Ordering;
 
-use bytes::Bytes;
+use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
 
+use super::landed::already_complete;
 use super::plan::PartPlan;
 use super::progress::ItemProgress;
 use super::records::UploadRow;
 use super::source::FileIdentity;
 use super::upload::{
-    Flow, Landed, Outcome, WorkerCtx, acquire, emit, journal_call, read_part, retried,
+    Flow, Landed, Outcome, STREAMED_MEMORY, WorkerCtx, acquire, emit, journal_call, pooled,
+    read_part, retried, streamed,
 };
 use crate::error::{HoistError, Result};
 use crate::events::{EngineEvent, FinishStep, Verification};
-use crate::s3::checksum::{self, body_checksum};
-use crate::s3::{ChecksumMode, ListedPart, PartRecord};
+use crate::s3::checksum;
+use crate::s3::{BodyChecksum, ChecksumMode, ListedPart, PartData, PartRecord};
 
 /// Checks the journal's parts against what the store lists. Keeps journal parts the
 /// store has with the same ETag; adopts parts the store has but the journal missed
@@ -31,7 +32,7 @@ async fn reconcile(
     upload_id: &str,
     plan: &PartPlan,
 ) -> Result<BTreeMap<u32, PartRecord>> {
-    let listed = retried(ctx, row.id, || ctx.store.list_parts(&row.key, upload_id)).await?;
+    let listed = pooled(ctx, row.id, || ctx.store.list_parts(&row.key, upload_id)).await?;
     // A part number may be listed more than once: keep every candidate.
     let mut by_number: HashMap<u32, Vec<ListedPart>> = HashMap::new();
     for p in listed {
@@ -93,6 +94,9 @@ pub(super) async fn multipart(
         Some(mp) => match reconcile(ctx, row, mp, &plan).await {
             Ok(have) => (mp.clone(), have, true),
             Err(HoistError::NoSuchUpload) => {
+                if let Some(landed) = already_complete(ctx, row, &plan).await? {
+                    return Ok(Outcome::Landed(landed));
+                }
                 let id = row.id;
                 journal_call(ctx, move |j| j.reset_upload(id, &identity)).await?;
                 return Err(Flow::Restart(
@@ -102,7 +106,7 @@ pub(super) async fn multipart(
             Err(e) => return Err(e.into()),
         },
         None => {
-            let mp = retried(ctx, row.id, || {
+            let mp = pooled(ctx, row.id, || {
                 ctx.store
                     .create_multipart(&row.key, &row.content_type, mode)
             })
@@ -176,11 +180,12 @@ async fn send_and_complete(
     finishing(FinishStep::Completing);
     // The mode the upload was created with: the journal keeps it in the row's target,
     // so a resumed upload completes as it began.
-    let completed = retried(ctx, row.id, || {
+    let completed = pooled(ctx, row.id, || {
         ctx.store
             .complete(&row.key, &upload_id, &parts, row.target.checksum)
     })
     .await;
+    let complete_answered = completed.is_ok();
     let etag = match completed {
         Ok(e) => e,
         // A retried Complete whose first attempt succeeded finds the upload gone:
@@ -190,11 +195,25 @@ async fn send_and_complete(
     };
 
     finishing(FinishStep::Verifying);
-    let info = retried(ctx, row.id, || ctx.store.head(&row.key))
-        .await?
-        .ok_or_else(|| {
-            HoistError::Integrity("the object is missing right after its upload completed".into())
-        })?;
+    let info = match pooled(ctx, row.id, || ctx.store.head(&row.key)).await {
+        // Write-only credentials: the store took the object (Complete answered), but
+        // it cannot be read back. That is landed, not verified; no failure, no resend.
+        Err(HoistError::Auth { .. }) if complete_answered => {
+            return Ok(Landed {
+                key: row.key.clone(),
+                size: plan.size,
+                etag,
+                checksum: (crcs.len() == parts.len()).then_some(composite),
+                verification: Verification::NoReadPermission,
+                bytes_sent: sent.bytes_sent,
+                bytes_resent: sent.bytes_resent,
+            });
+        }
+        other => other?,
+    }
+    .ok_or_else(|| {
+        HoistError::Integrity("the object is missing right after its upload completed".into())
+    })?;
     if info.size != plan.size {
         return Err(HoistError::Integrity(format!(
             "the store holds {} bytes, the file has {}",
@@ -256,7 +275,12 @@ async fn send_parts(
 ) -> Result<SentParts> {
     let stop = ctx.stop.child_token();
     let mut set = JoinSet::new();
+    // A file's parts wait their turn here, not in the shared pool: the pool's queue
+    // holds at most a file's share, so an item added later (a small file, a higher
+    // priority) gets a slot as soon as one frees instead of after every part queued.
+    let file_slots = Arc::new(Semaphore::new(slots_per_file(ctx.settings.concurrency)));
     for &number in missing {
+        let file_slots = file_slots.clone();
         let part_ctx = WorkerCtx {
             stop: stop.clone(),
             ..ctx.clone()
@@ -272,16 +296,45 @@ async fn send_parts(
         let progress = progress.clone();
         set.spawn(async move {
             let ctx = part_ctx;
-            let _permits = acquire(&ctx, len).await?;
-            let data = read_part(path, offset, len).await?;
-            let (sum, crc, md5) = body_checksum(mode, &data);
-            let body = Bytes::from(data);
+            let _turn = tokio::select! {
+                biased;
+                _ = ctx.stop.cancelled() => return Err(HoistError::Cancelled),
+                p = file_slots.acquire_owned() => p.expect("never closed"),
+            };
+            // Streamed from the file: a part in flight holds a chunk or two, not itself.
+            let _permits = acquire(&ctx, STREAMED_MEMORY).await?;
             let was_attempted = journal_call(&ctx, move |j| j.mark_attempt(id, number)).await?;
             let etag = retried(&ctx, id, || {
-                ctx.store
-                    .upload_part(&key, &upload_id, number, body.clone(), &sum)
-            })
-            .await?;
+                let body = streamed(&ctx, &progress, &path, (offset, len), mode);
+                let (ctx, key, upload_id) = (&ctx, &key, &upload_id);
+                async move {
+                    let (sum, body) = body.await?;
+                    let crc = match &body {
+                        PartData::File(f) => Some(f.crc32c()),
+                        PartData::Memory(_) => None,
+                    };
+                    let md5 = match &sum {
+                        BodyChecksum::Md5(m) => Some(m.clone()),
+                        BodyChecksum::Crc32c(_) => None,
+                    };
+                    let sent = ctx
+                        .store
+                        .upload_part(key, upload_id, number, body.clone(), &sum)
+                        .await;
+                    if sent.is_err()
+                        && let PartData::File(f) = &body
+                    {
+                        f.roll_back();
+                    }
+                    Ok((sent?, crc, md5))
+                }
+            });
+            // A pause or cancel stops a part mid-transfer, not after it.
+            let (etag, crc, md5) = tokio::select! {
+                biased;
+                _ = ctx.stop.cancelled() => return Err(HoistError::Cancelled),
+                r = etag => r?,
+            };
             let rec = PartRecord {
                 number,
                 size: len,
@@ -291,7 +344,6 @@ async fn send_parts(
             };
             let recorded = rec.clone();
             journal_call(&ctx, move |j| j.record_part(id, &recorded)).await?;
-            progress.done.fetch_add(len, Ordering::Relaxed);
             emit(
                 &ctx,
                 EngineEvent::PartDone {
@@ -334,4 +386,10 @@ struct SentParts {
     parts: Vec<PartRecord>,
     bytes_sent: u64,
     bytes_resent: u64,
+}
+
+/// Slots one file may hold: most of the pool, never all of it while the pool has
+/// more than one, so other items always find one soon.
+fn slots_per_file(concurrency: usize) -> usize {
+    concurrency.saturating_sub((concurrency / 4).max(1)).max(1)
 }

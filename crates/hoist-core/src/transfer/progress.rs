@@ -1,7 +1,7 @@
 //! Progress: workers bump byte counters; an aggregator publishes coalesced
 //! `Progress` events on the engine's stream every `progress_interval`.
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -13,7 +13,8 @@ use crate::events::{EngineEvent, UploadId};
 /// Byte counters that workers bump, read by the aggregator.
 #[derive(Debug)]
 pub(crate) struct ItemProgress {
-    pub done: AtomicU64,
+    /// Shared with the bodies being sent, which count bytes as the transport takes them.
+    pub done: Arc<AtomicU64>,
     pub total: u64,
 }
 
@@ -26,7 +27,7 @@ pub(crate) struct ProgressBoard {
 impl ProgressBoard {
     pub fn track(&self, id: UploadId, done: u64, total: u64) -> Arc<ItemProgress> {
         let p = Arc::new(ItemProgress {
-            done: AtomicU64::new(done),
+            done: Arc::new(AtomicU64::new(done)),
             total,
         });
         self.items
@@ -52,11 +53,15 @@ impl ProgressBoard {
             .remove(&id);
     }
 
-    /// Runs until the event channel has no sender left. The rate is measured over a
-    /// sliding window, so part-sized steps still give a steady figure.
+    /// Runs until the event channel has no sender left. The rate is an exponentially
+    /// weighted moving average (time constant [`SMOOTHING`]) of the bytes the bodies
+    /// counted, so speed and ETA neither jump at chunk boundaries nor lag for long.
     pub async fn run(self, events: broadcast::WeakSender<EngineEvent>, every: Duration) {
-        const WINDOW: Duration = Duration::from_secs(3);
-        let mut samples: HashMap<UploadId, (VecDeque<(Instant, u64)>, u64)> = HashMap::new();
+        // Per upload: last sample (time, bytes) and the smoothed rate (bytes/s).
+        let mut samples: HashMap<UploadId, (Instant, u64, Option<f64>, u64)> = HashMap::new();
+        // When each upload's last event went out: a running upload reports at least
+        // once a second, moving or not.
+        let mut sent_at: HashMap<UploadId, Instant> = HashMap::new();
         let mut tick = tokio::time::interval(every);
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
         loop {
@@ -71,24 +76,39 @@ impl ProgressBoard {
             };
             let now = Instant::now();
             samples.retain(|id, _| snapshot.iter().any(|(s, _, _)| s == id));
+            sent_at.retain(|id, _| samples.contains_key(id));
             for (id, done, total) in snapshot {
-                let (window, last_rate) = samples
-                    .entry(id)
-                    .or_insert_with(|| (VecDeque::new(), u64::MAX));
-                let changed = window.back().is_none_or(|&(_, d)| d != done);
-                window.push_back((now, done));
-                while window.len() > 2 && now.duration_since(window[0].0) > WINDOW {
-                    window.pop_front();
-                }
-                let (t0, d0) = window[0];
-                let dt = now.duration_since(t0).as_secs_f64();
-                let rate = if dt > 0.0 {
-                    (done.saturating_sub(d0) as f64 / dt) as u64
-                } else {
-                    0
+                let Some((at, before, smoothed, last_sent)) = samples.get_mut(&id) else {
+                    samples.insert(id, (now, done, None, u64::MAX));
+                    let _ = tx.send(EngineEvent::Progress {
+                        id,
+                        bytes_done: done,
+                        bytes_total: total,
+                        rate_bps: 0,
+                    });
+                    continue;
                 };
-                if changed || rate != *last_rate {
-                    *last_rate = rate;
+                let dt = now.duration_since(*at).as_secs_f64();
+                if dt <= 0.0 {
+                    continue;
+                }
+                // A retry takes bytes back: that is no negative speed.
+                let instant = done.saturating_sub(*before) as f64 / dt;
+                let rate = match *smoothed {
+                    None => instant,
+                    Some(r) => r + ewma_weight(dt) * (instant - r),
+                };
+                let changed = done != *before;
+                *at = now;
+                *before = done;
+                *smoothed = Some(rate);
+                let rate = rate.round() as u64;
+                let quiet = sent_at
+                    .get(&id)
+                    .is_none_or(|t| now.duration_since(*t) >= HEARTBEAT);
+                if changed || rate != *last_sent || quiet {
+                    *last_sent = rate;
+                    sent_at.insert(id, now);
                     let _ = tx.send(EngineEvent::Progress {
                         id,
                         bytes_done: done,
@@ -98,5 +118,34 @@ impl ProgressBoard {
                 }
             }
         }
+    }
+}
+
+/// The longest a running upload goes without a `Progress` event (minus a tick).
+const HEARTBEAT: Duration = Duration::from_millis(750);
+
+/// How quickly the shown rate follows a change of speed.
+const SMOOTHING: Duration = Duration::from_secs(3);
+
+/// The weight of a new sample `dt` seconds after the last one.
+fn ewma_weight(dt: f64) -> f64 {
+    1.0 - (-dt / SMOOTHING.as_secs_f64()).exp()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::ewma_weight;
+
+    #[test]
+    fn the_rate_is_smoothed_not_jumpy() {
+        // 1 MB/s steady, then one tick of a 4 MB burst: the shown rate moves a little.
+        let mut r = 1_000_000.0;
+        r += ewma_weight(0.25) * (16_000_000.0 - r);
+        assert!(r < 2_500_000.0, "{r}");
+        // And it follows a lasting change within a few time constants.
+        for _ in 0..60 {
+            r += ewma_weight(0.25) * (500_000.0 - r);
+        }
+        assert!((r - 500_000.0).abs() < 50_000.0, "{r}");
     }
 }

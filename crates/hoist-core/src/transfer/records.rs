@@ -119,7 +119,8 @@ pub struct UploadRow {
 /// The queue's tables: uploads, their parts and part attempts, and the history.
 pub(crate) static SCHEMA: Schema = Schema {
     name: "uploads",
-    steps: &[r#"
+    steps: &[
+        r#"
 CREATE TABLE IF NOT EXISTS uploads (
     id INTEGER PRIMARY KEY,
     path TEXT NOT NULL,
@@ -171,7 +172,10 @@ CREATE TABLE IF NOT EXISTS history (
     started_at INTEGER NOT NULL,
     finished_at INTEGER NOT NULL
 );
-"#],
+"#,
+        // Keys are looked up when sources are added, so two never land on one key.
+        "CREATE INDEX IF NOT EXISTS uploads_key ON uploads(key);",
+    ],
 };
 
 const UPLOAD_COLUMNS: &str = "u.id, u.path, u.size, u.mtime_ns, u.inode, u.target, u.key, u.content_type, \
@@ -187,30 +191,8 @@ impl UploadJournal {
     ) -> Result<Vec<UploadId>> {
         let mut conn = self.conn(&SCHEMA)?;
         let tx = conn.transaction()?;
-        let mut ids = Vec::with_capacity(uploads.len());
-        {
-            let mut stmt = tx.prepare(
-                "INSERT INTO uploads (path, size, mtime_ns, inode, target, key, content_type, priority, \
-                 conflict, state, created_at, updated_at) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?11,?10,?10)",
-            )?;
-            let now = now_ms();
-            for u in uploads {
-                stmt.execute(params![
-                    path_to_db(&u.path),
-                    u.identity.size as i64,
-                    u.identity.mtime_ns,
-                    u.identity.inode as i64,
-                    serde_json::to_string(&u.target).expect("target serialises"),
-                    u.key,
-                    u.content_type,
-                    u.priority,
-                    u.conflict.as_str(),
-                    now,
-                    initial.as_str(),
-                ])?;
-                ids.push(tx.last_insert_rowid());
-            }
-        }
+        let rows: Vec<_> = uploads.iter().map(|u| (u, initial, None)).collect();
+        let ids = insert_rows(&tx, &rows)?;
         tx.commit()?;
         Ok(ids)
     }
@@ -413,6 +395,37 @@ impl UploadJournal {
             .collect::<rusqlite::Result<HashSet<_>>>()?;
         Ok(ids)
     }
+}
+
+/// Inserts uploads, each in its own state (with a reason for the ones decided already).
+pub(super) fn insert_rows(
+    tx: &rusqlite::Transaction<'_>,
+    rows: &[(&NewUpload, UploadState, Option<String>)],
+) -> Result<Vec<UploadId>> {
+    let mut ids = Vec::with_capacity(rows.len());
+    let mut stmt = tx.prepare(
+        "INSERT INTO uploads (path, size, mtime_ns, inode, target, key, content_type, priority, \
+         conflict, state, error, created_at, updated_at) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?12)",
+    )?;
+    let now = now_ms();
+    for (u, state, error) in rows {
+        stmt.execute(params![
+            path_to_db(&u.path),
+            u.identity.size as i64,
+            u.identity.mtime_ns,
+            u.identity.inode as i64,
+            serde_json::to_string(&u.target).expect("target serialises"),
+            u.key,
+            u.content_type,
+            u.priority,
+            u.conflict.as_str(),
+            state.as_str(),
+            error,
+            now,
+        ])?;
+        ids.push(tx.last_insert_rowid());
+    }
+    Ok(ids)
 }
 
 fn row_to_upload(r: &rusqlite::Row<'_>) -> rusqlite::Result<UploadRow> {

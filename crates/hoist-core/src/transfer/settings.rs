@@ -19,6 +19,12 @@ pub struct EngineSettings {
     pub retry: RetryPolicy,
     /// How often coalesced progress events are published.
     pub progress_interval: Duration,
+    /// A request whose body accepts no bytes for this long fails as "stalled" and is
+    /// retried. No deadline covers a whole upload: slow but moving is never cut.
+    pub stall_timeout: Duration,
+    /// The bandwidth cap at start, bytes per second (`None` = unlimited); changed
+    /// while running with `Engine::set_rate_limit`.
+    pub rate_limit: Option<u64>,
 }
 
 impl Default for EngineSettings {
@@ -30,6 +36,8 @@ impl Default for EngineSettings {
             multipart_threshold: 8 * MIB,
             retry: RetryPolicy::default(),
             progress_interval: Duration::from_millis(250),
+            stall_timeout: Duration::from_secs(60),
+            rate_limit: None,
         }
     }
 }

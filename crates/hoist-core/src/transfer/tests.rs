@@ -240,3 +240,106 @@ async fn higher_priority_starts_first() {
     h.engine.wait_idle().await.unwrap();
     assert_eq!(h.store.started_order(), vec!["high.txt", "low.txt"]);
 }
+
+#[tokio::test]
+async fn write_only_credentials_land_the_object_unverified_without_resending() {
+    let h = start(4).await;
+    // Write-only credentials: the HEAD that verifies is refused.
+    h.store.fail_next(
+        Call::Head,
+        vec![HoistError::Auth {
+            code: "AccessDenied".into(),
+            message: String::new(),
+        }],
+    );
+    let mut events = h.engine.subscribe();
+    let (path, data) = write(h.dir.path(), "w.bin", 12 * MIB as usize);
+    let ids = h
+        .engine
+        .add(vec![path], target(), AddOptions::default())
+        .await
+        .unwrap();
+    let seen = until_done(&mut events, ids[0]).await;
+    let verification = seen.iter().find_map(|e| match e {
+        EngineEvent::Completed { verification, .. } => Some(*verification),
+        _ => None,
+    });
+    assert_eq!(
+        verification,
+        Some(Verification::NoReadPermission),
+        "landed, not a failure: {seen:?}"
+    );
+    assert_eq!(h.store.calls(Call::UploadPart), 3, "nothing sent again");
+    assert!(h.store.object("w.bin").unwrap().data == data);
+    let history = h.engine.journal().history(10).unwrap();
+    assert!(
+        history[0]
+            .message
+            .as_deref()
+            .is_some_and(|m| m.contains("no read permission")),
+        "{history:?}"
+    );
+}
+
+#[tokio::test]
+async fn a_small_file_behind_a_large_one_starts_within_two_seconds() {
+    let h = start(4).await;
+    // 40 MiB at 4 MiB/s keeps every slot busy for about 10 s.
+    h.engine.set_rate_limit(Some(4 * MIB));
+    let mut events = h.engine.subscribe();
+    let (big, _) = write(h.dir.path(), "big.bin", 40 * MIB as usize);
+    let (small, _) = write(h.dir.path(), "small.txt", 1024);
+    let big_id = h
+        .engine
+        .add(vec![big], target(), AddOptions::default())
+        .await
+        .unwrap()[0];
+    loop {
+        if let Ok(EngineEvent::PartDone { id, .. }) = events.recv().await
+            && id == big_id
+        {
+            break;
+        }
+    }
+    let added = std::time::Instant::now();
+    let small_id = h
+        .engine
+        .add(vec![small], target(), AddOptions::default())
+        .await
+        .unwrap()[0];
+    until_done(&mut events, small_id).await;
+    assert!(
+        added.elapsed() < Duration::from_secs(2),
+        "the small file waited {:?} behind the large one's parts",
+        added.elapsed()
+    );
+}
+
+#[tokio::test]
+async fn pause_then_resume_at_once_is_never_lost() {
+    let h = start(4).await;
+    h.engine.set_rate_limit(Some(8 * MIB));
+    let mut events = h.engine.subscribe();
+    let (path, data) = write(h.dir.path(), "f.bin", 12 * MIB as usize);
+    let id = h
+        .engine
+        .add(vec![path], target(), AddOptions::default())
+        .await
+        .unwrap()[0];
+    loop {
+        if let Ok(EngineEvent::Started { id: i, .. }) = events.recv().await
+            && i == id
+        {
+            break;
+        }
+    }
+    h.engine.pause(id).await.unwrap();
+    h.engine.resume(id).await.unwrap();
+    let seen = until_done(&mut events, id).await;
+    assert!(
+        seen.iter()
+            .any(|e| matches!(e, EngineEvent::Completed { id: i, .. } if *i == id)),
+        "{seen:?}"
+    );
+    assert!(h.store.object("f.bin").unwrap().data == data);
+}

@@ -1,18 +1,17 @@
 //! One upload, start to verified: conflict check, single PUT or multipart, resume
 //! against ListParts, retries per request, verification after completion.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 
-use bytes::Bytes;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tokio_util::sync::CancellationToken;
 
 use super::conflict::resolve_conflict;
 use super::multipart::multipart;
 use super::plan::{PartPlan, UploadPlan};
-use super::progress::ProgressBoard;
+use super::progress::{ItemProgress, ProgressBoard};
 use super::records::UploadRow;
 use super::retry::with_retry;
 use super::settings::EngineSettings;
@@ -20,8 +19,9 @@ use super::source::{FileIdentity, read_at};
 use crate::error::{HoistError, Result};
 use crate::events::{EngineEvent, EventSender, UploadId, Verification};
 use crate::journal::UploadJournal;
-use crate::s3::checksum::{self, body_checksum};
-use crate::s3::{ChecksumMode, UploadStore};
+use crate::s3::body::{self, CHUNK};
+use crate::s3::checksum;
+use crate::s3::{BodyChecksum, ChecksumMode, PartBody, PartData, RateLimit, UploadStore};
 
 /// Everything a worker needs; cheap to clone into part tasks.
 #[derive(Clone)]
@@ -35,6 +35,8 @@ pub(crate) struct WorkerCtx {
     pub settings: Arc<EngineSettings>,
     pub store: Arc<dyn UploadStore>,
     pub stop: CancellationToken,
+    /// The engine's one bandwidth cap.
+    pub limit: Arc<RateLimit>,
 }
 
 #[derive(Debug)]
@@ -126,7 +128,7 @@ impl From<HoistError> for Flow {
 
 async fn attempt(ctx: &WorkerCtx, mut row: UploadRow) -> std::result::Result<Outcome, Flow> {
     let identity = FileIdentity::of(&row.path)?;
-    retried(ctx, row.id, || ctx.store.check_bucket()).await?;
+    pooled(ctx, row.id, || ctx.store.check_bucket()).await?;
 
     // A multipart upload begun for different bytes can never be completed.
     if let Some(mp) = &row.multipart_id
@@ -165,7 +167,7 @@ async fn attempt(ctx: &WorkerCtx, mut row: UploadRow) -> std::result::Result<Out
         )?,
     };
     match plan {
-        UploadPlan::Single { size } => Ok(single_put(ctx, &row, size).await?),
+        UploadPlan::Single { size } => single_put(ctx, &row, size, identity).await,
         UploadPlan::Multipart(plan) => multipart(ctx, &row, identity, plan).await,
     }
 }
@@ -189,6 +191,28 @@ where
         },
         op,
     )
+    .await
+}
+
+/// `retried`, each attempt holding a slot in the request pool: every S3 request
+/// (HEAD, Create, ListParts, Complete too, not only the bodies) counts against the
+/// concurrency the user set.
+pub(super) async fn pooled<T, F, Fut>(ctx: &WorkerCtx, id: UploadId, mut op: F) -> Result<T>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<T>>,
+{
+    retried(ctx, id, || {
+        let (pool, stop, request) = (ctx.pool.clone(), ctx.stop.clone(), op());
+        async move {
+            let _slot = tokio::select! {
+                biased;
+                _ = stop.cancelled() => return Err(HoistError::Cancelled),
+                p = pool.acquire_owned() => p.expect("pool never closes"),
+            };
+            request.await
+        }
+    })
     .await
 }
 
@@ -222,13 +246,42 @@ pub(super) async fn acquire(
     Ok((memory, slot))
 }
 
+/// What a streamed request holds in memory: a chunk being read and one being sent.
+pub(super) const STREAMED_MEMORY: u64 = 2 * CHUNK;
+
+/// A slice of the file as a streamed body for one attempt: the first pass computes
+/// its checksum header (and the CRC32C the stream is checked against).
+pub(super) async fn streamed(
+    ctx: &WorkerCtx,
+    progress: &Arc<ItemProgress>,
+    path: &Path,
+    range: (u64, u64),
+    mode: ChecksumMode,
+) -> Result<(BodyChecksum, PartData)> {
+    let (sum, crc, _) = body::checksums(path, range.0, range.1, mode).await?;
+    let body = PartBody::new(
+        path,
+        range,
+        crc,
+        progress.done.clone(),
+        ctx.limit.clone(),
+        ctx.settings.stall_timeout,
+    );
+    Ok((sum, PartData::File(body)))
+}
+
 pub(super) async fn read_part(path: PathBuf, offset: u64, len: u64) -> Result<Vec<u8>> {
     tokio::task::spawn_blocking(move || read_at(&path, offset, len))
         .await
         .expect("read task panicked")
 }
 
-async fn single_put(ctx: &WorkerCtx, row: &UploadRow, size: u64) -> Result<Outcome> {
+async fn single_put(
+    ctx: &WorkerCtx,
+    row: &UploadRow,
+    size: u64,
+    identity: FileIdentity,
+) -> std::result::Result<Outcome, Flow> {
     let progress = ctx.board.track(row.id, 0, size);
     emit(
         ctx,
@@ -241,15 +294,40 @@ async fn single_put(ctx: &WorkerCtx, row: &UploadRow, size: u64) -> Result<Outco
             resumed: false,
         },
     );
-    let _permits = acquire(ctx, size).await?;
-    let data = read_part(row.path.clone(), 0, size).await?;
-    let (sum, crc, md5) = body_checksum(row.target.checksum, &data);
-    let body = Bytes::from(data);
-    let (etag, reported) = retried(ctx, row.id, || {
-        ctx.store
-            .put_object(&row.key, body.clone(), &sum, &row.content_type)
+    let _permits = acquire(ctx, STREAMED_MEMORY).await?;
+    let (path, mode) = (row.path.clone(), row.target.checksum);
+    let ((etag, reported), crc, md5) = retried(ctx, row.id, || {
+        let body = streamed(ctx, &progress, &path, (0, size), mode);
+        async move {
+            let (sum, body) = body.await?;
+            let crc = match &body {
+                PartData::File(f) => f.crc32c(),
+                PartData::Memory(_) => 0,
+            };
+            let md5 = match &sum {
+                BodyChecksum::Md5(m) => Some(m.clone()),
+                BodyChecksum::Crc32c(_) => None,
+            };
+            let sent = ctx
+                .store
+                .put_object(&row.key, body.clone(), &sum, &row.content_type)
+                .await;
+            if sent.is_err()
+                && let PartData::File(f) = &body
+            {
+                f.roll_back();
+            }
+            Ok((sent?, Some(crc), md5))
+        }
     })
     .await?;
+    // The bytes sent match their checksum, but they must also be the whole file as it
+    // is now: one that grew, shrank or was rewritten meanwhile is sent again.
+    if FileIdentity::of(&row.path)? != identity {
+        return Err(Flow::Restart(
+            "the file changed while it was uploading".into(),
+        ));
+    }
     progress.done.store(size, Ordering::Relaxed);
     let verification = match (row.target.checksum, &reported, &etag) {
         (ChecksumMode::Crc32c, Some(r), _) => {
@@ -257,7 +335,8 @@ async fn single_put(ctx: &WorkerCtx, row: &UploadRow, size: u64) -> Result<Outco
                 return Err(HoistError::Integrity(format!(
                     "the store reports CRC32C {r}, the file has {}",
                     checksum::encode(crc.unwrap_or(0))
-                )));
+                ))
+                .into());
             }
             Verification::Crc32c
         }

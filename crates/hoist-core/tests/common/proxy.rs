@@ -24,6 +24,15 @@ pub struct Faults {
     pub down: AtomicBool,
     /// Upload bytes per second per connection (0 = unlimited).
     pub rate: AtomicU64,
+    /// While set, request bytes are not read: connections stay open but the uplink
+    /// accepts nothing (a stalled link).
+    pub freeze: AtomicBool,
+    /// The link emulator: upload bytes per second shared by all connections, as one
+    /// home uplink is (0 = unlimited).
+    pub shared_rate: AtomicU64,
+    /// Added one-way delay (ms) on both directions, and random extra up to `jitter_ms`.
+    pub latency_ms: AtomicU64,
+    pub jitter_ms: AtomicU64,
     pub connections: AtomicU64,
     pub injected: AtomicU64,
     /// When set (before the connections are made), every CompleteMultipartUpload is
@@ -46,6 +55,8 @@ impl Faults {
 pub struct FaultProxy {
     pub addr: SocketAddr,
     pub faults: Arc<Faults>,
+    /// The shared uplink's token bucket (tokens, last refill).
+    pub uplink: Arc<tokio::sync::Mutex<(f64, tokio::time::Instant)>>,
     task: tokio::task::JoinHandle<()>,
 }
 
@@ -54,19 +65,25 @@ impl FaultProxy {
         let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind proxy");
         let addr = listener.local_addr().unwrap();
         let faults = Arc::new(Faults::default());
-        let f = faults.clone();
+        let uplink = Arc::new(tokio::sync::Mutex::new((0.0, tokio::time::Instant::now())));
+        let (f, u) = (faults.clone(), uplink.clone());
         let task = tokio::spawn(async move {
             loop {
                 let Ok((client, _)) = listener.accept().await else {
                     return;
                 };
-                let f = f.clone();
+                let (f, u) = (f.clone(), u.clone());
                 tokio::spawn(async move {
-                    let _ = handle(client, upstream, f).await;
+                    let _ = handle(client, upstream, f, u).await;
                 });
             }
         });
-        FaultProxy { addr, faults, task }
+        FaultProxy {
+            addr,
+            faults,
+            uplink,
+            task,
+        }
     }
 
     pub fn endpoint(&self) -> String {
@@ -86,10 +103,70 @@ fn reset(stream: TcpStream) {
     drop(stream);
 }
 
+type Uplink = Arc<tokio::sync::Mutex<(f64, tokio::time::Instant)>>;
+
+/// Waits until the shared uplink has room for `n` bytes (a token bucket whose burst
+/// is one 16 KiB read, so the cap holds over short spans).
+async fn uplink_take(uplink: &Uplink, rate: u64, n: usize) {
+    let wait = {
+        let mut b = uplink.lock().await;
+        let now = tokio::time::Instant::now();
+        let rate = rate as f64;
+        b.0 = (b.0 + now.duration_since(b.1).as_secs_f64() * rate).min(16384.0);
+        b.1 = now;
+        b.0 -= n as f64;
+        if b.0 < 0.0 { -b.0 / rate } else { 0.0 }
+    };
+    if wait > 0.0 {
+        tokio::time::sleep(Duration::from_secs_f64(wait)).await;
+    }
+}
+
+fn delay(f: &Faults) -> Duration {
+    let jitter = f.jitter_ms.load(Ordering::Relaxed);
+    let extra = if jitter > 0 {
+        fastrand::u64(0..=jitter)
+    } else {
+        0
+    };
+    Duration::from_millis(f.latency_ms.load(Ordering::Relaxed) + extra)
+}
+
+/// Copies `from` to `to` through a delay line: each chunk is written `delay` after it
+/// was read (as a long link would), with up to 1 MiB in flight.
+async fn delayed_copy<R, W>(mut from: R, mut to: W, f: Arc<Faults>) -> std::io::Result<()>
+where
+    R: AsyncReadExt + Unpin + Send + 'static,
+    W: AsyncWriteExt + Unpin + Send + 'static,
+{
+    let (tx, mut rx) = tokio::sync::mpsc::channel::<(tokio::time::Instant, Vec<u8>)>(64);
+    let f2 = f.clone();
+    let reader = tokio::spawn(async move {
+        let mut buf = vec![0u8; 16 * 1024];
+        loop {
+            let r = from.read(&mut buf).await?;
+            if r == 0 {
+                return Ok::<_, std::io::Error>(());
+            }
+            let due = tokio::time::Instant::now() + delay(&f2);
+            if tx.send((due, buf[..r].to_vec())).await.is_err() {
+                return Ok(());
+            }
+        }
+    });
+    while let Some((due, chunk)) = rx.recv().await {
+        tokio::time::sleep_until(due).await;
+        to.write_all(&chunk).await?;
+    }
+    let _ = reader.await;
+    to.shutdown().await
+}
+
 async fn handle(
     mut client: TcpStream,
     upstream: SocketAddr,
     f: Arc<Faults>,
+    uplink: Uplink,
 ) -> std::io::Result<()> {
     let n = f.connections.fetch_add(1, Ordering::SeqCst) + 1;
     if f.down.load(Ordering::SeqCst) {
@@ -139,10 +216,40 @@ async fn handle(
     let (mut cr, mut cw) = client.into_split();
     let (mut sr, mut sw) = server.into_split();
     let f2 = f.clone();
+    let emulated =
+        f.shared_rate.load(Ordering::SeqCst) > 0 || f.latency_ms.load(Ordering::SeqCst) > 0;
+    if emulated {
+        // The link emulator: the uplink's shared cap on the way up, then a delay line
+        // each way.
+        let (up_tx, up_rx) = tokio::io::duplex(256 * 1024);
+        let (mut up_w, up_r) = (up_tx, up_rx);
+        let f3 = f.clone();
+        let capped = async move {
+            let mut buf = vec![0u8; 16 * 1024];
+            loop {
+                let r = cr.read(&mut buf).await?;
+                if r == 0 {
+                    return up_w.shutdown().await;
+                }
+                let rate = f3.shared_rate.load(Ordering::Relaxed);
+                if rate > 0 {
+                    uplink_take(&uplink, rate, r).await;
+                }
+                up_w.write_all(&buf[..r]).await?;
+            }
+        };
+        let up = tokio::spawn(delayed_copy(up_r, sw, f.clone()));
+        let down = tokio::spawn(delayed_copy(sr, cw, f.clone()));
+        let _ = tokio::join!(capped, up, down);
+        return Ok(());
+    }
     let up = async move {
         let mut buf = vec![0u8; 64 * 1024];
         let mut sent = 0u64;
         loop {
+            while f2.freeze.load(Ordering::SeqCst) {
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
             let r = cr.read(&mut buf).await?;
             if r == 0 {
                 sw.shutdown().await?;

@@ -8,22 +8,28 @@ use std::sync::atomic::{AtomicU8, Ordering};
 use tokio::sync::{mpsc, oneshot};
 use tokio_util::sync::CancellationToken;
 
+mod replace;
+
 use super::engine::Shared;
-use super::history::HistoryEntry;
+use super::history::history;
 use super::queue::{ItemState, ItemStatus};
 use super::records::{UploadRow, UploadState};
 use super::upload::{self, Outcome, WorkerCtx};
 use crate::error::{HoistError, Result};
-use crate::events::{EngineEvent, UploadId};
+use crate::events::{EngineEvent, UploadId, Verification};
 use crate::journal::now_ms;
 
 /// Why a running worker was asked to stop.
 pub(super) const STOP_PAUSE: u8 = 1;
 pub(super) const STOP_CANCEL: u8 = 2;
 pub(super) const STOP_SHUTDOWN: u8 = 3;
+/// A later source with the same key replaces it (overwrite policy).
+pub(super) const STOP_REPLACED: u8 = 4;
 
 pub(super) enum Command {
     Enqueue(Vec<UploadRow>),
+    /// Earlier uploads that later sources replace, with the reason to show.
+    Replace(Vec<(UploadId, String)>),
     Pause(Option<UploadId>, oneshot::Sender<Result<()>>),
     Resume(Option<UploadId>, oneshot::Sender<Result<()>>),
     Cancel(UploadId, oneshot::Sender<Result<()>>),
@@ -60,6 +66,11 @@ pub(super) struct Actor {
     /// Waiting uploads, highest priority first, then oldest.
     waiting: BTreeSet<(std::cmp::Reverse<i32>, UploadId)>,
     running: HashMap<UploadId, Running>,
+    /// Running uploads being stopped because a later source replaces them, with the
+    /// reason; the uploads to their keys wait until they have stopped.
+    replacing: HashMap<UploadId, String>,
+    /// Uploads held back until the upload they replace has stopped.
+    deferred: Vec<UploadId>,
     idle_waiters: Vec<oneshot::Sender<()>>,
     shutdown_waiters: Vec<oneshot::Sender<()>>,
 }
@@ -73,6 +84,8 @@ impl Actor {
             items: HashMap::new(),
             waiting: BTreeSet::new(),
             running: HashMap::new(),
+            replacing: HashMap::new(),
+            deferred: Vec::new(),
             idle_waiters: Vec::new(),
             shutdown_waiters: Vec::new(),
         }
@@ -165,6 +178,7 @@ impl Actor {
                 settings: self.shared.settings.clone(),
                 store,
                 stop,
+                limit: self.shared.limit.clone(),
             };
             let done_tx = done_tx.clone();
             let started_at = now_ms();
@@ -190,6 +204,7 @@ impl Actor {
                     let state = match row.state {
                         UploadState::Paused => ItemState::Paused,
                         UploadState::Failed => ItemState::Failed,
+                        UploadState::Skipped => ItemState::Skipped,
                         _ => ItemState::Queued,
                     };
                     self.emit(EngineEvent::Queued {
@@ -199,11 +214,34 @@ impl Actor {
                         key: row.key.clone(),
                         size: row.identity.size,
                     });
+                    if state == ItemState::Skipped {
+                        // Decided when it was added (another source has its key).
+                        let reason = row.error.clone().unwrap_or_default();
+                        self.items.insert(
+                            id,
+                            Item {
+                                row: row.clone(),
+                                state,
+                                error: None,
+                            },
+                        );
+                        self.record_skipped(&row, reason, now_ms());
+                        continue;
+                    }
                     if state == ItemState::Queued {
-                        self.waiting.insert((std::cmp::Reverse(row.priority), id));
+                        if self.waits_for_replaced(&row) {
+                            self.deferred.push(id);
+                        } else {
+                            self.waiting.insert((std::cmp::Reverse(row.priority), id));
+                        }
                     }
                     let error = row.error.clone();
                     self.items.insert(id, Item { row, state, error });
+                }
+            }
+            Command::Replace(list) => {
+                for (id, reason) in list {
+                    self.replace(id, reason);
                 }
             }
             Command::Pause(target, reply) => {
@@ -309,8 +347,10 @@ impl Actor {
             .journal
             .set_state(id, UploadState::Paused, None)?;
         if let Some(r) = self.running.get(&id) {
-            // The worker stops; `finished` reports the pause once it has.
+            // The worker stops; `finished` reports the pause once it has. Paused from
+            // now on, so a resume that comes before the worker has stopped is kept.
             r.stop(STOP_PAUSE);
+            item.state = ItemState::Paused;
         } else {
             self.waiting
                 .remove(&(std::cmp::Reverse(item.row.priority), id));
@@ -457,14 +497,22 @@ impl Actor {
         if let Some(item) = self.items.get_mut(&id) {
             item.row = row.clone();
         }
+        if reason == STOP_REPLACED {
+            self.finish_replaced(&row, &outcome, started);
+            return;
+        }
         match outcome {
             Outcome::Landed(l) => {
+                let note = (l.verification == Verification::NoReadPermission).then(|| {
+                    "landed, not verified: no read permission (these credentials may write but not read)".to_owned()
+                });
+                let result = if note.is_some() { "landed" } else { "verified" };
                 let entry = history(
                     &row,
-                    "verified",
+                    result,
                     l.etag.clone(),
                     l.checksum.clone(),
-                    None,
+                    note,
                     l.bytes_sent,
                     l.bytes_resent,
                     started,
@@ -486,27 +534,24 @@ impl Actor {
                 });
             }
             Outcome::Skipped { key, reason } => {
-                let entry = history(
-                    &row,
-                    "skipped",
-                    None,
-                    None,
-                    Some(reason.clone()),
-                    0,
-                    0,
-                    started,
-                );
-                if let Err(e) = self.shared.journal.finish(id, UploadState::Skipped, &entry) {
-                    tracing::error!("journal: {e}");
-                }
-                self.set_state(id, ItemState::Skipped);
-                self.emit(EngineEvent::Skipped { id, key, reason });
+                let mut row = row;
+                row.key = key;
+                self.record_skipped(&row, reason, started);
             }
             Outcome::Failed(e) => self.fail(&row, &e, started),
             Outcome::Stopped => match reason {
                 STOP_PAUSE => {
-                    self.set_state(id, ItemState::Paused);
                     self.emit(EngineEvent::Paused { id });
+                    let resumed = self
+                        .items
+                        .get(&id)
+                        .is_some_and(|i| i.state == ItemState::Queued);
+                    if resumed {
+                        // Resumed while it was stopping: it goes on.
+                        self.waiting.insert((std::cmp::Reverse(row.priority), id));
+                    } else {
+                        self.set_state(id, ItemState::Paused);
+                    }
                 }
                 STOP_CANCEL => {
                     self.set_state(id, ItemState::Cancelled);
@@ -538,33 +583,4 @@ impl Actor {
 
 fn unknown(id: UploadId) -> HoistError {
     HoistError::InvalidInput(format!("there is no upload {id} in the queue"))
-}
-
-#[allow(clippy::too_many_arguments)]
-fn history(
-    row: &UploadRow,
-    result: &str,
-    etag: Option<String>,
-    checksum: Option<String>,
-    message: Option<String>,
-    bytes_sent: u64,
-    bytes_resent: u64,
-    started: i64,
-) -> HistoryEntry {
-    HistoryEntry {
-        upload: row.id,
-        path: row.path.clone(),
-        endpoint: row.target.endpoint.clone(),
-        bucket: row.target.bucket.clone(),
-        key: row.key.clone(),
-        size: row.identity.size,
-        result: result.to_owned(),
-        etag,
-        checksum,
-        message,
-        bytes_sent,
-        bytes_resent,
-        started_at: started,
-        finished_at: now_ms(),
-    }
 }

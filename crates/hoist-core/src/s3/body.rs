@@ -1,0 +1,481 @@
+//! A part's body, streamed from the file instead of held in memory: positional reads
+//! of [`CHUNK`] bytes, each passed through the engine's one bandwidth cap
+//! ([`RateLimit`]) and counted into the upload's progress as the transport takes it.
+//! The CRC32C the checksum header promises is computed first, in a pass over the file
+//! ([`checksums`], from the page cache), and checked again while streaming: a file
+//! that changed mid-part fails the attempt instead of sending mixed bytes as verified.
+//! A request whose body stops moving for the stall timeout fails as "stalled", which
+//! is retried: no deadline ever cuts a slow but moving transfer.
+
+use std::fs::File;
+use std::path::{Path, PathBuf};
+use std::pin::Pin;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::task::{Context, Poll, ready};
+use std::time::{Duration, Instant};
+
+use aws_sdk_s3::primitives::ByteStream;
+use bytes::Bytes;
+use http_body::{Body, Frame, SizeHint};
+
+use super::multipart::BodyChecksum;
+use super::target::ChecksumMode;
+use crate::error::{HoistError, Result};
+
+/// Bytes read and sent at a time: what a part in flight holds in memory.
+pub const CHUNK: u64 = 256 * 1024;
+
+/// One token bucket for every request of an engine: the bandwidth cap, changeable
+/// while uploads run (0 = unlimited).
+#[derive(Debug)]
+pub struct RateLimit {
+    bytes_per_second: AtomicU64,
+    /// Tokens (may go negative: a debt the next sender waits out) and when counted.
+    bucket: Mutex<(f64, Instant)>,
+    /// When any body of the engine last handed bytes to the transport: the link is
+    /// alive while this moves.
+    last_progress: Mutex<Instant>,
+}
+
+impl Default for RateLimit {
+    fn default() -> Self {
+        RateLimit {
+            bytes_per_second: AtomicU64::new(0),
+            bucket: Mutex::new((0.0, Instant::now())),
+            last_progress: Mutex::new(Instant::now()),
+        }
+    }
+}
+
+impl RateLimit {
+    pub fn set(&self, bytes_per_second: Option<u64>) {
+        self.bytes_per_second
+            .store(bytes_per_second.unwrap_or(0), Ordering::SeqCst);
+        *self.bucket.lock().unwrap_or_else(|p| p.into_inner()) = (0.0, Instant::now());
+    }
+
+    pub fn get(&self) -> Option<u64> {
+        Some(self.bytes_per_second.load(Ordering::SeqCst)).filter(|r| *r > 0)
+    }
+
+    /// Takes `n` bytes' worth of tokens; returns how long the sender waits first.
+    pub fn take(&self, n: u64) -> Duration {
+        let Some(rate) = self.get() else {
+            return Duration::ZERO;
+        };
+        let rate = rate as f64;
+        let mut b = self.bucket.lock().unwrap_or_else(|p| p.into_inner());
+        let now = Instant::now();
+        // A burst of at most one chunk or 50 ms, so the cap holds over short spans too.
+        let burst = (rate * 0.05).max(CHUNK as f64);
+        b.0 = (b.0 + now.duration_since(b.1).as_secs_f64() * rate).min(burst);
+        b.1 = now;
+        b.0 -= n as f64;
+        if b.0 >= 0.0 {
+            Duration::ZERO
+        } else {
+            Duration::from_secs_f64(-b.0 / rate)
+        }
+    }
+}
+
+/// One attempt's count, so a failed attempt gives its bytes back to the progress.
+#[derive(Debug)]
+struct Attempt {
+    counted: AtomicU64,
+    last_progress: Mutex<Instant>,
+    /// Every byte was handed to the transport; the request waits for its answer.
+    ended: std::sync::atomic::AtomicBool,
+}
+
+/// How much longer than the stall timeout a request may go without moving while
+/// other requests move, or once its body is all handed over: the socket buffers
+/// between Hoist and a slow link hold megabytes, which drain at the link's pace.
+const DRAIN_FACTOR: u32 = 10;
+
+/// A slice of a file to send as one request's body. Cloning shares the attempt: make
+/// a new one per attempt.
+#[derive(Clone, Debug)]
+pub struct PartBody {
+    path: Arc<PathBuf>,
+    offset: u64,
+    len: u64,
+    /// The CRC32C of the first pass; the streamed bytes must match it.
+    crc32c: u32,
+    progress: Arc<AtomicU64>,
+    limit: Arc<RateLimit>,
+    stall: Duration,
+    attempt: Arc<Attempt>,
+}
+
+impl PartBody {
+    pub fn new(
+        path: &Path,
+        (offset, len): (u64, u64),
+        crc32c: u32,
+        progress: Arc<AtomicU64>,
+        limit: Arc<RateLimit>,
+        stall: Duration,
+    ) -> PartBody {
+        PartBody {
+            path: Arc::new(path.to_owned()),
+            offset,
+            len,
+            crc32c,
+            progress,
+            limit,
+            stall,
+            attempt: Arc::new(Attempt {
+                counted: AtomicU64::new(0),
+                last_progress: Mutex::new(Instant::now()),
+                ended: std::sync::atomic::AtomicBool::new(false),
+            }),
+        }
+    }
+
+    pub fn len(&self) -> u64 {
+        self.len
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// The CRC32C of the slice, as the first pass read it.
+    pub fn crc32c(&self) -> u32 {
+        self.crc32c
+    }
+
+    /// Takes back what this attempt counted (it failed; its bytes are sent again).
+    pub fn roll_back(&self) {
+        let n = self.attempt.counted.swap(0, Ordering::SeqCst);
+        self.progress.fetch_sub(n, Ordering::SeqCst);
+    }
+
+    pub(crate) fn byte_stream(&self) -> ByteStream {
+        ByteStream::from_body_1_x(FileSlice {
+            body: self.clone(),
+            pos: 0,
+            crc: 0,
+            state: State::Idle,
+        })
+    }
+
+    /// The whole body in memory (the in-memory test store), read, counted and capped
+    /// the same way as when streamed.
+    #[cfg(test)]
+    pub(crate) async fn collect(&self) -> Result<Bytes> {
+        use http_body_util::BodyExt;
+        let slice = FileSlice {
+            body: self.clone(),
+            pos: 0,
+            crc: 0,
+            state: State::Idle,
+        };
+        Ok(slice.collect().await?.to_bytes())
+    }
+
+    /// Resolves when the request has stalled: nothing of it moved for the stall
+    /// timeout while nothing else of the engine moved either (the link is gone), or
+    /// nothing of it moved for ten times that (it alone is stuck, or its answer never
+    /// comes). A slow link that still moves is never cut: a request whose bytes sit
+    /// in socket buffers waits while the link drains them.
+    pub(crate) async fn stalled(&self) -> HoistError {
+        let lock = |m: &Mutex<Instant>| *m.lock().unwrap_or_else(|p| p.into_inner());
+        loop {
+            let own = lock(&self.attempt.last_progress).elapsed();
+            let link = lock(&self.limit.last_progress).elapsed().min(own);
+            let ended = self.attempt.ended.load(Ordering::SeqCst);
+            let long = self.stall * DRAIN_FACTOR;
+            if own >= long || (!ended && link >= self.stall) {
+                return HoistError::Network(format!(
+                    "stalled: no bytes accepted for {} s",
+                    own.as_secs()
+                ));
+            }
+            let next = if ended {
+                long - own
+            } else {
+                (self.stall.saturating_sub(link)).min(long - own)
+            };
+            tokio::time::sleep(next.max(Duration::from_millis(100))).await;
+        }
+    }
+}
+
+enum State {
+    Idle,
+    Reading(tokio::task::JoinHandle<Result<Vec<u8>>>),
+    Waiting(Pin<Box<tokio::time::Sleep>>, Bytes),
+}
+
+struct FileSlice {
+    body: PartBody,
+    pos: u64,
+    crc: u32,
+    state: State,
+}
+
+impl Body for FileSlice {
+    type Data = Bytes;
+    type Error = HoistError;
+
+    fn poll_frame(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<std::result::Result<Frame<Bytes>, HoistError>>> {
+        let this = &mut *self;
+        loop {
+            match &mut this.state {
+                State::Idle => {
+                    if this.pos >= this.body.len {
+                        if this.crc != this.body.crc32c {
+                            return Poll::Ready(Some(Err(changed(&this.body.path))));
+                        }
+                        this.body.attempt.ended.store(true, Ordering::SeqCst);
+                        return Poll::Ready(None);
+                    }
+                    let n = CHUNK.min(this.body.len - this.pos);
+                    let (path, at) = (this.body.path.clone(), this.body.offset + this.pos);
+                    this.state =
+                        State::Reading(tokio::task::spawn_blocking(move || read_at(&path, at, n)));
+                }
+                State::Reading(handle) => {
+                    let read = ready!(Pin::new(handle).poll(cx))
+                        .unwrap_or_else(|e| Err(HoistError::local_file(&this.body.path, e)));
+                    let data = match read {
+                        Ok(d) => d,
+                        Err(e) => {
+                            this.state = State::Idle;
+                            return Poll::Ready(Some(Err(e)));
+                        }
+                    };
+                    this.crc = crc32c::crc32c_append(this.crc, &data);
+                    let wait = this.body.limit.take(data.len() as u64);
+                    let bytes = Bytes::from(data);
+                    if wait.is_zero() {
+                        this.state = State::Idle;
+                        return Poll::Ready(Some(Ok(this.sent(bytes))));
+                    }
+                    this.state = State::Waiting(Box::pin(tokio::time::sleep(wait)), bytes);
+                }
+                State::Waiting(sleep, bytes) => {
+                    ready!(sleep.as_mut().poll(cx));
+                    let bytes = std::mem::take(bytes);
+                    this.state = State::Idle;
+                    return Poll::Ready(Some(Ok(this.sent(bytes))));
+                }
+            }
+        }
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.pos >= self.body.len
+            && matches!(self.state, State::Idle)
+            && self.crc == self.body.crc32c
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        SizeHint::with_exact(self.body.len - self.pos)
+    }
+}
+
+impl FileSlice {
+    /// Hands a chunk to the transport, counting it.
+    fn sent(&mut self, bytes: Bytes) -> Frame<Bytes> {
+        let n = bytes.len() as u64;
+        self.pos += n;
+        self.body.attempt.counted.fetch_add(n, Ordering::SeqCst);
+        self.body.progress.fetch_add(n, Ordering::SeqCst);
+        let now = Instant::now();
+        for clock in [
+            &self.body.attempt.last_progress,
+            &self.body.limit.last_progress,
+        ] {
+            *clock.lock().unwrap_or_else(|p| p.into_inner()) = now;
+        }
+        Frame::data(bytes)
+    }
+}
+
+use std::future::Future as _;
+
+fn changed(path: &Path) -> HoistError {
+    HoistError::Integrity(format!(
+        "{} changed while it was being sent; it is read again",
+        path.display()
+    ))
+}
+
+/// The first pass over a slice: the checksum header for `mode`, the CRC32C (always)
+/// and the base64 MD5 (compatible mode), read in chunks so nothing large is held.
+pub async fn checksums(
+    path: &Path,
+    offset: u64,
+    len: u64,
+    mode: ChecksumMode,
+) -> Result<(BodyChecksum, u32, Option<String>)> {
+    let path = path.to_owned();
+    tokio::task::spawn_blocking(move || {
+        use base64::Engine as _;
+        use md5::{Digest, Md5};
+        let mut crc = 0u32;
+        let mut md5 = (mode == ChecksumMode::ContentMd5).then(Md5::new);
+        let mut pos = 0;
+        while pos < len {
+            let n = (4 * CHUNK).min(len - pos);
+            let data = read_at(&path, offset + pos, n)?;
+            crc = crc32c::crc32c_append(crc, &data);
+            if let Some(h) = md5.as_mut() {
+                h.update(&data);
+            }
+            pos += n;
+        }
+        Ok(match md5 {
+            Some(h) => {
+                let m = base64::engine::general_purpose::STANDARD.encode(h.finalize());
+                (BodyChecksum::Md5(m.clone()), crc, Some(m))
+            }
+            None => (BodyChecksum::Crc32c(crc), crc, None),
+        })
+    })
+    .await
+    .map_err(|e| HoistError::Network(format!("the read task failed: {e}")))?
+}
+
+fn read_at(path: &Path, offset: u64, len: u64) -> Result<Vec<u8>> {
+    let file = File::open(path).map_err(|e| HoistError::local_file(path, e))?;
+    let mut buf = vec![0u8; len as usize];
+    read_exact_at(&file, &mut buf, offset).map_err(|e| {
+        if e.kind() == std::io::ErrorKind::UnexpectedEof {
+            changed(path)
+        } else {
+            HoistError::local_file(path, e)
+        }
+    })?;
+    Ok(buf)
+}
+
+#[cfg(unix)]
+fn read_exact_at(file: &File, buf: &mut [u8], offset: u64) -> std::io::Result<()> {
+    std::os::unix::fs::FileExt::read_exact_at(file, buf, offset)
+}
+
+#[cfg(windows)]
+fn read_exact_at(file: &File, mut buf: &mut [u8], mut offset: u64) -> std::io::Result<()> {
+    use std::os::windows::fs::FileExt;
+    while !buf.is_empty() {
+        match file.seek_read(buf, offset)? {
+            0 => return Err(std::io::ErrorKind::UnexpectedEof.into()),
+            n => {
+                buf = &mut buf[n..];
+                offset += n as u64;
+            }
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_cap_spreads_bytes_over_time() {
+        let limit = RateLimit::default();
+        limit.set(Some(1_000_000));
+        // 5 MB at 1 MB/s: the waits add up to about 5 s, less the first burst.
+        let waited: Duration = (0..20).map(|_| limit.take(250_000)).max().unwrap();
+        assert!(waited > Duration::from_millis(4_500), "{waited:?}");
+        limit.set(None);
+        assert_eq!(limit.take(10_000_000), Duration::ZERO);
+    }
+
+    #[tokio::test]
+    async fn a_changed_file_fails_the_stream_and_a_failed_attempt_is_rolled_back() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("f");
+        std::fs::write(&path, vec![7u8; 600_000]).unwrap();
+        let (_, crc, _) = checksums(&path, 0, 600_000, ChecksumMode::Crc32c)
+            .await
+            .unwrap();
+        let progress = Arc::new(AtomicU64::new(0));
+        let limit = Arc::new(RateLimit::default());
+        let body = PartBody::new(
+            &path,
+            (0, 600_000),
+            crc,
+            progress.clone(),
+            limit.clone(),
+            Duration::from_secs(5),
+        );
+        assert_eq!(body.collect().await.unwrap().len(), 600_000);
+        assert_eq!(progress.load(Ordering::SeqCst), 600_000);
+        body.roll_back();
+        assert_eq!(progress.load(Ordering::SeqCst), 0);
+
+        std::fs::write(&path, vec![8u8; 600_000]).unwrap();
+        let body = PartBody::new(
+            &path,
+            (0, 600_000),
+            crc,
+            progress,
+            limit,
+            Duration::from_secs(5),
+        );
+        let err = body.collect().await.unwrap_err();
+        assert!(err.to_string().contains("changed"), "{err}");
+    }
+}
+
+/// What a request sends: bytes already in memory (fetches from a URL, small probes),
+/// or a slice of a file streamed as it goes.
+#[derive(Clone, Debug)]
+pub enum PartData {
+    Memory(Bytes),
+    File(PartBody),
+}
+
+impl From<Bytes> for PartData {
+    fn from(b: Bytes) -> Self {
+        PartData::Memory(b)
+    }
+}
+
+impl PartData {
+    pub fn len(&self) -> u64 {
+        match self {
+            PartData::Memory(b) => b.len() as u64,
+            PartData::File(f) => f.len(),
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    pub(crate) fn byte_stream(&self) -> ByteStream {
+        match self {
+            PartData::Memory(b) => ByteStream::from(b.clone()),
+            PartData::File(f) => f.byte_stream(),
+        }
+    }
+
+    /// Resolves with a "stalled" error when a streamed body stops moving; never for
+    /// bytes in memory (the client's own timeouts cover those small requests).
+    pub(crate) async fn stalled(&self) -> HoistError {
+        match self {
+            PartData::Memory(_) => std::future::pending().await,
+            PartData::File(f) => f.stalled().await,
+        }
+    }
+
+    #[cfg(test)]
+    pub(crate) async fn collect(&self) -> Result<Bytes> {
+        match self {
+            PartData::Memory(b) => Ok(b.clone()),
+            PartData::File(f) => f.collect().await,
+        }
+    }
+}
