@@ -178,3 +178,36 @@ async fn a_file_that_grows_during_a_single_put_is_sent_again_whole() {
         "a verified object is the whole file, not the first 4 MiB of it"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_uplink_that_pauses_for_seconds_is_waited_for_not_retried() {
+    // A slow link's socket buffers are full for seconds at a time: the transport does
+    // not take bytes, yet the link moves. The SDK's own upload stall check failed
+    // such a body after 5 s; Hoist waits up to its stall timeout.
+    let (_d, dir) = tmp();
+    let file = dir.join("f.bin");
+    let data = write_random(&file, 6 * MIB as usize, 16);
+    let bucket = bucket("pauses").await;
+    let (proxy, t) = proxied_target(&bucket).await;
+    let engine = engine(&dir, fast_settings()).await;
+    let mut rx = engine.subscribe();
+    let all = engine.subscribe();
+    engine
+        .add(vec![file], t, AddOptions::default())
+        .await
+        .unwrap();
+    next_event(&mut rx, |e| {
+        matches!(e, EngineEvent::Started { .. }).then_some(())
+    })
+    .await;
+    proxy.faults.freeze.store(true, SeqCst);
+    tokio::time::sleep(Duration::from_secs(8)).await;
+    proxy.faults.freeze.store(false, SeqCst);
+    let events = drain_until_idle(&engine, all, LIMIT).await;
+    let retries: Vec<_> = events
+        .iter()
+        .filter(|e| matches!(e, EngineEvent::Retrying { .. }))
+        .collect();
+    assert!(retries.is_empty(), "{retries:?}");
+    assert_eq!(object(&bucket, "f.bin").await.unwrap(), data);
+}

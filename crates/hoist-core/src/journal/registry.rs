@@ -20,21 +20,23 @@ pub fn registry_path() -> Option<PathBuf> {
 pub(crate) fn register(journal: &Path) {
     let Some(list) = registry_path() else { return };
     let journal = std::fs::canonicalize(journal).unwrap_or_else(|_| journal.to_owned());
-    let known = registered();
-    if known.contains(&journal) {
+    let listed: Vec<PathBuf> = std::fs::read_to_string(&list)
+        .unwrap_or_default()
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+        .map(PathBuf::from)
+        .collect();
+    if listed.contains(&journal) {
         return;
     }
+    // Journals that are gone (deleted folders) leave the list as a new one joins it.
+    let mut kept: Vec<PathBuf> = listed.into_iter().filter(|p| p.exists()).collect();
+    kept.push(journal);
+    let text: String = kept.iter().map(|p| format!("{}\n", p.display())).collect();
     if let Some(dir) = list.parent() {
         let _ = std::fs::create_dir_all(dir);
     }
-    use std::io::Write;
-    if let Ok(mut f) = std::fs::OpenOptions::new()
-        .create(true)
-        .append(true)
-        .open(&list)
-    {
-        let _ = writeln!(f, "{}", journal.display());
-    }
+    let _ = crate::fsutil::write_atomic(&list, text.as_bytes());
 }
 
 /// The journals listed that still exist.

@@ -92,6 +92,14 @@ pub(crate) fn build_client(
         .response_checksum_validation(ResponseChecksumValidation::WhenRequired)
         // Hoist retries per part with its own backoff, so it can report and wait.
         .retry_config(aws_sdk_s3::config::retry::RetryConfig::disabled())
+        // The SDK's own upload stall check fails a body the transport has not polled
+        // for 5 s, which is every body on a slow link whose socket buffers are full.
+        // Bodies have Hoist's stall rule instead (`s3::body`); downloads keep the SDK's.
+        .stalled_stream_protection(
+            aws_sdk_s3::config::StalledStreamProtectionConfig::enabled()
+                .upload_enabled(false)
+                .build(),
+        )
         // The SDK's read timeout runs from the request's start to the response's
         // headers, sending the body included: requests with a body replace it with a
         // stall timeout (`sending_body`); the rest (HEAD, Create, Complete, ...) keep it.
