@@ -21,8 +21,14 @@ mkdir -p "$HOME"
 # A private copy of the app: with a shared CARGO_TARGET_DIR another build could replace
 # the binary while the test runs.
 cp "${CARGO_TARGET_DIR:-$root/target}/debug/hoist-desktop" "$work/hoist-desktop"
+# The test's files live here. A debug build counts files below HOIST_E2E_CHOSEN as
+# chosen by the user (native drops and dialogs cannot be driven through WebDriver);
+# everything else, like the throwaway HOME's ~/.ssh, stays out of a page's reach.
+mkdir -p "$work/chosen"
 export HOIST_E2E_APP=$work/hoist-desktop HOIST_E2E_WORK=$work \
-  HOIST_E2E_ARTIFACTS=$root/.e2e/artifacts
+  HOIST_E2E_ARTIFACTS=$root/.e2e/artifacts HOIST_E2E_CHOSEN=$work/chosen
+# The usual umask: the app's data must be private anyway (checked at the end).
+umask 022
 
 cat >"$work/launch-hoist" <<LAUNCH
 #!/bin/sh

@@ -45,7 +45,9 @@ pub async fn list_queue(state: State<'_, Desktop>) -> Result<Vec<ItemStatus>> {
     Ok(state.engine.snapshot().await?)
 }
 
-/// What the drop handler and the file picker call (and the end-to-end tests).
+/// Paths named by the page: only ones the user chose are accepted (see `chosen`).
+/// The dialogs and drops queue their files in Rust (`pickers`); this stays for the
+/// end-to-end tests, whose files count as chosen in debug builds.
 #[tauri::command]
 pub async fn add_paths(state: State<'_, Desktop>, paths: Vec<String>) -> Result<Vec<UploadId>> {
     state.add_paths(paths).await
@@ -167,7 +169,8 @@ pub async fn watch_list(state: State<'_, Desktop>) -> Result<Vec<WatchStatus>> {
     Ok(state.watches.list().await?)
 }
 
-/// Watches a folder (from the folder picker) into the current target's bucket.
+/// Watches a folder the user just picked (`pick_watch_folder`) into the current
+/// target's bucket; any other folder is refused.
 #[tauri::command]
 pub async fn watch_add(
     state: State<'_, Desktop>,

@@ -1,12 +1,14 @@
 //! Hoist's desktop shell: a Tauri window over hoist-core. Commands translate; the
 //! engine's event stream feeds the UI (a Channel), the tray and notifications.
 
+mod chosen;
 mod commands;
 mod error;
 mod lifecycle;
 mod links;
 mod local;
 pub mod models;
+mod pickers;
 mod settings;
 mod state;
 mod tray;
@@ -42,11 +44,19 @@ pub fn run() {
             links::watch_auto_copy(app.handle());
             Ok(())
         })
-        .on_window_event(lifecycle::on_window_event)
+        // Dropped files are received and queued here, in Rust (see `chosen`); the close
+        // button hides to the tray while there is work (`lifecycle`).
+        .on_window_event(|window, event| {
+            pickers::on_window_event(window, event);
+            lifecycle::on_window_event(window, event);
+        })
         .invoke_handler(tauri::generate_handler![
             commands::subscribe,
             commands::list_queue,
             commands::add_paths,
+            pickers::pick_files,
+            pickers::pick_folders,
+            pickers::pick_watch_folder,
             commands::pause_item,
             commands::resume_item,
             commands::cancel_item,

@@ -278,7 +278,8 @@ pub async fn delete_object(state: State<'_, Desktop>, key: String) -> Result<()>
     Ok(browse::delete(&a, check_key(&key)?).await?)
 }
 
-/// Saves an object into the user's Downloads folder; returns the file's path.
+/// Saves an object into the user's Downloads folder under a name no file has yet
+/// (the page names only the key; Rust picks the place); returns the file's path.
 #[tauri::command]
 pub async fn download_object(
     app: AppHandle,
@@ -295,7 +296,7 @@ pub async fn download_object(
         .next()
         .filter(|n| !n.is_empty() && *n != "." && *n != "..");
     let name = name.ok_or_else(|| invalid(format!("{key:?} has no file name")))?;
-    let dest = dir.join(name);
+    let dest = hoist_core::fsutil::unused_name(&dir, name);
     let a = state.access(None)?;
     browse::download(&a, key, &dest).await?;
     Ok(dest.display().to_string())
@@ -354,6 +355,10 @@ mod tests {
         assert!(
             !all.contains("clipboard"),
             "the UI gets no clipboard permission: Rust copies"
+        );
+        assert!(
+            !all.contains("dialog") && !all.contains("fs:"),
+            "the UI opens no dialog and reads no file: Rust does, so paths come from the user"
         );
     }
 }

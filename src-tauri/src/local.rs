@@ -38,18 +38,35 @@ impl LocalRuntime {
 }
 
 /// Keys for this run only: they live in memory, never on disk, and the store is
-/// reachable from this machine alone.
+/// reachable from this machine alone. They come from the OS's CSPRNG: another local
+/// user who could guess them could read every object through the store.
 pub struct LocalKeys {
     access_key: String,
     secret_key: String,
 }
 
+/// `n` letters and digits from the OS's CSPRNG, without modulo bias.
+fn random_token(n: usize) -> String {
+    const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+    let mut out = String::with_capacity(n);
+    let mut buf = [0u8; 64];
+    while out.len() < n {
+        getrandom::fill(&mut buf).expect("the OS random number generator works");
+        // 248 = 4 * 62: bytes above it would favour the first letters.
+        for b in buf.iter().filter(|b| **b < 248) {
+            if out.len() < n {
+                out.push(ALPHABET[(*b % 62) as usize] as char);
+            }
+        }
+    }
+    out
+}
+
 impl LocalKeys {
     pub fn generate() -> LocalKeys {
-        let token = |n| (0..n).map(|_| fastrand::alphanumeric()).collect::<String>();
         LocalKeys {
-            access_key: format!("HOISTLOCAL{}", token(10).to_uppercase()),
-            secret_key: token(40),
+            access_key: format!("HOISTLOCAL{}", random_token(10).to_uppercase()),
+            secret_key: random_token(40),
         }
     }
 }
@@ -74,6 +91,7 @@ pub async fn start(
         access_key: keys.access_key.clone(),
         secret_key: keys.secret_key.clone(),
         buckets: vec![LOCAL_BUCKET.into()],
+        upload_expiry: hoist_localstore::DEFAULT_UPLOAD_EXPIRY,
     };
     let store = match saved {
         Some(port) => match LocalStore::start(config(port)).await {
@@ -96,7 +114,8 @@ pub async fn start(
             .map_err(|e| e.to_string())?;
         tracing::info!("moved {moved} unfinished uploads to the local store's new port {port}");
     }
-    std::fs::write(port_file(&data_dir), port.to_string()).map_err(|e| e.to_string())?;
+    hoist_core::fsutil::write_atomic(&port_file(&data_dir), port.to_string().as_bytes())
+        .map_err(|e| e.to_string())?;
     Ok(LocalRuntime { store, data_dir })
 }
 
@@ -131,5 +150,25 @@ impl CredentialResolver for DesktopCredentials {
             Some(LOCAL_PROFILE) => Ok(Some(self.local.clone())),
             other => self.profiles.resolve(other),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The run keys guard every object in the local store: they come from the OS's
+    /// CSPRNG, not from a PRNG that anything in the process can seed or predict.
+    #[test]
+    fn run_keys_do_not_come_from_a_seedable_prng() {
+        fastrand::seed(7);
+        let a = LocalKeys::generate();
+        fastrand::seed(7);
+        let b = LocalKeys::generate();
+        assert_ne!(a.secret_key, b.secret_key);
+        assert_ne!(a.access_key, b.access_key);
+        assert_eq!(a.secret_key.len(), 40);
+        assert!(a.secret_key.chars().all(|c| c.is_ascii_alphanumeric()));
+        assert!(a.access_key.starts_with("HOISTLOCAL"));
     }
 }

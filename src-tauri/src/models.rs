@@ -62,6 +62,9 @@ pub struct AwsImportForm {
     pub name: Option<String>,
     pub bucket: Option<String>,
     pub remove_plaintext: bool,
+    /// Keep the credentials file's old contents as a private backup beside it.
+    #[serde(default)]
+    pub backup: bool,
 }
 
 #[derive(Debug, Clone, Serialize, TS)]

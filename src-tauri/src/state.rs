@@ -15,6 +15,7 @@ use hoist_core::{
     WatchConfig, WatchManager, WatchSettings, WatchSpec,
 };
 
+use crate::chosen::{Chosen, Purpose};
 use crate::error::{Result, invalid};
 use crate::local::{self, DesktopCredentials, LocalKeys, LocalRuntime};
 use crate::models::{AppSettings, AwsImportForm, ProfileForm};
@@ -23,12 +24,26 @@ use crate::settings;
 /// Paths one `add_paths` call may carry (folders count once; they expand in Rust).
 const MAX_PATHS: usize = 10_000;
 
+fn check_count(n: usize) -> Result<()> {
+    if n == 0 {
+        return Err(invalid("no files were given"));
+    }
+    if n > MAX_PATHS {
+        return Err(invalid(format!(
+            "{n} paths at once is too many (at most {MAX_PATHS}); drop their folder instead"
+        )));
+    }
+    Ok(())
+}
+
 pub struct Desktop {
     pub engine: Engine,
     /// Watched folders; their state comes on the engine's event stream.
     pub watches: WatchManager,
     local: Option<LocalRuntime>,
     profiles: Arc<ProfileStore>,
+    /// Paths the user chose in a native dialog (see `chosen`).
+    chosen: Chosen,
     journal: PathBuf,
     /// The task feeding the window's event channel; a reloaded page replaces it.
     subscription: std::sync::Mutex<Option<tauri::async_runtime::JoinHandle<()>>>,
@@ -53,6 +68,8 @@ impl Desktop {
     /// Opens the journal, starts the local store, and resumes what a previous run
     /// left unfinished (paused and failed uploads are shown, not started).
     pub async fn start(data_dir: PathBuf, profiles_dir: PathBuf) -> Result<Desktop> {
+        // The journal and the local store's objects live here: the user's alone.
+        hoist_core::fsutil::private_dir(&data_dir)?;
         let keys = LocalKeys::generate();
         let profiles = Arc::new(ProfileStore::open(&profiles_dir));
         let journal = data_dir.join("journal.sqlite");
@@ -75,6 +92,7 @@ impl Desktop {
             watches,
             local,
             profiles,
+            chosen: Chosen::from_env(),
             journal,
             subscription: std::sync::Mutex::new(None),
             auto_copy: std::sync::Mutex::new(HashMap::new()),
@@ -86,46 +104,44 @@ impl Desktop {
         settings::to_target(active.as_ref(), self.local.as_ref())
     }
 
-    /// The files and folders a drop, the picker or a test hands over.
+    /// Paths the page names (`add_paths`): each must be one the user chose (see
+    /// `chosen`); a page cannot make Hoist read anything else.
     pub async fn add_paths(&self, paths: Vec<String>) -> Result<Vec<UploadId>> {
-        if paths.is_empty() {
-            return Err(invalid("no files were given"));
-        }
-        if paths.len() > MAX_PATHS {
-            return Err(invalid(format!(
-                "{} paths at once is too many (at most {MAX_PATHS}); drop their folder instead",
-                paths.len()
-            )));
-        }
-        let mut checked = Vec::with_capacity(paths.len());
-        for p in paths {
-            let path = PathBuf::from(&p);
-            if p.contains('\0') || !path.is_absolute() {
-                return Err(invalid(format!("{p:?} is not an absolute path")));
-            }
-            checked.push(path);
-        }
+        check_count(paths.len())?;
+        let checked = paths
+            .iter()
+            .map(|p| self.chosen.take(p, Purpose::Upload))
+            .collect::<Result<Vec<_>>>()?;
+        self.add_chosen(checked).await
+    }
+
+    /// Files and folders Rust received from a native drop or file dialog.
+    pub async fn add_chosen(&self, paths: Vec<PathBuf>) -> Result<Vec<UploadId>> {
+        check_count(paths.len())?;
         let target = self.current_target()?;
         Ok(self
             .engine
-            .add(checked, target, AddOptions::default())
+            .add(paths, target, AddOptions::default())
             .await?)
     }
 
-    /// Watches `root` into the current target's bucket under `prefix`.
+    /// A folder the user just picked to watch, usable by `add_watch` (once).
+    pub fn grant_watch_folder(&self, folder: PathBuf) {
+        self.chosen.grant([folder], Purpose::Watch);
+    }
+
+    /// Watches `root` (a folder the user picked) into the current target's bucket
+    /// under `prefix`.
     pub async fn add_watch(
         &self,
         root: String,
         prefix: String,
         delete_remote: bool,
     ) -> Result<WatchConfig> {
-        let path = PathBuf::from(&root);
-        if root.contains('\0') || !path.is_absolute() {
-            return Err(invalid(format!("{root:?} is not an absolute path")));
-        }
         if prefix.len() > 512 || prefix.contains('\0') {
             return Err(invalid("the prefix is too long or not text"));
         }
+        let path = self.chosen.take(&root, Purpose::Watch)?;
         let mut target = self.current_target()?;
         target.prefix = prefix;
         let spec = WatchSpec {
@@ -213,6 +229,7 @@ impl Desktop {
             name: form.name,
             bucket: form.bucket.filter(|b| !b.trim().is_empty()),
             remove_plaintext: form.remove_plaintext,
+            backup: form.backup,
         };
         blocking(move || {
             store
@@ -299,5 +316,45 @@ impl Desktop {
         if let Err(e) = self.engine.shutdown().await {
             tracing::warn!("engine shutdown: {e}");
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A page calling the app's own commands cannot queue a file the user never chose
+    /// nor watch a folder it names: nothing reaches the queue or the watches.
+    #[tokio::test(flavor = "multi_thread")]
+    async fn a_page_cannot_queue_or_watch_what_the_user_did_not_choose() {
+        let dir = tempfile::tempdir().unwrap();
+        let ssh = dir.path().join("home").join(".ssh");
+        std::fs::create_dir_all(&ssh).unwrap();
+        let key = ssh.join("id_ed25519");
+        std::fs::write(&key, b"-----BEGIN OPENSSH PRIVATE KEY-----").unwrap();
+        let desktop = Desktop::start(dir.path().join("data"), dir.path().join("config"))
+            .await
+            .unwrap();
+        let s = |p: &std::path::Path| p.to_str().unwrap().to_owned();
+        for paths in [vec![s(&key)], vec![s(&ssh)], vec!["/etc/passwd".to_owned()]] {
+            let err = desktop.add_paths(paths.clone()).await.unwrap_err();
+            assert!(
+                err.to_string().contains("not chosen by you"),
+                "{paths:?}: {err}"
+            );
+        }
+        for root in ["/etc".to_owned(), s(&ssh)] {
+            let err = desktop
+                .add_watch(root.clone(), String::new(), false)
+                .await
+                .unwrap_err();
+            assert!(
+                err.to_string().contains("not chosen by you"),
+                "{root}: {err}"
+            );
+        }
+        assert!(desktop.engine.snapshot().await.unwrap().is_empty());
+        assert!(desktop.watches.list().await.unwrap().is_empty());
+        desktop.shutdown().await;
     }
 }

@@ -3,14 +3,19 @@ on the embedded local store: add files through the command the drop handler call
 watch the queue reach verified, compare the stored objects byte for byte, pause and
 resume one item from its row, restart the app mid-upload and see it resume, and a
 second launch hands over to the first; a profile's secret lives in the real keyring
-and nowhere else, and uploads use it. Run by scripts/e2e.sh, which sets up the
-display, the driver and a throwaway HOME."""
+and nowhere else, and uploads use it; and a compromised page can neither upload a
+file the user never chose, watch /etc, nor point a profile's stored secret at its own
+server. Run by scripts/e2e.sh, which sets up the display, the driver and a throwaway
+HOME, and registers HOIST_E2E_CHOSEN as the folder of files "the user chose" (native
+drops and dialogs cannot be synthesised through WebDriver)."""
 
 import hashlib
+import http.server
 import json
 import os
 import subprocess
 import sys
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -22,9 +27,12 @@ APP = os.environ["HOIST_E2E_APP"]
 # What the driver launches: a wrapper that keeps the app's own output in a log.
 LAUNCH = os.environ.get("HOIST_E2E_LAUNCH", APP)
 WORK = os.environ["HOIST_E2E_WORK"]
+# Files below this folder count as chosen by the user (a debug build's test door).
+CHOSEN = os.environ["HOIST_E2E_CHOSEN"]
 ARTIFACTS = os.environ["HOIST_E2E_ARTIFACTS"]
 DATA = os.path.join(os.environ["XDG_DATA_HOME"], "dev.hoist.desktop")
-OBJECTS = os.path.join(DATA, "localstore", "objects", "hoist")
+STORE = os.path.join(DATA, "localstore")
+OBJECTS = os.path.join(STORE, "objects", "hoist")
 MIB = 1024 * 1024
 
 
@@ -226,7 +234,7 @@ def profiles_step(s):
     s.click(s.find(row + ' button[data-action="use"]'))
     s.wait("the profile to be in use", lambda: s.execute(
         "const r = document.querySelector(arguments[0]); return r && r.dataset.active === 'true';", row), timeout=30)
-    path = write(os.path.join(WORK, "by-profile.txt"), 4321, 9)
+    path = write(os.path.join(CHOSEN, "by-profile.txt"), 4321, 9)
     s.invoke("add_paths", {"paths": [path]})
     s.click(s.find('[data-testid="tab-queue"]'))
     wait_state(s, "via-profile/by-profile.txt", "verified")
@@ -259,6 +267,104 @@ def profiles_step(s):
     local = '[data-testid="profile-row"][data-name=""][data-active="true"]'
     check(s.wait("the local store in use again", lambda: s.find(local), timeout=30) is not None, "uploads go to the local store again")
     s.click(s.find('[data-testid="tab-queue"]'))
+
+
+class Recorder:
+    """An attacker's S3 endpoint on loopback: it records every request it gets."""
+
+    def __init__(self):
+        seen = self.requests = []
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def _any(self):
+                seen.append(f"{self.command} {self.path}")
+                self.send_response(200)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            do_GET = do_PUT = do_POST = do_HEAD = do_DELETE = _any
+
+            def log_message(self, *_args):
+                pass
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self):
+        self.server.shutdown()
+
+
+def refused(s, command, args, words):
+    """Invokes a command as a page would; it must be refused with `words` in the reason."""
+    try:
+        s.invoke(command, args)
+    except Exception as e:  # noqa: BLE001
+        message = str(e)
+        check(all(w in message for w in words), f"{command} {json.dumps(args)[:90]} is refused: {message[:220]}")
+        return
+    raise AssertionError(f"{command} {args} was accepted")
+
+
+def compromised_page_step(s):
+    """The page plays an attacker with the app's own commands: upload a file the user
+    never chose (the user's SSH key), watch /etc, and point the user's profile (whose
+    secret is in the keyring) at the attacker's server. Each is refused, and nothing
+    reaches the local store, the user's S3 bucket or the attacker."""
+    endpoint = os.environ["HOIST_TEST_ENDPOINT"]
+    ssh = os.path.join(os.environ["HOME"], ".ssh")
+    os.makedirs(ssh, exist_ok=True)
+    marker = f"-----BEGIN OPENSSH PRIVATE KEY----- e2e {os.getpid()}".encode()
+    key_file = os.path.join(ssh, "id_e2e")
+    with open(key_file, "wb") as f:
+        f.write(marker)
+    attacker = Recorder()
+    bucket = f"e2e-victim-{os.getpid()}"
+    check(s3("PUT", f"{endpoint}/{bucket}").returncode == 0, f"the user's bucket {bucket} exists on the test server")
+    # The user's own profile, saved as the settings form saves it (secret included).
+    form = {"name": "victim", "previous_name": None, "endpoint": endpoint, "region": "us-east-1", "bucket": bucket,
+            "prefix": "", "path_style": True, "checksum": "auto", "access_key_id": os.environ["AWS_ACCESS_KEY_ID"],
+            "secret_access_key": os.environ["AWS_SECRET_ACCESS_KEY"], "session_token": None, "session_expires_at": None}
+    s.invoke("save_profile", {"profile": form})
+    s.invoke("use_profile", {"name": "victim"})
+    queued = sorted(i["id"] for i in s.invoke("list_queue"))
+    watches = sorted(w["id"] for w in s.invoke("watch_list"))
+
+    refused(s, "save_profile", {"profile": dict(form, endpoint=attacker.url, secret_access_key=None)},
+            ["endpoint", "secret access key again"])
+    refused(s, "save_profile", {"profile": dict(form, name="victim2", previous_name="victim", endpoint=attacker.url,
+                                                secret_access_key=None)}, ["endpoint", "secret access key again"])
+    victim = [p for p in s.invoke("list_profiles")["profiles"] if p["name"] == "victim"]
+    check(len(victim) == 1 and victim[0]["endpoint"] == endpoint, "the profile still points at the user's endpoint")
+    for paths in ([key_file], [ssh], [os.path.join(CHOSEN, "..", "home", ".ssh", "id_e2e")], [CHOSEN + "/../home/.ssh"]):
+        refused(s, "add_paths", {"paths": paths}, ["not chosen by you", "invalid_input"])
+    for root in ["/etc", ssh]:
+        refused(s, "watch_add", {"root": root, "prefix": "loot", "deleteRemote": False}, ["not chosen by you"])
+
+    time.sleep(2.0)  # room for anything that slipped through to arrive
+    check(sorted(i["id"] for i in s.invoke("list_queue")) == queued, "nothing new was queued")
+    check(sorted(w["id"] for w in s.invoke("watch_list")) == watches, "no watch was added")
+    check(attacker.requests == [], f"the attacker's server got no request: {attacker.requests}")
+    listing = s3("GET", f"{endpoint}/{bucket}?list-type=2")
+    check(listing.returncode == 0 and b"<Key>" not in listing.stdout, "the user's bucket on the test server is empty")
+    check(files_with(STORE, marker) == [], "no file in the local store holds the SSH key's bytes")
+    attacker.close()
+    s.invoke("use_profile", {"name": None})
+    s.invoke("delete_profile", {"name": "victim"})
+
+
+def private_files_step():
+    """The app ran under umask 022: its data folder is 0700, the journal with its WAL
+    and SHM and every file of the local store 0600."""
+    mode = lambda p: os.stat(p).st_mode & 0o777  # noqa: E731
+    check(mode(DATA) == 0o700, f"the data folder {DATA} is 0700 ({oct(mode(DATA))})")
+    journal = [os.path.join(DATA, n) for n in os.listdir(DATA) if n.startswith("journal.sqlite")]
+    check(len(journal) >= 2, f"the journal and its WAL/SHM exist: {[os.path.basename(j) for j in journal]}")
+    loose = [f"{p} {oct(mode(p))}" for p in journal if mode(p) != 0o600]
+    for dirpath, dirs, files in os.walk(STORE):
+        loose += [f"{dirpath}/{d} {oct(mode(os.path.join(dirpath, d)))}" for d in dirs if mode(os.path.join(dirpath, d)) != 0o700]
+        loose += [f"{dirpath}/{f} {oct(mode(os.path.join(dirpath, f)))}" for f in files if mode(os.path.join(dirpath, f)) != 0o600]
+    check(loose == [], f"the journal files are 0600, the local store's folders 0700 and files 0600: {loose[:5]}")
 
 
 # Layout checks at the window's default size (980 x 660): measured in the page with
@@ -333,7 +439,7 @@ def check(cond, message):
 
 def main():
     os.makedirs(ARTIFACTS, exist_ok=True)
-    src = os.path.join(WORK, "files")
+    src = os.path.join(CHOSEN, "files")
     os.makedirs(os.path.join(src, "album", "2026"), exist_ok=True)
     small = [
         write(os.path.join(src, "notes.txt"), 1234, 1),
@@ -356,7 +462,7 @@ def main():
     s.screenshot(os.path.join(ARTIFACTS, "queue-verified.png"))
 
     print("2. pause and resume one item from its row")
-    big = write(os.path.join(WORK, "big.bin"), 400 * MIB + 3, 4)
+    big = write(os.path.join(CHOSEN, "big.bin"), 400 * MIB + 3, 4)
     (big_id,) = s.invoke("add_paths", {"paths": [big]})
     s.invoke("pause_item", {"id": big_id})
     wait_state(s, "big.bin", "paused", timeout=30)
@@ -422,7 +528,7 @@ def main():
     s.click(s.find('[data-testid="tab-queue"]'))
 
     print("5. remove a finished item; bad input gets a clear error")
-    s.invoke("add_paths", {"paths": [write(os.path.join(WORK, "remove-me.txt"), 10, 5)]})
+    s.invoke("add_paths", {"paths": [write(os.path.join(CHOSEN, "remove-me.txt"), 10, 5)]})
     wait_state(s, "remove-me.txt", "verified")
     remove = row_css("remove-me.txt") + ' button[data-action="remove"]'
     s.click(s.wait("the remove button of a verified row", lambda: s.find(remove), timeout=30))
@@ -436,7 +542,7 @@ def main():
 
     print("5b. copy link when done: the link is on the clipboard once the upload is verified")
     before = clipboard()
-    when_done = write(os.path.join(WORK, "when-done.bin"), 12 * MIB + 5, 9)
+    when_done = write(os.path.join(CHOSEN, "when-done.bin"), 12 * MIB + 5, 9)
     ids = s.invoke("add_paths", {"paths": [when_done]})
     s.invoke("copy_link_when_done", {"id": ids[0], "expiresSecs": 900})
     url = s.wait("the link on the clipboard", lambda: (c := clipboard()) and c != before and "when-done.bin" in c and c, timeout=120)
@@ -445,7 +551,7 @@ def main():
     check(url_digest(url) == digest(when_done), "the copied link serves when-done.bin byte for byte")
 
     print("6. a watched folder: files written into it land by themselves")
-    watched = os.path.join(WORK, "Screenshots")
+    watched = os.path.join(CHOSEN, "Screenshots")
     os.makedirs(watched, exist_ok=True)
     before = write(os.path.join(watched, "before.png"), 2048, 6)
     config = s.invoke("watch_add", {"root": watched, "prefix": "shots", "deleteRemote": False})
@@ -501,6 +607,12 @@ def main():
 
     print("8. profiles: the secret goes to the OS keyring and nowhere else")
     profiles_step(s)
+
+    print("9. a compromised page: files the user never chose, /etc, a redirected secret")
+    compromised_page_step(s)
+
+    print("10. private files: the app ran under umask 022")
+    private_files_step()
     s.quit()
     print("end-to-end: all checks passed")
 

@@ -288,6 +288,10 @@ pub enum ProfileAction {
         /// Leave the plain-text secret in ~/.aws/credentials.
         #[arg(long)]
         keep_aws_file: bool,
+        /// Keep the file's old contents, secret included, as credentials.hoist-backup
+        /// (readable by you only). The file is edited in place, through a symlink.
+        #[arg(long, conflicts_with = "keep_aws_file")]
+        backup: bool,
         /// Do not ask for confirmation.
         #[arg(long, short = 'y')]
         yes: bool,

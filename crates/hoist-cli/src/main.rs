@@ -59,13 +59,17 @@ fn limit_allocator_retention() {
     }
 }
 
-fn journal_path(cli: &Cli) -> std::path::PathBuf {
+/// `--journal`, else `journal.sqlite` in Hoist's data folder, which is made private
+/// (0700) here: it is Hoist's own, and an older install may have left it open.
+fn journal_path(cli: &Cli) -> Result<std::path::PathBuf, CliError> {
     if let Some(p) = &cli.journal {
-        return p.clone();
+        return Ok(p.clone());
     }
-    directories::ProjectDirs::from("dev", "hoist", "hoist")
-        .map(|d| d.data_dir().join("journal.sqlite"))
-        .unwrap_or_else(|| std::path::PathBuf::from("hoist-journal.sqlite"))
+    let Some(dirs) = directories::ProjectDirs::from("dev", "hoist", "hoist") else {
+        return Ok(std::path::PathBuf::from("hoist-journal.sqlite"));
+    };
+    hoist_core::fsutil::private_dir(dirs.data_dir())?;
+    Ok(dirs.data_dir().join("journal.sqlite"))
 }
 
 fn settings(t: &TransferArgs) -> Result<EngineSettings, CliError> {
@@ -125,7 +129,7 @@ fn engine_options(journal: &std::path::Path, profiles: &Arc<ProfileStore>) -> En
 }
 
 async fn run(cli: Cli) -> Result<ExitCode, CliError> {
-    let journal = journal_path(&cli);
+    let journal = journal_path(&cli)?;
     let profiles = Arc::new(ProfileStore::open(&ProfileStore::default_dir()));
     match &cli.command {
         Command::Profile { action } => profile_cmd::run(profiles, action, cli.json).await,

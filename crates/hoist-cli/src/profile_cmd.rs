@@ -141,6 +141,7 @@ pub async fn run(
             name,
             bucket,
             keep_aws_file,
+            backup,
             yes,
         } => {
             let files = AwsFiles::from_env();
@@ -180,6 +181,7 @@ pub async fn run(
                 name: name.clone(),
                 bucket: bucket.clone(),
                 remove_plaintext: !keep_aws_file,
+                backup: *backup,
             };
             let saved = blocking(move || store.import_aws(&files, req)).await?;
             eprintln!("hoist: imported as profile {:?}", saved.name);

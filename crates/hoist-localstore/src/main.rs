@@ -2,6 +2,7 @@
 //! trying other S3 clients against it.
 //!
 //! hoist-localstore --data DIR [--port N] [--access-key AK --secret-key SK] [--bucket B]...
+//!                  [--upload-expiry-days N]
 
 use std::net::{Ipv4Addr, SocketAddr};
 use std::path::PathBuf;
@@ -10,7 +11,7 @@ use hoist_localstore::{LocalStore, LocalStoreConfig};
 
 fn usage() -> ! {
     eprintln!(
-        "usage: hoist-localstore --data DIR [--port N] [--access-key AK] [--secret-key SK] [--bucket B]..."
+        "usage: hoist-localstore --data DIR [--port N] [--access-key AK] [--secret-key SK] [--bucket B]... [--upload-expiry-days N]"
     );
     std::process::exit(2)
 }
@@ -22,6 +23,7 @@ async fn main() {
     let mut access_key = std::env::var("AWS_ACCESS_KEY_ID").unwrap_or_default();
     let mut secret_key = std::env::var("AWS_SECRET_ACCESS_KEY").unwrap_or_default();
     let mut buckets = Vec::new();
+    let mut upload_expiry = hoist_localstore::DEFAULT_UPLOAD_EXPIRY;
     let mut args = std::env::args().skip(1);
     while let Some(a) = args.next() {
         let mut value = || args.next().unwrap_or_else(|| usage());
@@ -31,6 +33,13 @@ async fn main() {
             "--access-key" => access_key = value(),
             "--secret-key" => secret_key = value(),
             "--bucket" => buckets.push(value()),
+            "--upload-expiry-days" => {
+                let days: u64 = value().parse().unwrap_or_else(|_| usage());
+                if days == 0 {
+                    usage();
+                }
+                upload_expiry = std::time::Duration::from_secs(days * 86_400);
+            }
             _ => usage(),
         }
     }
@@ -47,6 +56,7 @@ async fn main() {
         access_key,
         secret_key,
         buckets,
+        upload_expiry,
     };
     let store = match LocalStore::start(config).await {
         Ok(s) => s,

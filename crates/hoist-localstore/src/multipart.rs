@@ -4,8 +4,10 @@
 //! state here, beside s3s-fs's object tree rather than inside it (where it would show
 //! up as a bucket).
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::sync::Arc;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
@@ -16,6 +18,7 @@ use serde::{Deserialize, Serialize};
 use tokio::io::AsyncWriteExt;
 
 use crate::checksums::{Algorithm, Hasher, Sums};
+use crate::private;
 
 /// What CreateMultipartUpload recorded.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -112,14 +115,59 @@ pub fn now_ms() -> u64 {
 #[derive(Debug)]
 pub struct Uploads {
     dir: PathBuf,
-    /// Serialises the short "commit" steps (renames and metadata writes) so a part's
-    /// data and its metadata always belong to the same request.
-    commit: tokio::sync::Mutex<()>,
+    /// One lock per upload: a part's commit (rename + metadata), Complete (from
+    /// reading the part list to removing the upload) and Abort each hold it, so a
+    /// part re-sent during Complete cannot change the bytes Complete assembles.
+    locks: std::sync::Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
+}
+
+/// An upload held under its lock (see [`Uploads::hold`]).
+pub struct Held<'a> {
+    uploads: &'a Uploads,
+    id: String,
+    dir: PathBuf,
+    _guard: tokio::sync::OwnedMutexGuard<()>,
+}
+
+impl Held<'_> {
+    /// Every stored part, sorted by part number.
+    pub async fn parts(&self) -> Result<Vec<PartMeta>, PartError> {
+        let mut parts = Vec::new();
+        let mut entries = tokio::fs::read_dir(&self.dir).await?;
+        while let Some(e) = entries.next_entry().await? {
+            let name = e.file_name().to_string_lossy().into_owned();
+            if name.len() == 10 && name.ends_with(".json") && name != "upload.json" {
+                let bytes = tokio::fs::read(e.path()).await?;
+                if let Ok(p) = serde_json::from_slice::<PartMeta>(&bytes) {
+                    parts.push(p);
+                }
+            }
+        }
+        parts.sort_by_key(|p| p.number);
+        Ok(parts)
+    }
+
+    pub fn part_path(&self, number: i32) -> PathBuf {
+        self.dir.join(format!("{number:05}.part"))
+    }
+
+    /// Ends the upload (after Complete or on Abort): its parts are gone.
+    pub async fn remove(self) -> Result<(), PartError> {
+        // The marker goes first, so a part waiting for the lock sees NoSuchUpload.
+        tokio::fs::remove_file(self.dir.join("upload.json")).await?;
+        tokio::fs::remove_dir_all(&self.dir).await?;
+        self.uploads
+            .locks
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .remove(&self.id);
+        Ok(())
+    }
 }
 
 impl Uploads {
     pub fn open(dir: PathBuf) -> std::io::Result<Uploads> {
-        std::fs::create_dir_all(&dir)?;
+        private::ensure_dir(&dir)?;
         // Leftovers of interrupted part writes.
         for entry in std::fs::read_dir(&dir)?.flatten() {
             if let Ok(inner) = std::fs::read_dir(entry.path()) {
@@ -132,7 +180,7 @@ impl Uploads {
         }
         Ok(Uploads {
             dir,
-            commit: tokio::sync::Mutex::new(()),
+            locks: std::sync::Mutex::new(HashMap::new()),
         })
     }
 
@@ -151,10 +199,32 @@ impl Uploads {
         }
     }
 
+    /// The upload under its lock, checked to still exist once the lock is held.
+    pub async fn hold(&self, upload_id: &str) -> Result<Held<'_>, PartError> {
+        self.existing(upload_id)?;
+        let lock = self
+            .locks
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .entry(upload_id.to_owned())
+            .or_default()
+            .clone();
+        let guard = lock.lock_owned().await;
+        let dir = self.existing(upload_id)?;
+        Ok(Held {
+            uploads: self,
+            id: upload_id.to_owned(),
+            dir,
+            _guard: guard,
+        })
+    }
+
     pub async fn create(&self, meta: &UploadMeta) -> std::io::Result<String> {
-        let id = format!("{:032x}", fastrand::u128(..));
+        let mut raw = [0u8; 16];
+        getrandom::fill(&mut raw).map_err(|e| std::io::Error::other(e.to_string()))?;
+        let id = hex::encode(raw);
         let dir = self.dir.join(&id);
-        tokio::fs::create_dir_all(&dir).await?;
+        private::create_dir_all(&dir)?;
         write_atomic(&dir.join("upload.json"), &serde_json::to_vec(meta)?).await?;
         Ok(id)
     }
@@ -182,7 +252,7 @@ impl Uploads {
         let dir = self.existing(upload_id)?;
         let tmp = dir.join(format!("{number:05}.{:016x}.tmp", fastrand::u64(..)));
         let result = async {
-            let mut file = tokio::io::BufWriter::new(tokio::fs::File::create(&tmp).await?);
+            let mut file = tokio::io::BufWriter::new(private::create_file(&tmp).await?);
             let mut md5 = Md5::new();
             let mut hasher = Hasher::new(
                 checks
@@ -259,13 +329,15 @@ impl Uploads {
                 return Err(e);
             }
         };
-        let _commit = self.commit.lock().await;
         // Aborted or completed meanwhile: the part has nowhere to go.
-        if !dir.join("upload.json").is_file() {
-            let _ = tokio::fs::remove_file(&tmp).await;
-            return Err(PartError::NoSuchUpload);
-        }
-        tokio::fs::rename(&tmp, dir.join(format!("{number:05}.part"))).await?;
+        let held = match self.hold(upload_id).await {
+            Ok(h) => h,
+            Err(e) => {
+                let _ = tokio::fs::remove_file(&tmp).await;
+                return Err(e);
+            }
+        };
+        tokio::fs::rename(&tmp, held.part_path(number)).await?;
         write_atomic(
             &dir.join(format!("{number:05}.json")),
             &serde_json::to_vec(&meta).map_err(std::io::Error::from)?,
@@ -276,36 +348,12 @@ impl Uploads {
 
     /// Every stored part, sorted by part number.
     pub async fn parts(&self, upload_id: &str) -> Result<Vec<PartMeta>, PartError> {
-        let dir = self.existing(upload_id)?;
-        let _commit = self.commit.lock().await;
-        let mut parts = Vec::new();
-        let mut entries = tokio::fs::read_dir(&dir).await?;
-        while let Some(e) = entries.next_entry().await? {
-            let name = e.file_name().to_string_lossy().into_owned();
-            if name.len() == 10 && name.ends_with(".json") && name != "upload.json" {
-                let bytes = tokio::fs::read(e.path()).await?;
-                if let Ok(p) = serde_json::from_slice::<PartMeta>(&bytes) {
-                    parts.push(p);
-                }
-            }
-        }
-        parts.sort_by_key(|p| p.number);
-        Ok(parts)
+        self.hold(upload_id).await?.parts().await
     }
 
-    pub fn part_path(&self, upload_id: &str, number: i32) -> Option<PathBuf> {
-        self.upload_dir(upload_id)
-            .map(|d| d.join(format!("{number:05}.part")))
-    }
-
-    /// Ends the upload (after Complete or on Abort): its parts are gone.
+    /// Ends the upload on Abort: its parts are gone.
     pub async fn remove(&self, upload_id: &str) -> Result<(), PartError> {
-        let dir = self.existing(upload_id)?;
-        let _commit = self.commit.lock().await;
-        // The marker goes first, so a racing part or Complete sees NoSuchUpload.
-        tokio::fs::remove_file(dir.join("upload.json")).await?;
-        tokio::fs::remove_dir_all(&dir).await?;
-        Ok(())
+        self.hold(upload_id).await?.remove().await
     }
 
     /// Every upload in progress with its id, sorted by key, then initiation, then id.
@@ -328,12 +376,41 @@ impl Uploads {
         });
         Ok(out)
     }
+
+    /// Aborts every upload with no activity (creation or a part) for `after`, as S3's
+    /// AbortIncompleteMultipartUpload lifecycle rule does; returns how many.
+    pub async fn expire(&self, after: Duration) -> std::io::Result<usize> {
+        let cutoff = now_ms().saturating_sub(after.as_millis() as u64);
+        let mut expired = 0;
+        for (id, meta) in self.list().await? {
+            let Ok(held) = self.hold(&id).await else {
+                continue;
+            };
+            let last_part = match held.parts().await {
+                Ok(parts) => parts.iter().map(|p| p.modified_ms).max().unwrap_or(0),
+                Err(_) => continue,
+            };
+            if meta.initiated_ms.max(last_part) < cutoff {
+                tracing::info!(
+                    "local store: upload {id} of {}/{} abandoned for over {} h: aborted",
+                    meta.bucket,
+                    meta.key,
+                    after.as_secs() / 3600
+                );
+                if held.remove().await.is_ok() {
+                    expired += 1;
+                }
+            }
+        }
+        Ok(expired)
+    }
 }
 
 /// Writes through a temporary file and a rename, so readers never see half a file.
+/// Only the owner can read it.
 pub async fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     let tmp = path.with_extension(format!("{:08x}.tmp", fastrand::u32(..)));
-    let mut f = tokio::fs::File::create(&tmp).await?;
+    let mut f = private::create_file(&tmp).await?;
     f.write_all(bytes).await?;
     f.sync_data().await?;
     drop(f);

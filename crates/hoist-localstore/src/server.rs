@@ -3,6 +3,7 @@
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::Duration;
 
 use http::{HeaderName, Method};
@@ -16,6 +17,8 @@ use tokio_util::sync::CancellationToken;
 use tower::Layer;
 use tower_http::cors::{AllowOrigin, CorsLayer};
 
+use crate::multipart::Uploads;
+use crate::private;
 use crate::service::LocalS3;
 
 #[derive(Debug, thiserror::Error)]
@@ -42,6 +45,26 @@ pub struct LocalStoreConfig {
     pub secret_key: String,
     /// Buckets created at start when missing.
     pub buckets: Vec<String>,
+    /// Multipart uploads with no activity for this long are aborted (at start and by
+    /// a periodic sweep), as S3's AbortIncompleteMultipartUpload rule does.
+    pub upload_expiry: Duration,
+}
+
+/// How long an untouched multipart upload is kept by default.
+pub const DEFAULT_UPLOAD_EXPIRY: Duration = Duration::from_secs(7 * 24 * 3600);
+
+impl Default for LocalStoreConfig {
+    /// Loopback on a free port; the data folder and keys are the caller's to set.
+    fn default() -> LocalStoreConfig {
+        LocalStoreConfig {
+            data_dir: PathBuf::new(),
+            addr: SocketAddr::from((std::net::Ipv4Addr::LOCALHOST, 0)),
+            access_key: String::new(),
+            secret_key: String::new(),
+            buckets: Vec::new(),
+            upload_expiry: DEFAULT_UPLOAD_EXPIRY,
+        }
+    }
 }
 
 /// A running store. Dropping it stops the server.
@@ -61,11 +84,23 @@ impl LocalStore {
         };
         let objects = config.data_dir.join("objects");
         let multipart = config.data_dir.join("multipart");
+        // Private whatever the umask; an older install's modes are fixed here.
+        private::ensure_dir(&config.data_dir).map_err(folder(config.data_dir.clone()))?;
+        private::fix_tree(&config.data_dir).map_err(folder(config.data_dir.clone()))?;
         for bucket in &config.buckets {
             let dir = objects.join(bucket);
-            std::fs::create_dir_all(&dir).map_err(folder(dir.clone()))?;
+            private::create_dir_all(&dir).map_err(folder(dir.clone()))?;
         }
         let s3 = LocalS3::new(objects.clone(), multipart).map_err(folder(objects))?;
+        let expired = s3
+            .uploads
+            .expire(config.upload_expiry)
+            .await
+            .map_err(folder(config.data_dir.join("multipart")))?;
+        if expired > 0 {
+            tracing::info!("local store: {expired} abandoned multipart uploads aborted");
+        }
+        let uploads = s3.uploads.clone();
         let mut builder = S3ServiceBuilder::new(s3);
         builder.set_auth(SimpleAuth::from_single(
             config.access_key.as_str(),
@@ -91,6 +126,7 @@ impl LocalStore {
             TowerToHyperService::new(service),
             stop.clone(),
         ));
+        tokio::spawn(sweep(uploads, config.upload_expiry, stop.clone()));
         tracing::info!("local store listening on http://{addr}");
         Ok(LocalStore {
             addr,
@@ -143,6 +179,21 @@ fn cors() -> CorsLayer {
             HeaderName::from_static("x-amz-version-id"),
         ])
         .max_age(Duration::from_secs(3600))
+}
+
+/// Aborts abandoned uploads while the store runs: checked at a tenth of the expiry,
+/// at least every hour.
+async fn sweep(uploads: Arc<Uploads>, expiry: Duration, stop: CancellationToken) {
+    let every = (expiry / 10).clamp(Duration::from_millis(50), Duration::from_secs(3600));
+    loop {
+        tokio::select! {
+            () = tokio::time::sleep(every) => {}
+            () = stop.cancelled() => return,
+        }
+        if let Err(e) = uploads.expire(expiry).await {
+            tracing::warn!("local store: expiring abandoned uploads: {e}");
+        }
+    }
 }
 
 type Service = TowerToHyperService<tower_http::cors::Cors<s3s::service::S3Service>>;

@@ -1,44 +1,45 @@
 //! The S3 API of the local store: s3s-fs for buckets and objects, Hoist's own
 //! multipart handling (ListParts with ETags, sorted and paged; ListMultipartUploads;
-//! parts and Complete held to S3's checksum rules, see `complete`).
+//! parts and Complete held to S3's checksum rules, see `complete` and `completion`).
+//! Every key is checked to stay inside its bucket before s3s-fs sees it (`keys`), and
+//! what s3s-fs writes is made private to the owner (`private`).
 
-use std::collections::HashMap;
 use std::path::{Component, Path, PathBuf};
+use std::sync::Arc;
 
-use base64::Engine as _;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use s3s::dto::*;
 use s3s::{S3, S3Error, S3Request, S3Response, S3Result, s3_error};
-use tokio::io::AsyncWriteExt;
 
-use crate::checksums::{self, Algorithm, Sums, set_sums, sums_of};
+use crate::checksums::{Algorithm, Sums, set_sums, sums_of};
+use crate::keys::{self, check_key, check_prefix};
 use crate::multipart::{self, PartChecks, PartError, PartMeta, UploadMeta, Uploads};
+use crate::private;
 
 const MAX_PAGE: i32 = 1000;
 
 pub struct LocalS3 {
     fs: s3s_fs::FileSystem,
-    objects: PathBuf,
-    uploads: Uploads,
+    pub(crate) objects: PathBuf,
+    pub(crate) uploads: Arc<Uploads>,
 }
 
 impl LocalS3 {
     /// `objects` holds buckets (one folder each) as s3s-fs lays them out; `multipart`
     /// holds uploads in progress.
     pub fn new(objects: PathBuf, multipart: PathBuf) -> std::io::Result<LocalS3> {
-        std::fs::create_dir_all(&objects)?;
+        private::ensure_dir(&objects)?;
         let fs = s3s_fs::FileSystem::new(&objects)
             .map_err(|e| std::io::Error::other(format!("{e:?}")))?;
         let objects = objects.canonicalize()?;
         Ok(LocalS3 {
             fs,
             objects,
-            uploads: Uploads::open(multipart)?,
+            uploads: Arc::new(Uploads::open(multipart)?),
         })
     }
 
-    fn bucket_dir(&self, bucket: &str) -> S3Result<PathBuf> {
-        let dir = self.objects.join(safe_relative(bucket)?);
+    pub(crate) fn bucket_dir(&self, bucket: &str) -> S3Result<PathBuf> {
+        let dir = self.objects.join(bucket_path(bucket)?);
         if dir.is_dir() {
             Ok(dir)
         } else {
@@ -47,92 +48,56 @@ impl LocalS3 {
     }
 
     /// The upload, checked to belong to this bucket and key.
-    async fn upload(&self, upload_id: &str, bucket: &str, key: &str) -> S3Result<UploadMeta> {
+    pub(crate) async fn upload(
+        &self,
+        upload_id: &str,
+        bucket: &str,
+        key: &str,
+    ) -> S3Result<UploadMeta> {
         let meta = self.uploads.meta(upload_id).await.map_err(part_error)?;
         if meta.bucket != bucket || meta.key != key {
             return Err(s3_error!(NoSuchUpload));
         }
         Ok(meta)
     }
-
-    /// s3s-fs keeps an object's ETag and checksums in a JSON file beside the tree;
-    /// completed multipart objects get theirs written in the same format (s3s-fs is
-    /// pinned to =0.14.1, and the tests read them back through HeadObject).
-    async fn write_object_info(
-        &self,
-        meta: &UploadMeta,
-        etag: &str,
-        checksum: Option<(Algorithm, &str)>,
-    ) -> std::io::Result<()> {
-        let name = |suffix: &str| {
-            self.objects.join(format!(
-                ".bucket-{}.object-{}.{suffix}",
-                URL_SAFE_NO_PAD.encode(&meta.bucket),
-                URL_SAFE_NO_PAD.encode(&meta.key)
-            ))
-        };
-        let mut info = serde_json::Map::new();
-        info.insert("e_tag".into(), etag.into());
-        if let Some((algorithm, value)) = checksum {
-            info.insert(algorithm.info_key(), value.into());
-        }
-        multipart::write_atomic(&name("internal.json"), &serde_json::to_vec(&info)?).await?;
-        let mut attrs = serde_json::Map::new();
-        if let Some(ct) = &meta.content_type {
-            attrs.insert("content_type".into(), ct.clone().into());
-        }
-        if let Some(m) = &meta.user_metadata {
-            attrs.insert("user_metadata".into(), serde_json::to_value(m)?);
-        }
-        multipart::write_atomic(&name("metadata.json"), &serde_json::to_vec(&attrs)?).await
-    }
-
-    async fn assemble(
-        &self,
-        upload_id: &str,
-        parts: &[&PartMeta],
-        dest: &Path,
-    ) -> std::io::Result<()> {
-        // s3s-fs deletes `.tmp.*.internal.part` files at start: a crash leaves no litter.
-        let tmp = self.objects.join(format!(
-            ".tmp.hoist-{:016x}.internal.part",
-            fastrand::u64(..)
-        ));
-        let result = async {
-            let mut out = tokio::io::BufWriter::new(tokio::fs::File::create(&tmp).await?);
-            for p in parts {
-                let path = self
-                    .uploads
-                    .part_path(upload_id, p.number)
-                    .ok_or_else(|| std::io::Error::other("bad upload id"))?;
-                let mut f = tokio::fs::File::open(path).await?;
-                tokio::io::copy(&mut f, &mut out).await?;
-            }
-            out.flush().await?;
-            out.into_inner().sync_data().await?;
-            if let Some(parent) = dest.parent() {
-                tokio::fs::create_dir_all(parent).await?;
-            }
-            tokio::fs::rename(&tmp, dest).await
-        }
-        .await;
-        if result.is_err() {
-            let _ = tokio::fs::remove_file(&tmp).await;
-        }
-        result
-    }
 }
 
-/// A bucket or key as a path below the root: no `..`, no absolute paths.
-fn safe_relative(name: &str) -> S3Result<&Path> {
+/// A bucket as a folder below the root: one plain name (s3s has checked it follows
+/// S3's bucket naming rules; this holds whatever it lets through).
+fn bucket_path(name: &str) -> S3Result<&Path> {
     let p = Path::new(name);
-    if name.is_empty() || !p.components().all(|c| matches!(c, Component::Normal(_))) {
-        return Err(s3_error!(InvalidArgument, "unsupported bucket or key name"));
+    let mut parts = p.components();
+    match (parts.next(), parts.next()) {
+        (Some(Component::Normal(_)), None) => Ok(p),
+        _ => Err(s3_error!(
+            InvalidBucketName,
+            "unsupported bucket name {name:?}"
+        )),
     }
-    Ok(p)
 }
 
-fn part_error(e: PartError) -> S3Error {
+/// The source of a CopyObject, checked like any key.
+fn check_copy_source(source: &CopySource) -> S3Result<()> {
+    match source {
+        CopySource::Bucket { bucket, key, .. } => {
+            bucket_path(bucket)?;
+            check_key(key)
+        }
+        _ => Err(s3_error!(
+            NotImplemented,
+            "copy from access points or outposts"
+        )),
+    }
+}
+
+impl LocalS3 {
+    /// After s3s-fs wrote an object: private to the owner (see `private`).
+    fn made_private(&self, bucket: &str, key: &str) -> S3Result<()> {
+        private::fix_object(&self.objects, bucket, key).map_err(io_error)
+    }
+}
+
+pub(crate) fn part_error(e: PartError) -> S3Error {
     match e {
         PartError::NoSuchUpload => s3_error!(NoSuchUpload),
         PartError::BadDigest(m) => s3_error!(BadDigest, "{m}"),
@@ -142,7 +107,7 @@ fn part_error(e: PartError) -> S3Error {
     }
 }
 
-fn io_error(e: std::io::Error) -> S3Error {
+pub(crate) fn io_error(e: std::io::Error) -> S3Error {
     tracing::error!("local store I/O: {e}");
     s3_error!(InternalError, "local store I/O error: {e}")
 }
@@ -194,48 +159,93 @@ impl S3 for LocalS3 {
         &self,
         req: S3Request<PutObjectInput>,
     ) -> S3Result<S3Response<PutObjectOutput>> {
-        self.fs.put_object(req).await
+        bucket_path(&req.input.bucket)?;
+        check_key(&req.input.key)?;
+        let (bucket, key) = (req.input.bucket.clone(), req.input.key.clone());
+        let out = self.fs.put_object(req).await?;
+        self.made_private(&bucket, &key)?;
+        Ok(out)
     }
     async fn get_object(
         &self,
         req: S3Request<GetObjectInput>,
     ) -> S3Result<S3Response<GetObjectOutput>> {
+        check_key(&req.input.key)?;
         self.fs.get_object(req).await
     }
     async fn head_object(
         &self,
         req: S3Request<HeadObjectInput>,
     ) -> S3Result<S3Response<HeadObjectOutput>> {
+        check_key(&req.input.key)?;
         self.fs.head_object(req).await
     }
     async fn copy_object(
         &self,
         req: S3Request<CopyObjectInput>,
     ) -> S3Result<S3Response<CopyObjectOutput>> {
-        self.fs.copy_object(req).await
+        check_copy_source(&req.input.copy_source)?;
+        bucket_path(&req.input.bucket)?;
+        check_key(&req.input.key)?;
+        let (bucket, key) = (req.input.bucket.clone(), req.input.key.clone());
+        let out = self.fs.copy_object(req).await?;
+        self.made_private(&bucket, &key)?;
+        Ok(out)
     }
     async fn delete_object(
         &self,
         req: S3Request<DeleteObjectInput>,
     ) -> S3Result<S3Response<DeleteObjectOutput>> {
+        check_key(&req.input.key)?;
         self.fs.delete_object(req).await
     }
+    /// Answers per key, as S3 does: a refused key is reported in `errors` and the
+    /// others are deleted.
     async fn delete_objects(
         &self,
-        req: S3Request<DeleteObjectsInput>,
+        mut req: S3Request<DeleteObjectsInput>,
     ) -> S3Result<S3Response<DeleteObjectsOutput>> {
-        self.fs.delete_objects(req).await
+        let mut refused = Vec::new();
+        req.input
+            .delete
+            .objects
+            .retain(|o| match keys::refusal_message(&o.key) {
+                Some(message) => {
+                    refused.push(Error {
+                        code: Some("InvalidArgument".into()),
+                        key: Some(o.key.clone()),
+                        message: Some(message),
+                        version_id: o.version_id.clone(),
+                    });
+                    false
+                }
+                None => true,
+            });
+        let mut out = if req.input.delete.objects.is_empty() {
+            S3Response::new(DeleteObjectsOutput::default())
+        } else {
+            self.fs.delete_objects(req).await?
+        };
+        if !refused.is_empty() {
+            out.output
+                .errors
+                .get_or_insert_with(Vec::new)
+                .extend(refused);
+        }
+        Ok(out)
     }
     async fn list_objects(
         &self,
         req: S3Request<ListObjectsInput>,
     ) -> S3Result<S3Response<ListObjectsOutput>> {
+        check_prefix(req.input.prefix.as_deref())?;
         self.fs.list_objects(req).await
     }
     async fn list_objects_v2(
         &self,
         req: S3Request<ListObjectsV2Input>,
     ) -> S3Result<S3Response<ListObjectsV2Output>> {
+        check_prefix(req.input.prefix.as_deref())?;
         self.fs.list_objects_v2(req).await
     }
 
@@ -246,7 +256,7 @@ impl S3 for LocalS3 {
     ) -> S3Result<S3Response<CreateMultipartUploadOutput>> {
         let input = req.input;
         self.bucket_dir(&input.bucket)?;
-        safe_relative(&input.key)?;
+        check_key(&input.key)?;
         let algorithm = match &input.checksum_algorithm {
             None => None,
             Some(a) => Some(Algorithm::parse(a.as_str()).ok_or_else(|| {
@@ -287,6 +297,7 @@ impl S3 for LocalS3 {
                 "Part number must be an integer between 1 and 10000, inclusive"
             ));
         }
+        check_key(&input.key)?;
         let meta = self
             .upload(&input.upload_id, &input.bucket, &input.key)
             .await?;
@@ -346,6 +357,7 @@ impl S3 for LocalS3 {
         req: S3Request<ListPartsInput>,
     ) -> S3Result<S3Response<ListPartsOutput>> {
         let input = req.input;
+        check_key(&input.key)?;
         let meta = self
             .upload(&input.upload_id, &input.bucket, &input.key)
             .await?;
@@ -398,6 +410,7 @@ impl S3 for LocalS3 {
     ) -> S3Result<S3Response<ListMultipartUploadsOutput>> {
         let input = req.input;
         self.bucket_dir(&input.bucket)?;
+        check_prefix(input.prefix.as_deref())?;
         let prefix = input.prefix.clone().unwrap_or_default();
         let all: Vec<(String, UploadMeta)> = self
             .uploads
@@ -446,56 +459,7 @@ impl S3 for LocalS3 {
         &self,
         req: S3Request<CompleteMultipartUploadInput>,
     ) -> S3Result<S3Response<CompleteMultipartUploadOutput>> {
-        let input = req.input;
-        let meta = self
-            .upload(&input.upload_id, &input.bucket, &input.key)
-            .await?;
-        let dest = self
-            .bucket_dir(&input.bucket)?
-            .join(safe_relative(&input.key)?);
-        let listed = input
-            .multipart_upload
-            .and_then(|m| m.parts)
-            .unwrap_or_default();
-        let stored: HashMap<i32, PartMeta> = self
-            .uploads
-            .parts(&input.upload_id)
-            .await
-            .map_err(part_error)?
-            .into_iter()
-            .map(|p| (p.number, p))
-            .collect();
-        let parts = crate::complete::check(&meta, &listed, &stored)?;
-        self.assemble(&input.upload_id, &parts, &dest)
-            .await
-            .map_err(io_error)?;
-        let etag =
-            multipart::multipart_etag(&parts.iter().map(|p| p.etag.clone()).collect::<Vec<_>>())
-                .ok_or_else(|| s3_error!(InternalError, "stored part ETag is not hex"))?;
-        // `check` made sure every part has the upload's checksum.
-        let checksum = meta.algorithm().and_then(|a| {
-            let sums: Vec<&str> = parts.iter().filter_map(|p| p.sum(a)).collect();
-            checksums::composite(a, &sums).map(|c| (a, c))
-        });
-        self.write_object_info(
-            &meta,
-            &etag,
-            checksum.as_ref().map(|(a, c)| (*a, c.as_str())),
-        )
-        .await
-        .map_err(io_error)?;
-        match self.uploads.remove(&input.upload_id).await {
-            Ok(()) | Err(PartError::NoSuchUpload) => {}
-            Err(e) => return Err(part_error(e)),
-        }
-        let mut out = CompleteMultipartUploadOutput {
-            bucket: Some(input.bucket),
-            key: Some(input.key),
-            e_tag: Some(ETag::Strong(etag)),
-            ..Default::default()
-        };
-        set_sums!(out, &checksum.into_iter().collect());
-        Ok(S3Response::new(out))
+        Ok(S3Response::new(self.complete(req.input).await?))
     }
 
     async fn abort_multipart_upload(
@@ -503,6 +467,7 @@ impl S3 for LocalS3 {
         req: S3Request<AbortMultipartUploadInput>,
     ) -> S3Result<S3Response<AbortMultipartUploadOutput>> {
         let input = req.input;
+        check_key(&input.key)?;
         self.upload(&input.upload_id, &input.bucket, &input.key)
             .await?;
         self.uploads

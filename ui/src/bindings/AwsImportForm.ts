@@ -3,4 +3,8 @@
 /**
  * "Move this AWS profile's keys into the keyring", as the user confirmed it.
  */
-export type AwsImportForm = { aws_profile: string, name: string | null, bucket: string | null, remove_plaintext: boolean, };
+export type AwsImportForm = { aws_profile: string, name: string | null, bucket: string | null, remove_plaintext: boolean, 
+/**
+ * Keep the credentials file's old contents as a private backup beside it.
+ */
+backup: boolean, };

@@ -215,7 +215,7 @@ export function createSettingsView(src: SettingsSource): SettingsView {
     f.expiresAt.value = v.expiresAt;
     form.dataset.editing = v.editing;
     formTitle.textContent = v.editing ? `Edit profile ${v.editing}` : "New profile";
-    f.secret.placeholder = v.editing ? "leave empty to keep the stored secret" : "required";
+    f.secret.placeholder = v.editing ? "leave empty to keep it (needed again if the endpoint or key id changes)" : "required";
     showError(formError, null);
     form.hidden = false;
     dirty = true;
@@ -370,14 +370,23 @@ export function createSettingsView(src: SettingsSource): SettingsView {
         imp.addEventListener("click", () => {
           const removeBox = h("input", { attrs: { type: "checkbox", name: "remove_plaintext", "data-testid": "remove-plaintext" } });
           removeBox.checked = true;
+          const backupBox = h("input", { attrs: { type: "checkbox", name: "backup", "data-testid": "aws-backup" } });
           const label = h("label", { class: "check" }, removeBox, " and remove it from ~/.aws/credentials");
+          const backupLabel = h("label", { class: "check" }, backupBox, " keeping a private backup of the file");
           confirmRow(row, `Move the secret of ${a.name} into the OS keyring`, "Import", () =>
             run(
-              () => src.importAwsProfile({ aws_profile: a.name, name: null, bucket: null, remove_plaintext: removeBox.checked }),
+              () =>
+                src.importAwsProfile({
+                  aws_profile: a.name,
+                  name: null,
+                  bucket: null,
+                  remove_plaintext: removeBox.checked,
+                  backup: removeBox.checked && backupBox.checked,
+                }),
               (l) => { fillProfiles(l); importBox.hidden = true; },
             ),
           );
-          row.querySelector(".confirm span")?.after(label);
+          row.querySelector(".confirm span")?.after(label, backupLabel);
         });
         row.append(h("div", { class: "row-actions" }, imp));
         return row;

@@ -21,7 +21,7 @@ use rusqlite::Connection;
 
 pub use schema::Schema;
 
-use crate::error::{HoistError, Result};
+use crate::error::Result;
 
 /// The journal file, shared by every feature (one connection, serialised).
 pub struct UploadJournal {
@@ -69,9 +69,19 @@ pub fn now_ms() -> i64 {
 }
 
 impl UploadJournal {
+    /// Opens (or creates) the journal. It names the user's files and keeps bearer
+    /// links, so it is private whatever the umask: missing folders are made 0700, the
+    /// database 0600 before SQLite opens it (SQLite gives its WAL and SHM files the
+    /// database's mode), and an older journal's files are made 0600.
     pub fn open(path: &Path) -> Result<UploadJournal> {
         if let Some(dir) = path.parent() {
-            std::fs::create_dir_all(dir).map_err(|e| HoistError::local_file(dir, e))?;
+            crate::fsutil::create_private_dirs(dir)?;
+        }
+        crate::fsutil::create_private_file(path)?;
+        for side in ["-wal", "-shm", "-journal"] {
+            let mut name = path.as_os_str().to_owned();
+            name.push(side);
+            crate::fsutil::private_file(Path::new(&name))?;
         }
         let conn = Connection::open(path)?;
         conn.pragma_update(None, "journal_mode", "WAL")?;
@@ -109,4 +119,62 @@ impl UploadJournal {
 /// be), so this is lossless.
 pub(crate) fn path_to_db(p: &Path) -> String {
     p.to_string_lossy().into_owned()
+}
+
+#[cfg(all(test, unix))]
+mod tests {
+    use std::os::unix::fs::PermissionsExt;
+
+    use super::*;
+
+    static NOTES: Schema = Schema {
+        name: "test_notes",
+        steps: &["CREATE TABLE notes (text TEXT NOT NULL)"],
+    };
+
+    fn mode(p: &Path) -> u32 {
+        std::fs::metadata(p).unwrap().permissions().mode() & 0o777
+    }
+
+    fn write_note(j: &UploadJournal) {
+        j.conn(&NOTES)
+            .unwrap()
+            .execute(
+                "INSERT INTO notes (text) VALUES ('a path and a bearer link')",
+                [],
+            )
+            .unwrap();
+    }
+
+    /// umask 022 is what a usual login has; the journal's files are 0600 anyway.
+    #[test]
+    fn the_journal_its_wal_and_shm_are_private_whatever_the_umask() {
+        // SAFETY: umask only changes the mode mask of files created afterwards.
+        unsafe { libc::umask(0o022) };
+        let dir = tempfile::tempdir().unwrap();
+        let data = dir.path().join("new").join("hoist");
+        let path = data.join("journal.sqlite");
+        let j = UploadJournal::open(&path).unwrap();
+        write_note(&j);
+        assert_eq!(mode(&data), 0o700, "a folder the journal creates");
+        for name in ["journal.sqlite", "journal.sqlite-wal", "journal.sqlite-shm"] {
+            assert_eq!(mode(&data.join(name)), 0o600, "{name}");
+        }
+    }
+
+    #[test]
+    fn an_older_journal_readable_by_everyone_is_made_private_when_opened() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("journal.sqlite");
+        write_note(&UploadJournal::open(&path).unwrap());
+        let wal = dir.path().join("journal.sqlite-wal");
+        std::fs::write(&wal, b"").unwrap();
+        for p in [&path, &wal] {
+            std::fs::set_permissions(p, std::fs::Permissions::from_mode(0o644)).unwrap();
+        }
+        let j = UploadJournal::open(&path).unwrap();
+        write_note(&j);
+        assert_eq!(mode(&path), 0o600);
+        assert_eq!(mode(&wal), 0o600);
+    }
 }

@@ -1,5 +1,5 @@
 //! The link history: every share or upload link made, kept in the journal so a user
-//! can find one again, and forget one, or all expired ones.
+//! can find one again or forget one; expired ones are forgotten by themselves.
 
 use rusqlite::params;
 
@@ -53,11 +53,19 @@ fn link_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<ShareLink> {
     })
 }
 
+/// Links that no longer work are dropped whenever the history is written or read:
+/// their URLs are useless to the user and still name the key id and the objects.
+fn prune_expired(conn: &rusqlite::Connection) -> Result<usize> {
+    Ok(conn.execute("DELETE FROM links WHERE expires_at <= ?1", [now_ms()])?)
+}
+
 /// The link history. Links are bearer tokens until they expire; they are kept so a
-/// user can find one again, and can be forgotten one by one or once expired.
+/// user can find one again, can be forgotten one by one, and go by themselves once
+/// expired.
 impl UploadJournal {
     pub fn record_link(&self, link: &ShareLink) -> Result<ShareLink> {
         let conn = self.conn(&SCHEMA)?;
+        prune_expired(&conn)?;
         conn.execute(
             "INSERT INTO links (method, endpoint, bucket, key, url, content_type, disposition, \
              created_at, expires_at, limited_by_credentials) \
@@ -83,6 +91,7 @@ impl UploadJournal {
     /// Links newest first; `search` matches the key (substring, case-insensitive).
     pub fn links(&self, search: Option<&str>, limit: usize) -> Result<Vec<ShareLink>> {
         let conn = self.conn(&SCHEMA)?;
+        prune_expired(&conn)?;
         let pattern = search.map(|s| {
             let escaped = s
                 .replace('\\', "\\\\")
@@ -103,6 +112,7 @@ impl UploadJournal {
     pub fn link(&self, id: i64) -> Result<Option<ShareLink>> {
         use rusqlite::OptionalExtension;
         let conn = self.conn(&SCHEMA)?;
+        prune_expired(&conn)?;
         Ok(conn
             .query_row(
                 &format!("SELECT {LINK_COLUMNS} FROM links WHERE id = ?1"),
@@ -119,11 +129,10 @@ impl UploadJournal {
             > 0)
     }
 
-    /// Removes links that no longer work; returns how many.
+    /// Removes links that no longer work now; returns how many.
     pub fn forget_expired_links(&self) -> Result<usize> {
-        Ok(self
-            .conn(&SCHEMA)?
-            .execute("DELETE FROM links WHERE expires_at <= ?1", [now_ms()])?)
+        let conn = self.conn(&SCHEMA)?;
+        prune_expired(&conn)
     }
 }
 
@@ -148,7 +157,9 @@ mod tests {
             expires_at,
             limited_by_credentials: false,
         };
-        let a = j.record_link(&mk("photos/cat.png", 1)).unwrap();
+        let a = j
+            .record_link(&mk("photos/cat.png", now_ms() + 60_000))
+            .unwrap();
         let b = j
             .record_link(&mk("docs/100%_done.txt", now_ms() + 60_000))
             .unwrap();
@@ -163,8 +174,53 @@ mod tests {
             "LIKE wildcards are literal"
         );
         assert_eq!(j.link(a.id.unwrap()).unwrap(), Some(a.clone()));
-        assert_eq!(j.forget_expired_links().unwrap(), 1);
         assert!(j.forget_link(b.id.unwrap()).unwrap());
-        assert!(j.links(None, 10).unwrap().is_empty());
+        assert_eq!(j.links(None, 10).unwrap(), [a]);
+    }
+
+    /// A link is a bearer token: once it has expired it is useless to keep, and the
+    /// journal forgets it without being asked.
+    #[test]
+    fn expired_links_are_forgotten_by_themselves() {
+        let dir = tempfile::tempdir().unwrap();
+        let j = UploadJournal::open(&dir.path().join("j.sqlite")).unwrap();
+        let mk = |key: &str, expires_at: i64| ShareLink {
+            id: None,
+            url: format!("http://s3/b/{key}?X-Amz-Signature=abc"),
+            method: LinkMethod::Get,
+            endpoint: None,
+            bucket: "b".into(),
+            key: key.into(),
+            content_type: None,
+            disposition: None,
+            created_at: 1,
+            expires_at,
+            limited_by_credentials: false,
+        };
+        j.record_link(&mk("old.png", 1)).unwrap();
+        let live = j.record_link(&mk("live.png", now_ms() + 60_000)).unwrap();
+        let keys: Vec<String> = j
+            .links(None, 10)
+            .unwrap()
+            .into_iter()
+            .map(|l| l.key)
+            .collect();
+        assert_eq!(keys, ["live.png"]);
+        let urls: i64 = j
+            .conn(&SCHEMA)
+            .unwrap()
+            .query_row(
+                "SELECT COUNT(*) FROM links WHERE url LIKE '%old.png%'",
+                [],
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert_eq!(urls, 0, "the expired URL is gone from the journal");
+        assert_eq!(j.link(live.id.unwrap()).unwrap(), Some(live));
+        assert_eq!(
+            j.forget_expired_links().unwrap(),
+            0,
+            "nothing was left to forget"
+        );
     }
 }

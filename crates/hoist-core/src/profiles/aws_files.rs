@@ -103,8 +103,10 @@ impl AwsFiles {
     }
 
     /// Drops the secret and session token lines of one profile from the credentials
-    /// file, leaving every other line (comments, other profiles) as it was.
-    pub fn remove_plaintext(&self, name: &str) -> Result<bool> {
+    /// file, leaving every other line (comments, other profiles) as it was. A linked
+    /// file is edited where it lives and keeps its mode; the old contents stay beside
+    /// it (`credentials.hoist-backup`, private) only with `backup`.
+    pub fn remove_plaintext(&self, name: &str, backup: bool) -> Result<bool> {
         let text = match std::fs::read_to_string(&self.credentials) {
             Ok(t) => t,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(false),
@@ -127,7 +129,7 @@ impl AwsFiles {
             out.push_str(line);
         }
         if removed {
-            crate::fsutil::write_atomic(&self.credentials, out.as_bytes())?;
+            crate::fsutil::rewrite_user_file(&self.credentials, out.as_bytes(), backup)?;
         }
         Ok(removed)
     }
@@ -175,6 +177,8 @@ pub struct AwsImport {
     pub bucket: Option<String>,
     /// Remove the secret from `~/.aws/credentials` once the keyring holds it.
     pub remove_plaintext: bool,
+    /// Keep the file's old contents (with the secret) as `credentials.hoist-backup`.
+    pub backup: bool,
 }
 
 impl ProfileStore {
@@ -220,7 +224,7 @@ impl ProfileStore {
         // Read back before touching the user's file: the keyring must really hold it.
         self.credentials(&saved.name)?;
         if req.remove_plaintext {
-            files.remove_plaintext(&found.name)?;
+            files.remove_plaintext(&found.name, req.backup)?;
         }
         Ok(saved)
     }
@@ -271,6 +275,7 @@ mod tests {
                     name: Some("corp-minio".into()),
                     bucket: Some("photos".into()),
                     remove_plaintext: true,
+                    backup: false,
                 },
             )
             .unwrap();
@@ -292,9 +297,97 @@ mod tests {
                     name: None,
                     bucket: None,
                     remove_plaintext: false,
+                    backup: false,
                 },
             )
             .unwrap_err();
         assert!(err.to_string().contains("SSO"), "{err}");
+    }
+    /// `~/.aws/credentials` kept elsewhere (a dotfiles repository) and linked: the
+    /// import edits the linked file, keeps it a link, keeps the file's mode, and leaves
+    /// no copy of the secret behind.
+    #[cfg(unix)]
+    #[test]
+    fn import_edits_a_linked_credentials_file_through_the_link() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let dotfiles = dir.path().join("dotfiles");
+        let aws = dir.path().join("home").join(".aws");
+        std::fs::create_dir_all(&dotfiles).unwrap();
+        std::fs::create_dir_all(&aws).unwrap();
+        let real = dotfiles.join("aws-credentials");
+        std::fs::write(&real, CREDENTIALS).unwrap();
+        std::fs::set_permissions(&real, std::fs::Permissions::from_mode(0o640)).unwrap();
+        let f = AwsFiles {
+            credentials: aws.join("credentials"),
+            config: aws.join("config"),
+        };
+        std::os::unix::fs::symlink("../../dotfiles/aws-credentials", &f.credentials).unwrap();
+        std::fs::write(&f.config, CONFIG).unwrap();
+        let store = crate::profiles::store::tests::mock_store(&dir.path().join("cfg"));
+        store
+            .import_aws(
+                &f,
+                AwsImport {
+                    aws_profile: "minio".into(),
+                    name: None,
+                    bucket: None,
+                    remove_plaintext: true,
+                    backup: false,
+                },
+            )
+            .unwrap();
+        let link = std::fs::symlink_metadata(&f.credentials).unwrap();
+        assert!(link.file_type().is_symlink(), "the link is still a link");
+        let left = std::fs::read_to_string(&real).unwrap();
+        assert!(
+            !left.contains("miniosecret"),
+            "the secret left the linked file"
+        );
+        assert!(left.contains("defaultsecret") && left.contains("# mine"));
+        let mode = std::fs::metadata(&real).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o640, "the file keeps its mode");
+        for d in [&dotfiles, &aws] {
+            for e in std::fs::read_dir(d).unwrap().flatten() {
+                let text = std::fs::read_to_string(e.path()).unwrap_or_default();
+                assert!(
+                    !text.contains("miniosecret"),
+                    "{} still holds the secret",
+                    e.path().display()
+                );
+            }
+        }
+        // Asked for, a backup of the old contents stays beside the linked file, private.
+        store
+            .import_aws(
+                &f,
+                AwsImport {
+                    aws_profile: "default".into(),
+                    name: None,
+                    bucket: None,
+                    remove_plaintext: true,
+                    backup: true,
+                },
+            )
+            .unwrap();
+        let backup = dotfiles.join("aws-credentials.hoist-backup");
+        assert!(
+            std::fs::read_to_string(&backup)
+                .unwrap()
+                .contains("defaultsecret")
+        );
+        let mode = std::fs::metadata(&backup).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600, "the backup holds a secret: private");
+        assert!(
+            !std::fs::read_to_string(&real)
+                .unwrap()
+                .contains("defaultsecret")
+        );
+        assert!(
+            std::fs::symlink_metadata(&f.credentials)
+                .unwrap()
+                .file_type()
+                .is_symlink()
+        );
     }
 }

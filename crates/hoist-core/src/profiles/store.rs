@@ -232,6 +232,24 @@ impl ProfileStore {
                 profile.name
             )));
         }
+        // The stored secret belongs to the server and key id it was saved with: it is
+        // never sent to another endpoint, nor paired with another key id, unless the
+        // secret is given again (a compromised page or a typo cannot redirect it).
+        if let (Some(i), None) = (existing, &secret) {
+            let previous = &book.profiles[i];
+            let changed = if previous.endpoint != profile.endpoint {
+                Some("endpoint")
+            } else if previous.access_key_id != profile.access_key_id {
+                Some("access key id")
+            } else {
+                None
+            };
+            if let Some(what) = changed {
+                return Err(HoistError::InvalidInput(format!(
+                    "the {what} of profile {old_name:?} changed, so enter its secret access key again: a stored secret is only sent to the endpoint and key id it was saved with"
+                )));
+            }
+        }
         let vault = self.vault()?;
         // A renamed profile keeps its secret unless a new one was given.
         let secret = match secret {
@@ -251,13 +269,6 @@ impl ProfileStore {
         }
         if let Some(i) = existing {
             let previous = &book.profiles[i];
-            // A new key id with the old secret would be a broken pair: the secret is
-            // asked for again in that case.
-            if secret.is_none() && previous.access_key_id != profile.access_key_id {
-                return Err(HoistError::InvalidInput(
-                    "a new access key id needs its secret access key".into(),
-                ));
-            }
             if previous.endpoint != profile.endpoint {
                 profile.probed_checksum = None;
             }

@@ -254,3 +254,89 @@ fn auto_checksum_follows_the_probe() {
     p.checksum = ChecksumPreference::Full;
     assert_eq!(p.checksum_mode(), ChecksumMode::Crc32c);
 }
+
+/// A page (or anyone) editing a profile cannot point its stored secret at another
+/// server or pair it with another key id: that needs the secret again.
+#[test]
+fn a_stored_secret_never_follows_a_new_endpoint_or_key_id() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = mock_store(dir.path());
+    let original = add(&store, "work", "the-secret");
+    let attacker = Some("https://attacker.example".to_owned());
+    let edits: Vec<(&str, Profile, Option<&str>)> = vec![
+        (
+            "endpoint",
+            Profile {
+                endpoint: attacker.clone(),
+                ..profile("work")
+            },
+            None,
+        ),
+        (
+            "endpoint",
+            Profile {
+                endpoint: None,
+                ..profile("work")
+            },
+            None,
+        ),
+        (
+            "endpoint",
+            Profile {
+                endpoint: attacker.clone(),
+                ..profile("renamed")
+            },
+            Some("work"),
+        ),
+        (
+            "access key id",
+            Profile {
+                access_key_id: "AKIDOTHER".into(),
+                ..profile("renamed")
+            },
+            Some("work"),
+        ),
+    ];
+    for (what, edited, previous) in edits {
+        let err = store
+            .save(ProfileUpdate {
+                profile: edited.clone(),
+                previous_name: previous.map(str::to_owned),
+                secret: None,
+            })
+            .unwrap_err();
+        assert_eq!(err.code(), crate::ErrorCode::InvalidInput, "{err}");
+        let message = err.to_string();
+        assert!(
+            message.contains(what) && message.contains("secret access key again"),
+            "the refusal says why: {message}"
+        );
+        assert_eq!(store.get("work").unwrap().as_ref(), Some(&original));
+        assert!(store.get("renamed").unwrap().is_none());
+        assert_eq!(
+            store.credentials("work").unwrap().secret_access_key(),
+            "the-secret"
+        );
+    }
+    // Other fields change without the secret; with it, the endpoint changes too.
+    let mut bucket_only = profile("work");
+    bucket_only.bucket = Some("other-bucket".into());
+    store
+        .save(ProfileUpdate {
+            profile: bucket_only,
+            previous_name: None,
+            secret: None,
+        })
+        .unwrap();
+    let moved = store
+        .save(ProfileUpdate {
+            profile: Profile {
+                endpoint: attacker.clone(),
+                ..profile("work")
+            },
+            previous_name: None,
+            secret: Some(ProfileSecret::new("typed-again", None)),
+        })
+        .unwrap();
+    assert_eq!(moved.endpoint, attacker);
+}

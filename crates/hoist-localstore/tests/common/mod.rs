@@ -20,6 +20,7 @@ pub async fn start(dir: &std::path::Path, port: u16) -> (LocalStore, Client) {
         access_key: "local-ak".into(),
         secret_key: "local-sk".into(),
         buckets: vec!["hoist".into()],
+        ..LocalStoreConfig::default()
     })
     .await
     .expect("store starts");

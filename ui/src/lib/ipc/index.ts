@@ -5,7 +5,6 @@
 import { Channel, invoke, isTauri } from "@tauri-apps/api/core";
 import { listen } from "@tauri-apps/api/event";
 import { getCurrentWebview } from "@tauri-apps/api/webview";
-import { open } from "@tauri-apps/plugin-dialog";
 
 import type { AppSettings } from "../../bindings/AppSettings";
 import type { Preferences } from "../../bindings/Preferences";
@@ -96,7 +95,11 @@ export async function subscribe(onMessage: (msg: QueueMessage) => void): Promise
 
 export const listQueue = (): Promise<ItemStatus[]> => call("list_queue");
 
-/** Queue absolute paths (files and folders); resolves to the new ids. */
+/**
+ * Queue absolute paths (files and folders); resolves to the new ids. Rust accepts only
+ * paths the user chose (the end-to-end tests' files count as chosen in debug builds);
+ * the app itself queues through the Rust-side dialogs and drops below.
+ */
 export const addPaths = (paths: string[]): Promise<number[]> => call("add_paths", { paths });
 
 export const pauseItem = (id: number): Promise<void> => call("pause_item", { id });
@@ -197,47 +200,18 @@ export const watchSetEnabled = (id: number, enabled: boolean): Promise<void> =>
   call("watch_set_enabled", { id, enabled });
 export const watchRescan = (id: number): Promise<void> => call("watch_rescan", { id });
 
-/** Native folder picker for a watch; resolves to the chosen folder or null. */
-export async function pickWatchFolder(): Promise<string | null> {
-  let selected: string | string[] | null;
-  try {
-    selected = await open({ directory: true, multiple: false, title: "Folder to watch" });
-  } catch (e) {
-    throw toIpcError(e);
-  }
-  return asPaths(selected)[0] ?? null;
-}
+/** Native folder picker for a watch (opened by Rust); resolves to the chosen folder or null. */
+export const pickWatchFolder = (): Promise<string | null> => call("pick_watch_folder");
 
 // ---- file pickers and drag & drop --------------------------------------------
-
-function asPaths(selected: string | string[] | null): string[] {
-  if (selected === null) return [];
-  return Array.isArray(selected) ? selected : [selected];
-}
+// Rust opens the dialogs and receives drops, and queues what the user chose: the
+// page never names a local path of its own (see src-tauri/src/chosen.rs).
 
 /** Native file picker; queues the chosen files. Resolves to the new ids ([] if cancelled). */
-export async function pickFiles(): Promise<number[]> {
-  let selected: string[] | null;
-  try {
-    selected = await open({ multiple: true, title: "Add files to upload" });
-  } catch (e) {
-    throw toIpcError(e);
-  }
-  const paths = asPaths(selected);
-  return paths.length ? addPaths(paths) : [];
-}
+export const pickFiles = (): Promise<number[]> => call("pick_files");
 
 /** Native folder picker; queues the chosen folders. Resolves to the new ids ([] if cancelled). */
-export async function pickFolder(): Promise<number[]> {
-  let selected: string[] | null;
-  try {
-    selected = await open({ directory: true, multiple: true, title: "Add folders to upload" });
-  } catch (e) {
-    throw toIpcError(e);
-  }
-  const paths = asPaths(selected);
-  return paths.length ? addPaths(paths) : [];
-}
+export const pickFolder = (): Promise<number[]> => call("pick_folders");
 
 export interface FileDropHandlers {
   /** true while files are dragged over the window (show the overlay), false when they leave or drop. */
@@ -247,12 +221,18 @@ export interface FileDropHandlers {
   onError?(err: IpcError): void;
 }
 
-/** Listen for files dragged onto the window; dropped paths go to `add_paths`. Resolves to an unlisten function. */
+/**
+ * Listen for files dragged onto the window: the overlay while they hover, then Rust's
+ * answer once it queued the drop (`files-added` with the new ids, or `add-failed`).
+ * Resolves to an unlisten function.
+ */
 export async function onFileDrop(handlers: FileDropHandlers): Promise<() => void> {
   // A drag of something that is not files (text, a link) enters with no paths: no overlay for it.
   let files = false;
   try {
-    return await getCurrentWebview().onDragDropEvent((event) => {
+    const added = await listen<number[]>("files-added", (e) => handlers.onAdded?.(e.payload));
+    const failed = await listen<unknown>("add-failed", (e) => handlers.onError?.(toIpcError(e.payload)));
+    const drag = await getCurrentWebview().onDragDropEvent((event) => {
       const p = event.payload;
       switch (p.type) {
         case "enter":
@@ -267,16 +247,17 @@ export async function onFileDrop(handlers: FileDropHandlers): Promise<() => void
           handlers.onHover(false);
           break;
         case "drop":
+          // Rust queues the dropped files itself and answers with an event.
           files = false;
           handlers.onHover(false);
-          if (p.paths.length === 0) break;
-          addPaths(p.paths).then(
-            (ids) => handlers.onAdded?.(ids),
-            (e: unknown) => handlers.onError?.(toIpcError(e)),
-          );
           break;
       }
     });
+    return () => {
+      added();
+      failed();
+      drag();
+    };
   } catch (e) {
     throw toIpcError(e);
   }

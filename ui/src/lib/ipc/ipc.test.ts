@@ -1,6 +1,7 @@
 // @vitest-environment jsdom
 // The IPC wrappers against Tauri's own IPC mock: command names, argument
 // shapes, channel delivery and error normalisation.
+import { emit } from "@tauri-apps/api/event";
 import { clearMocks, mockIPC, mockWindows } from "@tauri-apps/api/mocks";
 import { afterEach, describe, expect, it } from "vitest";
 
@@ -57,7 +58,7 @@ describe("ipc commands", () => {
     await ipc.useProfile(null);
     await ipc.testProfile("corp");
     await ipc.awsProfiles();
-    const request = { aws_profile: "default", name: null, bucket: null, remove_plaintext: true };
+    const request = { aws_profile: "default", name: null, bucket: null, remove_plaintext: true, backup: false };
     await ipc.importAwsProfile(request);
     expect(calls.map((c) => [c.cmd, c.args])).toEqual([
       ["add_paths", { paths: ["/a", "/b"] }],
@@ -109,19 +110,43 @@ describe("ipc commands", () => {
     await expect(ipc.resumeAll()).rejects.toEqual({ code: "rejected", message: "boom" });
   });
 
-  it("pickFiles passes the chosen paths to add_paths, and does nothing when cancelled", async () => {
-    let selection: string[] | null = ["/x/one", "/x/two"];
-    const calls = mock((cmd) => (cmd === "plugin:dialog|open" ? selection : cmd === "add_paths" ? [1, 2] : null));
+  it("the dialogs are Rust's: the page asks and gets back what was queued, never naming a path", async () => {
+    const calls = mock((cmd) =>
+      cmd === "pick_files" ? [1, 2] : cmd === "pick_folders" ? [] : cmd === "pick_watch_folder" ? "/x/shots" : null,
+    );
     expect(await ipc.pickFiles()).toEqual([1, 2]);
-    expect(calls[0]!.cmd).toBe("plugin:dialog|open");
-    expect(calls[0]!.args.options).toMatchObject({ multiple: true });
-    expect(calls[1]).toEqual({ cmd: "add_paths", args: { paths: ["/x/one", "/x/two"] } });
-
-    selection = null;
-    calls.length = 0;
     expect(await ipc.pickFolder()).toEqual([]);
-    expect(calls.map((c) => c.cmd)).toEqual(["plugin:dialog|open"]);
-    expect(calls[0]!.args.options).toMatchObject({ directory: true, multiple: true });
+    expect(await ipc.pickWatchFolder()).toBe("/x/shots");
+    expect(calls).toEqual([
+      { cmd: "pick_files", args: {} },
+      { cmd: "pick_folders", args: {} },
+      { cmd: "pick_watch_folder", args: {} },
+    ]);
+  });
+});
+
+describe("file drops", () => {
+  it("are queued by Rust: the page shows the overlay and hears the result, never sending a path", async () => {
+    const calls: string[] = [];
+    mockWindows("main");
+    mockIPC((cmd) => void calls.push(cmd), { shouldMockEvents: true });
+    const hover: boolean[] = [];
+    const added: number[][] = [];
+    const errors: string[] = [];
+    const stop = await ipc.onFileDrop({
+      onHover: (v) => hover.push(v),
+      onAdded: (ids) => added.push(ids),
+      onError: (e) => errors.push(e.message),
+    });
+    await emit("tauri://drag-enter", { paths: ["/home/me/a.jpg"], position: { x: 1, y: 1 } });
+    await emit("tauri://drag-drop", { paths: ["/home/me/a.jpg"], position: { x: 1, y: 1 } });
+    await emit("files-added", [4, 5]);
+    await emit("add-failed", { code: "invalid_input", message: "no files were given" });
+    expect(hover).toEqual([true, false]);
+    expect(added).toEqual([[4, 5]]);
+    expect(errors).toEqual(["no files were given"]);
+    expect(calls.filter((c) => !c.startsWith("plugin:event|"))).toEqual([]);
+    stop();
   });
 });
 
