@@ -129,7 +129,10 @@ impl S3 for LocalS3 {
         &self,
         req: S3Request<CreateBucketInput>,
     ) -> S3Result<S3Response<CreateBucketOutput>> {
-        self.fs.create_bucket(req).await
+        let dir = self.objects.join(bucket_path(&req.input.bucket)?);
+        let out = self.fs.create_bucket(req).await?;
+        private::dir(&dir).map_err(io_error)?;
+        Ok(out)
     }
     async fn delete_bucket(
         &self,

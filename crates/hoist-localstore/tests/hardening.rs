@@ -315,6 +315,16 @@ async fn the_stores_folders_and_files_are_private_whatever_the_umask() {
     let outer = tempfile::tempdir().unwrap();
     let data = outer.path().join("data");
     let (store, s3) = start(&data).await;
+    for bucket in ["made-by-a-client", "still-empty"] {
+        s3.create_bucket().bucket(bucket).send().await.unwrap();
+    }
+    s3.put_object()
+        .bucket("made-by-a-client")
+        .key("a/b.txt")
+        .body(ByteStream::from_static(b"b"))
+        .send()
+        .await
+        .unwrap();
     s3.put_object()
         .bucket("hoist")
         .key("deep/dir/photo.jpg")
