@@ -335,3 +335,32 @@ pub fn print_watches(json: bool, rows: &[(WatchConfig, u64, Option<i64>)]) {
         );
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_watch_line_keeps_the_folder_bucket_and_prefix_as_they_are() {
+        let s = WatchStatus {
+            id: 3,
+            root: "/Media/Cam/DCIM".into(),
+            bucket: "photos".into(),
+            prefix: "Trip 2026/".into(),
+            enabled: true,
+            delete_remote: false,
+            phase: hoist_core::WatchPhase::Watching,
+            pending: 2,
+            uploading: 1,
+            synced_files: 10,
+            last_synced_at: None,
+            failures: 0,
+            error: Some("Photos/RAW: Permission denied".into()),
+        };
+        let line = watch_line(&s);
+        assert!(line.contains("/Media/Cam/DCIM"), "{line}");
+        assert!(line.contains("s3://photos/Trip 2026/"), "{line}");
+        assert!(line.contains("watching"), "{line}");
+        assert!(line.contains("Photos/RAW: Permission denied"), "{line}");
+    }
+}
