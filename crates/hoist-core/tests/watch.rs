@@ -8,10 +8,12 @@ use std::time::{Duration, Instant};
 
 use common::watching::*;
 use common::*;
-use hoist_core::{
-    Engine, EngineSettings, WatchConfig, WatchManager, WatchPhase, WatchSettings, WatchSpec,
-    WatchStatus,
-};
+use hoist_core::{EngineSettings, WatchConfig, WatchManager, WatchPhase, WatchSettings};
+
+fn md5_hex(data: &[u8]) -> String {
+    use md5::{Digest, Md5};
+    hex::encode(Md5::digest(data))
+}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_burst_of_10000_files_in_fresh_folders_lands_exactly_once() {
@@ -251,17 +253,55 @@ async fn with_deletion_enabled_a_deleted_file_moves_to_the_trash_prefix() {
     let w = manager.add(spec(&root, &bucket, "s", true)).await.unwrap();
     wait_synced(&manager, w.id, 2).await;
 
+    let before = hoist_core::now_ms();
     std::fs::remove_file(root.join("old shot.png")).unwrap();
     wait_synced(&manager, w.id, 1).await;
+    let trash = wait_trash(&manager, w.id, 1).await;
+    let t = &trash[0];
+    assert_eq!(
+        (t.path.as_str(), t.key.as_str()),
+        ("old shot.png", "s/old shot.png")
+    );
+    assert!(
+        t.trash_key.starts_with("hoist-trash/s/old shot.png/"),
+        "{t:?}"
+    );
+    let at = t.deleted_at.expect("the trash key carries the time");
+    assert!(
+        (before - 1000..=hoist_core::now_ms()).contains(&at),
+        "{t:?}"
+    );
+    assert_eq!(t.size, 9);
     assert_eq!(
         keys(&bucket).await,
-        vec!["hoist-trash/s/old shot.png", "s/keep.png"]
+        vec![t.trash_key.as_str(), "s/keep.png"]
     );
-    assert_eq!(
-        object(&bucket, "hoist-trash/s/old shot.png").await.unwrap(),
-        b"old bytes"
-    );
+    assert_eq!(object(&bucket, &t.trash_key).await.unwrap(), b"old bytes");
+
+    // Restored: back in the folder, uploaded again; the copy stays in the trash.
+    let path = manager.restore(w.id, &t.trash_key).await.unwrap();
+    assert_eq!(path, root.canonicalize().unwrap().join("old shot.png"));
+    assert_eq!(std::fs::read(&path).unwrap(), b"old bytes");
+    wait_object(&bucket, "s/old shot.png", b"old bytes").await;
+    wait_synced(&manager, w.id, 2).await;
+    assert_eq!(manager.trash(w.id).await.unwrap(), trash);
+    // Never over a file that is there.
+    let err = manager.restore(w.id, &t.trash_key).await.unwrap_err();
+    assert!(err.to_string().contains("already"), "{err}");
+    assert!(manager.restore(w.id, "s/keep.png").await.is_err());
     stop(engine, manager).await;
+}
+
+async fn wait_trash(m: &WatchManager, id: i64, n: usize) -> Vec<hoist_core::TrashedFile> {
+    let t0 = Instant::now();
+    loop {
+        let t = m.trash(id).await.unwrap();
+        if t.len() >= n {
+            return t;
+        }
+        assert!(t0.elapsed() < LIMIT, "the trash never held {n}: {t:?}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -14,7 +14,7 @@ const FILES: usize = 50_000;
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_catch_up_of_50000_files_answers_at_once_and_uploads_early() {
     let bucket = bucket("watch-load").await;
-    let (_d, dir) = tmp();
+    let (tmpdir, dir) = tmp();
     let root = dir.join("archive");
     std::fs::create_dir(&root).unwrap();
     let writer_root = root.clone();
@@ -70,7 +70,9 @@ async fn a_catch_up_of_50000_files_answers_at_once_and_uploads_early() {
         .expect("the watcher stops")
         .unwrap();
     let stopped = t.elapsed();
+    let t = Instant::now();
     engine.shutdown().await.unwrap();
+    eprintln!("engine shutdown took {:.3}s", t.elapsed().as_secs_f64());
     eprintln!(
         "catch-up of {FILES}: add answered in {:.3}s, slowest `watch list` {:.3}s, first upload verified after {}, \
          {} synced after 8s, stop took {:.3}s",
@@ -80,12 +82,21 @@ async fn a_catch_up_of_50000_files_answers_at_once_and_uploads_early() {
         status.synced_files,
         stopped.as_secs_f64()
     );
+    let t = Instant::now();
+    drop(tmpdir);
+    eprintln!(
+        "removing the {FILES} files took {:.1}s",
+        t.elapsed().as_secs_f64()
+    );
     assert!(added < Duration::from_secs(1), "add took {added:?}");
     assert!(
         slowest_list < Duration::from_secs(1),
         "`watch list` took {slowest_list:?}"
     );
     let first = first_upload.expect("an upload finished within 8 s");
-    assert!(first < Duration::from_secs(5), "first upload after {first:?}");
+    assert!(
+        first < Duration::from_secs(5),
+        "first upload after {first:?}"
+    );
     assert!(stopped < Duration::from_secs(2), "stop took {stopped:?}");
 }

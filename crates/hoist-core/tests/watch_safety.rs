@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 
 use common::watching::*;
 use common::*;
-use hoist_core::{EngineEvent, UploadJournal, WatchManager, WatchSettings};
+use hoist_core::{DeletionDecision, EngineEvent, UploadJournal, WatchManager, WatchSettings};
 
 /// Live keys under `prefix` and trashed keys (under `hoist-trash/`), separately.
 async fn live_and_trash(bucket: &str) -> (BTreeSet<String>, BTreeSet<String>) {
@@ -85,14 +85,21 @@ async fn an_unreadable_subfolder_deletes_nothing() {
         );
         return;
     }
-    assert!(!is_root(), "must run as a user that permission bits apply to");
+    assert!(
+        !is_root(),
+        "must run as a user that permission bits apply to"
+    );
     let bucket = bucket("watch-unreadable").await;
     let (_d, dir) = tmp();
     let root = dir.join("docs");
     std::fs::create_dir_all(root.join("private/deeper")).unwrap();
     for i in 0..10 {
         std::fs::write(root.join(format!("private/{i}.txt")), format!("p{i}")).unwrap();
-        std::fs::write(root.join(format!("private/deeper/{i}.txt")), format!("d{i}")).unwrap();
+        std::fs::write(
+            root.join(format!("private/deeper/{i}.txt")),
+            format!("d{i}"),
+        )
+        .unwrap();
     }
     std::fs::write(root.join("top.txt"), b"top").unwrap();
     let (engine, manager) = start(&dir, fast_settings()).await;
@@ -102,7 +109,10 @@ async fn an_unreadable_subfolder_deletes_nothing() {
     use std::os::unix::fs::PermissionsExt;
     let private = root.join("private");
     std::fs::set_permissions(&private, std::fs::Permissions::from_mode(0o000)).unwrap();
-    assert!(std::fs::read_dir(&private).is_err(), "the folder is unreadable now");
+    assert!(
+        std::fs::read_dir(&private).is_err(),
+        "the folder is unreadable now"
+    );
     // Past the deletion grace period and more than one reconcile.
     tokio::time::sleep(Duration::from_secs(8)).await;
     let status = manager.status(w.id).await.unwrap();
@@ -117,10 +127,13 @@ async fn an_unreadable_subfolder_deletes_nothing() {
 
 /// The "cannot read" state names the folder.
 fn assert_unreadable_shown(status: &hoist_core::WatchStatus, folder: &str) {
-    let shown = serde_json::to_string(status).unwrap();
     assert!(
-        shown.contains("cannot read") && shown.contains(folder),
-        "the status shows the unreadable folder: {shown}"
+        status
+            .cannot_read
+            .iter()
+            .any(|c| c.path == folder && c.reason.contains("cannot read")),
+        "the status shows the unreadable folder: {:?}",
+        status.cannot_read
     );
 }
 
@@ -178,20 +191,83 @@ async fn the_large_deletion_guard_holds_200_deletions() {
     let bucket = bucket("watch-guard").await;
     let (_d, dir) = tmp();
     let root = dir.join("photos");
-    std::fs::create_dir_all(root.join("2026")).unwrap();
+    for year in ["2025", "2026"] {
+        std::fs::create_dir_all(root.join(year)).unwrap();
+    }
     for i in 0..200 {
         std::fs::write(root.join(format!("2026/{i:03}.jpg")), format!("jpg {i}")).unwrap();
+    }
+    for i in 0..100 {
+        std::fs::write(root.join(format!("2025/{i:03}.jpg")), format!("old {i}")).unwrap();
     }
     std::fs::write(root.join("keep.txt"), b"keep").unwrap();
     let (engine, manager) = start(&dir, fast_settings()).await;
     let w = manager.add(spec(&root, &bucket, "", true)).await.unwrap();
-    wait_synced(&manager, w.id, 201).await;
+    wait_synced(&manager, w.id, 301).await;
 
+    // 200 at once: held, nothing moves, and the watch says so.
     std::fs::remove_dir_all(root.join("2026")).unwrap();
-    tokio::time::sleep(Duration::from_secs(5)).await;
+    let s = wait_status(&manager, w.id, "200 held deletions", |s| {
+        s.held_deletions == 200
+    })
+    .await;
+    assert_eq!(s.synced_files, 301);
+    // Past the grace period and a reconcile: still held.
+    tokio::time::sleep(Duration::from_secs(4)).await;
     let (live, trash) = live_and_trash(&bucket).await;
-    assert!(trash.is_empty(), "held, not moved: {} in the trash", trash.len());
-    assert_eq!(live.len(), 201);
+    assert!(
+        trash.is_empty(),
+        "held, not moved: {} in the trash",
+        trash.len()
+    );
+    assert_eq!(live.len(), 301);
+    assert_eq!(engine.journal().watch_held_deletions(w.id).unwrap(), 200);
+    assert_eq!(manager.status(w.id).await.unwrap().held_deletions, 200);
+
+    // "Keep the remote copies": nothing moves, the watch forgets those files.
+    let n = manager
+        .decide_deletions(w.id, DeletionDecision::KeepRemote)
+        .await
+        .unwrap();
+    assert_eq!(n, 200);
+    let s = wait_synced(&manager, w.id, 101).await;
+    assert_eq!(s.held_deletions, 0);
+    tokio::time::sleep(Duration::from_secs(4)).await;
+    assert_eq!(
+        live_and_trash(&bucket).await,
+        (live.clone(), BTreeSet::new())
+    );
+    assert!(
+        manager
+            .decide_deletions(w.id, DeletionDecision::MoveToTrash)
+            .await
+            .is_err(),
+        "nothing is held any more"
+    );
+
+    // 100 of 101 at once: held; approved (here through the journal, as `hoist watch
+    // deletions --approve` from another process does), they move to the trash.
+    std::fs::remove_dir_all(root.join("2025")).unwrap();
+    wait_status(&manager, w.id, "100 held deletions", |s| {
+        s.held_deletions == 100
+    })
+    .await;
+    assert!(live_and_trash(&bucket).await.1.is_empty());
+    let n = engine
+        .journal()
+        .decide_deletions(w.id, DeletionDecision::MoveToTrash)
+        .unwrap();
+    assert_eq!(n, 100);
+    wait_synced(&manager, w.id, 1).await;
+    let t0 = Instant::now();
+    while live_and_trash(&bucket).await.1.len() < 100 && t0.elapsed() < LIMIT {
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    let (live_after, trash) = live_and_trash(&bucket).await;
+    assert_eq!(trash.len(), 100);
+    assert!(trash.iter().all(|k| k.starts_with("hoist-trash/2025/")));
+    assert_eq!(live_after.len(), 201, "the kept 200 and keep.txt");
+    assert_eq!(engine.journal().watch_held_deletions(w.id).unwrap(), 0);
     stop(engine, manager).await;
 }
 
@@ -200,15 +276,49 @@ async fn watches_on_the_filesystem_root_and_on_hoists_own_data_are_refused() {
     let (_d, dir) = tmp();
     let journal = UploadJournal::open(&dir.join("journal.sqlite")).unwrap();
     let err = journal
-        .create_watch(spec(Path::new("/"), "some-bucket", "", false))
+        .create_watch(spec(Path::new("/"), "some-bucket", "", false), &[])
         .expect_err("a watch on / is refused");
     eprintln!("/: {err}");
     let err = journal
-        .create_watch(spec(&dir, "some-bucket", "", false))
+        .create_watch(spec(&dir, "some-bucket", "", false), &[])
         .expect_err("a watch on the folder holding the journal is refused");
     eprintln!("journal folder: {err}");
     assert!(err.to_string().contains("journal"), "{err}");
+    // The local store (or any other protected path) and what is inside it.
+    let store = dir.join("data/localstore");
+    std::fs::create_dir_all(store.join("bucket")).unwrap();
+    for root in [dir.join("data"), store.clone(), store.join("bucket")] {
+        let err = journal
+            .create_watch(spec(&root, "some-bucket", "", false), &[store.clone()])
+            .expect_err("Hoist's own data is refused");
+        assert!(err.to_string().contains("Hoist's own data"), "{err}");
+    }
     assert!(journal.watches().unwrap().is_empty());
+
+    // The home folder: only when confirmed.
+    if let Some(home) = std::env::home_dir().filter(|h| h.is_dir() && h.parent().is_some()) {
+        let err = journal
+            .create_watch(spec(&home, "some-bucket", "", false), &[])
+            .expect_err("the home folder needs a confirmation");
+        assert!(err.to_string().contains("home folder"), "{err}");
+        let confirmed = hoist_core::WatchSpec {
+            allow_home: true,
+            ..spec(&home, "some-bucket", "", false)
+        };
+        let w = journal.create_watch(confirmed, &[]).expect("confirmed");
+        // Not started here: a watch of the whole home folder would upload it.
+        journal.remove_watch(w.id).unwrap();
+    }
+
+    // And through the running watcher.
+    let (engine, manager) = start(&dir, fast_settings()).await;
+    assert!(
+        manager
+            .add(spec(&dir, "some-bucket", "", false))
+            .await
+            .is_err()
+    );
+    stop(engine, manager).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -253,10 +363,17 @@ async fn a_rejected_file_is_tried_a_bounded_number_of_times() {
     std::fs::write(deep.join("too-long.txt"), b"refused").unwrap();
     std::fs::write(root.join("fine.txt"), b"fine").unwrap();
     let rel = deep.join("too-long.txt");
-    let key = rel.strip_prefix(&root).unwrap().to_str().unwrap().to_owned();
+    let key = rel
+        .strip_prefix(&root)
+        .unwrap()
+        .to_str()
+        .unwrap()
+        .to_owned();
     assert!(key.len() > 1024);
+    // Time scaled down: a reconcile every second, retries after 1, 2, 4, 8 s.
     let settings = WatchSettings {
         reconcile_every: Duration::from_secs(1),
+        retry_base: Duration::from_secs(1),
         ..watch_settings()
     };
     let (engine, manager) = start_with(&dir, fast_settings(), settings).await;
@@ -288,7 +405,10 @@ async fn a_rejected_file_is_tried_a_bounded_number_of_times() {
         history.len()
     );
     assert!(failures >= 2, "it is tried again: {failures}");
-    assert!(failures <= 5, "with backoff, not every reconcile: {failures}");
+    assert!(
+        failures <= 5,
+        "with backoff, not every reconcile: {failures}"
+    );
     assert_eq!(history, vec!["failed"], "one history row for the file");
     assert_eq!(queue_items, 1, "one queue item for the file");
     let status = manager.status(w.id).await.unwrap();
@@ -320,8 +440,15 @@ async fn a_file_with_a_future_mtime_is_not_read_again_at_each_reconcile() {
     };
     let first = hashed(&engine);
     tokio::time::sleep(Duration::from_secs(4)).await;
-    assert_eq!(hashed(&engine), first, "read again although nothing changed");
-    assert_eq!(history_for(&engine, "from-the-future.txt"), vec!["verified"]);
+    assert_eq!(
+        hashed(&engine),
+        first,
+        "read again although nothing changed"
+    );
+    assert_eq!(
+        history_for(&engine, "from-the-future.txt"),
+        vec!["verified"]
+    );
     stop(engine, manager).await;
 }
 

@@ -57,6 +57,7 @@ pub fn spec(root: &Path, bucket: &str, prefix: &str, delete_remote: bool) -> Wat
         exclude: None,
         delete_remote,
         trash_prefix: None,
+        allow_home: false,
     }
 }
 
