@@ -151,6 +151,8 @@ impl Desktop {
             exclude: None,
             delete_remote,
             trash_prefix: None,
+            // The window has no home-folder confirmation yet: such a watch is refused.
+            allow_home: false,
         };
         Ok(self.watches.add(spec).await?)
     }

@@ -181,9 +181,29 @@ pub enum WatchCommand {
         /// Where deleted files' objects go (default hoist-trash/).
         #[arg(long)]
         trash_prefix: Option<String>,
+        /// Confirm that DIR is meant to be your whole home folder (Hoist's own data
+        /// in it is left out).
+        #[arg(long)]
+        allow_home: bool,
     },
     /// The watches in the journal.
     List,
+    /// Deleted files' copies in the trash: list them, or put one back.
+    Trash {
+        #[command(subcommand)]
+        action: TrashAction,
+    },
+    /// Answer for the deletions a watch holds (more files deleted at once than the
+    /// guard lets through): move their objects to the trash, or keep them.
+    Deletions {
+        id: i64,
+        /// Move the objects of the held deletions to the trash.
+        #[arg(long, conflicts_with = "keep", required_unless_present = "keep")]
+        approve: bool,
+        /// Keep the objects in the bucket and stop tracking those files.
+        #[arg(long)]
+        keep: bool,
+    },
     /// Stop watching a folder (its objects stay in the bucket).
     Remove { id: i64 },
     /// Pause a watch.
@@ -194,6 +214,19 @@ pub enum WatchCommand {
     Run {
         #[command(flatten)]
         transfer: TransferArgs,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum TrashAction {
+    /// The watch's deleted files, newest first.
+    List { id: i64 },
+    /// Put a trashed file back into the watched folder (never over a file that is
+    /// there); the watch uploads it again. The copy stays in the trash.
+    Restore {
+        id: i64,
+        /// The trashed copy's key, as `hoist watch trash list` shows it.
+        trash_key: String,
     },
 }
 

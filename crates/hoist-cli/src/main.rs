@@ -6,6 +6,7 @@ mod clipboard;
 mod output;
 mod profile_cmd;
 mod remote;
+mod watch_cmd;
 
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -15,10 +16,10 @@ use clap::Parser;
 use hoist_core::profiles::TargetRequest;
 use hoist_core::{
     AddOptions, Engine, EngineOptions, EngineSettings, HoistError, ItemState, ProfileCredentials,
-    ProfileStore, Target, UploadJournal, UploadState, WatchManager, WatchSettings, WatchSpec,
+    ProfileStore, Target, UploadJournal, UploadState,
 };
 
-use args::{Cli, Command, TargetArgs, TransferArgs, WatchCommand};
+use args::{Cli, Command, TargetArgs, TransferArgs};
 use output::Reporter;
 
 #[derive(Debug, thiserror::Error)]
@@ -72,7 +73,7 @@ fn journal_path(cli: &Cli) -> Result<std::path::PathBuf, CliError> {
     Ok(dirs.data_dir().join("journal.sqlite"))
 }
 
-fn settings(t: &TransferArgs) -> Result<EngineSettings, CliError> {
+pub(crate) fn settings(t: &TransferArgs) -> Result<EngineSettings, CliError> {
     let mut s = EngineSettings::default();
     if let Some(c) = t.concurrency {
         if c == 0 || c > 256 {
@@ -103,7 +104,7 @@ fn settings(t: &TransferArgs) -> Result<EngineSettings, CliError> {
 }
 
 /// The target from the flags, on top of the named (or default) profile.
-fn target(profiles: &ProfileStore, t: &TargetArgs) -> Result<Target, CliError> {
+pub(crate) fn target(profiles: &ProfileStore, t: &TargetArgs) -> Result<Target, CliError> {
     Ok(profiles.resolve_target(TargetRequest {
         profile: t.profile.clone(),
         bucket: t.bucket.clone(),
@@ -122,7 +123,10 @@ fn target(profiles: &ProfileStore, t: &TargetArgs) -> Result<Target, CliError> {
 }
 
 /// Credentials for every target: Hoist profiles from the keyring, else the AWS chain.
-fn engine_options(journal: &std::path::Path, profiles: &Arc<ProfileStore>) -> EngineOptions {
+pub(crate) fn engine_options(
+    journal: &std::path::Path,
+    profiles: &Arc<ProfileStore>,
+) -> EngineOptions {
     let mut opts = EngineOptions::new(journal);
     opts.credentials = Arc::new(ProfileCredentials::new(profiles.clone()));
     opts
@@ -195,7 +199,7 @@ async fn run(cli: Cli) -> Result<ExitCode, CliError> {
             output::print_history(cli.json, &j.history(*limit)?);
             Ok(ExitCode::SUCCESS)
         }
-        Command::Watch { command } => watch(&cli, &journal, &profiles, command).await,
+        Command::Watch { command } => watch_cmd::run(&cli, &journal, &profiles, command).await,
         Command::AbortOrphans {
             target: t,
             older_than,
@@ -302,69 +306,6 @@ async fn run(cli: Cli) -> Result<ExitCode, CliError> {
     }
 }
 
-async fn watch(
-    cli: &Cli,
-    journal: &std::path::Path,
-    profiles: &Arc<ProfileStore>,
-    command: &WatchCommand,
-) -> Result<ExitCode, CliError> {
-    match command {
-        WatchCommand::Add {
-            dir,
-            target: t,
-            include,
-            exclude,
-            delete_remote,
-            trash_prefix,
-        } => {
-            let spec = WatchSpec {
-                root: dir.clone(),
-                target: target(profiles, t)?,
-                include: include.clone(),
-                exclude: (!exclude.is_empty()).then(|| exclude.clone()),
-                delete_remote: *delete_remote,
-                trash_prefix: trash_prefix.clone(),
-            };
-            let w = UploadJournal::open(journal)?.create_watch(spec)?;
-            output::print_watch_added(cli.json, &w);
-        }
-        WatchCommand::List => {
-            let j = UploadJournal::open(journal)?;
-            let mut rows = Vec::new();
-            for w in j.watches()? {
-                let synced = j.watch_synced_count(w.id)?;
-                let last = j.watch_last_synced(w.id)?;
-                rows.push((w, synced, last));
-            }
-            output::print_watches(cli.json, &rows);
-        }
-        WatchCommand::Remove { id } => UploadJournal::open(journal)?.remove_watch(*id)?,
-        WatchCommand::Disable { id } => {
-            UploadJournal::open(journal)?.set_watch_enabled(*id, false)?
-        }
-        WatchCommand::Enable { id } => {
-            UploadJournal::open(journal)?.set_watch_enabled(*id, true)?
-        }
-        WatchCommand::Run { transfer } => {
-            let mut opts = engine_options(journal, profiles);
-            opts.settings = settings(transfer)?;
-            let engine = Engine::start(opts).await?;
-            let printer = tokio::spawn(Reporter::new(cli.json, engine.subscribe()).run());
-            let manager = WatchManager::start(engine.clone(), WatchSettings::default()).await?;
-            if manager.list().await?.iter().all(|w| !w.enabled) {
-                eprintln!("hoist: no enabled watch; add one with `hoist watch add DIR --bucket B`");
-            }
-            shutdown_signal().await;
-            eprintln!("hoist: stopping; the next `hoist watch run` catches up");
-            manager.stop().await?;
-            engine.shutdown().await?;
-            tokio::time::sleep(Duration::from_millis(50)).await;
-            printer.abort();
-        }
-    }
-    Ok(ExitCode::SUCCESS)
-}
-
 /// Runs the queue until the given uploads end; Ctrl-C or SIGTERM stop it with the
 /// journal ready for `hoist resume`.
 async fn drive(
@@ -420,7 +361,7 @@ async fn drive(
     }
 }
 
-async fn shutdown_signal() {
+pub(crate) async fn shutdown_signal() {
     #[cfg(unix)]
     {
         let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())

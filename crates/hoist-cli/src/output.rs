@@ -6,8 +6,8 @@ use std::time::Duration;
 
 use hoist_core::s3::PendingMultipart;
 use hoist_core::{
-    EngineEvent, FinishStep, HistoryEntry, ItemState, ItemStatus, UploadRow, WatchConfig,
-    WatchStatus,
+    DeletionDecision, EngineEvent, FinishStep, HistoryEntry, ItemState, ItemStatus, TrashedFile,
+    UploadRow, WatchConfig, WatchPhase, WatchStatus,
 };
 use indicatif::{HumanBytes, MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 use serde_json::json;
@@ -144,7 +144,13 @@ impl Reporter {
                 EngineEvent::Cancelled { id } => multi.suspend(|| eprintln!("cancel #{id}")),
                 EngineEvent::Watch { status } => {
                     // One line when a watch changes phase or catches up, not per tick.
-                    let key = (status.phase, status.pending == 0, status.error.clone());
+                    let key = (
+                        status.phase,
+                        status.pending == 0,
+                        status.error.clone(),
+                        status.held_deletions,
+                        status.cannot_read.clone(),
+                    );
                     if watch_lines.get(&status.id) != Some(&key) {
                         multi.suspend(|| eprintln!("{}", watch_line(status)));
                         watch_lines.insert(status.id, key);
@@ -284,20 +290,52 @@ pub fn print_orphans(json: bool, dry_run: bool, list: &[PendingMultipart]) {
     }
 }
 
+fn phase_word(p: WatchPhase) -> &'static str {
+    match p {
+        WatchPhase::Watching => "watching",
+        WatchPhase::Scanning => "scanning",
+        WatchPhase::Paused => "paused",
+        WatchPhase::Error => "stopped",
+    }
+}
+
+/// One status line; paths, bucket and prefix exactly as they are (case matters).
 fn watch_line(s: &WatchStatus) -> String {
     let mut line = format!(
-        "watch #{} {} → s3://{}/{}: {:?}, {} pending, {} synced",
+        "watch #{} {} → s3://{}/{}: {}, {} pending, {} synced",
         s.id,
         s.root.display(),
         s.bucket,
         s.prefix,
-        s.phase,
+        phase_word(s.phase),
         s.pending,
         s.synced_files
-    )
-    .to_lowercase();
+    );
+    if s.retrying > 0 {
+        line.push_str(&format!(", {} refused (retrying)", s.retrying));
+    }
     if let Some(e) = &s.error {
         line.push_str(&format!(" — {e}"));
+    }
+    for c in &s.cannot_read {
+        let place = if c.path.is_empty() {
+            "the folder"
+        } else {
+            &c.path
+        };
+        line.push_str(&format!(
+            "\n  {place}: {} (nothing under it is uploaded or deleted)",
+            c.reason
+        ));
+    }
+    if s.held_deletions > 0 {
+        line.push_str(&format!(
+            "\n  {n} files were deleted at once: their objects stay until you answer. \
+             Move them to the trash: `hoist watch deletions {id} --approve`; \
+             keep them in the bucket: `hoist watch deletions {id} --keep`",
+            n = s.held_deletions,
+            id = s.id
+        ));
     }
     line
 }
@@ -316,14 +354,23 @@ pub fn print_watch_added(json: bool, w: &WatchConfig) {
     }
 }
 
-pub fn print_watches(json: bool, rows: &[(WatchConfig, u64, Option<i64>)]) {
+/// A watch as `hoist watch list` shows it.
+pub struct WatchRow {
+    pub config: WatchConfig,
+    pub synced: u64,
+    pub last_synced_at: Option<i64>,
+    pub held_deletions: u64,
+}
+
+pub fn print_watches(json: bool, rows: &[WatchRow]) {
     if json {
         let list: Vec<_> = rows
             .iter()
-            .map(|(w, synced, last)| {
-                let mut v = serde_json::to_value(w).expect("serialises");
-                v["synced_files"] = json!(synced);
-                v["last_synced_at"] = json!(last);
+            .map(|r| {
+                let mut v = serde_json::to_value(&r.config).expect("serialises");
+                v["synced_files"] = json!(r.synced);
+                v["last_synced_at"] = json!(r.last_synced_at);
+                v["held_deletions"] = json!(r.held_deletions);
                 v
             })
             .collect();
@@ -333,7 +380,8 @@ pub fn print_watches(json: bool, rows: &[(WatchConfig, u64, Option<i64>)]) {
     if rows.is_empty() {
         println!("no watches");
     }
-    for (w, synced, _) in rows {
+    for r in rows {
+        let w = &r.config;
         println!(
             "#{} {} → s3://{}/{} [{}{}] {} files synced",
             w.id,
@@ -346,7 +394,103 @@ pub fn print_watches(json: bool, rows: &[(WatchConfig, u64, Option<i64>)]) {
             } else {
                 ""
             },
-            synced
+            r.synced
         );
+        if r.held_deletions > 0 {
+            println!(
+                "   {} deletions held: `hoist watch deletions {} --approve` or `--keep`",
+                r.held_deletions, w.id
+            );
+        }
+    }
+}
+
+pub fn print_trash(json: bool, id: i64, files: &[TrashedFile]) {
+    if json {
+        println!("{}", serde_json::to_string(files).expect("serialises"));
+        return;
+    }
+    if files.is_empty() {
+        println!("the trash is empty");
+    }
+    for f in files {
+        let when = f
+            .deleted_at
+            .map_or_else(|| "(time unknown)".to_owned(), crate::remote::utc);
+        println!(
+            "{when}  {:>10}  {}\n    restore: hoist watch trash restore {id} '{}'",
+            HumanBytes(f.size).to_string(),
+            f.path,
+            f.trash_key.replace('\'', "'\\''")
+        );
+    }
+}
+
+pub fn print_restored(json: bool, path: &std::path::Path) {
+    if json {
+        println!("{}", json!({ "restored": path.display().to_string() }));
+    } else {
+        println!("restored {} (the watch uploads it again)", path.display());
+    }
+}
+
+pub fn print_decided(json: bool, id: i64, decision: DeletionDecision, n: u64) {
+    let what = match decision {
+        DeletionDecision::MoveToTrash => "move to the trash",
+        DeletionDecision::KeepRemote => "keep in the bucket",
+    };
+    if json {
+        println!("{}", json!({ "watch": id, "files": n, "decision": what }));
+    } else {
+        println!(
+            "watch #{id}: {n} deleted files' objects will {what} (the running `hoist watch run` applies it within seconds)"
+        );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_watch_line_keeps_the_folder_bucket_and_prefix_as_they_are() {
+        let s = WatchStatus {
+            id: 3,
+            root: "/Media/Cam/DCIM".into(),
+            bucket: "photos".into(),
+            prefix: "Trip 2026/".into(),
+            enabled: true,
+            delete_remote: false,
+            profile: None,
+            include: vec![],
+            exclude: vec![],
+            phase: hoist_core::WatchPhase::Watching,
+            pending: 2,
+            uploading: 1,
+            synced_files: 10,
+            last_synced_at: None,
+            failures: 0,
+            retrying: 0,
+            held_deletions: 0,
+            cannot_read: vec![],
+            error: Some("Photos/RAW: Permission denied".into()),
+        };
+        let line = watch_line(&s);
+        assert!(line.contains("/Media/Cam/DCIM"), "{line}");
+        assert!(line.contains("s3://photos/Trip 2026/"), "{line}");
+        assert!(line.contains("watching"), "{line}");
+        assert!(line.contains("Photos/RAW: Permission denied"), "{line}");
+        assert!(!line.contains("Watching"), "no debug output: {line}");
+
+        let held = watch_line(&WatchStatus {
+            held_deletions: 200,
+            cannot_read: vec![hoist_core::CannotRead {
+                path: "Vault".into(),
+                reason: "cannot read it: permission denied".into(),
+            }],
+            ..s
+        });
+        assert!(held.contains("hoist watch deletions 3 --approve"), "{held}");
+        assert!(held.contains("Vault: cannot read it"), "{held}");
     }
 }

@@ -45,5 +45,6 @@ pub use transfer::{
     ItemStatus, KeyedFile, UploadRow, UploadState,
 };
 pub use watch::{
-    WatchConfig, WatchId, WatchManager, WatchPhase, WatchSettings, WatchSpec, WatchStatus,
+    CannotRead, DeletionDecision, TrashedFile, WatchConfig, WatchId, WatchManager, WatchPhase,
+    WatchSettings, WatchSpec, WatchStatus,
 };

@@ -6,132 +6,13 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
+use common::watching::*;
 use common::*;
-use hoist_core::{
-    Engine, EngineSettings, WatchConfig, WatchManager, WatchPhase, WatchSettings, WatchSpec,
-    WatchStatus,
-};
-
-fn watch_settings() -> WatchSettings {
-    WatchSettings {
-        debounce: Duration::from_millis(100),
-        quiet: Duration::from_millis(250),
-        open_limit: Duration::from_secs(30),
-        reconcile_every: Duration::from_secs(3),
-        delete_grace: Duration::from_millis(500),
-        tick: Duration::from_millis(50),
-    }
-}
-
-async fn start(journal_dir: &Path, settings: EngineSettings) -> (Engine, WatchManager) {
-    let engine = engine(journal_dir, settings).await;
-    let manager = WatchManager::start(engine.clone(), watch_settings())
-        .await
-        .expect("watcher starts");
-    (engine, manager)
-}
-
-async fn stop(engine: Engine, manager: WatchManager) {
-    manager.stop().await.unwrap();
-    engine.shutdown().await.unwrap();
-}
-
-fn spec(root: &Path, bucket: &str, prefix: &str, delete_remote: bool) -> WatchSpec {
-    WatchSpec {
-        root: root.to_path_buf(),
-        target: hoist_core::Target {
-            prefix: prefix.into(),
-            ..target(bucket)
-        },
-        include: vec![],
-        exclude: None,
-        delete_remote,
-        trash_prefix: None,
-    }
-}
-
-/// Polls the watch's status until `done` accepts it.
-async fn wait_status(
-    m: &WatchManager,
-    id: i64,
-    what: &str,
-    done: impl Fn(&WatchStatus) -> bool,
-) -> WatchStatus {
-    let t0 = Instant::now();
-    loop {
-        let s = m.status(id).await.unwrap();
-        if done(&s) {
-            return s;
-        }
-        assert!(t0.elapsed() < LIMIT, "timed out waiting for {what}: {s:?}");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-}
-
-async fn wait_synced(m: &WatchManager, id: i64, files: u64) -> WatchStatus {
-    wait_status(m, id, &format!("{files} synced files"), |s| {
-        s.phase == WatchPhase::Watching && s.pending == 0 && s.synced_files == files
-    })
-    .await
-}
-
-/// Waits until the object at `key` holds `want`.
-async fn wait_object(bucket: &str, key: &str, want: &[u8]) {
-    let t0 = Instant::now();
-    loop {
-        if object(bucket, key).await.as_deref() == Some(want) {
-            return;
-        }
-        assert!(t0.elapsed() < LIMIT, "{key} never got the expected content");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-}
-
-/// Every object in the bucket: key → (size, ETag without quotes), paging through.
-async fn listing(bucket: &str) -> HashMap<String, (u64, String)> {
-    let s3 = s3().await;
-    let mut out = HashMap::new();
-    let mut token = None;
-    loop {
-        let page = s3
-            .list_objects_v2()
-            .bucket(bucket)
-            .set_continuation_token(token)
-            .send()
-            .await
-            .unwrap();
-        for o in page.contents() {
-            let prev = out.insert(
-                o.key().unwrap().to_owned(),
-                (
-                    o.size().unwrap_or(0) as u64,
-                    o.e_tag().unwrap_or("").trim_matches('"').to_owned(),
-                ),
-            );
-            assert!(prev.is_none(), "a key listed twice");
-        }
-        match page.next_continuation_token() {
-            Some(t) if page.is_truncated() == Some(true) => token = Some(t.to_owned()),
-            _ => return out,
-        }
-    }
-}
+use hoist_core::{EngineSettings, WatchConfig, WatchManager, WatchPhase, WatchSettings};
 
 fn md5_hex(data: &[u8]) -> String {
     use md5::{Digest, Md5};
     hex::encode(Md5::digest(data))
-}
-
-/// How many finished uploads the journal's history has for this key (any result).
-fn history_for(engine: &Engine, key: &str) -> Vec<String> {
-    engine
-        .journal()
-        .history(1_000_000)
-        .unwrap()
-        .into_iter()
-        .filter(|h| h.key == key)
-        .map(|h| h.result)
-        .collect()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
@@ -372,17 +253,55 @@ async fn with_deletion_enabled_a_deleted_file_moves_to_the_trash_prefix() {
     let w = manager.add(spec(&root, &bucket, "s", true)).await.unwrap();
     wait_synced(&manager, w.id, 2).await;
 
+    let before = hoist_core::now_ms();
     std::fs::remove_file(root.join("old shot.png")).unwrap();
     wait_synced(&manager, w.id, 1).await;
+    let trash = wait_trash(&manager, w.id, 1).await;
+    let t = &trash[0];
+    assert_eq!(
+        (t.path.as_str(), t.key.as_str()),
+        ("old shot.png", "s/old shot.png")
+    );
+    assert!(
+        t.trash_key.starts_with("hoist-trash/s/old shot.png/"),
+        "{t:?}"
+    );
+    let at = t.deleted_at.expect("the trash key carries the time");
+    assert!(
+        (before - 1000..=hoist_core::now_ms()).contains(&at),
+        "{t:?}"
+    );
+    assert_eq!(t.size, 9);
     assert_eq!(
         keys(&bucket).await,
-        vec!["hoist-trash/s/old shot.png", "s/keep.png"]
+        vec![t.trash_key.as_str(), "s/keep.png"]
     );
-    assert_eq!(
-        object(&bucket, "hoist-trash/s/old shot.png").await.unwrap(),
-        b"old bytes"
-    );
+    assert_eq!(object(&bucket, &t.trash_key).await.unwrap(), b"old bytes");
+
+    // Restored: back in the folder, uploaded again; the copy stays in the trash.
+    let path = manager.restore(w.id, &t.trash_key).await.unwrap();
+    assert_eq!(path, root.canonicalize().unwrap().join("old shot.png"));
+    assert_eq!(std::fs::read(&path).unwrap(), b"old bytes");
+    wait_object(&bucket, "s/old shot.png", b"old bytes").await;
+    wait_synced(&manager, w.id, 2).await;
+    assert_eq!(manager.trash(w.id).await.unwrap(), trash);
+    // Never over a file that is there.
+    let err = manager.restore(w.id, &t.trash_key).await.unwrap_err();
+    assert!(err.to_string().contains("already"), "{err}");
+    assert!(manager.restore(w.id, "s/keep.png").await.is_err());
     stop(engine, manager).await;
+}
+
+async fn wait_trash(m: &WatchManager, id: i64, n: usize) -> Vec<hoist_core::TrashedFile> {
+    let t0 = Instant::now();
+    loop {
+        let t = m.trash(id).await.unwrap();
+        if t.len() >= n {
+            return t;
+        }
+        assert!(t0.elapsed() < LIMIT, "the trash never held {n}: {t:?}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -491,13 +410,4 @@ async fn a_folder_moved_in_uploads_its_files_under_their_new_keys() {
         b"jpg 3"
     );
     stop(engine, manager).await;
-}
-
-fn set_mtime(path: &Path, at: std::time::SystemTime) {
-    std::fs::File::options()
-        .write(true)
-        .open(path)
-        .unwrap()
-        .set_modified(at)
-        .unwrap();
 }

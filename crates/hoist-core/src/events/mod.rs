@@ -7,7 +7,7 @@ pub mod watch;
 use serde::Serialize;
 use tokio::sync::broadcast;
 
-pub use self::watch::{WatchId, WatchPhase, WatchStatus};
+pub use self::watch::{CannotRead, WatchId, WatchPhase, WatchStatus};
 use crate::error::ErrorReport;
 
 /// An upload's id in the journal.

@@ -33,6 +33,11 @@ pub struct WatchStatus {
     pub prefix: String,
     pub enabled: bool,
     pub delete_remote: bool,
+    /// The Hoist profile the watch uploads with (`null` = the AWS chain or the app's
+    /// local store, per the shell).
+    pub profile: Option<String>,
+    pub include: Vec<String>,
+    pub exclude: Vec<String>,
     pub phase: WatchPhase,
     /// Files changed and not yet verified in the bucket (settling + uploading).
     #[ts(type = "number")]
@@ -48,5 +53,24 @@ pub struct WatchStatus {
     /// Uploads or remote moves that failed since the watch started.
     #[ts(type = "number")]
     pub failures: u64,
+    /// Files the store refused, waiting to be tried again (with backoff).
+    #[ts(type = "number")]
+    pub retrying: u64,
+    /// Local deletions held back because there were too many at once: nothing moves
+    /// to the trash until the user approves (or keeps the remote copies).
+    #[ts(type = "number")]
+    pub held_deletions: u64,
+    /// Folders (or files) inside the watch that cannot be read now: nothing under them
+    /// is uploaded or deleted until they can be. At most 20 are listed.
+    pub cannot_read: Vec<CannotRead>,
     pub error: Option<String>,
+}
+
+/// A part of a watched folder that cannot be read, and why, in words.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ts_rs::TS)]
+#[ts(export)]
+pub struct CannotRead {
+    /// Relative to the watched folder, with `/`; empty = the folder itself.
+    pub path: String,
+    pub reason: String,
 }

@@ -329,6 +329,27 @@ impl Engine {
     pub async fn retry(&self, id: UploadId) -> Result<()> {
         self.ask(|r| Command::Retry(Some(id), r)).await?
     }
+    /// Queues a failed upload again, from the journal when this session's queue does not
+    /// hold it (a watched folder retries refused files with backoff, across restarts,
+    /// with one queue item per file). `Ok(false)` when it is not a failed upload.
+    pub async fn retry_upload(&self, id: UploadId) -> Result<bool> {
+        let journal = self.shared.journal.clone();
+        let row = tokio::task::spawn_blocking(move || -> Result<Option<UploadRow>> {
+            match journal.upload(id)? {
+                Some(mut row) if row.state == UploadState::Failed => {
+                    journal.set_state(id, UploadState::Queued, None)?;
+                    row.state = UploadState::Queued;
+                    Ok(Some(row))
+                }
+                _ => Ok(None),
+            }
+        })
+        .await
+        .expect("journal task panicked")?;
+        let Some(row) = row else { return Ok(false) };
+        self.send(Command::Enqueue(vec![row]))?;
+        Ok(true)
+    }
     pub async fn retry_failed(&self) -> Result<()> {
         self.ask(|r| Command::Retry(None, r)).await?
     }

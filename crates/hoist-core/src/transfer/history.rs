@@ -1,5 +1,6 @@
 //! The history: one row per finished upload (verified, skipped, failed or cancelled),
-//! written in the same transaction as the upload's final state.
+//! written in the same transaction as the upload's final state. An upload retried
+//! after it failed keeps one row: its latest outcome replaces the failure.
 
 use std::path::PathBuf;
 
@@ -62,6 +63,10 @@ impl UploadJournal {
             tx.execute("DELETE FROM parts WHERE upload = ?1", [id])?;
             tx.execute("DELETE FROM part_attempts WHERE upload = ?1", [id])?;
         }
+        tx.execute(
+            "DELETE FROM history WHERE upload = ?1 AND result = 'failed'",
+            [id],
+        )?;
         tx.execute(
             "INSERT INTO history (upload, path, endpoint, bucket, key, size, result, etag, checksum, message, \
              bytes_sent, bytes_resent, started_at, finished_at) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14)",
@@ -160,6 +165,34 @@ mod tests {
         let h = j.history(10).unwrap();
         assert_eq!(h.len(), 1);
         assert_eq!(h[0].upload, ids[0]);
+
+        // Failing again, then landing: one row, the latest outcome.
+        let failed = HistoryEntry {
+            upload: ids[1],
+            result: "failed".into(),
+            ..entry.clone()
+        };
+        j.finish(ids[1], UploadState::Failed, &failed).unwrap();
+        j.finish(ids[1], UploadState::Failed, &failed).unwrap();
+        let rows = |j: &UploadJournal| -> Vec<String> {
+            j.history(10)
+                .unwrap()
+                .into_iter()
+                .filter(|h| h.upload == ids[1])
+                .map(|h| h.result)
+                .collect()
+        };
+        assert_eq!(rows(&j), vec!["failed"]);
+        j.finish(
+            ids[1],
+            UploadState::Done,
+            &HistoryEntry {
+                upload: ids[1],
+                ..entry
+            },
+        )
+        .unwrap();
+        assert_eq!(rows(&j), vec!["done"]);
     }
 }
 

@@ -374,11 +374,19 @@ impl UploadJournal {
     /// Journal states of these uploads (missing ids are left out).
     pub fn upload_states(&self, ids: &[UploadId]) -> Result<HashMap<UploadId, UploadState>> {
         let conn = self.conn(&SCHEMA)?;
-        let mut out = HashMap::new();
-        let mut st = conn.prepare_cached("SELECT state FROM uploads WHERE id = ?1")?;
-        for id in ids {
-            if let Some(s) = st.query_row([id], |r| r.get::<_, String>(0)).optional()? {
-                out.insert(*id, UploadState::parse(&s));
+        let mut out = HashMap::with_capacity(ids.len());
+        // A few queries for many ids (a watched folder asks for hundreds at once).
+        for chunk in ids.chunks(500) {
+            let marks = vec!["?"; chunk.len()].join(",");
+            let mut st = conn.prepare(&format!(
+                "SELECT id, state FROM uploads WHERE id IN ({marks})"
+            ))?;
+            let rows = st.query_map(rusqlite::params_from_iter(chunk.iter()), |r| {
+                Ok((r.get::<_, UploadId>(0)?, r.get::<_, String>(1)?))
+            })?;
+            for row in rows {
+                let (id, state) = row?;
+                out.insert(id, UploadState::parse(&state));
             }
         }
         Ok(out)

@@ -1,31 +1,39 @@
 //! The watch actor: one task runs every watch. It starts and stops watches as the
 //! journal says, feeds filesystem events to each watch's settler, follows the engine's
-//! events to mark uploads synced, and on each tick runs the scans, uploads and
-//! deletions (`sync.rs`).
+//! events to mark uploads synced, takes the results of background work, and on each
+//! tick starts the scans, checksums, retries and deletions (`sync.rs`,
+//! `deletions.rs`). It never waits on the disk itself, so commands answer at once.
 
-use std::collections::{HashMap, HashSet};
-use std::path::PathBuf;
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet, VecDeque};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
-use notify::EventKind;
-use notify::RecursiveMode;
-use notify::event::{AccessKind, AccessMode, CreateKind, ModifyKind, RenameMode};
-use notify_debouncer_full::{DebounceEventResult, DebouncedEvent, new_debouncer};
+use notify_debouncer_full::DebounceEventResult;
 use tokio::sync::{broadcast, mpsc};
 
-use super::runtime::{Inflight, WatchRuntime, removed, scan_folder, touch};
+use super::guard::RootGuard;
+use super::runtime::{Background, Inflight, WatchRuntime, Work, lock, touch};
+use super::scan::Skip;
 use super::settle::{Settler, Signal};
+use super::sync::{backoff, words};
 use super::{Command, WatchConfig, WatchSettings};
 use crate::error::{HoistError, Result};
 use crate::events::{EngineEvent, UploadId, WatchId, WatchPhase, WatchStatus};
 use crate::transfer::{Engine, UploadState};
 
+pub(super) type FsEvent = (WatchId, u64, DebounceEventResult);
+
 pub(super) struct Actor {
     pub(super) engine: Engine,
     pub(super) settings: WatchSettings,
+    pub(super) guard: RootGuard,
     pub(super) watches: HashMap<WatchId, WatchRuntime>,
     pub(super) by_upload: HashMap<UploadId, (WatchId, String)>,
-    pub(super) fs_tx: mpsc::UnboundedSender<(WatchId, DebounceEventResult)>,
+    pub(super) fs_tx: mpsc::UnboundedSender<FsEvent>,
+    pub(super) bg: Background,
+    /// Checksum batches running now (across watches).
+    pub(super) hash_tasks: usize,
     /// The engine's stream dropped events: ask the journal how uploads ended.
     pub(super) lagged: bool,
     pub(super) last_poll: Instant,
@@ -33,49 +41,118 @@ pub(super) struct Actor {
 }
 
 impl Actor {
+    pub(super) fn new(
+        engine: Engine,
+        settings: WatchSettings,
+        fs_tx: mpsc::UnboundedSender<FsEvent>,
+        work_tx: mpsc::UnboundedSender<Work>,
+    ) -> Actor {
+        let guard = RootGuard::new(engine.journal().path(), &settings.protected);
+        Actor {
+            engine,
+            settings,
+            guard,
+            watches: HashMap::new(),
+            by_upload: HashMap::new(),
+            fs_tx,
+            bg: Background {
+                tx: work_tx,
+                cancel: Arc::new(AtomicBool::new(false)),
+            },
+            hash_tasks: 0,
+            lagged: false,
+            last_poll: Instant::now(),
+            last_config: Instant::now(),
+        }
+    }
+
     pub(super) async fn run(
         mut self,
         mut commands: mpsc::UnboundedReceiver<Command>,
-        mut fs_rx: mpsc::UnboundedReceiver<(WatchId, DebounceEventResult)>,
+        mut fs_rx: mpsc::UnboundedReceiver<FsEvent>,
+        mut work_rx: mpsc::UnboundedReceiver<Work>,
         mut events: broadcast::Receiver<EngineEvent>,
     ) {
         let mut tick = tokio::time::interval(self.settings.tick);
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             tokio::select! {
+                biased;
                 cmd = commands.recv() => match cmd {
                     Some(Command::Stop(reply)) => {
-                        self.flush();
-                        self.watches.clear();
+                        self.quit();
                         let _ = reply.send(());
                         return;
                     }
                     Some(cmd) => self.handle(cmd).await,
                     None => {
-                        self.flush();
+                        self.quit();
                         return;
                     }
                 },
-                Some((id, result)) = fs_rx.recv() => self.on_fs(id, result),
                 event = events.recv() => match event {
                     Ok(e) => self.on_engine(e),
                     Err(broadcast::error::RecvError::Lagged(_)) => self.lagged = true,
-                    Err(broadcast::error::RecvError::Closed) => return,
+                    Err(broadcast::error::RecvError::Closed) => {
+                        self.quit();
+                        return;
+                    }
                 },
+                Some(work) = work_rx.recv() => self.on_work(work),
+                Some((id, generation, result)) = fs_rx.recv() => self.on_fs(id, generation, result),
                 _ = tick.tick() => self.on_tick().await,
             }
         }
+    }
+
+    /// Stops background work at once (the exit must not wait for a large checksum),
+    /// keeps what is known, and drops the kernel watches.
+    fn quit(&mut self) {
+        self.bg.cancel.store(true, Ordering::SeqCst);
+        self.flush();
+        self.watches.clear();
     }
 
     async fn handle(&mut self, cmd: Command) {
         match cmd {
             Command::Add(spec, reply) => {
                 let r = async {
-                    let cfg = self.engine.journal().create_watch(*spec)?;
+                    let cfg = self
+                        .engine
+                        .journal()
+                        .create_watch(*spec, &self.settings.protected)?;
                     self.sync_config().await?;
                     Ok(cfg)
                 }
                 .await;
+                let _ = reply.send(r);
+            }
+            Command::Update(id, spec, reply) => {
+                let r = async {
+                    let cfg =
+                        self.engine
+                            .journal()
+                            .update_watch(id, *spec, &self.settings.protected)?;
+                    self.sync_config().await?;
+                    Ok(cfg)
+                }
+                .await;
+                let _ = reply.send(r);
+            }
+            Command::Decide(id, decision, reply) => {
+                let r = match self.watches.get_mut(&id) {
+                    Some(w) if !w.held.is_empty() => {
+                        let n = w.held.len() as u64;
+                        // One answer: the journal's copy (for other processes) is spent.
+                        let _ = self.engine.journal().take_deletion_decision(id);
+                        self.apply_decision(id, decision, n);
+                        Ok(n)
+                    }
+                    Some(_) => Err(HoistError::InvalidInput(format!(
+                        "watch {id} holds no deletions"
+                    ))),
+                    None => Err(HoistError::InvalidInput(format!("there is no watch {id}"))),
+                };
                 let _ = reply.send(r);
             }
             Command::Remove(id, reply) => {
@@ -115,43 +192,55 @@ impl Actor {
     }
 
     /// Brings the running watches in line with the journal (which the CLI may change
-    /// from another process): new ones start, removed ones stop, toggles apply.
+    /// from another process): new ones start, removed ones stop, toggles apply, and
+    /// a watch whose folder, target or patterns changed starts afresh.
     pub(super) async fn sync_config(&mut self) -> Result<()> {
         self.last_config = Instant::now();
         let stored = self.engine.journal().watches()?;
         let ids: HashSet<WatchId> = stored.iter().map(|w| w.id).collect();
         self.watches.retain(|id, _| ids.contains(id));
         for cfg in stored {
-            match self.watches.get_mut(&cfg.id) {
-                Some(w) if w.cfg == cfg => {}
+            let toggled_only = match self.watches.get(&cfg.id) {
+                Some(w) if w.cfg == cfg => continue,
                 Some(w) => {
-                    let was = w.cfg.enabled;
-                    w.cfg = cfg.clone();
-                    if was && !cfg.enabled {
-                        w.debouncer = None;
-                        w.settler.clear();
-                        w.deletions.clear();
-                        w.phase = WatchPhase::Paused;
-                        w.error = None;
-                    } else if !was && cfg.enabled {
-                        self.begin(cfg.id);
-                    }
+                    w.cfg
+                        == WatchConfig {
+                            enabled: w.cfg.enabled,
+                            ..cfg.clone()
+                        }
                 }
-                None => {
-                    let id = cfg.id;
-                    let rt = self.load(cfg).await?;
-                    self.watches.insert(id, rt);
-                    if self.watches[&id].cfg.enabled {
-                        self.begin(id);
-                    }
+                None => false,
+            };
+            if toggled_only {
+                let w = self.watches.get_mut(&cfg.id).expect("checked above");
+                w.cfg.enabled = cfg.enabled;
+                if cfg.enabled {
+                    self.begin(cfg.id);
+                } else {
+                    w.watcher = None;
+                    w.generation += 1;
+                    w.settler.clear();
+                    w.deletions.clear();
+                    w.held.clear();
+                    w.scanning = false;
+                    w.phase = WatchPhase::Paused;
+                    w.error = None;
                 }
+                continue;
+            }
+            let id = cfg.id;
+            let rt = self.load(cfg).await?;
+            self.watches.insert(id, rt);
+            if self.watches[&id].cfg.enabled {
+                self.begin(id);
             }
         }
         Ok(())
     }
 
     /// Reads a watch's records; uploads an earlier session left in flight are either
-    /// already done (recorded now) or queued again with the engine.
+    /// already done (recorded now), queued again with the engine, or refused ones
+    /// waiting for their next try.
     async fn load(&mut self, cfg: WatchConfig) -> Result<WatchRuntime> {
         let journal = self.engine.journal();
         let all = journal.watch_files(cfg.id)?;
@@ -162,8 +251,10 @@ impl Actor {
         let states = journal.upload_states(&pending_ids)?;
         let mut records = HashMap::new();
         let mut inflight = HashMap::new();
+        let mut failed = HashMap::new();
         let mut finished = Vec::new();
         let mut requeue = Vec::new();
+        self.by_upload.retain(|_, (w, _)| *w != cfg.id);
         for (rel, mut rec) in all {
             if rec.synced {
                 records.insert(rel, rec);
@@ -173,6 +264,8 @@ impl Actor {
             match states.get(&upload) {
                 Some(UploadState::Done) => {
                     rec.synced = true;
+                    rec.attempts = 0;
+                    rec.retry_at_ms = None;
                     finished.push((rel.clone(), rec.clone()));
                     records.insert(rel, rec);
                 }
@@ -181,7 +274,11 @@ impl Actor {
                     self.by_upload.insert(upload, (cfg.id, rel.clone()));
                     inflight.insert(rel, Inflight { record: rec });
                 }
-                // Failed or gone: the scan decides again.
+                Some(UploadState::Failed) => {
+                    rec.attempts = rec.attempts.max(1);
+                    failed.insert(rel, rec);
+                }
+                // Cancelled or gone: the scan decides again.
                 _ => {}
             }
         }
@@ -189,8 +286,12 @@ impl Actor {
         if !requeue.is_empty() {
             self.engine.requeue(&requeue).await?;
         }
+        let skip = Skip {
+            rels: self.guard.excluded_under(&cfg.root, journal.path()),
+        };
         Ok(WatchRuntime {
             patterns: cfg.patterns()?,
+            skip,
             last_synced_at: journal.watch_last_synced(cfg.id)?,
             phase: if cfg.enabled {
                 WatchPhase::Scanning
@@ -198,145 +299,35 @@ impl Actor {
                 WatchPhase::Paused
             },
             cfg,
-            debouncer: None,
+            watcher: None,
+            generation: 0,
+            bg: self.bg.clone(),
             settler: Settler::new(self.settings.quiet, self.settings.open_limit),
             records,
             inflight,
             recheck: HashSet::new(),
+            to_hash: VecDeque::new(),
+            queued: HashSet::new(),
+            hashing: HashSet::new(),
+            failed,
+            discard: Vec::new(),
             deletions: HashMap::new(),
+            held: BTreeSet::new(),
+            held_reported: u64::MAX,
+            approved: false,
+            moving: HashSet::new(),
+            cannot_read: BTreeMap::new(),
+            mounts: BTreeSet::new(),
             unsaved: Vec::new(),
             error: None,
             failures: 0,
             needs_scan: true,
+            scanning: false,
             last_scan: Instant::now(),
+            next_begin: Instant::now(),
             last_emitted: None,
             root_device: None,
         })
-    }
-
-    /// Starts listening and schedules the catch-up scan; a missing folder is an error
-    /// state, retried every tick.
-    pub(super) fn begin(&mut self, id: WatchId) {
-        let debounce = self.settings.debounce;
-        let fs_tx = self.fs_tx.clone();
-        let Some(w) = self.watches.get_mut(&id) else {
-            return;
-        };
-        w.needs_scan = true;
-        if !w.root_present() {
-            w.debouncer = None;
-            w.phase = WatchPhase::Error;
-            w.error = Some(format!(
-                "the folder {} is missing (unplugged or unmounted?): nothing is uploaded or deleted until it is back",
-                w.cfg.root.display()
-            ));
-            return;
-        }
-        let handler = move |res: DebounceEventResult| {
-            let _ = fs_tx.send((id, res));
-        };
-        let started = new_debouncer(debounce, None, handler).and_then(|mut d| {
-            d.watch(&w.cfg.root, RecursiveMode::Recursive)?;
-            Ok(d)
-        });
-        match started {
-            Ok(d) => {
-                w.debouncer = Some(d);
-                w.root_device = w.root_device();
-                w.phase = WatchPhase::Watching;
-                w.error = None;
-            }
-            Err(e) => {
-                w.debouncer = None;
-                w.phase = WatchPhase::Error;
-                w.error = Some(format!("cannot watch {}: {e}", w.cfg.root.display()));
-            }
-        }
-    }
-
-    fn on_fs(&mut self, id: WatchId, result: DebounceEventResult) {
-        let delete_grace_start = Instant::now();
-        let Some(w) = self.watches.get_mut(&id) else {
-            return;
-        };
-        if w.debouncer.is_none() {
-            return;
-        }
-        let events = match result {
-            Ok(events) => events,
-            Err(errors) => {
-                for e in errors {
-                    tracing::warn!("watch {id}: {e}");
-                }
-                w.needs_scan = true;
-                return;
-            }
-        };
-        for DebouncedEvent { event, time } in events {
-            if event.need_rescan() {
-                // The kernel queue overflowed: events were lost.
-                w.needs_scan = true;
-                w.settler.events_lost();
-                continue;
-            }
-            match event.kind {
-                EventKind::Create(CreateKind::Folder) => {
-                    for p in &event.paths {
-                        scan_folder(w, p);
-                    }
-                }
-                EventKind::Create(_)
-                | EventKind::Modify(ModifyKind::Data(_))
-                | EventKind::Modify(ModifyKind::Any) => {
-                    for p in &event.paths {
-                        if p.is_dir() {
-                            scan_folder(w, p);
-                        } else {
-                            touch(w, p, Signal::Written, time);
-                        }
-                    }
-                }
-                EventKind::Access(AccessKind::Close(AccessMode::Write)) => {
-                    for p in &event.paths {
-                        touch(w, p, Signal::Closed, time);
-                    }
-                }
-                EventKind::Modify(ModifyKind::Name(mode)) => {
-                    let (from, to): (Option<&PathBuf>, Option<&PathBuf>) = match mode {
-                        RenameMode::Both => (event.paths.first(), event.paths.get(1)),
-                        RenameMode::From => (event.paths.first(), None),
-                        RenameMode::To => (None, event.paths.first()),
-                        _ => match event.paths.first() {
-                            Some(p) if p.exists() => (None, Some(p)),
-                            other => (other, None),
-                        },
-                    };
-                    if let Some(from) = from {
-                        removed(w, from, delete_grace_start);
-                    }
-                    if let Some(to) = to {
-                        if to.is_dir() {
-                            scan_folder(w, to);
-                        } else {
-                            touch(w, to, Signal::Seen, time);
-                        }
-                    }
-                }
-                EventKind::Modify(ModifyKind::Metadata(_)) => {
-                    for p in &event.paths {
-                        if w.settler.contains(&w.rel(p).unwrap_or_default()) || p.is_file() {
-                            touch(w, p, Signal::Seen, time);
-                        }
-                    }
-                }
-                EventKind::Remove(_) => {
-                    for p in &event.paths {
-                        removed(w, p, delete_grace_start);
-                    }
-                }
-                _ => {}
-            }
-        }
     }
 
     fn on_engine(&mut self, event: EngineEvent) {
@@ -362,18 +353,29 @@ impl Actor {
         let Some(inflight) = w.inflight.remove(&rel) else {
             return;
         };
+        let mut rec = inflight.record;
+        rec.upload = Some(upload);
         if verified {
-            let mut rec = inflight.record;
             rec.synced = true;
-            rec.upload = Some(upload);
+            rec.attempts = 0;
+            rec.retry_at_ms = None;
             w.unsaved.push((rel.clone(), rec.clone()));
             w.records.insert(rel.clone(), rec);
             w.last_synced_at = Some(crate::journal::now_ms());
         } else if let Some(message) = error {
+            // Refused: tried again later, doubling the wait, with this same upload.
+            rec.attempts += 1;
+            let wait = backoff(&self.settings, rec.attempts);
+            rec.retry_at_ms = Some(crate::journal::now_ms() + wait.as_millis() as i64);
             w.failures += 1;
-            w.error = Some(format!("{rel}: {message}"));
+            w.error = Some(format!(
+                "{rel}: {message} (trying again in {})",
+                words(wait)
+            ));
+            w.unsaved.push((rel.clone(), rec.clone()));
+            w.failed.insert(rel.clone(), rec);
         }
-        if w.recheck.remove(&rel) && w.debouncer.is_some() {
+        if w.recheck.remove(&rel) && w.watcher.is_some() {
             let path = w.cfg.root.join(&rel);
             touch(w, &path, Signal::Seen, Instant::now());
         }
@@ -382,7 +384,15 @@ impl Actor {
     /// Asks the journal how in-flight uploads ended (after the event stream lagged).
     fn poll_inflight(&mut self) {
         let ids: Vec<UploadId> = self.by_upload.keys().copied().collect();
-        let states = match self.engine.journal().upload_states(&ids) {
+        self.poll_uploads(&ids);
+    }
+
+    /// Asks the journal how these uploads ended, if they did.
+    pub(super) fn poll_uploads(&mut self, ids: &[UploadId]) {
+        if ids.is_empty() {
+            return;
+        }
+        let states = match self.engine.journal().upload_states(ids) {
             Ok(s) => s,
             Err(e) => {
                 tracing::warn!("watch: reading upload states: {e}");
@@ -401,7 +411,7 @@ impl Actor {
         }
     }
 
-    fn flush(&mut self) {
+    pub(super) fn flush(&mut self) {
         for w in self.watches.values_mut() {
             if w.unsaved.is_empty() {
                 continue;
@@ -416,24 +426,26 @@ impl Actor {
 
     async fn on_tick(&mut self) {
         if self.lagged
-            || self.last_poll.elapsed() > Duration::from_secs(2) && !self.by_upload.is_empty()
+            // A safety net only: every upload's end comes as an event.
+            || self.last_poll.elapsed() > Duration::from_secs(30) && !self.by_upload.is_empty()
         {
             self.lagged = false;
             self.last_poll = Instant::now();
             self.poll_inflight();
         }
         self.flush();
-        if self.last_config.elapsed() > Duration::from_secs(2)
-            && let Err(e) = self.sync_config().await
-        {
-            tracing::warn!("watch: reading watches: {e}");
+        if self.last_config.elapsed() > Duration::from_secs(2) {
+            if let Err(e) = self.sync_config().await {
+                tracing::warn!("watch: reading watches: {e}");
+            }
+            self.poll_decisions();
         }
         let ids: Vec<WatchId> = self.watches.keys().copied().collect();
         for id in ids {
             self.tick_watch(id).await;
-            let Some(w) = self.watches.get_mut(&id) else {
-                continue;
-            };
+        }
+        self.dispatch_hashing();
+        for w in self.watches.values_mut() {
             let status = w.status();
             if w.last_emitted.as_ref() != Some(&status) {
                 w.last_emitted = Some(status.clone());
@@ -450,19 +462,19 @@ impl Actor {
             return;
         }
         // The folder's presence first: a missing root is an error, never deletions.
-        if w.debouncer.is_some() && !w.root_present() {
-            w.debouncer = None;
+        if w.watcher.is_some() && !w.root_present() {
+            w.watcher = None;
+            w.generation += 1;
+            w.scanning = false;
             w.settler.clear();
             w.deletions.clear();
             w.phase = WatchPhase::Error;
-            w.error = Some(format!(
-                "the folder {} is missing (unplugged or unmounted?): nothing is uploaded or deleted until it is back",
-                w.cfg.root.display()
-            ));
+            w.error = Some(missing(&w.cfg.root));
             return;
         }
-        if w.debouncer.is_none() {
-            if w.root_present() {
+        if w.watcher.is_none() {
+            // Not more often than every 2 s when it fails (a walk of the folder each time).
+            if w.root_present() && Instant::now() >= w.next_begin {
                 self.begin(id);
             }
             return;
@@ -476,13 +488,31 @@ impl Actor {
             self.begin(id);
             return;
         }
-        if w.last_scan.elapsed() >= self.settings.reconcile_every {
+        if let Some(watcher) = &w.watcher
+            && std::mem::take(&mut lock(watcher).limit_reached)
+        {
+            w.error = Some(
+                "too many folders to watch them all (raise fs.inotify.max_user_watches): \
+                 changes in some are found by the periodic rescan"
+                    .into(),
+            );
+        }
+        if w.last_scan.elapsed() >= self.settings.reconcile_every && !w.scanning {
             w.needs_scan = true;
         }
-        if w.needs_scan {
-            self.full_scan(id).await;
+        if w.needs_scan && !w.scanning {
+            let root = w.cfg.root.clone();
+            w.spawn_walk(root, true);
         }
-        self.upload_ready(id).await;
-        self.mirror_deletions(id).await;
+        self.settle_ready(id);
+        self.retry_failed(id).await;
+        self.mirror_deletions(id);
     }
+}
+
+pub(super) fn missing(root: &std::path::Path) -> String {
+    format!(
+        "the folder {} is missing (unplugged or unmounted?): nothing is uploaded or deleted until it is back",
+        root.display()
+    )
 }

@@ -5,6 +5,7 @@ use std::path::{Component, Path, PathBuf};
 use globset::{Glob, GlobSet, GlobSetBuilder};
 use serde::Serialize;
 
+use super::guard::RootGuard;
 use crate::error::{HoistError, Result};
 pub use crate::events::WatchId;
 use crate::s3::{Target, normalize_prefix};
@@ -51,6 +52,23 @@ pub struct WatchSpec {
     /// Mirror local deletions (to the trash prefix, never a plain delete).
     pub delete_remote: bool,
     pub trash_prefix: Option<String>,
+    /// The user confirmed watching the whole home folder.
+    pub allow_home: bool,
+}
+
+impl WatchSpec {
+    /// A watch of `root` into `target` with the default patterns, no deletions.
+    pub fn new(root: impl Into<PathBuf>, target: Target) -> WatchSpec {
+        WatchSpec {
+            root: root.into(),
+            target,
+            include: Vec::new(),
+            exclude: None,
+            delete_remote: false,
+            trash_prefix: None,
+            allow_home: false,
+        }
+    }
 }
 
 /// A watch as the journal keeps it.
@@ -76,8 +94,9 @@ pub struct WatchConfig {
 
 impl WatchSpec {
     /// Checks everything a user can get wrong, before anything is stored: the folder
-    /// exists, the patterns compile, the bucket name is valid, the trash is elsewhere.
-    pub fn validate(self) -> Result<WatchConfig> {
+    /// exists and is one that can be meant (`guard`), the patterns compile, the bucket
+    /// name is valid, the trash is elsewhere.
+    pub fn validate(self, guard: &RootGuard) -> Result<WatchConfig> {
         let meta =
             std::fs::metadata(&self.root).map_err(|e| HoistError::local_file(&self.root, e))?;
         if !meta.is_dir() {
@@ -87,6 +106,7 @@ impl WatchSpec {
             .root
             .canonicalize()
             .map_err(|e| HoistError::local_file(&self.root, e))?;
+        guard.check(&root, self.allow_home)?;
         let mut target = self.target;
         target.prefix = normalize_prefix(&target.prefix);
         target.validate()?;
@@ -131,8 +151,15 @@ impl WatchConfig {
         format!("{}{rel}", self.target.prefix)
     }
 
-    pub fn trash_key_for(&self, key: &str) -> String {
-        format!("{}{key}", self.trash_prefix)
+    /// Where the object at `key` goes when its file is deleted at `deleted_at_ms`:
+    /// under the trash prefix, one object per deletion (`<trash><key>/<UTC time>`), so
+    /// a later deletion of the same file never overwrites an earlier copy.
+    pub fn trash_key_for(&self, key: &str, deleted_at_ms: i64) -> String {
+        format!(
+            "{}{key}/{}",
+            self.trash_prefix,
+            super::trash::stamp(deleted_at_ms)
+        )
     }
 
     pub fn patterns(&self) -> Result<Patterns> {
@@ -279,34 +306,43 @@ mod tests {
     fn spec_validation_catches_bad_input() {
         let dir = tempfile::tempdir().unwrap();
         let spec = |root: PathBuf, bucket: &str, trash: Option<&str>| WatchSpec {
-            root,
-            target: Target {
-                prefix: "cam".into(),
-                ..Target::new(bucket)
-            },
-            include: vec![],
-            exclude: None,
-            delete_remote: false,
             trash_prefix: trash.map(str::to_owned),
+            ..WatchSpec::new(
+                root,
+                Target {
+                    prefix: "cam".into(),
+                    ..Target::new(bucket)
+                },
+            )
         };
-        let ok = spec(dir.path().into(), "photos", None).validate().unwrap();
+        let g = RootGuard::default();
+        let ok = spec(dir.path().into(), "photos", None)
+            .validate(&g)
+            .unwrap();
         assert_eq!(ok.prefix, "cam/");
         assert_eq!(ok.key_for("a/b.jpg"), "cam/a/b.jpg");
-        assert_eq!(ok.trash_key_for("cam/a/b.jpg"), "hoist-trash/cam/a/b.jpg");
+        assert_eq!(
+            ok.trash_key_for("cam/a/b.jpg", 1_796_176_000_123),
+            "hoist-trash/cam/a/b.jpg/20261202T014640.123Z"
+        );
         assert!(
             spec(dir.path().join("missing"), "photos", None)
-                .validate()
+                .validate(&g)
                 .is_err()
         );
-        assert!(spec(dir.path().into(), "No_Such", None).validate().is_err());
+        assert!(
+            spec(dir.path().into(), "No_Such", None)
+                .validate(&g)
+                .is_err()
+        );
         assert!(
             spec(dir.path().into(), "photos", Some("cam/old"))
-                .validate()
+                .validate(&g)
                 .is_err()
         );
         assert!(
             spec(dir.path().into(), "photos", Some("/"))
-                .validate()
+                .validate(&g)
                 .is_err()
         );
     }

@@ -109,13 +109,15 @@ impl Settler {
         self.items.clear();
     }
 
-    /// Files worth looking at now (their quiet period passed).
-    pub fn due(&self, now: Instant) -> Vec<String> {
+    /// Files worth looking at now (their quiet period passed), at most `limit` (a
+    /// large catch-up is taken in bounded steps).
+    pub fn due(&self, now: Instant, limit: usize) -> Vec<String> {
         let mut out: Vec<String> = self
             .items
             .iter()
             .filter(|(_, c)| self.is_due(c, now))
             .map(|(k, _)| k.clone())
+            .take(limit)
             .collect();
         out.sort();
         out
@@ -188,8 +190,11 @@ mod tests {
         let mut s = Settler::new(Q, OPEN);
         s.touch("a", Signal::Written, None, t0);
         s.touch("a", Signal::Closed, Some(id(10, 1)), ms(t0, 5));
-        assert!(s.due(ms(t0, 200)).is_empty(), "still in its quiet period");
-        assert_eq!(s.due(ms(t0, 305)), vec!["a".to_string()]);
+        assert!(
+            s.due(ms(t0, 200), usize::MAX).is_empty(),
+            "still in its quiet period"
+        );
+        assert_eq!(s.due(ms(t0, 305), usize::MAX), vec!["a".to_string()]);
         assert_eq!(
             s.confirm("a", Some(id(10, 1)), ms(t0, 305)),
             Verdict::Ready(id(10, 1))
@@ -205,11 +210,14 @@ mod tests {
         for i in 0..10u64 {
             s.touch("big", Signal::Written, None, ms(t0, i * 2000));
             let now = ms(t0, i * 2000 + 1900);
-            assert!(s.due(now).is_empty(), "not due while open, pause {i}");
+            assert!(
+                s.due(now, usize::MAX).is_empty(),
+                "not due while open, pause {i}"
+            );
             assert_eq!(s.confirm("big", Some(id(i, i as i64)), now), Verdict::Wait);
         }
         s.touch("big", Signal::Closed, Some(id(100, 100)), ms(t0, 20_000));
-        assert_eq!(s.due(ms(t0, 20_400)), vec!["big".to_string()]);
+        assert_eq!(s.due(ms(t0, 20_400), usize::MAX), vec!["big".to_string()]);
         assert_eq!(
             s.confirm("big", Some(id(100, 100)), ms(t0, 20_400)),
             Verdict::Ready(id(100, 100))
@@ -223,8 +231,8 @@ mod tests {
         s.touch("f", Signal::Seen, Some(id(1, 1)), t0);
         // Grew without an event (a missed one): not ready, waits another quiet period.
         assert_eq!(s.confirm("f", Some(id(2, 2)), ms(t0, 400)), Verdict::Wait);
-        assert!(s.due(ms(t0, 500)).is_empty());
-        assert_eq!(s.due(ms(t0, 700)), vec!["f".to_string()]);
+        assert!(s.due(ms(t0, 500), usize::MAX).is_empty());
+        assert_eq!(s.due(ms(t0, 700), usize::MAX), vec!["f".to_string()]);
         assert_eq!(
             s.confirm("f", Some(id(2, 2)), ms(t0, 700)),
             Verdict::Ready(id(2, 2))
@@ -236,9 +244,9 @@ mod tests {
         let t0 = Instant::now();
         let mut s = Settler::new(Q, OPEN);
         s.touch("f", Signal::Seen, None, t0);
-        assert_eq!(s.due(ms(t0, 300)), vec!["f".to_string()]);
+        assert_eq!(s.due(ms(t0, 300), usize::MAX), vec!["f".to_string()]);
         assert_eq!(s.confirm("f", Some(id(3, 3)), ms(t0, 300)), Verdict::Wait);
-        assert!(s.due(ms(t0, 400)).is_empty());
+        assert!(s.due(ms(t0, 400), usize::MAX).is_empty());
         assert_eq!(
             s.confirm("f", Some(id(3, 3)), ms(t0, 600)),
             Verdict::Ready(id(3, 3))
@@ -250,9 +258,9 @@ mod tests {
         let t0 = Instant::now();
         let mut s = Settler::new(Q, OPEN);
         s.touch("f", Signal::Written, Some(id(9, 9)), t0);
-        assert!(s.due(ms(t0, 1_000)).is_empty());
+        assert!(s.due(ms(t0, 1_000), usize::MAX).is_empty());
         s.events_lost();
-        assert_eq!(s.due(ms(t0, 1_000)), vec!["f".to_string()]);
+        assert_eq!(s.due(ms(t0, 1_000), usize::MAX), vec!["f".to_string()]);
         assert_eq!(
             s.confirm("f", Some(id(9, 9)), ms(t0, 1_000)),
             Verdict::Ready(id(9, 9))
@@ -264,8 +272,8 @@ mod tests {
         let t0 = Instant::now();
         let mut s = Settler::new(Q, Duration::from_secs(5));
         s.touch("log", Signal::Written, Some(id(5, 5)), t0);
-        assert!(s.due(ms(t0, 4_999)).is_empty());
-        assert_eq!(s.due(ms(t0, 5_000)), vec!["log".to_string()]);
+        assert!(s.due(ms(t0, 4_999), usize::MAX).is_empty());
+        assert_eq!(s.due(ms(t0, 5_000), usize::MAX), vec!["log".to_string()]);
         assert_eq!(
             s.confirm("log", Some(id(5, 5)), ms(t0, 5_000)),
             Verdict::Ready(id(5, 5))

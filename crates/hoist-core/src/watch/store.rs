@@ -6,7 +6,9 @@ use std::path::PathBuf;
 
 use rusqlite::{OptionalExtension, params};
 
-use super::config::{WatchConfig, WatchId};
+use super::config::{WatchConfig, WatchId, WatchSpec};
+pub use super::deletions::DeletionDecision;
+use super::guard::RootGuard;
 use crate::error::{HoistError, Result};
 use crate::events::UploadId;
 use crate::journal::{Schema, UploadJournal, now_ms};
@@ -14,7 +16,8 @@ use crate::s3::Target;
 
 pub(crate) static SCHEMA: Schema = Schema {
     name: "watches",
-    steps: &[r#"
+    steps: &[
+        r#"
 CREATE TABLE IF NOT EXISTS watches (
     id INTEGER PRIMARY KEY,
     root TEXT NOT NULL,
@@ -45,11 +48,24 @@ CREATE TABLE IF NOT EXISTS watch_files (
     synced_at INTEGER,
     PRIMARY KEY (watch, rel_path)
 );
-"#],
+"#,
+        r#"
+-- The mount point a file was under when synced (deletion needs the same mount now),
+-- and a refused upload's retries: state 'failed', attempts so far, next try (ms).
+ALTER TABLE watch_files ADD COLUMN mount TEXT NOT NULL DEFAULT '';
+ALTER TABLE watch_files ADD COLUMN attempts INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE watch_files ADD COLUMN retry_at INTEGER;
+-- Deletions held by the large-deletion guard, and the user's answer (from the app or
+-- another `hoist` process): 'trash' or 'keep', for at most `decision_count` files.
+ALTER TABLE watches ADD COLUMN held_deletions INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE watches ADD COLUMN deletion_decision TEXT;
+ALTER TABLE watches ADD COLUMN decision_count INTEGER;
+"#,
+    ],
 };
 
 /// What the journal knows about one file of a watch.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct FileRecord {
     pub key: String,
     pub size: u64,
@@ -63,6 +79,23 @@ pub struct FileRecord {
     pub ctime_ns: i64,
     pub synced: bool,
     pub upload: Option<UploadId>,
+    /// The mount point it was under (see `scan::Found::mount`).
+    pub mount: String,
+    /// Uploads of this content the store refused so far, and when to try again (ms).
+    pub attempts: u32,
+    pub retry_at_ms: Option<i64>,
+}
+
+impl FileRecord {
+    fn state(&self) -> &'static str {
+        if self.synced {
+            "synced"
+        } else if self.attempts > 0 {
+            "failed"
+        } else {
+            "uploading"
+        }
+    }
 }
 
 fn bad(e: serde_json::Error) -> HoistError {
@@ -96,9 +129,64 @@ impl UploadJournal {
         Ok(moved)
     }
 
-    /// Validates what the user asked for and stores it as a new, enabled watch.
-    pub fn create_watch(&self, spec: super::config::WatchSpec) -> Result<WatchConfig> {
-        self.add_watch(&spec.validate()?)
+    /// Validates what the user asked for and stores it as a new, enabled watch. Hoist's
+    /// own data (this journal, and `protected`: the local store, profiles) is never
+    /// watched.
+    pub fn create_watch(&self, spec: WatchSpec, protected: &[PathBuf]) -> Result<WatchConfig> {
+        self.add_watch(&spec.validate(&RootGuard::new(self.path(), protected))?)
+    }
+
+    /// Changes a watch's folder, target, patterns or deletion choice (validated like a
+    /// new one). A new target forgets what was synced, so everything is uploaded there.
+    pub fn update_watch(
+        &self,
+        id: WatchId,
+        spec: WatchSpec,
+        protected: &[PathBuf],
+    ) -> Result<WatchConfig> {
+        let old = self.watch(id)?;
+        let new = spec.validate(&RootGuard::new(self.path(), protected))?;
+        let mut conn = self.conn(&SCHEMA)?;
+        let tx = conn.transaction()?;
+        let clash: Option<i64> = tx
+            .query_row(
+                "SELECT id FROM watches WHERE root = ?1 AND id != ?2",
+                params![new.root.to_string_lossy(), id],
+                |r| r.get(0),
+            )
+            .optional()?;
+        if let Some(other) = clash {
+            return Err(HoistError::InvalidInput(format!(
+                "{} is already watched (watch {other})",
+                new.root.display()
+            )));
+        }
+        tx.execute(
+            "UPDATE watches SET root = ?2, target = ?3, include = ?4, exclude = ?5, delete_remote = ?6, \
+             trash_prefix = ?7, held_deletions = 0, deletion_decision = NULL WHERE id = ?1",
+            params![
+                id,
+                new.root.to_string_lossy(),
+                serde_json::to_string(&new.target).expect("target serialises"),
+                serde_json::to_string(&new.include).expect("serialises"),
+                serde_json::to_string(&new.exclude).expect("serialises"),
+                new.delete_remote,
+                new.trash_prefix,
+            ],
+        )?;
+        if old.root != new.root || old.target != new.target {
+            tx.execute("DELETE FROM watch_files WHERE watch = ?1", [id])?;
+            tx.execute(
+                "UPDATE watches SET last_synced_at = NULL WHERE id = ?1",
+                [id],
+            )?;
+        }
+        tx.commit()?;
+        Ok(WatchConfig {
+            id,
+            enabled: old.enabled,
+            ..new
+        })
     }
 
     /// How many files the journal knows this watch has in the bucket.
@@ -232,8 +320,8 @@ impl UploadJournal {
     pub fn watch_files(&self, id: WatchId) -> Result<HashMap<String, FileRecord>> {
         let conn = self.conn(&SCHEMA)?;
         let mut st = conn.prepare(
-            "SELECT rel_path, key, size, mtime_ns, inode, crc32c, hashed_at_ns, state, upload, ctime_ns \
-             FROM watch_files WHERE watch = ?1",
+            "SELECT rel_path, key, size, mtime_ns, inode, crc32c, hashed_at_ns, state, upload, ctime_ns, \
+             mount, attempts, retry_at FROM watch_files WHERE watch = ?1",
         )?;
         let rows = st
             .query_map([id], |r| {
@@ -249,6 +337,9 @@ impl UploadJournal {
                         ctime_ns: r.get(9)?,
                         synced: r.get::<_, String>(7)? == "synced",
                         upload: r.get(8)?,
+                        mount: r.get(10)?,
+                        attempts: r.get::<_, i64>(11)?.clamp(0, u32::MAX as i64) as u32,
+                        retry_at_ms: r.get(12)?,
                     },
                 ))
             })?
@@ -268,8 +359,8 @@ impl UploadJournal {
         {
             let mut st = tx.prepare(
                 "INSERT OR REPLACE INTO watch_files \
-                 (watch, rel_path, key, size, mtime_ns, inode, crc32c, hashed_at_ns, state, upload, synced_at, ctime_ns) \
-                 VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12)",
+                 (watch, rel_path, key, size, mtime_ns, inode, crc32c, hashed_at_ns, state, upload, synced_at, \
+                 ctime_ns, mount, attempts, retry_at) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15)",
             )?;
             for (rel, f) in files {
                 any_synced |= f.synced;
@@ -282,10 +373,13 @@ impl UploadJournal {
                     f.inode as i64,
                     f.crc32c as i64,
                     f.hashed_at_ns,
-                    if f.synced { "synced" } else { "uploading" },
+                    f.state(),
                     f.upload,
                     f.synced.then_some(now),
                     f.ctime_ns,
+                    f.mount,
+                    f.attempts as i64,
+                    f.retry_at_ms,
                 ])?;
             }
         }
@@ -300,10 +394,24 @@ impl UploadJournal {
     }
 
     pub fn delete_watch_file(&self, id: WatchId, rel: &str) -> Result<()> {
-        self.conn(&SCHEMA)?.execute(
-            "DELETE FROM watch_files WHERE watch = ?1 AND rel_path = ?2",
-            params![id, rel],
-        )?;
+        self.delete_watch_files(id, &[rel.to_owned()])
+    }
+
+    /// Forgets these files of a watch (in one transaction).
+    pub fn delete_watch_files(&self, id: WatchId, rels: &[String]) -> Result<()> {
+        if rels.is_empty() {
+            return Ok(());
+        }
+        let mut conn = self.conn(&SCHEMA)?;
+        let tx = conn.transaction()?;
+        {
+            let mut st =
+                tx.prepare("DELETE FROM watch_files WHERE watch = ?1 AND rel_path = ?2")?;
+            for rel in rels {
+                st.execute(params![id, rel])?;
+            }
+        }
+        tx.commit()?;
         Ok(())
     }
 }
@@ -311,7 +419,6 @@ impl UploadJournal {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::watch::config::WatchSpec;
 
     #[test]
     fn watches_and_file_records_survive_reopen() {
@@ -320,17 +427,17 @@ mod tests {
         std::fs::create_dir(&folder).unwrap();
         let db = dir.path().join("j.sqlite");
         let cfg = WatchSpec {
-            root: folder.clone(),
-            target: Target {
-                prefix: "p".into(),
-                ..Target::new("photos")
-            },
             include: vec!["*.jpg".into()],
-            exclude: None,
             delete_remote: true,
-            trash_prefix: None,
+            ..WatchSpec::new(
+                folder.clone(),
+                Target {
+                    prefix: "p".into(),
+                    ..Target::new("photos")
+                },
+            )
         }
-        .validate()
+        .validate(&RootGuard::default())
         .unwrap();
         let id = {
             let j = UploadJournal::open(&db).unwrap();
@@ -346,6 +453,8 @@ mod tests {
                 ctime_ns: 6,
                 synced: true,
                 upload: Some(1),
+                mount: "vault".into(),
+                ..FileRecord::default()
             };
             j.put_watch_files(w.id, &[("a.jpg".into(), rec)]).unwrap();
             w.id
@@ -359,6 +468,7 @@ mod tests {
         let files = j.watch_files(id).unwrap();
         assert_eq!(files["a.jpg"].crc32c, 0xdead_beef);
         assert!(files["a.jpg"].synced);
+        assert_eq!(files["a.jpg"].mount, "vault");
         assert!(j.watch_last_synced(id).unwrap().is_some());
         j.set_watch_enabled(id, false).unwrap();
         assert!(!j.watch(id).unwrap().enabled);
@@ -366,5 +476,67 @@ mod tests {
         assert!(j.watches().unwrap().is_empty());
         assert!(j.watch_files(id).unwrap().is_empty());
         assert!(j.remove_watch(id).is_err());
+    }
+
+    #[test]
+    fn updates_failed_files_and_deletion_answers_are_kept() {
+        let dir = tempfile::tempdir().unwrap();
+        let (a, b) = (dir.path().join("a"), dir.path().join("b"));
+        std::fs::create_dir(&a).unwrap();
+        std::fs::create_dir(&b).unwrap();
+        let j = UploadJournal::open(&dir.path().join("j.sqlite")).unwrap();
+        let spec = |root: &std::path::Path, bucket: &str| WatchSpec::new(root, Target::new(bucket));
+        let w = j.create_watch(spec(&a, "one"), &[]).unwrap();
+        let other = j.create_watch(spec(&b, "one"), &[]).unwrap();
+        let failed = FileRecord {
+            key: "x".into(),
+            upload: Some(7),
+            attempts: 3,
+            retry_at_ms: Some(42),
+            ..FileRecord::default()
+        };
+        j.put_watch_files(w.id, &[("x".into(), failed.clone())])
+            .unwrap();
+        assert_eq!(j.watch_files(w.id).unwrap()["x"], failed);
+
+        // Patterns only: what was synced stays.
+        let u = j
+            .update_watch(
+                w.id,
+                WatchSpec {
+                    include: vec!["*.png".into()],
+                    ..spec(&a, "one")
+                },
+                &[],
+            )
+            .unwrap();
+        assert_eq!((u.id, u.include.clone()), (w.id, vec!["*.png".to_string()]));
+        assert_eq!(j.watch_files(w.id).unwrap().len(), 1);
+        // Another folder's root, or Hoist's own data: refused.
+        assert!(j.update_watch(w.id, spec(&b, "one"), &[]).is_err());
+        assert!(j.update_watch(w.id, spec(dir.path(), "one"), &[]).is_err());
+        // A new target: everything is uploaded there again.
+        let u = j.update_watch(w.id, spec(&a, "two"), &[]).unwrap();
+        assert_eq!(u.bucket, "two");
+        assert!(j.watch_files(w.id).unwrap().is_empty());
+        assert_eq!(j.watch(other.id).unwrap().bucket, "one");
+
+        // The guard's question and its answer.
+        assert!(
+            j.decide_deletions(w.id, DeletionDecision::MoveToTrash)
+                .is_err()
+        );
+        j.set_watch_held_deletions(w.id, 200).unwrap();
+        assert_eq!(j.watch_held_deletions(w.id).unwrap(), 200);
+        assert_eq!(
+            j.decide_deletions(w.id, DeletionDecision::KeepRemote)
+                .unwrap(),
+            200
+        );
+        assert_eq!(
+            j.take_deletion_decision(w.id).unwrap(),
+            Some((DeletionDecision::KeepRemote, 200))
+        );
+        assert_eq!(j.take_deletion_decision(w.id).unwrap(), None, "taken once");
     }
 }

@@ -1,114 +1,188 @@
-//! A watch's work on each tick: the full scan (catch-up and reconcile), handing
-//! settled files to the engine, and mirroring local deletions to the trash.
+//! A watch's upload work: taking walk results, picking settled files, checksumming
+//! them in bounded background batches, handing changed ones to the engine, and
+//! retrying refused ones with backoff.
 
-use std::collections::HashSet;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
+use super::WatchSettings;
 use super::actor::Actor;
-use super::runtime::{Inflight, consider};
+use super::runtime::{Hashed, Inflight, Work, apply_walk};
 use super::scan;
 use super::settle::{Signal, Verdict};
 use super::store::FileRecord;
-use crate::events::{EngineEvent, WatchId, WatchPhase};
+use crate::error::HoistError;
+use crate::events::{UploadId, WatchId, WatchPhase};
 use crate::transfer::source::FileIdentity;
-use crate::transfer::{AddOptions, ConflictPolicy, KeyedFile};
+use crate::transfer::{AddOptions, ConflictPolicy, KeyedFile, UploadState};
+
+/// Checksum batches running at once (across watches): the rest of the machine, and
+/// the uploads, keep their share of the disk and CPU.
+const HASH_TASKS: usize = 2;
+/// A batch also ends at this many bytes, so one batch of large files does not hold
+/// back the small ones behind it for long.
+const HASH_BATCH_BYTES: u64 = 256 * 1024 * 1024;
+/// Refused files looked at per tick.
+const RETRIES_PER_TICK: usize = 64;
 
 impl Actor {
-    /// Compares the whole folder with the journal: the catch-up and the reconcile.
-    pub(super) async fn full_scan(&mut self, id: WatchId) {
-        let Some(w) = self.watches.get_mut(&id) else {
-            return;
-        };
-        w.needs_scan = false;
-        w.last_scan = Instant::now();
-        w.phase = WatchPhase::Scanning;
-        let status = w.status();
-        w.last_emitted = Some(status.clone());
-        self.engine.emit(EngineEvent::Watch { status });
-        let (root, patterns) = (w.cfg.root.clone(), w.patterns.clone());
-        let found = tokio::task::spawn_blocking(move || scan::walk(&root, &root, &patterns))
-            .await
-            .expect("scan task panicked");
-        let Some(w) = self.watches.get_mut(&id) else {
-            return;
-        };
-        let found = match found {
-            Ok(f) => f,
-            Err(e) => {
-                // Root gone mid-scan: the next tick turns this into the error state.
-                w.error = Some(e.to_string());
-                w.phase = WatchPhase::Watching;
-                return;
+    pub(super) fn on_work(&mut self, work: Work) {
+        match work {
+            Work::Scanned {
+                id,
+                generation,
+                full,
+                start,
+                result,
+            } => {
+                let Some(w) = self.watches.get_mut(&id) else {
+                    return;
+                };
+                if w.generation != generation {
+                    return;
+                }
+                let rest = match result {
+                    Ok(walk) => apply_walk(w, walk, full, &start),
+                    Err(HoistError::Cancelled) => None,
+                    // The folder went away mid-scan: the next tick turns this into the
+                    // error state.
+                    Err(e) => {
+                        w.error = Some(e.to_string());
+                        None
+                    }
+                };
+                match rest {
+                    // The rest on a later turn: commands are answered in between.
+                    Some(walk) => {
+                        let _ = self.bg.tx.send(Work::Scanned {
+                            id,
+                            generation,
+                            full,
+                            start,
+                            result: Ok(walk),
+                        });
+                    }
+                    None if full => {
+                        w.scanning = false;
+                        if w.watcher.is_some() {
+                            w.phase = WatchPhase::Watching;
+                        }
+                    }
+                    None => {}
+                }
             }
-        };
-        w.phase = WatchPhase::Watching;
-        let now = Instant::now();
-        let mut present = HashSet::with_capacity(found.len());
-        for f in found {
-            present.insert(f.rel.clone());
-            consider(w, &f.rel, f.identity, f.ctime_ns, now);
+            Work::Hashed {
+                id,
+                generation,
+                results,
+            } => {
+                self.hash_tasks = self.hash_tasks.saturating_sub(1);
+                self.on_hashed(id, generation, results);
+                self.dispatch_hashing();
+            }
+            Work::Queued { id, rels, result } => self.on_queued(id, rels, result),
+            Work::Moved {
+                id,
+                generation,
+                results,
+            } => self.on_moved(id, generation, results),
         }
-        if w.cfg.delete_remote {
-            if present.is_empty() && !w.records.is_empty() {
-                // An empty folder where files were synced looks like an unmounted
-                // drive's mount point: never take that as "delete everything".
-                tracing::warn!("watch {id}: folder is empty; not mirroring deletions");
-            } else {
-                let gone: Vec<String> = w
-                    .records
-                    .keys()
-                    .filter(|k| !present.contains(*k))
-                    .cloned()
-                    .collect();
-                for rel in gone {
-                    w.deletions.entry(rel).or_insert(now);
+    }
+
+    /// Confirms settled files (a fresh look at size + mtime) and puts them in line for
+    /// a checksum, a bounded number at a time.
+    pub(super) fn settle_ready(&mut self, id: WatchId) {
+        let Some(w) = self.watches.get_mut(&id) else {
+            return;
+        };
+        let room = (self.settings.hash_batch * 4).saturating_sub(w.to_hash.len());
+        if room == 0 || w.settler.is_empty() {
+            return;
+        }
+        let now = Instant::now();
+        for rel in w.settler.due(now, room) {
+            let path = w.cfg.root.join(&rel);
+            let look = std::fs::symlink_metadata(&path)
+                .ok()
+                .filter(|m| m.is_file())
+                .map(|m| FileIdentity::from_metadata(&m));
+            if let Verdict::Ready(identity) = w.settler.confirm(&rel, look, now) {
+                if w.inflight.contains_key(&rel) || w.hashing.contains(&rel) {
+                    w.recheck.insert(rel);
+                } else if w.queued.insert(rel.clone()) {
+                    w.to_hash.push_back((rel, identity.size));
                 }
             }
         }
     }
 
-    /// Checksums settled files and queues those whose content is not in the bucket.
-    pub(super) async fn upload_ready(&mut self, id: WatchId) {
-        let Some(w) = self.watches.get_mut(&id) else {
-            return;
-        };
-        let now = Instant::now();
-        let mut ready = Vec::new();
-        for rel in w.settler.due(now) {
-            let path = w.cfg.root.join(&rel);
-            let look = std::fs::metadata(&path)
-                .ok()
-                .filter(|m| m.is_file())
-                .map(|m| FileIdentity::from_metadata(&m));
-            if let Verdict::Ready(_) = w.settler.confirm(&rel, look, now) {
-                if w.inflight.contains_key(&rel) {
-                    w.recheck.insert(rel);
-                } else {
-                    ready.push(rel);
+    /// Starts checksum batches while there is room: uploads begin after the first
+    /// batch while a large catch-up goes on.
+    pub(super) fn dispatch_hashing(&mut self) {
+        while self.hash_tasks < HASH_TASKS {
+            let Some(w) = self.watches.values_mut().find(|w| !w.to_hash.is_empty()) else {
+                return;
+            };
+            let mut batch = Vec::new();
+            let mut bytes = 0u64;
+            while let Some((rel, size)) = w.to_hash.front().cloned() {
+                if !batch.is_empty()
+                    && (batch.len() >= self.settings.hash_batch || bytes + size > HASH_BATCH_BYTES)
+                {
+                    break;
                 }
+                w.to_hash.pop_front();
+                w.queued.remove(&rel);
+                w.hashing.insert(rel.clone());
+                bytes += size;
+                batch.push(rel);
             }
+            self.hash_tasks += 1;
+            let (id, generation, root) = (w.cfg.id, w.generation, w.cfg.root.clone());
+            let bg = self.bg.clone();
+            tokio::task::spawn_blocking(move || {
+                let mut results = Vec::with_capacity(batch.len());
+                let mut mounts = std::collections::HashMap::new();
+                for rel in batch {
+                    let r = scan::hash_file(&root.join(&rel), &bg.cancel);
+                    let stop = matches!(r, Err(HoistError::Cancelled));
+                    // The file's mount point, once per folder.
+                    let folder = parent(&rel).to_owned();
+                    let mount = mounts
+                        .entry(folder)
+                        .or_insert_with_key(|f| scan::mount_of(&root, f).unwrap_or_default())
+                        .clone();
+                    results.push(Hashed {
+                        rel,
+                        result: r,
+                        mount,
+                    });
+                    if stop {
+                        break;
+                    }
+                }
+                let _ = bg.tx.send(Work::Hashed {
+                    id,
+                    generation,
+                    results,
+                });
+            });
         }
-        if ready.is_empty() {
-            return;
-        }
-        let root = w.cfg.root.clone();
-        let hashed = tokio::task::spawn_blocking(move || {
-            ready
-                .into_iter()
-                .map(|rel| {
-                    let r = scan::hash_file(&root.join(&rel));
-                    (rel, r)
-                })
-                .collect::<Vec<_>>()
-        })
-        .await
-        .expect("hash task panicked");
+    }
+
+    /// Queues the checksummed files whose content is not in the bucket yet.
+    fn on_hashed(&mut self, id: WatchId, generation: u64, results: Vec<Hashed>) {
         let Some(w) = self.watches.get_mut(&id) else {
             return;
         };
+        for h in &results {
+            w.hashing.remove(&h.rel);
+        }
+        if w.generation != generation {
+            return;
+        }
         let mut files = Vec::new();
         let mut records = Vec::new();
-        for (rel, result) in hashed {
+        for Hashed { rel, result, mount } in results {
             match result {
                 Ok(Some(h)) => {
                     let (crc, identity) = (h.crc32c, h.identity);
@@ -123,6 +197,9 @@ impl Actor {
                         ctime_ns: h.ctime_ns,
                         synced: false,
                         upload: None,
+                        mount,
+                        attempts: 0,
+                        retry_at_ms: None,
                     };
                     if let Some(old) = w.records.get_mut(&rel)
                         && old.crc32c == crc
@@ -136,9 +213,11 @@ impl Actor {
                             upload: old.upload,
                             ..rec
                         };
-                        w.unsaved.push((rel, old.clone()));
+                        w.unsaved.push((rel.clone(), old.clone()));
+                        recheck(w, &rel);
                         continue;
                     }
+                    w.cannot_read.remove(&rel);
                     files.push(KeyedFile {
                         path: w.cfg.root.join(&rel),
                         key,
@@ -148,111 +227,219 @@ impl Actor {
                 }
                 // Changed while read: look again after another quiet period.
                 Ok(None) => w.settler.touch(&rel, Signal::Seen, None, Instant::now()),
-                // Gone or unreadable since it settled: a later event or scan decides.
-                Err(e) => tracing::debug!("watch {id}: {e}"),
+                Err(HoistError::Cancelled) => {}
+                Err(HoistError::LocalFile { reason, .. })
+                    if std::fs::symlink_metadata(w.cfg.root.join(&rel)).is_ok() =>
+                {
+                    // There but unreadable: shown; the next scan tries again.
+                    w.cannot_read
+                        .insert(rel.clone(), format!("cannot read it: {reason}"));
+                    recheck(w, &rel);
+                }
+                // Gone since it settled: a later event or scan decides.
+                Err(e) => {
+                    tracing::debug!("watch {id}: {e}");
+                    recheck(w, &rel);
+                }
             }
         }
         if files.is_empty() {
             return;
         }
+        // Queued off the actor (the journal may be busy with the uploads); until then
+        // the files count as in progress.
+        let rels: Vec<String> = records.iter().map(|(rel, _)| rel.clone()).collect();
+        w.hashing.extend(rels.iter().cloned());
+        let (engine, tx) = (self.engine.clone(), self.bg.tx.clone());
         let target = w.cfg.target.clone();
-        let options = AddOptions {
-            conflict: ConflictPolicy::Overwrite,
-            ..AddOptions::default()
+        tokio::spawn(async move {
+            let options = AddOptions {
+                conflict: ConflictPolicy::Overwrite,
+                ..AddOptions::default()
+            };
+            let result = engine
+                .add_keyed(files, target, options)
+                .await
+                .and_then(|ids| {
+                    let rows: Vec<(String, FileRecord)> = ids
+                        .into_iter()
+                        .zip(records)
+                        .map(|(upload, (rel, mut rec))| {
+                            rec.upload = Some(upload);
+                            (rel, rec)
+                        })
+                        .collect();
+                    engine.journal().put_watch_files(id, &rows)?;
+                    Ok(rows)
+                });
+            let _ = tx.send(Work::Queued { id, rels, result });
+        });
+    }
+
+    /// The engine took the files: they are in flight now.
+    pub(super) fn on_queued(
+        &mut self,
+        id: WatchId,
+        rels: Vec<String>,
+        result: crate::error::Result<Vec<(String, FileRecord)>>,
+    ) {
+        let Some(w) = self.watches.get_mut(&id) else {
+            return;
         };
-        match self.engine.add_keyed(files, target, options).await {
-            Ok(ids) => {
-                let Some(w) = self.watches.get_mut(&id) else {
-                    return;
-                };
-                let mut rows = Vec::with_capacity(ids.len());
-                for (upload, (rel, mut rec)) in ids.into_iter().zip(records) {
-                    rec.upload = Some(upload);
-                    rows.push((rel.clone(), rec.clone()));
+        for rel in &rels {
+            w.hashing.remove(rel);
+        }
+        match result {
+            Ok(rows) => {
+                let mut ids = Vec::with_capacity(rows.len());
+                for (rel, rec) in rows {
+                    let Some(upload) = rec.upload else { continue };
+                    ids.push(upload);
                     self.by_upload.insert(upload, (id, rel.clone()));
                     w.inflight.insert(rel, Inflight { record: rec });
                 }
-                if let Err(e) = self.engine.journal().put_watch_files(id, &rows) {
-                    tracing::error!("watch {id}: journal: {e}");
-                }
+                // Small files can finish before this: ask the journal at once.
+                self.poll_uploads(&ids);
             }
             Err(e) => {
-                let Some(w) = self.watches.get_mut(&id) else {
-                    return;
-                };
                 w.failures += 1;
                 w.error = Some(e.to_string());
                 // Tried again by the next reconcile.
+                for rel in &rels {
+                    w.recheck.remove(rel);
+                }
             }
         }
     }
 
-    /// Moves the objects of files deleted locally to the trash prefix, if the user
-    /// enabled it for this watch, only for objects this watch uploaded, and only
-    /// while the watched folder is present.
-    pub(super) async fn mirror_deletions(&mut self, id: WatchId) {
-        let grace = self.settings.delete_grace;
+    /// Tries refused files again once their wait is over, with the same queue item;
+    /// a file that changed or went away meanwhile gives its queue item up.
+    pub(super) async fn retry_failed(&mut self, id: WatchId) {
         let Some(w) = self.watches.get_mut(&id) else {
             return;
         };
-        if w.deletions.is_empty() {
-            return;
-        }
-        if !w.cfg.delete_remote {
-            w.deletions.clear();
-            return;
-        }
-        let now = Instant::now();
-        let due: Vec<String> = w
-            .deletions
+        let discard = std::mem::take(&mut w.discard);
+        let now_ms = crate::journal::now_ms();
+        let due: Vec<(String, FileRecord)> = w
+            .failed
             .iter()
-            .filter(|(_, at)| now.saturating_duration_since(**at) >= grace)
-            .map(|(k, _)| k.clone())
+            .filter(|(_, r)| r.retry_at_ms.is_none_or(|t| t <= now_ms))
+            .take(RETRIES_PER_TICK)
+            .map(|(k, r)| (k.clone(), r.clone()))
             .collect();
-        if due.is_empty() || !w.root_present() {
-            return;
-        }
-        let store = match self.engine.store_for(&w.cfg.target) {
-            Ok(s) => s,
-            Err(e) => {
-                w.error = Some(e.to_string());
-                return;
+        let mut again: Vec<(String, FileRecord, UploadId)> = Vec::new();
+        for (rel, rec) in due {
+            let path = w.cfg.root.join(&rel);
+            let look = std::fs::symlink_metadata(&path)
+                .ok()
+                .filter(|m| m.is_file())
+                .map(|m| FileIdentity::from_metadata(&m));
+            let unchanged = look.is_some_and(|l| {
+                l.size == rec.size && l.mtime_ns == rec.mtime_ns && l.inode == rec.inode
+            });
+            match rec.upload {
+                Some(upload) if unchanged => again.push((rel, rec, upload)),
+                _ => {
+                    // Changed, gone, or never queued: look at it afresh.
+                    w.failed.remove(&rel);
+                    w.discard.extend(rec.upload);
+                    if look.is_some() {
+                        w.settler.touch(&rel, Signal::Seen, look, Instant::now());
+                    }
+                }
             }
-        };
-        for rel in due {
+        }
+        for up in discard {
+            self.give_up(up).await;
+        }
+        for (rel, rec, upload) in again {
+            let r = self.engine.retry_upload(upload).await;
             let Some(w) = self.watches.get_mut(&id) else {
                 return;
             };
-            w.deletions.remove(&rel);
-            // Still gone, not being re-created, and known to be ours.
-            if std::fs::symlink_metadata(w.cfg.root.join(&rel)).is_ok()
-                || w.settler.contains(&rel)
-                || w.inflight.contains_key(&rel)
-            {
-                continue;
-            }
-            let Some(rec) = w.records.get(&rel).cloned() else {
-                continue;
-            };
-            let trash = w.cfg.trash_key_for(&rec.key);
-            match store.move_object(&rec.key, &trash).await {
-                Ok(()) => {
-                    let Some(w) = self.watches.get_mut(&id) else {
-                        return;
-                    };
-                    w.records.remove(&rel);
-                    if let Err(e) = self.engine.journal().delete_watch_file(id, &rel) {
-                        tracing::error!("watch {id}: journal: {e}");
-                    }
+            match r {
+                Ok(true) => {
+                    w.failed.remove(&rel);
+                    self.by_upload.insert(upload, (id, rel.clone()));
+                    w.inflight.insert(rel, Inflight { record: rec });
                 }
-                Err(e) => {
-                    let Some(w) = self.watches.get_mut(&id) else {
-                        return;
-                    };
-                    w.failures += 1;
-                    w.error = Some(format!("moving {} to the trash: {e}", rec.key));
+                // No longer a failed upload (the user retried or removed it).
+                Ok(false) => {
+                    w.failed.remove(&rel);
+                    w.settler.touch(&rel, Signal::Seen, None, Instant::now());
                 }
+                Err(e) => tracing::warn!("watch {id}: retrying {rel}: {e}"),
             }
         }
+    }
+
+    /// Takes a failed upload a newer version replaced out of the queue (and out of the
+    /// journal's unfinished ones, when this session's queue does not hold it).
+    async fn give_up(&self, upload: UploadId) {
+        if self.engine.remove(upload).await.is_err() {
+            let j = self.engine.journal();
+            if let Ok(Some(row)) = j.upload(upload)
+                && row.state == UploadState::Failed
+            {
+                let _ = j.set_state(
+                    upload,
+                    UploadState::Cancelled,
+                    Some("replaced by a newer version"),
+                );
+            }
+        }
+    }
+}
+
+/// A file changed while it was read or uploaded: look at it again.
+fn recheck(w: &mut super::runtime::WatchRuntime, rel: &str) {
+    if w.recheck.remove(rel) && !w.inflight.contains_key(rel) {
+        let path = w.cfg.root.join(rel);
+        super::runtime::touch(w, &path, Signal::Seen, Instant::now());
+    }
+}
+
+fn parent(rel: &str) -> &str {
+    rel.rsplit_once('/').map_or("", |(p, _)| p)
+}
+
+/// How long a refused file waits before its `attempts + 1`th try: doubling from
+/// `retry_base`, at most `retry_max`.
+pub(super) fn backoff(settings: &WatchSettings, attempts: u32) -> Duration {
+    let factor = 1u32 << attempts.saturating_sub(1).min(20);
+    settings
+        .retry_base
+        .saturating_mul(factor)
+        .min(settings.retry_max)
+}
+
+pub(super) fn words(d: Duration) -> String {
+    let s = d.as_secs();
+    if s < 60 {
+        format!("{s} s")
+    } else if s < 3600 {
+        format!("{} min", s / 60)
+    } else {
+        format!("{} h", s / 3600)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn refused_files_wait_longer_each_time_up_to_an_hour() {
+        let s = WatchSettings::default();
+        let waits: Vec<u64> = (1..=9).map(|n| backoff(&s, n).as_secs()).collect();
+        assert_eq!(waits, vec![60, 120, 240, 480, 960, 1920, 3600, 3600, 3600]);
+        assert_eq!(backoff(&s, 1_000).as_secs(), 3600);
+        // In 5 minutes: the first try, then at 1 and 3 minutes: 3 tries, not 5.
+        let (mut t, mut tries) = (0u64, 1);
+        while t + backoff(&s, tries).as_secs() <= 300 {
+            t += backoff(&s, tries).as_secs();
+            tries += 1;
+        }
+        assert_eq!(tries, 3);
     }
 }

@@ -5,6 +5,7 @@
 
 pub mod http_source;
 pub mod proxy;
+pub mod watching;
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU32, Ordering};
