@@ -40,6 +40,8 @@ cleanup() {
     kill -9 "$pid" 2>/dev/null || true
   done
   [ -z "$SEAWEED_STARTED" ] || scripts/s3-test-server.sh stop || true
+  # The stores' data goes; the logs stay.
+  rm -rf "$WORK/local" "$WORK/garage/data" "$WORK/garage/meta"
   exit "$status"
 }
 trap cleanup EXIT

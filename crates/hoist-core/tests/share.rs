@@ -79,7 +79,12 @@ async fn share_link_is_refused_after_its_expiry() {
     assert_eq!(http().get(&link.url).send().await.unwrap().status(), 200);
     tokio::time::sleep(Duration::from_millis(3200)).await;
     let resp = http().get(&link.url).send().await.unwrap();
-    assert_eq!(resp.status(), 403, "an expired link must be refused");
+    // S3, SeaweedFS and the embedded store answer 403; Garage 400 "Date is too old".
+    assert!(
+        matches!(resp.status().as_u16(), 403 | 400),
+        "an expired link must be refused: {}",
+        resp.status()
+    );
 }
 
 #[tokio::test]
