@@ -356,6 +356,7 @@ async fn the_stores_folders_and_files_are_private_whatever_the_umask() {
         .key("multi/part.bin")
         .upload_id(&id)
         .part_number(1)
+        .checksum_algorithm(ChecksumAlgorithm::Crc32C)
         .body(ByteStream::from_static(b"part one"))
         .send()
         .await
@@ -372,6 +373,7 @@ async fn the_stores_folders_and_files_are_private_whatever_the_umask() {
                     CompletedPart::builder()
                         .part_number(1)
                         .set_e_tag(part.e_tag)
+                        .set_checksum_crc32_c(part.checksum_crc32_c)
                         .build(),
                 )
                 .build(),
@@ -515,6 +517,7 @@ async fn a_part_sent_during_complete_never_mixes_into_the_object() {
                             .map(|p| {
                                 CompletedPart::builder()
                                     .part_number(p.part_number().unwrap())
+                                    .set_checksum_crc32_c(p.checksum_crc32_c().map(str::to_owned))
                                     .build()
                             })
                             .collect(),
@@ -528,6 +531,7 @@ async fn a_part_sent_during_complete_never_mixes_into_the_object() {
             .key(&key)
             .upload_id(&id)
             .part_number(3)
+            .checksum_algorithm(ChecksumAlgorithm::Crc32C)
             .body(ByteStream::from(b.clone()))
             .send();
         let (done, _) = tokio::join!(complete, resend);
