@@ -38,6 +38,11 @@ fn main() {
         "watch_remove",
         "watch_set_enabled",
         "watch_rescan",
+        "watch_update",
+        "watch_default_excludes",
+        "watch_trash",
+        "watch_restore",
+        "watch_decide_deletions",
     ];
     tauri_build::try_build(
         tauri_build::Attributes::new()

@@ -12,7 +12,7 @@ use hoist_core::profiles::{
 };
 use hoist_core::{
     AddOptions, BucketAccess, Disposition, Engine, EngineOptions, ProfileStore, Target, UploadId,
-    WatchConfig, WatchManager, WatchSettings, WatchSpec,
+    WatchManager, WatchSettings,
 };
 
 use crate::error::{Result, invalid};
@@ -27,8 +27,8 @@ pub struct Desktop {
     pub engine: Engine,
     /// Watched folders; their state comes on the engine's event stream.
     pub watches: WatchManager,
-    local: Option<LocalRuntime>,
-    profiles: Arc<ProfileStore>,
+    pub(crate) local: Option<LocalRuntime>,
+    pub(crate) profiles: Arc<ProfileStore>,
     journal: PathBuf,
     /// The task feeding the window's event channel; a reloaded page replaces it.
     subscription: std::sync::Mutex<Option<tauri::async_runtime::JoinHandle<()>>>,
@@ -37,7 +37,7 @@ pub struct Desktop {
 }
 
 /// Keyring and profile-file work blocks (D-Bus, disk): off the async threads.
-async fn blocking<T: Send + 'static>(
+pub(crate) async fn blocking<T: Send + 'static>(
     f: impl FnOnce() -> hoist_core::Result<T> + Send + 'static,
 ) -> Result<T> {
     Ok(tauri::async_runtime::spawn_blocking(f)
@@ -45,7 +45,7 @@ async fn blocking<T: Send + 'static>(
         .map_err(|e| invalid(format!("background task failed: {e}")))??)
 }
 
-fn check_name(name: &str) -> Result<()> {
+pub(crate) fn check_name(name: &str) -> Result<()> {
     Ok(validate_name(name)?)
 }
 
@@ -68,8 +68,13 @@ impl Desktop {
         };
         engine.resume_unfinished().await?;
         engine.load_stopped().await?;
-        // After the store (watches on it were retargeted if its port changed).
-        let watches = WatchManager::start(engine.clone(), WatchSettings::default()).await?;
+        // After the store (watches on it were retargeted if its port changed). Hoist's
+        // own data (journal, local store) and the profiles are never watched.
+        let watch_settings = WatchSettings {
+            protected: vec![data_dir.clone(), profiles_dir.clone()],
+            ..WatchSettings::default()
+        };
+        let watches = WatchManager::start(engine.clone(), watch_settings).await?;
         Ok(Desktop {
             engine,
             watches,
@@ -110,33 +115,6 @@ impl Desktop {
             .engine
             .add(checked, target, AddOptions::default())
             .await?)
-    }
-
-    /// Watches `root` into the current target's bucket under `prefix`.
-    pub async fn add_watch(
-        &self,
-        root: String,
-        prefix: String,
-        delete_remote: bool,
-    ) -> Result<WatchConfig> {
-        let path = PathBuf::from(&root);
-        if root.contains('\0') || !path.is_absolute() {
-            return Err(invalid(format!("{root:?} is not an absolute path")));
-        }
-        if prefix.len() > 512 || prefix.contains('\0') {
-            return Err(invalid("the prefix is too long or not text"));
-        }
-        let mut target = self.current_target()?;
-        target.prefix = prefix;
-        let spec = WatchSpec {
-            root: path,
-            target,
-            include: Vec::new(),
-            exclude: None,
-            delete_remote,
-            trash_prefix: None,
-        };
-        Ok(self.watches.add(spec).await?)
     }
 
     pub fn settings(&self) -> AppSettings {
