@@ -90,7 +90,7 @@ impl RootGuard {
         }
         let is_home = self.home.as_deref() == Some(root);
         if is_home && !allow_home {
-            return Err(HoistError::InvalidInput(format!(
+            return Err(HoistError::NeedsConfirmation(format!(
                 "{shown} is your whole home folder: it holds caches and app data that change all the time. \
                  Watch a folder inside it, or confirm that you mean the whole home folder \
                  (Hoist's own data in it is left out)"
@@ -191,6 +191,7 @@ mod tests {
         );
         let e = g.check(Path::new("/home/ann"), false).unwrap_err();
         assert!(e.to_string().contains("home folder"), "{e}");
+        assert_eq!(e.code(), crate::error::ErrorCode::NeedsConfirmation);
         assert!(g.check(Path::new("/home/ann"), true).is_ok());
         assert_eq!(
             g.excluded_under(
