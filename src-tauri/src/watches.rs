@@ -400,4 +400,82 @@ mod tests {
         assert!(d.watches.list().await.unwrap().is_empty());
         d.shutdown().await;
     }
+
+    /// A watch on a SeaweedFS profile while the app's target stays the local store
+    /// (needs the test server and a Secret Service: `scripts/with-keyring.sh`).
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_watch_uploads_with_its_own_profile_not_the_active_target() {
+        let Ok(endpoint) = std::env::var("HOIST_TEST_ENDPOINT") else {
+            eprintln!("skipped: HOIST_TEST_ENDPOINT is not set (scripts/test.sh sets it)");
+            return;
+        };
+        let env = |k: &str| std::env::var(k).unwrap_or_default();
+        let dir = tempfile::tempdir().unwrap();
+        let folder = dir.path().join("Scans");
+        std::fs::create_dir(&folder).unwrap();
+        std::fs::write(folder.join("page-1.pdf"), b"%PDF scan").unwrap();
+        let d = Desktop::start(dir.path().join("data"), dir.path().join("profiles"))
+            .await
+            .unwrap();
+        d.save_profile(crate::models::ProfileForm {
+            name: "seaweed".into(),
+            previous_name: None,
+            endpoint: Some(endpoint),
+            region: Some("us-east-1".into()),
+            bucket: None,
+            prefix: String::new(),
+            path_style: Some(true),
+            checksum: hoist_core::profiles::ChecksumPreference::Auto,
+            access_key_id: env("AWS_ACCESS_KEY_ID"),
+            secret_access_key: Some(env("AWS_SECRET_ACCESS_KEY")),
+            session_token: None,
+            session_expires_at: None,
+        })
+        .await
+        .expect("the profile is saved (is a Secret Service running?)");
+        let bucket = format!("desk-watch-{}-{}", std::process::id(), fastrand::u32(..));
+        let profile = d.profiles.require("seaweed").unwrap();
+        let access = d
+            .engine
+            .access(profile.target(Some(&bucket)).unwrap())
+            .unwrap();
+        access
+            .client()
+            .create_bucket()
+            .bucket(&bucket)
+            .send()
+            .await
+            .expect("bucket created");
+
+        let w = d
+            .add_watch(
+                folder.display().to_string(),
+                "scans".into(),
+                false,
+                Some(WatchOptions {
+                    profile: Some("seaweed".into()),
+                    bucket: Some(bucket.clone()),
+                    ..options(&["*.pdf"], None)
+                }),
+            )
+            .await
+            .unwrap();
+        assert_eq!(
+            (w.bucket.as_str(), w.profile.as_deref()),
+            (bucket.as_str(), Some("seaweed"))
+        );
+        wait(&d, w.id, "the scan on SeaweedFS", synced(1)).await;
+        assert!(
+            access
+                .store()
+                .head("scans/page-1.pdf")
+                .await
+                .unwrap()
+                .is_some()
+        );
+        // The app's own target is still the local store, and nothing went there.
+        assert_eq!(d.settings().target.unwrap().profile, None);
+        assert!(!has(&d, "scans/page-1.pdf").await);
+        d.shutdown().await;
+    }
 }
