@@ -43,6 +43,11 @@ fn main() {
         "watch_rescan",
         "get_preferences",
         "set_preferences",
+        "watch_update",
+        "watch_default_excludes",
+        "watch_trash",
+        "watch_restore",
+        "watch_decide_deletions",
     ];
     tauri_build::try_build(
         tauri_build::Attributes::new()

@@ -1,7 +1,7 @@
 //! The IPC commands: argument checks and translation only; the work is hoist-core's.
 
 use hoist_core::profiles::{AwsFileProfile, ConnectionReport, ProfileList};
-use hoist_core::{HistoryEntry, ItemStatus, UploadId, WatchConfig, WatchId, WatchStatus};
+use hoist_core::{HistoryEntry, ItemStatus, UploadId};
 use tauri::State;
 use tauri::ipc::Channel;
 use tokio::sync::broadcast::error::RecvError;
@@ -154,50 +154,6 @@ pub async fn import_aws_profile(
     request: AwsImportForm,
 ) -> Result<ProfileList> {
     state.import_aws_profile(request).await
-}
-
-fn check_watch(id: WatchId) -> Result<WatchId> {
-    if id > 0 {
-        Ok(id)
-    } else {
-        Err(invalid(format!("{id} is not a watch id")))
-    }
-}
-
-#[tauri::command]
-pub async fn watch_list(state: State<'_, Desktop>) -> Result<Vec<WatchStatus>> {
-    Ok(state.watches.list().await?)
-}
-
-/// Watches a folder the user just picked (`pick_watch_folder`) into the current
-/// target's bucket; any other folder is refused.
-#[tauri::command]
-pub async fn watch_add(
-    state: State<'_, Desktop>,
-    root: String,
-    prefix: String,
-    delete_remote: bool,
-) -> Result<WatchConfig> {
-    state.add_watch(root, prefix, delete_remote).await
-}
-
-#[tauri::command]
-pub async fn watch_remove(state: State<'_, Desktop>, id: WatchId) -> Result<()> {
-    Ok(state.watches.remove(check_watch(id)?).await?)
-}
-
-#[tauri::command]
-pub async fn watch_set_enabled(
-    state: State<'_, Desktop>,
-    id: WatchId,
-    enabled: bool,
-) -> Result<()> {
-    Ok(state.watches.set_enabled(check_watch(id)?, enabled).await?)
-}
-
-#[tauri::command]
-pub async fn watch_rescan(state: State<'_, Desktop>, id: WatchId) -> Result<()> {
-    Ok(state.watches.rescan(check_watch(id)?).await?)
 }
 
 #[tauri::command]

@@ -12,6 +12,7 @@ mod pickers;
 mod settings;
 mod state;
 mod tray;
+mod watches;
 
 use tauri::{Manager, RunEvent};
 
@@ -86,11 +87,16 @@ pub fn run() {
             links::delete_object,
             links::download_object,
             links::object_thumbnail,
-            commands::watch_list,
-            commands::watch_add,
-            commands::watch_remove,
-            commands::watch_set_enabled,
-            commands::watch_rescan,
+            watches::watch_list,
+            watches::watch_add,
+            watches::watch_update,
+            watches::watch_remove,
+            watches::watch_set_enabled,
+            watches::watch_rescan,
+            watches::watch_default_excludes,
+            watches::watch_trash,
+            watches::watch_restore,
+            watches::watch_decide_deletions,
             commands::get_preferences,
             commands::set_preferences,
         ])

@@ -87,3 +87,20 @@ pub struct AppSettings {
     pub local_store: Option<LocalStoreInfo>,
     pub journal: String,
 }
+
+/// A watch's target and filters as the Watches tab sends them (with `root`, `prefix`
+/// and `deleteRemote`, which are separate arguments).
+#[derive(Debug, Clone, Deserialize, TS)]
+#[ts(export)]
+pub struct WatchOptions {
+    /// Where the files go: `null` = the embedded local store, else a profile's name.
+    pub profile: Option<String>,
+    /// `null` or "" = the profile's bucket (the local store has one).
+    pub bucket: Option<String>,
+    /// Only files matching these globs; empty = every file.
+    pub include: Vec<String>,
+    /// Files to skip; `null` = the default excludes (temporary and partial files).
+    pub exclude: Option<Vec<String>>,
+    /// The user confirmed watching the whole home folder.
+    pub allow_home: bool,
+}

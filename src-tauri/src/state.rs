@@ -12,7 +12,7 @@ use hoist_core::profiles::{
 };
 use hoist_core::{
     AddOptions, BucketAccess, Disposition, Engine, EngineOptions, ProfileStore, Target, UploadId,
-    WatchConfig, WatchManager, WatchSettings, WatchSpec,
+    WatchManager, WatchSettings,
 };
 
 use crate::chosen::{Chosen, Purpose};
@@ -40,10 +40,10 @@ pub struct Desktop {
     pub engine: Engine,
     /// Watched folders; their state comes on the engine's event stream.
     pub watches: WatchManager,
-    local: Option<LocalRuntime>,
-    profiles: Arc<ProfileStore>,
+    pub(crate) local: Option<LocalRuntime>,
+    pub(crate) profiles: Arc<ProfileStore>,
     /// Paths the user chose in a native dialog (see `chosen`).
-    chosen: Chosen,
+    pub(crate) chosen: Chosen,
     journal: PathBuf,
     /// The task feeding the window's event channel; a reloaded page replaces it.
     subscription: std::sync::Mutex<Option<tauri::async_runtime::JoinHandle<()>>>,
@@ -52,7 +52,7 @@ pub struct Desktop {
 }
 
 /// Keyring and profile-file work blocks (D-Bus, disk): off the async threads.
-async fn blocking<T: Send + 'static>(
+pub(crate) async fn blocking<T: Send + 'static>(
     f: impl FnOnce() -> hoist_core::Result<T> + Send + 'static,
 ) -> Result<T> {
     Ok(tauri::async_runtime::spawn_blocking(f)
@@ -60,7 +60,7 @@ async fn blocking<T: Send + 'static>(
         .map_err(|e| invalid(format!("background task failed: {e}")))??)
 }
 
-fn check_name(name: &str) -> Result<()> {
+pub(crate) fn check_name(name: &str) -> Result<()> {
     Ok(validate_name(name)?)
 }
 
@@ -85,8 +85,13 @@ impl Desktop {
         };
         engine.resume_unfinished().await?;
         engine.load_stopped().await?;
-        // After the store (watches on it were retargeted if its port changed).
-        let watches = WatchManager::start(engine.clone(), WatchSettings::default()).await?;
+        // After the store (watches on it were retargeted if its port changed). Hoist's
+        // own data (journal, local store) and the profiles are never watched.
+        let watch_settings = WatchSettings {
+            protected: vec![data_dir.clone(), profiles_dir.clone()],
+            ..WatchSettings::default()
+        };
+        let watches = WatchManager::start(engine.clone(), watch_settings).await?;
         Ok(Desktop {
             engine,
             watches,
@@ -128,33 +133,6 @@ impl Desktop {
     /// A folder the user just picked to watch, usable by `add_watch` (once).
     pub fn grant_watch_folder(&self, folder: PathBuf) {
         self.chosen.grant([folder], Purpose::Watch);
-    }
-
-    /// Watches `root` (a folder the user picked) into the current target's bucket
-    /// under `prefix`.
-    pub async fn add_watch(
-        &self,
-        root: String,
-        prefix: String,
-        delete_remote: bool,
-    ) -> Result<WatchConfig> {
-        if prefix.len() > 512 || prefix.contains('\0') {
-            return Err(invalid("the prefix is too long or not text"));
-        }
-        let path = self.chosen.take(&root, Purpose::Watch)?;
-        let mut target = self.current_target()?;
-        target.prefix = prefix;
-        let spec = WatchSpec {
-            root: path,
-            target,
-            include: Vec::new(),
-            exclude: None,
-            delete_remote,
-            trash_prefix: None,
-            // The window has no home-folder confirmation yet: such a watch is refused.
-            allow_home: false,
-        };
-        Ok(self.watches.add(spec).await?)
     }
 
     pub fn settings(&self) -> AppSettings {
@@ -347,7 +325,7 @@ mod tests {
         }
         for root in ["/etc".to_owned(), s(&ssh)] {
             let err = desktop
-                .add_watch(root.clone(), String::new(), false)
+                .add_watch(root.clone(), String::new(), false, None)
                 .await
                 .unwrap_err();
             assert!(

@@ -39,6 +39,7 @@ const CODE_LABELS: Partial<Record<ErrorCode, string>> = {
   not_found: "Not found",
   not_allowed_type: "Type not allowed",
   too_large: "Too large",
+  needs_confirmation: "Please confirm",
 };
 
 export function describeError(e: unknown): string {
@@ -141,11 +142,22 @@ export function startApp(root: HTMLElement): QueueStore {
   const refreshWatches = () => ipc.watchList().then((l) => watches.setAll(l), report);
   const watchesView = createWatchesView(watches, {
     pickFolder: ipc.pickWatchFolder,
-    add: (root, prefix, del) => ipc.watchAdd(root, prefix, del).then(refreshWatches),
+    profiles: () =>
+      ipc.listProfiles().then((l) => [
+        { name: null, label: "Local store (built-in)", bucket: null },
+        ...l.profiles.map((p) => ({ name: p.name, label: `Profile ${p.name}`, bucket: p.bucket })),
+      ]),
+    defaultExcludes: ipc.watchDefaultExcludes,
+    add: (root, prefix, del, options) => ipc.watchAdd(root, prefix, del, options).then(refreshWatches),
+    update: (id, root, prefix, del, options) => ipc.watchUpdate(id, root, prefix, del, options).then(refreshWatches),
     setEnabled: ipc.watchSetEnabled,
     remove: ipc.watchRemove,
     rescan: ipc.watchRescan,
+    trash: ipc.watchTrash,
+    restore: ipc.watchRestore,
+    decideDeletions: ipc.watchDecideDeletions,
     onError: report,
+    notify: (m) => banner.notice(m),
   });
 
   let tab: Tab = "queue";

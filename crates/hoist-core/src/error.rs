@@ -40,6 +40,9 @@ pub enum ErrorCode {
     NotAllowedType,
     /// A fetched URL is larger than the size limit.
     TooLarge,
+    /// The request is allowed only when the user confirms it (e.g. watching the
+    /// whole home folder): ask, then send it again with the confirmation.
+    NeedsConfirmation,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -114,6 +117,9 @@ pub enum HoistError {
 
     #[error("{url} answered HTTP {status}{}", if *status == 404 { " (not found)" } else { "" })]
     SourceHttp { url: String, status: u16 },
+
+    #[error("{0}")]
+    NeedsConfirmation(String),
 }
 
 impl HoistError {
@@ -141,6 +147,7 @@ impl HoistError {
             } => ErrorCode::NotFound,
             HoistError::SourceHttp { status, .. } if *status >= 500 => ErrorCode::StoreBusy,
             HoistError::SourceHttp { .. } => ErrorCode::Rejected,
+            HoistError::NeedsConfirmation(_) => ErrorCode::NeedsConfirmation,
         }
     }
 

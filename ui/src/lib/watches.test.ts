@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 
 import type { WatchStatus } from "../bindings/WatchStatus";
-import { WatchStore, describeWatch } from "./watches";
+import { WatchStore, describePatterns, describeTarget, describeWatch, parsePatterns } from "./watches";
 
 const status = (over: Partial<WatchStatus> = {}): WatchStatus => ({
   id: 1,
@@ -16,6 +16,12 @@ const status = (over: Partial<WatchStatus> = {}): WatchStatus => ({
   synced_files: 3,
   last_synced_at: null,
   failures: 0,
+  profile: null,
+  include: [],
+  exclude: [],
+  retrying: 0,
+  held_deletions: 0,
+  cannot_read: [],
   error: null,
   ...over,
 });
@@ -48,5 +54,18 @@ describe("describeWatch", () => {
     expect(describeWatch(status({ phase: "scanning" }), now)).toBe("Scanning · 3 synced");
     expect(describeWatch(status({ enabled: false, phase: "paused" }), now)).toBe("Paused");
     expect(describeWatch(status({ phase: "error", error: "the folder /x is missing" }), now)).toBe("the folder /x is missing");
+  });
+});
+
+describe("targets and patterns in words", () => {
+  it("names the local store or the profile, and the patterns against the defaults", () => {
+    expect(describeTarget(status({ profile: "hoist-local", bucket: "hoist", prefix: "" }))).toBe("Local store · s3://hoist/");
+    expect(describeTarget(status({ profile: "work", bucket: "photos", prefix: "cam/" }))).toBe("Profile work · s3://photos/cam/");
+    const defaults = ["*.tmp", "*.part"];
+    expect(describePatterns(status({ exclude: ["*.tmp", "*.part"] }), defaults)).toBe("every file, skipping temporary and partial files");
+    expect(describePatterns(status({ include: ["*.jpg"], exclude: [] }), defaults)).toBe("only *.jpg, skipping nothing");
+    expect(describePatterns(status({ exclude: ["raw/**"] }), defaults)).toBe("every file, skipping raw/**");
+    expect(parsePatterns(" *.jpg \n\n raw/** \n")).toEqual(["*.jpg", "raw/**"]);
+    expect(describeWatch(status({ retrying: 2 }), 0)).toContain("2 refused by the store, retrying later");
   });
 });

@@ -53,7 +53,37 @@ export function describeWatch(w: WatchStatus, now = Date.now()): string {
   parts.push(`${w.synced_files} synced`);
   if (w.last_synced_at !== null) parts.push(`last synced ${ago(now - w.last_synced_at)}`);
   if (w.failures > 0) parts.push(`${w.failures} failed`);
+  if (w.retrying > 0) parts.push(`${w.retrying} refused by the store, retrying later`);
   return parts.join(" · ");
+}
+
+/** The profile name the shell uses for the built-in local store. */
+export const LOCAL_PROFILE = "hoist-local";
+
+/** Where a watch's files go, in words: "Local store · s3://hoist/shots/". */
+export function describeTarget(w: Pick<WatchStatus, "profile" | "bucket" | "prefix">): string {
+  const who = w.profile === null || w.profile === LOCAL_PROFILE ? "Local store" : `Profile ${w.profile}`;
+  return `${who} · s3://${w.bucket}/${w.prefix}`;
+}
+
+/** The watch's patterns in words, next to the defaults it may still use. */
+export function describePatterns(w: Pick<WatchStatus, "include" | "exclude">, defaults: readonly string[]): string {
+  const only = w.include.length > 0 ? `only ${w.include.join(", ")}` : "every file";
+  const same = w.exclude.length === defaults.length && w.exclude.every((p, i) => p === defaults[i]);
+  const skip = same
+    ? "skipping temporary and partial files"
+    : w.exclude.length === 0
+      ? "skipping nothing"
+      : `skipping ${w.exclude.join(", ")}`;
+  return `${only}, ${skip}`;
+}
+
+/** One pattern a line; blank lines dropped. */
+export function parsePatterns(text: string): string[] {
+  return text
+    .split("\n")
+    .map((l) => l.trim())
+    .filter((l) => l.length > 0);
 }
 
 function ago(ms: number): string {

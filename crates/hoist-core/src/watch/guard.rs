@@ -90,7 +90,7 @@ impl RootGuard {
         }
         let is_home = self.home.as_deref() == Some(root);
         if is_home && !allow_home {
-            return Err(HoistError::InvalidInput(format!(
+            return Err(HoistError::NeedsConfirmation(format!(
                 "{shown} is your whole home folder: it holds caches and app data that change all the time. \
                  Watch a folder inside it, or confirm that you mean the whole home folder \
                  (Hoist's own data in it is left out)"
@@ -107,22 +107,31 @@ impl RootGuard {
     }
 
     /// Paths under `root` (relative, `/`) that a watch always leaves out: Hoist's own
-    /// data, and for the journal the folder holding it (its WAL and lock are beside it).
+    /// data; for the journal its files (WAL, shared memory, lock) and, when it is a
+    /// folder inside the watch, the folder holding them.
     pub fn excluded_under(&self, root: &Path, journal: &Path) -> Vec<String> {
         let journal = canonical(journal);
-        let mut out = Vec::new();
+        let mut paths: Vec<PathBuf> = Vec::new();
         for p in &self.protected {
-            let p = if *p == journal {
-                p.parent()
-                    .map(Path::to_path_buf)
-                    .unwrap_or_else(|| p.clone())
-            } else {
-                p.clone()
-            };
-            if let Some(rel) = super::config::relative_path(root, &p) {
-                out.push(rel);
+            if *p != journal {
+                paths.push(p.clone());
+                continue;
+            }
+            let name = p.file_name().map(|n| n.to_string_lossy().into_owned());
+            for suffix in ["", "-wal", "-shm", "-journal"] {
+                if let Some(n) = &name {
+                    paths.push(p.with_file_name(format!("{n}{suffix}")));
+                }
+            }
+            paths.push(p.with_extension("lock"));
+            if let Some(folder) = p.parent() {
+                paths.push(folder.to_path_buf());
             }
         }
+        let mut out: Vec<String> = paths
+            .iter()
+            .filter_map(|p| super::config::relative_path(root, p))
+            .collect();
         out.sort();
         out.dedup();
         out
@@ -191,13 +200,29 @@ mod tests {
         );
         let e = g.check(Path::new("/home/ann"), false).unwrap_err();
         assert!(e.to_string().contains("home folder"), "{e}");
+        assert_eq!(e.code(), crate::error::ErrorCode::NeedsConfirmation);
         assert!(g.check(Path::new("/home/ann"), true).is_ok());
+        let ex = g.excluded_under(
+            Path::new("/home/ann"),
+            Path::new("/home/ann/.local/share/hoist/journal.sqlite"),
+        );
+        assert!(ex.contains(&".local/share/hoist".to_string()), "{ex:?}");
+        assert!(
+            ex.contains(&".local/share/hoist/localstore".to_string()),
+            "{ex:?}"
+        );
+        // The journal right in the watched folder: its files, not the whole folder.
+        let g = guard(Path::new("/home/ann"), Path::new("/w"));
         assert_eq!(
-            g.excluded_under(
-                Path::new("/home/ann"),
-                Path::new("/home/ann/.local/share/hoist/journal.sqlite")
-            ),
-            vec![".local/share/hoist", ".local/share/hoist/localstore"]
+            g.excluded_under(Path::new("/w"), Path::new("/w/journal.sqlite")),
+            vec![
+                "journal.lock",
+                "journal.sqlite",
+                "journal.sqlite-journal",
+                "journal.sqlite-shm",
+                "journal.sqlite-wal",
+                "localstore"
+            ]
         );
     }
 }

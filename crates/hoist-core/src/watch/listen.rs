@@ -17,7 +17,7 @@ use crate::events::{WatchId, WatchPhase};
 
 impl Actor {
     /// Starts listening and schedules the catch-up scan (which sets the watches of
-    /// the folders inside); a missing folder is an error state, retried every tick.
+    /// the folders inside); a missing folder is an error state, tried again every 2 s.
     pub(super) fn begin(&mut self, id: WatchId) {
         let debounce = self.settings.debounce;
         let fs_tx = self.fs_tx.clone();

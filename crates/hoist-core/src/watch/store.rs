@@ -539,4 +539,28 @@ mod tests {
         );
         assert_eq!(j.take_deletion_decision(w.id).unwrap(), None, "taken once");
     }
+
+    #[test]
+    fn a_journal_from_before_the_safety_columns_is_migrated() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = dir.path().join("j.sqlite");
+        {
+            // The released first step only, with one synced file.
+            let c = rusqlite::Connection::open(&db).unwrap();
+            c.execute_batch(SCHEMA.steps[0]).unwrap();
+            c.execute_batch(
+                "CREATE TABLE schema_versions (name TEXT PRIMARY KEY, version INTEGER NOT NULL);
+                 INSERT INTO schema_versions VALUES ('watches', 1);
+                 INSERT INTO watches VALUES (1, '/w', '{\"bucket\":\"b\",\"prefix\":\"\"}', '[]', '[]', 1, 1, 'hoist-trash/', 0, NULL);
+                 INSERT INTO watch_files VALUES (1, 'a.txt', 'a.txt', 3, 5, 9, 7, 6, 6, 'synced', 1, 0);",
+            )
+            .unwrap();
+        }
+        let j = UploadJournal::open(&db).unwrap();
+        let files = j.watch_files(1).unwrap();
+        assert_eq!(files["a.txt"].mount, "", "synced on the root's filesystem");
+        assert_eq!(files["a.txt"].attempts, 0);
+        assert!(files["a.txt"].synced);
+        assert_eq!(j.watch_held_deletions(1).unwrap(), 0);
+    }
 }

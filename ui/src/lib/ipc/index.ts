@@ -25,7 +25,9 @@ import type { Listing } from "../../bindings/Listing";
 import type { ListRequest } from "../../bindings/ListRequest";
 import type { ObjectDetails } from "../../bindings/ObjectDetails";
 import type { ShareLink } from "../../bindings/ShareLink";
+import type { TrashedFile } from "../../bindings/TrashedFile";
 import type { WatchConfig } from "../../bindings/WatchConfig";
+import type { WatchOptions } from "../../bindings/WatchOptions";
 import type { WatchStatus } from "../../bindings/WatchStatus";
 
 /** What every command rejects with. Same shape as the Rust side's ErrorReport. */
@@ -48,6 +50,7 @@ const CODES: ReadonlySet<string> = new Set<ErrorCode>([
   "not_found",
   "not_allowed_type",
   "too_large",
+  "needs_confirmation",
 ]);
 
 export function isIpcError(e: unknown): e is IpcError {
@@ -192,9 +195,23 @@ export async function onLinkEvents(handlers: { copied(link: ShareLink): void; fa
 // ---- watched folders ------------------------------------------------------------
 
 export const watchList = (): Promise<WatchStatus[]> => call("watch_list");
-/** Watch an absolute folder into the current target's bucket under `prefix`. */
-export const watchAdd = (root: string, prefix: string, deleteRemote: boolean): Promise<WatchConfig> =>
-  call("watch_add", { root, prefix, deleteRemote });
+/**
+ * Watch an absolute folder under `prefix`: into `options`' target with its patterns,
+ * or (without options) the current target's bucket with the default patterns.
+ */
+export const watchAdd = (root: string, prefix: string, deleteRemote: boolean, options: WatchOptions | null = null): Promise<WatchConfig> =>
+  call("watch_add", { root, prefix, deleteRemote, options });
+/** Change a watch's folder, target, patterns or deletions (it catches up again). */
+export const watchUpdate = (id: number, root: string, prefix: string, deleteRemote: boolean, options: WatchOptions): Promise<WatchConfig> =>
+  call("watch_update", { id, root, prefix, deleteRemote, options });
+export const watchDefaultExcludes = (): Promise<string[]> => call("watch_default_excludes");
+/** The watch's deleted files in the trash, newest first. */
+export const watchTrash = (id: number): Promise<TrashedFile[]> => call("watch_trash", { id });
+/** Put a trashed file back into the folder; resolves to its path. */
+export const watchRestore = (id: number, trashKey: string): Promise<string> => call("watch_restore", { id, trashKey });
+/** Answer the large-deletion guard: move the held deletions to the trash, or keep them. */
+export const watchDecideDeletions = (id: number, approve: boolean): Promise<number> =>
+  call("watch_decide_deletions", { id, approve });
 export const watchRemove = (id: number): Promise<void> => call("watch_remove", { id });
 export const watchSetEnabled = (id: number, enabled: boolean): Promise<void> =>
   call("watch_set_enabled", { id, enabled });
