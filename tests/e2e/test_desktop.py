@@ -12,6 +12,7 @@ drops and dialogs cannot be synthesised through WebDriver)."""
 import hashlib
 import http.server
 import json
+import sqlite3
 import os
 import subprocess
 import sys
@@ -476,18 +477,29 @@ def main():
     print("  resumed; now restarting the app mid-upload")
 
     print("3. restart mid-upload: the journal resumes it by itself")
-    # Restart once some, not all, parts are stored.
+    # Restart once some, not all, parts are stored. The queue's bytes_done counts bytes
+    # as they are sent (parts in flight too): what is stored is what the journal holds.
+    journal = os.path.join(os.environ["XDG_DATA_HOME"], "dev.hoist.desktop", "journal.sqlite")
+
+    def stored_parts():
+        con = sqlite3.connect(f"file:{journal}?mode=ro", uri=True, timeout=5)
+        try:
+            return con.execute("SELECT COALESCE(SUM(size), 0) FROM parts WHERE upload = ?", (big_id,)).fetchone()[0]
+        finally:
+            con.close()
+
     def midway():
         items = s.invoke("list_queue")
         big_item = next(i for i in items if i["id"] == big_id)
-        done = big_item["bytes_done"]
-        return big_item["state"] == "running" and big_item["size"] // 4 <= done < big_item["size"] and done
-    done_at_restart = s.wait("a quarter of the big upload to be stored", midway, timeout=120, every=0.05)
+        stored = stored_parts()
+        return big_item["state"] == "running" and big_item["size"] // 4 <= stored < big_item["size"] and stored
+    s.wait("a quarter of the big upload to be stored", midway, timeout=120, every=0.05)
     s.screenshot(os.path.join(ARTIFACTS, "queue-uploading.png"))
     # Quick (one script call): the upload is to be cut off midway by the restart below.
     check_row_actions_fit(s, "big.bin", ("running", "retrying"), timeout=5)
     s.quit()  # the driver ends the app process mid-upload
     app_gone()
+    done_at_restart = stored_parts()
     s = start()
     wait_state(s, "big.bin", "verified", timeout=300)
     check(digest(os.path.join(OBJECTS, "big.bin")) == digest(big), "big.bin equals the file byte for byte after the restart")
@@ -581,7 +593,7 @@ def main():
     check(s.find('[data-testid="overall"]') is not None, "the first window still answers")
 
     print("7b. closing the window while an upload runs hides it to the tray; the upload goes on")
-    bg = write(os.path.join(WORK, "in-background.bin"), 300 * MIB + 9, 8)
+    bg = write(os.path.join(CHOSEN, "in-background.bin"), 300 * MIB + 9, 8)
     s.invoke("add_paths", {"paths": [bg]})
     wait_state(s, "in-background.bin", ["running", "retrying", "verified"], timeout=60)
     check(window_viewable(), "the window is on screen before the close")
