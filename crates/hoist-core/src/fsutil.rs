@@ -177,6 +177,46 @@ pub fn unused_name(dir: &Path, name: &str) -> PathBuf {
         .expect("some number is free")
 }
 
+/// `len` bytes of `path` from `offset` (a positional read: no shared file cursor, so
+/// parts of one file can be read at once). A file shorter than that is `when_short()`.
+pub fn read_at(
+    path: &Path,
+    offset: u64,
+    len: u64,
+    when_short: impl FnOnce() -> HoistError,
+) -> Result<Vec<u8>> {
+    let file = std::fs::File::open(path).map_err(|e| HoistError::local_file(path, e))?;
+    let mut buf = vec![0u8; len as usize];
+    read_exact_at(&file, &mut buf, offset).map_err(|e| {
+        if e.kind() == std::io::ErrorKind::UnexpectedEof {
+            when_short()
+        } else {
+            HoistError::local_file(path, e)
+        }
+    })?;
+    Ok(buf)
+}
+
+#[cfg(unix)]
+fn read_exact_at(file: &std::fs::File, buf: &mut [u8], offset: u64) -> std::io::Result<()> {
+    std::os::unix::fs::FileExt::read_exact_at(file, buf, offset)
+}
+
+#[cfg(windows)]
+fn read_exact_at(file: &std::fs::File, mut buf: &mut [u8], mut offset: u64) -> std::io::Result<()> {
+    use std::os::windows::fs::FileExt;
+    while !buf.is_empty() {
+        match file.seek_read(buf, offset)? {
+            0 => return Err(std::io::ErrorKind::UnexpectedEof.into()),
+            n => {
+                buf = &mut buf[n..];
+                offset += n as u64;
+            }
+        }
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     #[test]

@@ -7,7 +7,6 @@
 //! A request whose body stops moving for the stall timeout fails as "stalled", which
 //! is retried: no deadline ever cuts a slow but moving transfer.
 
-use std::fs::File;
 use std::path::{Path, PathBuf};
 use std::pin::Pin;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -345,36 +344,7 @@ pub async fn checksums(
 }
 
 fn read_at(path: &Path, offset: u64, len: u64) -> Result<Vec<u8>> {
-    let file = File::open(path).map_err(|e| HoistError::local_file(path, e))?;
-    let mut buf = vec![0u8; len as usize];
-    read_exact_at(&file, &mut buf, offset).map_err(|e| {
-        if e.kind() == std::io::ErrorKind::UnexpectedEof {
-            changed(path)
-        } else {
-            HoistError::local_file(path, e)
-        }
-    })?;
-    Ok(buf)
-}
-
-#[cfg(unix)]
-fn read_exact_at(file: &File, buf: &mut [u8], offset: u64) -> std::io::Result<()> {
-    std::os::unix::fs::FileExt::read_exact_at(file, buf, offset)
-}
-
-#[cfg(windows)]
-fn read_exact_at(file: &File, mut buf: &mut [u8], mut offset: u64) -> std::io::Result<()> {
-    use std::os::windows::fs::FileExt;
-    while !buf.is_empty() {
-        match file.seek_read(buf, offset)? {
-            0 => return Err(std::io::ErrorKind::UnexpectedEof.into()),
-            n => {
-                buf = &mut buf[n..];
-                offset += n as u64;
-            }
-        }
-    }
-    Ok(())
+    crate::fsutil::read_at(path, offset, len, || changed(path))
 }
 
 #[cfg(test)]

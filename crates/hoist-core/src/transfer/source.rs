@@ -1,7 +1,7 @@
 //! Local files: their identity (to notice a file that changed), how queued paths map
 //! to object keys, and positional reads of parts.
 
-use std::fs::{File, Metadata};
+use std::fs::Metadata;
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
@@ -137,36 +137,9 @@ pub fn expand(paths: &[PathBuf], prefix: &str) -> Result<Vec<SourceFile>> {
 /// Reads exactly `len` bytes at `offset` without moving a shared cursor, so parts of one
 /// file can be read concurrently.
 pub fn read_at(path: &Path, offset: u64, len: u64) -> Result<Vec<u8>> {
-    let file = File::open(path).map_err(|e| HoistError::local_file(path, e))?;
-    let mut buf = vec![0u8; len as usize];
-    read_exact_at(&file, &mut buf, offset).map_err(|e| {
-        if e.kind() == std::io::ErrorKind::UnexpectedEof {
-            HoistError::local_file(path, "the file became shorter while uploading")
-        } else {
-            HoistError::local_file(path, e)
-        }
-    })?;
-    Ok(buf)
-}
-
-#[cfg(unix)]
-fn read_exact_at(file: &File, buf: &mut [u8], offset: u64) -> std::io::Result<()> {
-    std::os::unix::fs::FileExt::read_exact_at(file, buf, offset)
-}
-
-#[cfg(windows)]
-fn read_exact_at(file: &File, mut buf: &mut [u8], mut offset: u64) -> std::io::Result<()> {
-    use std::os::windows::fs::FileExt;
-    while !buf.is_empty() {
-        match file.seek_read(buf, offset)? {
-            0 => return Err(std::io::ErrorKind::UnexpectedEof.into()),
-            n => {
-                buf = &mut buf[n..];
-                offset += n as u64;
-            }
-        }
-    }
-    Ok(())
+    crate::fsutil::read_at(path, offset, len, || {
+        HoistError::local_file(path, "the file became shorter while uploading")
+    })
 }
 
 pub fn content_type_for(path: &Path) -> String {
