@@ -38,6 +38,15 @@ fn to_paths(picked: Option<Vec<FilePath>>) -> Result<Vec<PathBuf>> {
         .collect()
 }
 
+/// Queues what a dialog returned (nothing if it was cancelled).
+async fn queue_picked(state: &Desktop, picked: Option<Vec<FilePath>>) -> Result<Vec<UploadId>> {
+    let paths = to_paths(picked)?;
+    if paths.is_empty() {
+        return Ok(Vec::new());
+    }
+    state.add_chosen(paths).await
+}
+
 /// "Add files": the native dialog; the chosen files are queued. `[]` if cancelled.
 #[tauri::command]
 pub async fn pick_files(window: WebviewWindow, state: State<'_, Desktop>) -> Result<Vec<UploadId>> {
@@ -47,11 +56,7 @@ pub async fn pick_files(window: WebviewWindow, state: State<'_, Desktop>) -> Res
         })
     })
     .await?;
-    let paths = to_paths(picked)?;
-    if paths.is_empty() {
-        return Ok(Vec::new());
-    }
-    state.add_chosen(paths).await
+    queue_picked(&state, picked).await
 }
 
 /// "Add folder": the native dialog; the chosen folders are queued. `[]` if cancelled.
@@ -66,11 +71,7 @@ pub async fn pick_folders(
         })
     })
     .await?;
-    let paths = to_paths(picked)?;
-    if paths.is_empty() {
-        return Ok(Vec::new());
-    }
-    state.add_chosen(paths).await
+    queue_picked(&state, picked).await
 }
 
 /// "Watch a folder": the native dialog; the folder is returned for the form and may
