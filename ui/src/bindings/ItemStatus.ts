@@ -6,6 +6,7 @@ import type { ItemState } from "./ItemState";
  */
 export type ItemStatus = { id: number, path: string, bucket: string, key: string, size: number, 
 /**
- * Bytes already stored (parts done; the whole size once verified).
+ * Bytes sent so far, parts still in flight included (rolled back when an attempt
+ * fails); the whole size once verified. What is stored is in the journal.
  */
 bytes_done: number, state: ItemState, priority: number, error: string | null, };

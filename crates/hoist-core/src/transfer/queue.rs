@@ -33,7 +33,8 @@ pub struct ItemStatus {
     pub key: String,
     #[ts(type = "number")]
     pub size: u64,
-    /// Bytes already stored (parts done; the whole size once verified).
+    /// Bytes sent so far, parts still in flight included (rolled back when an attempt
+    /// fails); the whole size once verified. What is stored is in the journal.
     #[ts(type = "number")]
     pub bytes_done: u64,
     pub state: ItemState,
