@@ -28,7 +28,9 @@ start() {
     rm -rf "$STATE/data" && mkdir -p "$STATE/data"
     cat > "$STATE/identities.json" <<JSON
 {"identities":[{"name":"test","credentials":[{"accessKey":"hoisttestkey","secretKey":"hoisttestsecret"}],
-  "actions":["Admin","Read","List","Tagging","Write"]}]}
+  "actions":["Admin","Read","List","Tagging","Write"]},
+ {"name":"writeonly","credentials":[{"accessKey":"hoistwriteonlykey","secretKey":"hoistwriteonlysecret"}],
+  "actions":["Write"]}]}
 JSON
     "$WEED" mini -dir="$STATE/data" -ip=127.0.0.1 -ip.bind=127.0.0.1 -s3.port="$PORT" \
       -s3.config="$STATE/identities.json" -webdav=false -admin.ui=false \
@@ -48,6 +50,8 @@ export AWS_ENDPOINT_URL=http://127.0.0.1:$PORT
 export AWS_ACCESS_KEY_ID=hoisttestkey
 export AWS_SECRET_ACCESS_KEY=hoisttestsecret
 export AWS_REGION=us-east-1
+export HOIST_TEST_WRITEONLY_ACCESS_KEY=hoistwriteonlykey
+export HOIST_TEST_WRITEONLY_SECRET_KEY=hoistwriteonlysecret
 ENV
 }
 
