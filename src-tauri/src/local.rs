@@ -9,6 +9,7 @@ use std::sync::Arc;
 
 use aws_credential_types::Credentials;
 use aws_credential_types::provider::SharedCredentialsProvider;
+use hoist_core::profiles::{LocalKeysOrigin, LocalStoreKeys};
 use hoist_core::{CredentialResolver, ProfileCredentials, ProfileStore, UploadJournal};
 use hoist_localstore::{LocalStore, LocalStoreConfig};
 
@@ -21,6 +22,7 @@ pub const LOCAL_BUCKET: &str = "hoist";
 pub struct LocalRuntime {
     store: LocalStore,
     data_dir: PathBuf,
+    keys_origin: LocalKeysOrigin,
 }
 
 impl LocalRuntime {
@@ -33,41 +35,21 @@ impl LocalRuntime {
             endpoint: self.endpoint(),
             bucket: LOCAL_BUCKET.into(),
             data_dir: self.data_dir.display().to_string(),
+            links_note: links_note(&self.keys_origin),
         }
     }
 }
 
-/// Keys for this run only: they live in memory, never on disk, and the store is
-/// reachable from this machine alone. They come from the OS's CSPRNG: another local
-/// user who could guess them could read every object through the store.
-pub struct LocalKeys {
-    access_key: String,
-    secret_key: String,
-}
-
-/// `n` letters and digits from the OS's CSPRNG, without modulo bias.
-fn random_token(n: usize) -> String {
-    const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
-    let mut out = String::with_capacity(n);
-    let mut buf = [0u8; 64];
-    while out.len() < n {
-        getrandom::fill(&mut buf).expect("the OS random number generator works");
-        // 248 = 4 * 62: bytes above it would favour the first letters.
-        for b in buf.iter().filter(|b| **b < 248) {
-            if out.len() < n {
-                out.push(ALPHABET[(*b % 62) as usize] as char);
-            }
-        }
-    }
-    out
-}
-
-impl LocalKeys {
-    pub fn generate() -> LocalKeys {
-        LocalKeys {
-            access_key: format!("HOISTLOCAL{}", random_token(10).to_uppercase()),
-            secret_key: random_token(40),
-        }
+/// What the user must know about links to local-store objects.
+fn links_note(origin: &LocalKeysOrigin) -> String {
+    const HERE: &str = "Links to local-store objects work on this computer only, while Hoist runs";
+    match origin {
+        LocalKeysOrigin::Kept | LocalKeysOrigin::Created => format!(
+            "{HERE}; its keys are kept in the OS keyring, so links stay valid across restarts until they expire."
+        ),
+        LocalKeysOrigin::ThisRunOnly { reason } => format!(
+            "{HERE}, and they end when Hoist quits: its keys could not be kept in the OS keyring ({reason})."
+        ),
     }
 }
 
@@ -79,7 +61,8 @@ fn port_file(data_dir: &Path) -> PathBuf {
 /// the port changed.
 pub async fn start(
     data_dir: PathBuf,
-    keys: &LocalKeys,
+    keys: &LocalStoreKeys,
+    keys_origin: LocalKeysOrigin,
     journal: &UploadJournal,
 ) -> Result<LocalRuntime, String> {
     let saved: Option<u16> = std::fs::read_to_string(port_file(&data_dir))
@@ -89,7 +72,7 @@ pub async fn start(
         data_dir: data_dir.clone(),
         addr: SocketAddr::from((Ipv4Addr::LOCALHOST, port)),
         access_key: keys.access_key.clone(),
-        secret_key: keys.secret_key.clone(),
+        secret_key: keys.secret_key().to_owned(),
         buckets: vec![LOCAL_BUCKET.into()],
         upload_expiry: hoist_localstore::DEFAULT_UPLOAD_EXPIRY,
     };
@@ -114,9 +97,27 @@ pub async fn start(
             .map_err(|e| e.to_string())?;
         tracing::info!("moved {moved} unfinished uploads to the local store's new port {port}");
     }
+    // Links made in earlier runs name the old port and were signed with the keys of
+    // then: unless both are the same now, they no longer work and are forgotten.
+    if let Some(old) = saved
+        && (old != port || keys_origin != LocalKeysOrigin::Kept)
+    {
+        let dead = journal
+            .forget_links_for_endpoint(&format!("http://127.0.0.1:{old}"))
+            .map_err(|e| e.to_string())?;
+        if dead > 0 {
+            tracing::info!(
+                "forgot {dead} local-store links that no longer work (new keys or port)"
+            );
+        }
+    }
     hoist_core::fsutil::write_atomic(&port_file(&data_dir), port.to_string().as_bytes())
         .map_err(|e| e.to_string())?;
-    Ok(LocalRuntime { store, data_dir })
+    Ok(LocalRuntime {
+        store,
+        data_dir,
+        keys_origin,
+    })
 }
 
 /// Credentials for targets: the local store's run keys for its profile; Hoist
@@ -127,12 +128,12 @@ pub struct DesktopCredentials {
 }
 
 impl DesktopCredentials {
-    pub fn new(keys: &LocalKeys, profiles: Arc<ProfileStore>) -> Arc<DesktopCredentials> {
+    pub fn new(keys: &LocalStoreKeys, profiles: Arc<ProfileStore>) -> Arc<DesktopCredentials> {
         Arc::new(DesktopCredentials {
             profiles: ProfileCredentials::new(profiles),
             local: SharedCredentialsProvider::new(Credentials::new(
                 keys.access_key.clone(),
-                keys.secret_key.clone(),
+                keys.secret_key().to_owned(),
                 None,
                 None,
                 LOCAL_PROFILE,
@@ -150,25 +151,5 @@ impl CredentialResolver for DesktopCredentials {
             Some(LOCAL_PROFILE) => Ok(Some(self.local.clone())),
             other => self.profiles.resolve(other),
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    /// The run keys guard every object in the local store: they come from the OS's
-    /// CSPRNG, not from a PRNG that anything in the process can seed or predict.
-    #[test]
-    fn run_keys_do_not_come_from_a_seedable_prng() {
-        fastrand::seed(7);
-        let a = LocalKeys::generate();
-        fastrand::seed(7);
-        let b = LocalKeys::generate();
-        assert_ne!(a.secret_key, b.secret_key);
-        assert_ne!(a.access_key, b.access_key);
-        assert_eq!(a.secret_key.len(), 40);
-        assert!(a.secret_key.chars().all(|c| c.is_ascii_alphanumeric()));
-        assert!(a.access_key.starts_with("HOISTLOCAL"));
     }
 }

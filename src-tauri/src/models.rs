@@ -73,6 +73,8 @@ pub struct LocalStoreInfo {
     pub endpoint: String,
     pub bucket: String,
     pub data_dir: String,
+    /// Where links to its objects work and for how long, in words.
+    pub links_note: String,
 }
 
 #[derive(Debug, Clone, Serialize, TS)]

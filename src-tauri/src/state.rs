@@ -17,7 +17,7 @@ use hoist_core::{
 
 use crate::chosen::{Chosen, Purpose};
 use crate::error::{Result, invalid};
-use crate::local::{self, DesktopCredentials, LocalKeys, LocalRuntime};
+use crate::local::{self, DesktopCredentials, LocalRuntime};
 use crate::models::{AppSettings, AwsImportForm, ProfileForm};
 use crate::settings;
 
@@ -70,13 +70,27 @@ impl Desktop {
     pub async fn start(data_dir: PathBuf, profiles_dir: PathBuf) -> Result<Desktop> {
         // The journal and the local store's objects live here: the user's alone.
         hoist_core::fsutil::private_dir(&data_dir)?;
-        let keys = LocalKeys::generate();
+        // The keyring answers over D-Bus: not on the async threads.
+        let (keys, keys_origin) =
+            tokio::task::spawn_blocking(hoist_core::profiles::LocalStoreKeys::from_system_keyring)
+                .await
+                .map_err(|e| invalid(format!("background task failed: {e}")))?;
+        if let hoist_core::profiles::LocalKeysOrigin::ThisRunOnly { reason } = &keys_origin {
+            tracing::warn!("the local store's keys are for this run only: {reason}");
+        }
         let profiles = Arc::new(ProfileStore::open(&profiles_dir));
         let journal = data_dir.join("journal.sqlite");
         let mut options = EngineOptions::new(&journal);
         options.credentials = DesktopCredentials::new(&keys, profiles.clone());
         let engine = Engine::start(options).await?;
-        let local = match local::start(data_dir.join("localstore"), &keys, engine.journal()).await {
+        let local = match local::start(
+            data_dir.join("localstore"),
+            &keys,
+            keys_origin,
+            engine.journal(),
+        )
+        .await
+        {
             Ok(l) => Some(l),
             Err(e) => {
                 tracing::error!("the embedded local store did not start: {e}");

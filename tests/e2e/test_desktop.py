@@ -539,6 +539,20 @@ def main():
     check(True, "the browser lists big.bin")
     s.click(s.find('[data-testid="tab-queue"]'))
 
+    print("4d. a local-store link made before a restart still serves after it")
+    s.quit()
+    app_gone()
+    s = start()
+    try:
+        check(url_digest(url) == digest(big), "the link made before the restart still serves big.bin byte for byte")
+    except urllib.error.HTTPError as e:
+        raise AssertionError(f"the link made before the restart is refused after it ({e.code})") from e
+    check(keyring_lookup("hoist-local") is not None, "the local store's keys are kept in the OS keyring")
+    kept = s.invoke("link_history", {"search": "big.bin", "limit": 5})
+    check(kept and kept[0]["url"] == url, "the Links history still lists the link")
+    note = s.invoke("get_settings")["local_store"]["links_note"]
+    check("this computer only" in note, f"Settings says where local-store links work: {note!r}")
+
     print("5. remove a finished item; bad input gets a clear error")
     s.invoke("add_paths", {"paths": [write(os.path.join(CHOSEN, "remove-me.txt"), 10, 5)]})
     wait_state(s, "remove-me.txt", "verified")
@@ -614,7 +628,7 @@ def main():
 
     counts = queue_counts(s)
     print(f"  queue: {counts}")
-    s.wait("the screenshot state", lambda: state_of(s, "big.bin") == "verified")
+    s.wait("the screenshot state", lambda: state_of(s, "in-background.bin") == "verified")
     s.screenshot(os.path.join(ARTIFACTS, "hoist-window.png"))
 
     print("8. profiles: the secret goes to the OS keyring and nowhere else")

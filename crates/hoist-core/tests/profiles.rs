@@ -74,6 +74,26 @@ fn secret_tool_lookup(name: &str) -> Option<String> {
     (out.status.success() && !out.stdout.is_empty()).then(|| String::from_utf8(out.stdout).unwrap())
 }
 
+/// The embedded store's keys are made once and kept in the real keyring, so links made
+/// against it last across restarts; no file holds them.
+#[test]
+fn local_store_keys_are_kept_in_the_real_keyring() {
+    use hoist_core::profiles::{LocalKeysOrigin, LocalStoreKeys};
+    let (first, origin) = LocalStoreKeys::from_system_keyring();
+    assert!(
+        matches!(origin, LocalKeysOrigin::Kept | LocalKeysOrigin::Created),
+        "{origin:?}"
+    );
+    let (again, origin) = LocalStoreKeys::from_system_keyring();
+    assert_eq!(origin, LocalKeysOrigin::Kept);
+    assert_eq!(
+        (again.access_key.as_str(), again.secret_key()),
+        (first.access_key.as_str(), first.secret_key())
+    );
+    let seen = secret_tool_lookup("hoist-local").expect("secret-tool sees the entry");
+    assert!(seen.contains(first.secret_key()));
+}
+
 #[test]
 fn secrets_live_in_the_real_keyring_and_leave_with_the_profile() {
     let (_d, dir) = tmp();

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 
 import type { ShareLink } from "../bindings/ShareLink";
-import { breadcrumbs, copiedMessage, describeExpiry, EXPIRY_PRESETS, formatSpan, isExpired, parseSizeLimit } from "./links";
+import { breadcrumbs, copiedMessage, describeExpiry, EXPIRY_PRESETS, formatSpan, isExpired, isThisComputerOnly, parseSizeLimit } from "./links";
 
 const link = (over: Partial<ShareLink> = {}): ShareLink => ({
   id: 1,
@@ -47,6 +47,17 @@ describe("links", () => {
     expect(copiedMessage(link({ method: "put", limited_by_credentials: true }), 0)).toMatch(/^Upload link copied.*limited/);
     expect(isExpired(link(), 3_600_000)).toBe(true);
     expect(isExpired(link(), 0)).toBe(false);
+  });
+
+  it("says when a link works on this computer only", () => {
+    expect(isThisComputerOnly({ url: "http://127.0.0.1:4100/hoist/a.txt?X-Amz-Signature=x" })).toBe(true);
+    expect(isThisComputerOnly({ url: "http://localhost:9000/b/k" })).toBe(true);
+    expect(isThisComputerOnly({ url: "http://[::1]:9000/b/k" })).toBe(true);
+    expect(isThisComputerOnly({ url: "https://b.s3.amazonaws.com/k" })).toBe(false);
+    expect(isThisComputerOnly({ url: "http://127.example.com/k" })).toBe(false);
+    expect(isThisComputerOnly({ url: "not a url" })).toBe(false);
+    expect(copiedMessage(link({ url: "http://127.0.0.1:4100/hoist/k" }), 0)).toMatch(/works on this computer only$/);
+    expect(copiedMessage(link(), 0)).not.toMatch(/this computer/);
   });
 
   it("breadcrumbs open each folder level", () => {

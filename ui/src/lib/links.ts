@@ -39,11 +39,24 @@ export function describeExpiry(e: LinkExpiry, now: number = Date.now()): string 
     : base;
 }
 
+/** A link to a loopback endpoint (the embedded local store, or a store on this
+ * machine) opens on this computer only: sent to anyone else it cannot work. */
+export function isThisComputerOnly(link: Pick<ShareLink, "url">): boolean {
+  let host: string;
+  try {
+    host = new URL(link.url).hostname.toLowerCase();
+  } catch {
+    return false;
+  }
+  return host === "localhost" || host === "[::1]" || host === "::1" || /^127\.\d+\.\d+\.\d+$/.test(host);
+}
+
 /** The toast after a copy. */
 export function copiedMessage(link: ShareLink, now: number = Date.now()): string {
   const what = link.method === "put" ? "Upload link" : "Link";
   const limited = link.limited_by_credentials ? " (limited by the credentials' expiry)" : "";
-  return `${what} copied — valid ${formatSpan(link.expires_at - now)}, until ${formatTimestamp(link.expires_at)}${limited}`;
+  const here = isThisComputerOnly(link) ? " — works on this computer only" : "";
+  return `${what} copied — valid ${formatSpan(link.expires_at - now)}, until ${formatTimestamp(link.expires_at)}${limited}${here}`;
 }
 
 export function isExpired(link: ShareLink, now: number = Date.now()): boolean {

@@ -3,7 +3,7 @@
 import type { ShareLink } from "../bindings/ShareLink";
 import { button, h } from "../lib/dom";
 import { formatTimestamp } from "../lib/format";
-import { isExpired } from "../lib/links";
+import { isExpired, isThisComputerOnly } from "../lib/links";
 
 export const LINKS_LIMIT = 500;
 
@@ -29,7 +29,10 @@ export function createLinksView(src: LinksSource): LinksView {
       "tr",
       { attrs: { "data-testid": "link-row", "data-key": l.key, "data-state": expired ? "expired" : "live" } },
       h("td", { class: "key", text: l.key, title: l.url }),
-      h("td", { text: l.method === "put" ? "upload" : "share" }),
+      h("td", {
+        text: `${l.method === "put" ? "upload" : "share"}${isThisComputerOnly(l) ? " · this computer only" : ""}`,
+        title: isThisComputerOnly(l) ? "The link names a store on this computer: it does not work anywhere else." : "",
+      }),
       h("td", { class: "num time", text: formatTimestamp(l.created_at) }),
       h("td", { class: "num time", text: `${expired ? "expired " : ""}${formatTimestamp(l.expires_at)}${l.limited_by_credentials ? " *" : ""}`, title: l.limited_by_credentials ? "limited by the credentials' expiry" : "" }),
       h(

@@ -10,7 +10,7 @@ const settings: AppSettings = {
   target: { profile: null, endpoint: "http://127.0.0.1:1", bucket: "hoist", prefix: "", checksum: "crc32c" },
   target_problem: null,
   profiles_file: "/cfg/profiles.json",
-  local_store: { endpoint: "http://127.0.0.1:1", bucket: "hoist", data_dir: "/data" },
+  local_store: { endpoint: "http://127.0.0.1:1", bucket: "hoist", data_dir: "/data", links_note: "Links to local-store objects work on this computer only" },
   journal: "/data/journal.sqlite",
 };
 

@@ -330,6 +330,7 @@ export function createSettingsView(src: SettingsSource): SettingsView {
         infoRow("Endpoint", h("div", { class: "mono", text: ls.endpoint })),
         infoRow("Bucket", h("div", { class: "mono", text: ls.bucket })),
         infoRow("Data directory", h("div", { class: "mono", text: ls.data_dir })),
+        infoRow("Links", h("div", { text: ls.links_note, attrs: { "data-testid": "local-links-note" } })),
       );
     } else {
       localValue.replaceChildren(h("div", { class: "muted", text: "Not running." }));

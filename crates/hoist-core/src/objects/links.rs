@@ -129,6 +129,15 @@ impl UploadJournal {
             > 0)
     }
 
+    /// Forgets every link made against `endpoint`: the local store's links die with
+    /// the keys that signed them or the port they name, and the history must not show
+    /// them as live. Returns how many.
+    pub fn forget_links_for_endpoint(&self, endpoint: &str) -> Result<usize> {
+        Ok(self
+            .conn(&SCHEMA)?
+            .execute("DELETE FROM links WHERE endpoint = ?1", [endpoint])?)
+    }
+
     /// Removes links that no longer work now; returns how many.
     pub fn forget_expired_links(&self) -> Result<usize> {
         let conn = self.conn(&SCHEMA)?;
@@ -176,6 +185,35 @@ mod tests {
         assert_eq!(j.link(a.id.unwrap()).unwrap(), Some(a.clone()));
         assert!(j.forget_link(b.id.unwrap()).unwrap());
         assert_eq!(j.links(None, 10).unwrap(), [a]);
+    }
+
+    #[test]
+    fn links_of_one_endpoint_are_forgotten_together() {
+        let dir = tempfile::tempdir().unwrap();
+        let j = UploadJournal::open(&dir.path().join("j.sqlite")).unwrap();
+        let mk = |endpoint: Option<&str>| ShareLink {
+            id: None,
+            url: "http://s3/b/k?X-Amz-Signature=abc".into(),
+            method: LinkMethod::Get,
+            endpoint: endpoint.map(str::to_owned),
+            bucket: "b".into(),
+            key: "k".into(),
+            content_type: None,
+            disposition: None,
+            created_at: 1,
+            expires_at: now_ms() + 60_000,
+            limited_by_credentials: false,
+        };
+        j.record_link(&mk(Some("http://127.0.0.1:4100"))).unwrap();
+        j.record_link(&mk(Some("http://127.0.0.1:4100"))).unwrap();
+        let other = j.record_link(&mk(Some("http://127.0.0.1:9000"))).unwrap();
+        let aws = j.record_link(&mk(None)).unwrap();
+        assert_eq!(
+            j.forget_links_for_endpoint("http://127.0.0.1:4100")
+                .unwrap(),
+            2
+        );
+        assert_eq!(j.links(None, 10).unwrap(), [aws, other]);
     }
 
     /// A link is a bearer token: once it has expired it is useless to keep, and the

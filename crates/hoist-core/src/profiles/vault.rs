@@ -92,6 +92,21 @@ impl SecretVault {
             .map_err(keyring_error)
     }
 
+    /// Stores a value Hoist serialised itself under `user` (a profile's secret, or the
+    /// local store's keys); the caller zeroizes its own copy.
+    pub(crate) fn put_raw(&self, user: &str, value: &str) -> Result<()> {
+        self.entry(user)?.set_password(value).map_err(keyring_error)
+    }
+
+    /// The raw value under `user`, or `None` when there is no entry.
+    pub(crate) fn get_raw(&self, user: &str) -> Result<Option<SecretString>> {
+        match self.entry(user)?.get_password() {
+            Ok(raw) => Ok(Some(SecretString::from(raw))),
+            Err(KeyringError::NoEntry) => Ok(None),
+            Err(e) => Err(keyring_error(e)),
+        }
+    }
+
     pub fn put(&self, profile: &str, secret: &ProfileSecret) -> Result<()> {
         let mut json = serde_json::to_string(&StoredSecret {
             secret_access_key: secret.secret_access_key.expose_secret().to_owned(),
@@ -101,19 +116,16 @@ impl SecretVault {
                 .map(|t| t.expose_secret().to_owned()),
         })
         .expect("a secret serialises");
-        let res = self.entry(profile)?.set_password(&json);
+        let res = self.put_raw(profile, &json);
         json.zeroize();
-        res.map_err(keyring_error)
+        res
     }
 
     pub fn get(&self, profile: &str) -> Result<Option<ProfileSecret>> {
-        let mut raw = match self.entry(profile)?.get_password() {
-            Ok(raw) => raw,
-            Err(KeyringError::NoEntry) => return Ok(None),
-            Err(e) => return Err(keyring_error(e)),
+        let Some(raw) = self.get_raw(profile)? else {
+            return Ok(None);
         };
-        let parsed = serde_json::from_str::<StoredSecret>(&raw);
-        raw.zeroize();
+        let parsed = serde_json::from_str::<StoredSecret>(raw.expose_secret());
         let stored = parsed.map_err(|_| {
             HoistError::Keyring(format!(
                 "the keyring entry for profile {profile:?} is not in Hoist's format; set the profile's secret again"
