@@ -138,6 +138,19 @@ pub enum Command {
         /// Objects per request (1-1000).
         #[arg(long, default_value_t = 1000)]
         page_size: u32,
+        /// List every version of the object PREFIX names (newest first), with delete
+        /// markers; the bucket must have versioning on.
+        #[arg(long, requires = "folder")]
+        versions: bool,
+    },
+    /// Make an older version of KEY the current one (it is copied over KEY as a new
+    /// version; nothing is deleted).
+    Restore {
+        key: String,
+        #[arg(long)]
+        version_id: String,
+        #[command(flatten)]
+        target: TargetArgs,
     },
     /// Delete an object.
     Rm {

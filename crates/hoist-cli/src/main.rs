@@ -6,6 +6,7 @@ mod clipboard;
 mod output;
 mod profile_cmd;
 mod remote;
+mod versions_cmd;
 mod watch_cmd;
 
 use std::process::ExitCode;
@@ -279,10 +280,24 @@ async fn run(cli: Cli) -> Result<ExitCode, CliError> {
             .await
         }
         Command::Ls {
+            folder: Some(key),
+            target: t,
+            versions: true,
+            ..
+        } => versions_cmd::list(&journal, cli.json, target(&profiles, t)?, key).await,
+        Command::Restore {
+            key,
+            version_id,
+            target: t,
+        } => {
+            versions_cmd::restore(&journal, cli.json, target(&profiles, t)?, key, version_id).await
+        }
+        Command::Ls {
             folder,
             target: t,
             filter,
             page_size,
+            ..
         } => {
             remote::ls(
                 &journal,

@@ -7,3 +7,4 @@ pub mod fetch;
 mod links;
 pub mod share;
 pub mod thumbnail;
+pub mod versions;

@@ -23,5 +23,6 @@ pub use client::{
 pub(crate) use credentials::describe_failure;
 pub(crate) use errors::map_err;
 pub use multipart::{BodyChecksum, ListedPart, Multipart, ObjectInfo, PartRecord, UploadStore};
+pub(crate) use store::copy_source;
 pub use store::{PendingMultipart, S3Store};
 pub use target::{ChecksumMode, Target, normalize_prefix};

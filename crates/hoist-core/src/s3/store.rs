@@ -185,7 +185,7 @@ impl UploadStore for S3Store {
 }
 
 /// `bucket/key` for CopyObject's `x-amz-copy-source`, percent-encoded except for `/`.
-fn copy_source(bucket: &str, key: &str) -> String {
+pub(crate) fn copy_source(bucket: &str, key: &str) -> String {
     let mut out = format!("{bucket}/");
     for b in key.bytes() {
         if b.is_ascii_alphanumeric() || b"-_.~/".contains(&b) {
