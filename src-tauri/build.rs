@@ -34,6 +34,8 @@ fn main() {
         "browse_list",
         "object_details",
         "delete_object",
+        "object_versions",
+        "restore_version",
         "download_object",
         "object_thumbnail",
         "watch_list",

@@ -85,6 +85,8 @@ pub fn run() {
             links::browse_list,
             links::object_details,
             links::delete_object,
+            links::object_versions,
+            links::restore_version,
             links::download_object,
             links::object_thumbnail,
             watches::watch_list,

@@ -5,6 +5,7 @@
 use hoist_core::objects::browse::{self, ListRequest, Listing, ObjectDetails};
 use hoist_core::objects::fetch::{self, FetchOptions, Fetched};
 use hoist_core::objects::share::{self, LinkExpiry, ShareLink};
+use hoist_core::objects::versions::{self, ObjectVersion, ObjectVersions};
 use hoist_core::{Disposition, ItemState, UploadId};
 use tauri::{AppHandle, Emitter, Manager, State};
 use tauri_plugin_clipboard_manager::ClipboardExt;
@@ -269,6 +270,31 @@ pub async fn browse_list(state: State<'_, Desktop>, request: ListRequest) -> Res
 pub async fn object_details(state: State<'_, Desktop>, key: String) -> Result<ObjectDetails> {
     let a = state.access(None)?;
     Ok(browse::details(&a, check_key(&key)?).await?)
+}
+
+/// Every version of `key` (newest first; delete markers included) where the bucket
+/// has versioning on; `versioning` says whether it has.
+#[tauri::command]
+pub async fn object_versions(state: State<'_, Desktop>, key: String) -> Result<ObjectVersions> {
+    let a = state.access(None)?;
+    let key = check_key(&key)?;
+    let versioning = versions::versioning(&a).await?;
+    Ok(ObjectVersions {
+        versioning,
+        versions: versions::list_versions(&a, key).await?,
+    })
+}
+
+/// Makes an older version current again (a copy; nothing is deleted). The UI asks
+/// first.
+#[tauri::command]
+pub async fn restore_version(
+    state: State<'_, Desktop>,
+    key: String,
+    version_id: String,
+) -> Result<ObjectVersion> {
+    let a = state.access(None)?;
+    Ok(versions::restore(&a, check_key(&key)?, &version_id).await?)
 }
 
 /// The UI asks for confirmation before calling this.

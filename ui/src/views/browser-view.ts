@@ -10,6 +10,7 @@ import type { ObjectDetails } from "../bindings/ObjectDetails";
 import type { ObjectEntry } from "../bindings/ObjectEntry";
 import type { Fetched } from "../bindings/Fetched";
 import type { ShareLink } from "../bindings/ShareLink";
+import { versionsPanel, type VersionsSource } from "./versions-panel";
 import { button, h } from "../lib/dom";
 import { formatBytes, formatFullTime, formatShortTime } from "../lib/format";
 import { breadcrumbs, DEFAULT_EXPIRY_SECS, describeExpiry, EXPIRY_PRESETS, isImageKey, parseSizeLimit } from "../lib/links";
@@ -32,6 +33,8 @@ export interface BrowserSource {
   uploadLink(key: string, seconds: number, contentType: string | null): Promise<ShareLink>;
   onError(err: unknown): void;
   notify(message: string): void;
+  /** An object's versions (optional: tests may leave it out). */
+  versions?: Pick<VersionsSource, "versions" | "restore">;
 }
 
 export interface BrowserView {
@@ -217,6 +220,7 @@ export function createBrowserView(src: BrowserSource): BrowserView {
       h("div", { class: "row-actions" }, expirySel, dispSel, copy),
       trueExpiry,
       h("div", { class: "row-actions" }, download, del),
+      ...(src.versions ? [versionsPanel(d.key, { ...src.versions, notify: src.notify, onError: src.onError })] : []),
     );
   };
 

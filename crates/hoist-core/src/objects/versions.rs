@@ -45,6 +45,14 @@ pub struct ObjectVersion {
     pub is_delete_marker: bool,
 }
 
+/// A key's versions and the bucket's versioning state, as the Browser shows them.
+#[derive(Debug, Clone, Serialize, ts_rs::TS)]
+#[ts(export)]
+pub struct ObjectVersions {
+    pub versioning: Versioning,
+    pub versions: Vec<ObjectVersion>,
+}
+
 pub async fn versioning(access: &BucketAccess) -> Result<Versioning> {
     let out = access
         .client()

@@ -23,6 +23,8 @@ import type { Fetched } from "../../bindings/Fetched";
 import type { LinkExpiry } from "../../bindings/LinkExpiry";
 import type { Listing } from "../../bindings/Listing";
 import type { ListRequest } from "../../bindings/ListRequest";
+import type { ObjectVersion } from "../../bindings/ObjectVersion";
+import type { ObjectVersions } from "../../bindings/ObjectVersions";
 import type { ObjectDetails } from "../../bindings/ObjectDetails";
 import type { ShareLink } from "../../bindings/ShareLink";
 import type { TrashedFile } from "../../bindings/TrashedFile";
@@ -171,6 +173,8 @@ export const fetchUrl = (opts: { url: string; key: string; allowedTypes: string[
 
 export const browseList = (request: ListRequest): Promise<Listing> => call("browse_list", { request });
 export const objectDetails = (key: string): Promise<ObjectDetails> => call("object_details", { key });
+export const objectVersions = (key: string): Promise<ObjectVersions> => call("object_versions", { key });
+export const restoreVersion = (key: string, versionId: string): Promise<ObjectVersion> => call("restore_version", { key, versionId });
 /** Only after the user confirmed. */
 export const deleteObject = (key: string): Promise<void> => call("delete_object", { key });
 /** A PNG thumbnail as a data: URL (made in Rust; the CSP allows only data: images). */
