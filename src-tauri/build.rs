@@ -35,6 +35,7 @@ fn main() {
         "object_details",
         "delete_object",
         "object_versions",
+        "object_text_preview",
         "restore_version",
         "download_object",
         "object_thumbnail",

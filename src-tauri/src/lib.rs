@@ -9,6 +9,7 @@ mod links;
 mod local;
 pub mod models;
 mod pickers;
+mod preview;
 mod settings;
 mod state;
 mod tray;
@@ -29,6 +30,9 @@ pub fn run() {
         .plugin(tauri_plugin_dialog::init())
         .plugin(tauri_plugin_notification::init())
         .plugin(tauri_plugin_clipboard_manager::init())
+        .register_asynchronous_uri_scheme_protocol(preview::SCHEME, |ctx, request, responder| {
+            preview::handle(ctx.app_handle(), request, responder)
+        })
         .setup(|app| {
             let data_dir = app.path().app_data_dir()?;
             // Profiles are shared with the `hoist` CLI (HOIST_CONFIG_DIR or ~/.config/hoist).
@@ -86,6 +90,7 @@ pub fn run() {
             links::object_details,
             links::delete_object,
             links::object_versions,
+            links::object_text_preview,
             links::restore_version,
             links::download_object,
             links::object_thumbnail,

@@ -4,6 +4,7 @@
 
 use hoist_core::objects::browse::{self, ListRequest, Listing, ObjectDetails};
 use hoist_core::objects::fetch::{self, FetchOptions, Fetched};
+use hoist_core::objects::preview::{self, TextPreview};
 use hoist_core::objects::share::{self, LinkExpiry, ShareLink};
 use hoist_core::objects::versions::{self, ObjectVersion, ObjectVersions};
 use hoist_core::{Disposition, ItemState, UploadId};
@@ -283,6 +284,17 @@ pub async fn object_versions(state: State<'_, Desktop>, key: String) -> Result<O
         versioning,
         versions: versions::list_versions(&a, key).await?,
     })
+}
+
+/// The first 256 KiB of a text object, for the details pane.
+#[tauri::command]
+pub async fn object_text_preview(
+    state: State<'_, Desktop>,
+    key: String,
+    bucket: Option<String>,
+) -> Result<TextPreview> {
+    let a = state.access(check_bucket(bucket)?)?;
+    Ok(preview::text_preview(&a, check_key(&key)?, 256 * 1024).await?)
 }
 
 /// Makes an older version current again (a copy; nothing is deleted). The UI asks

@@ -21,6 +21,7 @@ import time
 import urllib.error
 import urllib.request
 
+from browser_steps import preview_step
 from webdriver import Session
 
 DRIVER = os.environ.get("HOIST_E2E_DRIVER", "http://127.0.0.1:4444")
@@ -538,6 +539,9 @@ def main():
     s.wait("big.bin in the browser", lambda: s.find('[data-testid="browser-object"][data-key="big.bin"]'), timeout=30)
     check(True, "the browser lists big.bin")
     s.click(s.find('[data-testid="tab-queue"]'))
+
+    print("4e. previews in the Browser: an image, a text and a sound through the app's own protocol")
+    preview_step(s, CHOSEN, check, wait_state)
 
     print("4d. a local-store link made before a restart still serves after it")
     s.quit()

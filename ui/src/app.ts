@@ -115,6 +115,7 @@ export function startApp(root: HTMLElement): QueueStore {
     share: (key, seconds, disposition) => ipc.shareLink({ key, expiresSecs: seconds, disposition, copy: true }),
     thumbnail: ipc.objectThumbnail,
     versions: { versions: ipc.objectVersions, restore: ipc.restoreVersion },
+    preview: { text: ipc.objectTextPreview },
     fetchUrl: (url, key, allowedTypes, maxSize) => ipc.fetchUrl({ url, key, allowedTypes, maxSize }),
     uploadLink: (key, seconds, contentType) => ipc.uploadLink({ key, expiresSecs: seconds, contentType, copy: true }),
     onError: report,

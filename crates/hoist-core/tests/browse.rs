@@ -148,3 +148,57 @@ async fn details_download_and_delete() {
         .unwrap_err();
     assert_eq!(e.code(), ErrorCode::NoSuchBucket, "{e}");
 }
+
+/// Previews read what they need and no more: a text object's first bytes, and the
+/// byte ranges a video element asks for, bounded whatever the Range header says.
+#[tokio::test]
+async fn previews_read_bounded_ranges() {
+    use hoist_core::objects::preview::{self, Unsatisfiable};
+    let b = bucket("browse-preview").await;
+    let data: Vec<u8> = (0..100_000u32).map(|i| (i % 251) as u8).collect();
+    put(&b, "clip.bin", &data).await;
+    put(&b, "notes.txt", "héllo preview\n".repeat(1000).as_bytes()).await;
+    put(&b, "empty.txt", b"").await;
+    let a = BucketAccess::connect(&AwsChainCredentials, target(&b))
+        .await
+        .unwrap();
+
+    let r = preview::read_range(&a, "clip.bin", Some("bytes=1000-"), 4096)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        (r.status, r.start, r.end, r.total),
+        (206, 1000, 5095, 100_000)
+    );
+    assert_eq!(r.body, data[1000..5096]);
+    let r = preview::read_range(&a, "clip.bin", Some("bytes=-10"), 4096)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(r.body, data[99_990..]);
+    let r = preview::read_range(&a, "clip.bin", None, 1 << 20)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!((r.status, r.body.len()), (200, 100_000));
+    let r = preview::read_range(&a, "clip.bin", Some("bytes=100000-"), 4096)
+        .await
+        .unwrap();
+    assert_eq!(r.unwrap_err(), Unsatisfiable);
+    let r = preview::read_range(&a, "empty.txt", None, 4096)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!((r.status, r.body.len()), (200, 0));
+
+    let t = preview::text_preview(&a, "notes.txt", 64).await.unwrap();
+    assert!(t.truncated && t.size == 15_000, "{t:?}");
+    assert!(t.text.starts_with("héllo preview\nhéllo"), "{:?}", t.text);
+    let e = preview::text_preview(&a, "clip.bin", 64).await.unwrap_err();
+    assert!(e.to_string().contains("is not text"), "{e}");
+    let e = preview::read_range(&a, "nope.txt", None, 10)
+        .await
+        .unwrap_err();
+    assert_eq!(e.code(), ErrorCode::NotFound);
+}

@@ -30,7 +30,7 @@ function fakeStore() {
       return page;
     },
     async details(key) {
-      return { bucket: "bkt", key, size: 10, content_type: "image/png", modified: 0, etag: '"e"', checksums: { CRC32C: "abc=" }, metadata: { a: "b" }, storage_class: null, cache_control: null, content_disposition: null };
+      return { bucket: "bkt", key, size: 10, content_type: "image/png", modified: 0, etag: '"e"', checksums: { CRC32C: "abc=" }, metadata: { a: "b" }, storage_class: null, cache_control: null, content_disposition: null, preview: "image" };
     },
     async remove(key) {
       deleted.push(key);

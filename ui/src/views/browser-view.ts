@@ -10,6 +10,7 @@ import type { ObjectDetails } from "../bindings/ObjectDetails";
 import type { ObjectEntry } from "../bindings/ObjectEntry";
 import type { Fetched } from "../bindings/Fetched";
 import type { ShareLink } from "../bindings/ShareLink";
+import { previewPanel, type PreviewSource } from "./preview-panel";
 import { versionsPanel, type VersionsSource } from "./versions-panel";
 import { button, h } from "../lib/dom";
 import { formatBytes, formatFullTime, formatShortTime } from "../lib/format";
@@ -33,6 +34,8 @@ export interface BrowserSource {
   uploadLink(key: string, seconds: number, contentType: string | null): Promise<ShareLink>;
   onError(err: unknown): void;
   notify(message: string): void;
+  /** Previews (optional: tests may leave it out; then images get a thumbnail). */
+  preview?: PreviewSource;
   /** An object's versions (optional: tests may leave it out). */
   versions?: Pick<VersionsSource, "versions" | "restore">;
 }
@@ -202,7 +205,8 @@ export function createBrowserView(src: BrowserSource): BrowserView {
     });
     const thumb = h("img", { class: "thumb", attrs: { alt: "", "data-testid": "browser-thumb" } });
     thumb.hidden = true;
-    if (src.thumbnail && isImageKey(d.key)) {
+    const preview = src.preview ? previewPanel(d, src.preview) : null;
+    if (!preview && src.thumbnail && isImageKey(d.key)) {
       src.thumbnail(d.key).then(
         (url) => {
           if (url.startsWith("data:image/")) {
@@ -214,7 +218,7 @@ export function createBrowserView(src: BrowserSource): BrowserView {
       );
     }
     details.replaceChildren(
-      thumb,
+      preview ?? thumb,
       h("h3", { text: d.key.split("/").pop() ?? d.key }),
       dl,
       h("div", { class: "row-actions" }, expirySel, dispSel, copy),

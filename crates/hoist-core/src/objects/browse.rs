@@ -87,6 +87,8 @@ pub struct ObjectDetails {
     pub storage_class: Option<String>,
     pub cache_control: Option<String>,
     pub content_disposition: Option<String>,
+    /// What the details pane can preview (by type, else by name).
+    pub preview: super::preview::PreviewKind,
 }
 
 /// A folder prefix: "" or ending in "/", never starting with "/".
@@ -238,6 +240,7 @@ pub async fn details(access: &BucketAccess, key: &str) -> Result<ObjectDetails> 
         storage_class: out.storage_class().map(|s| s.as_str().to_owned()),
         cache_control: out.cache_control().map(str::to_owned),
         content_disposition: out.content_disposition().map(str::to_owned),
+        preview: super::preview::preview_kind(key, out.content_type()),
     })
 }
 

@@ -5,6 +5,7 @@
 pub mod browse;
 pub mod fetch;
 mod links;
+pub mod preview;
 pub mod share;
 pub mod thumbnail;
 pub mod versions;

@@ -24,6 +24,7 @@ import type { LinkExpiry } from "../../bindings/LinkExpiry";
 import type { Listing } from "../../bindings/Listing";
 import type { ListRequest } from "../../bindings/ListRequest";
 import type { ObjectVersion } from "../../bindings/ObjectVersion";
+import type { TextPreview } from "../../bindings/TextPreview";
 import type { ObjectVersions } from "../../bindings/ObjectVersions";
 import type { ObjectDetails } from "../../bindings/ObjectDetails";
 import type { ShareLink } from "../../bindings/ShareLink";
@@ -173,6 +174,7 @@ export const fetchUrl = (opts: { url: string; key: string; allowedTypes: string[
 
 export const browseList = (request: ListRequest): Promise<Listing> => call("browse_list", { request });
 export const objectDetails = (key: string): Promise<ObjectDetails> => call("object_details", { key });
+export const objectTextPreview = (key: string, bucket: string): Promise<TextPreview> => call("object_text_preview", { key, bucket });
 export const objectVersions = (key: string): Promise<ObjectVersions> => call("object_versions", { key });
 export const restoreVersion = (key: string, versionId: string): Promise<ObjectVersion> => call("restore_version", { key, versionId });
 /** Only after the user confirmed. */
