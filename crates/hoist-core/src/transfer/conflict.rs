@@ -7,9 +7,26 @@ use crate::error::{HoistError, Result};
 
 /// `Some(key)` to upload to, `None` to skip.
 pub(super) async fn resolve_conflict(ctx: &WorkerCtx, row: &UploadRow) -> Result<Option<String>> {
+    let policy = match row.conflict {
+        ConflictPolicy::Skip => "skip",
+        _ => "rename",
+    };
     let head = |key: String| {
         let store = ctx.store.clone();
-        async move { store.head(&key).await }
+        async move {
+            store.head(&key).await.map_err(|e| match e {
+                // Write-only keys cannot see whether the key is taken.
+                HoistError::Auth { code, .. } => HoistError::Auth {
+                    code,
+                    message: format!(
+                        "these credentials may not read the bucket, so the conflict policy \
+                         \"{policy}\" cannot tell whether {key} exists; use \"overwrite\" or \
+                         credentials that may read"
+                    ),
+                },
+                e => e,
+            })
+        }
     };
     match row.conflict {
         ConflictPolicy::Overwrite => Ok(Some(row.key.clone())),

@@ -271,6 +271,13 @@ async fn write_only_credentials_land_the_object_unverified_without_resending() {
     );
     assert_eq!(h.store.calls(Call::UploadPart), 3, "nothing sent again");
     assert!(h.store.object("w.bin").unwrap().data == data);
+    let status = h.engine.snapshot().await.unwrap();
+    assert_eq!(
+        status[0].state,
+        ItemState::Landed,
+        "never shown as verified"
+    );
+    assert_eq!(status[0].bytes_done, 12 * MIB);
     let history = h.engine.journal().history(10).unwrap();
     assert!(
         history[0]

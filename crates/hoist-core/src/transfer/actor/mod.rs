@@ -294,7 +294,7 @@ impl Actor {
                         key: i.row.key.clone(),
                         size: i.row.identity.size,
                         bytes_done: match i.state {
-                            ItemState::Verified => i.row.identity.size,
+                            ItemState::Verified | ItemState::Landed => i.row.identity.size,
                             _ => self.shared.board.done(i.row.id).unwrap_or(i.row.bytes_done),
                         },
                         state: i.state,
@@ -520,7 +520,13 @@ impl Actor {
                 if let Err(e) = self.shared.journal.finish(id, UploadState::Done, &entry) {
                     tracing::error!("journal: {e}");
                 }
-                self.set_state(id, ItemState::Verified);
+                // Write-only keys: the object is there, but nothing proved it is ours.
+                let state = if l.verification == Verification::NoReadPermission {
+                    ItemState::Landed
+                } else {
+                    ItemState::Verified
+                };
+                self.set_state(id, state);
                 self.emit(EngineEvent::Completed {
                     id,
                     bucket: row.target.bucket.clone(),
