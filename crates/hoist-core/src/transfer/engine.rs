@@ -438,7 +438,7 @@ fn lock_journal(journal: &Path) -> Result<std::fs::File> {
 /// Multipart UploadIds that this journal or any other Hoist journal on this machine
 /// (the desktop app's, another CLI journal) still intends to finish. A journal that
 /// exists but cannot be read stops the cleanup: its uploads might be among them.
-fn live_everywhere(own: &UploadJournal) -> Result<std::collections::HashSet<String>> {
+pub(super) fn live_everywhere(own: &UploadJournal) -> Result<std::collections::HashSet<String>> {
     let mut live = own.live_multipart_ids()?;
     let me = std::fs::canonicalize(own.path()).unwrap_or_else(|_| own.path().to_owned());
     for other in crate::journal::registry::registered() {

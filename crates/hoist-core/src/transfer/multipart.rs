@@ -8,6 +8,7 @@ use std::sync::Arc;
 use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
 
+use super::engine::live_everywhere;
 use super::landed::already_complete;
 use super::plan::PartPlan;
 use super::progress::ItemProgress;
@@ -121,18 +122,69 @@ pub(super) async fn multipart(
             Err(e) => return Err(e.into()),
         },
         None => {
+            let began_ms = crate::journal::now_ms();
+            let mut attempts = 0;
             let mp = pooled(ctx, row.id, || {
+                attempts += 1;
                 ctx.store
                     .create_multipart(&row.key, &row.content_type, mode)
             })
             .await?;
             let (id, mp2, ps) = (row.id, mp.clone(), plan.part_size);
             journal_call(ctx, move |j| j.begin_multipart(id, &identity, &mp2, ps)).await?;
+            if attempts > 1 {
+                abort_lost_creates(ctx, row, &mp, began_ms).await;
+            }
             (mp, BTreeMap::new(), false)
         }
     };
     let landed = send_and_complete(ctx, row, identity, plan, upload_id, have, resumed).await?;
     Ok(Outcome::Landed(landed))
+}
+
+/// A Create whose answer was lost (a timeout or reset after the request went out) may
+/// still have made an upload on the store, and its retry made another: nobody would
+/// ever complete or abort the first. Uploads of this key begun since this Create began,
+/// other than ours and not meant to be finished by any Hoist journal on this machine,
+/// are aborted. Best effort: keys that may not list uploads (write-only) leave them
+/// to `hoist abort-orphans`.
+async fn abort_lost_creates(ctx: &WorkerCtx, row: &UploadRow, ours: &str, began_ms: i64) {
+    // The store's clock is not ours, and S3 reports whole seconds.
+    const SKEW_MS: i64 = 5_000;
+    let listed = match pooled(ctx, row.id, || ctx.store.uploads_of(&row.key)).await {
+        Ok(listed) => listed,
+        Err(e) => {
+            tracing::warn!(
+                "cannot look for a lost multipart upload of {}: {e}",
+                row.key
+            );
+            return;
+        }
+    };
+    let lost: Vec<_> = listed
+        .into_iter()
+        .filter(|u| u.upload_id != ours && u.initiated_ms.is_some_and(|t| t >= began_ms - SKEW_MS))
+        .collect();
+    if lost.is_empty() {
+        return;
+    }
+    let journal = ctx.journal.clone();
+    let live = match tokio::task::spawn_blocking(move || live_everywhere(&journal)).await {
+        Ok(Ok(live)) => live,
+        Ok(Err(e)) => {
+            tracing::warn!("lost multipart uploads of {} are kept: {e}", row.key);
+            return;
+        }
+        Err(_) => return,
+    };
+    for u in lost.iter().filter(|u| !live.contains(&u.upload_id)) {
+        if let Err(e) = pooled(ctx, row.id, || ctx.store.abort(&row.key, &u.upload_id)).await {
+            tracing::warn!(
+                "cannot abort the lost multipart upload {}: {e}",
+                u.upload_id
+            );
+        }
+    }
 }
 
 async fn send_and_complete(
