@@ -2,7 +2,7 @@
 //! `name (n).ext`.
 
 use super::records::{ConflictPolicy, UploadRow};
-use super::upload::{WorkerCtx, pooled};
+use super::upload::{WorkerCtx, journal_call, pooled};
 use crate::error::{HoistError, Result};
 
 /// `Some(key)` to upload to, `None` to skip.
@@ -41,7 +41,10 @@ pub(super) async fn resolve_conflict(ctx: &WorkerCtx, row: &UploadRow) -> Result
             loop {
                 let key = renamed_key(&row.key, n);
                 // A name another upload in the queue reserved is not free either.
-                let reserved = n > 0 && ctx.journal.key_reserved(&row.target, &key, row.id)?;
+                let reserved = n > 0 && {
+                    let (target, k, id) = (row.target.clone(), key.clone(), row.id);
+                    journal_call(ctx, move |j| j.key_reserved(&target, &k, id)).await?
+                };
                 if !reserved && pooled(ctx, row.id, || head(key.clone())).await?.is_none() {
                     return Ok(Some(key));
                 }

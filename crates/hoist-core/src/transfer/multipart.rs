@@ -40,7 +40,8 @@ async fn reconcile(
         // a part the store lost makes Complete refuse, never a mixed object.
         Err(HoistError::Auth { .. }) => {
             let mut have = BTreeMap::new();
-            for part in ctx.journal.parts(row.id)? {
+            let id = row.id;
+            for part in journal_call(ctx, move |j| j.parts(id)).await? {
                 if part.size == plan.range(part.number as u64).1 {
                     have.insert(part.number, part);
                 }
@@ -55,7 +56,8 @@ async fn reconcile(
         by_number.entry(p.number).or_default().push(p);
     }
     let mut have = BTreeMap::new();
-    for part in ctx.journal.parts(row.id)? {
+    let id = row.id;
+    for part in journal_call(ctx, move |j| j.parts(id)).await? {
         let expected = plan.range(part.number as u64).1;
         let on_store = by_number.get(&part.number).is_some_and(|c| {
             c.iter()
@@ -64,7 +66,8 @@ async fn reconcile(
         if on_store && part.size == expected {
             have.insert(part.number, part);
         } else {
-            ctx.journal.forget_part(row.id, part.number)?;
+            let number = part.number;
+            journal_call(ctx, move |j| j.forget_part(id, number)).await?;
         }
     }
     for (number, candidates) in by_number {

@@ -350,3 +350,54 @@ async fn pause_then_resume_at_once_is_never_lost() {
     );
     assert!(h.store.object("f.bin").unwrap().data == data);
 }
+
+/// A slow journal (fsyncs on a busy disk) blocks only the threads that wait for it:
+/// the queue's actor, workers and the progress aggregator never call it on a runtime
+/// thread. One runtime thread here, so a single call on it would stall everything.
+#[tokio::test(flavor = "current_thread")]
+async fn a_slow_journal_never_stalls_the_runtime() {
+    let h = start(4).await;
+    let (small, _) = write(h.dir.path(), "a.txt", 1000);
+    let (big, _) = write(h.dir.path(), "b.bin", 12 * MIB as usize);
+    h.engine
+        .journal()
+        .slow_down_for_tests(Duration::from_millis(1000));
+    let stop = tokio_util::sync::CancellationToken::new();
+    let ticker = tokio::spawn({
+        let stop = stop.clone();
+        async move {
+            let mut worst = Duration::ZERO;
+            let mut last = std::time::Instant::now();
+            while !stop.is_cancelled() {
+                tokio::time::sleep(Duration::from_millis(5)).await;
+                worst = worst.max(last.elapsed());
+                last = std::time::Instant::now();
+            }
+            worst
+        }
+    });
+    let ids = h
+        .engine
+        .add(vec![small, big], target(), AddOptions::default())
+        .await
+        .unwrap();
+    h.engine.pause(ids[1]).await.unwrap();
+    h.engine.resume(ids[1]).await.unwrap();
+    tokio::time::timeout(Duration::from_secs(60), h.engine.wait_idle())
+        .await
+        .unwrap()
+        .unwrap();
+    let status = h.engine.snapshot().await.unwrap();
+    stop.cancel();
+    let worst = ticker.await.unwrap();
+    assert!(
+        status.iter().all(|s| s.state == ItemState::Verified),
+        "{status:?}"
+    );
+    assert!(
+        // A journal call on the runtime stalls it for the whole second; a busy shared
+        // machine alone stalls it for a few hundred ms.
+        worst < Duration::from_millis(700),
+        "the runtime stalled for {worst:?}: a journal call ran on it"
+    );
+}

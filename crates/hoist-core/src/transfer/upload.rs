@@ -92,9 +92,11 @@ pub(super) async fn journal_call<T: Send + 'static>(
 async fn run_inner(ctx: &WorkerCtx, id: UploadId) -> Result<Outcome> {
     let mut restarts = 0;
     loop {
-        let row = ctx.journal.upload(id)?.ok_or_else(|| {
-            HoistError::InvalidInput(format!("upload {id} is not in the journal"))
-        })?;
+        let row = journal_call(ctx, move |j| j.upload(id))
+            .await?
+            .ok_or_else(|| {
+                HoistError::InvalidInput(format!("upload {id} is not in the journal"))
+            })?;
         let path = row.path.clone();
         match attempt(ctx, row).await {
             Ok(outcome) => return Ok(outcome),
@@ -145,7 +147,8 @@ async fn attempt(ctx: &WorkerCtx, mut row: UploadRow) -> std::result::Result<Out
     if row.multipart_id.is_none() {
         match resolve_conflict(ctx, &row).await? {
             Some(key) if key != row.key => {
-                ctx.journal.set_key(row.id, &key)?;
+                let (id, k) = (row.id, key.clone());
+                journal_call(ctx, move |j| j.set_key(id, &k)).await?;
                 row.key = key;
             }
             Some(_) => {}

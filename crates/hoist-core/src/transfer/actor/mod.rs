@@ -421,7 +421,13 @@ impl Actor {
     fn finish_cancel(&self, row: UploadRow, started: i64) {
         let shared = self.shared.clone();
         tokio::spawn(async move {
-            let fresh = shared.journal.upload(row.id).ok().flatten().unwrap_or(row);
+            let journal = shared.journal.clone();
+            let id = row.id;
+            let fresh = tokio::task::spawn_blocking(move || journal.upload(id))
+                .await
+                .ok()
+                .and_then(|r| r.ok().flatten())
+                .unwrap_or(row);
             let mut message = "cancelled by the user".to_owned();
             if let Some(mp) = &fresh.multipart_id {
                 if let Err(e) = shared.abort_multipart(&fresh, mp).await {
@@ -440,10 +446,13 @@ impl Actor {
                 0,
                 started,
             );
-            if let Err(e) = shared
-                .journal
-                .finish(fresh.id, UploadState::Cancelled, &entry)
-            {
+            let journal = shared.journal.clone();
+            let id = fresh.id;
+            let written = tokio::task::spawn_blocking(move || {
+                journal.finish(id, UploadState::Cancelled, &entry)
+            })
+            .await;
+            if let Ok(Err(e)) = written {
                 tracing::error!("journal: {e}");
             }
             let _ = shared.events.send(EngineEvent::Cancelled { id: fresh.id });
