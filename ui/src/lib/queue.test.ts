@@ -55,6 +55,7 @@ const progress = (id: number, bytes_done: number, rate_bps: number, bytes_total 
   bytes_done,
   bytes_total,
   rate_bps,
+  parts_in_flight: 1,
 });
 const completed = (id: number, size = 1000): EngineEvent => ({
   event: "completed",

@@ -3,12 +3,13 @@
 //! budget, complete, and verify the object against what was read.
 
 use std::collections::{BTreeMap, HashMap};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
-use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
 
 use super::engine::live_everywhere;
+use super::inflight::InFlightControl;
 use super::landed::already_complete;
 use super::plan::PartPlan;
 use super::progress::ItemProgress;
@@ -335,6 +336,8 @@ async fn send_and_complete(
 
 /// Sends `missing` parts through the global request pool. Memory stays within the
 /// budget: a part is read only once it holds room in the budget and a request slot.
+/// How many are in flight follows the link (`inflight`): parts start in order while
+/// fewer than the limit are running.
 async fn send_parts(
     ctx: &WorkerCtx,
     row: &UploadRow,
@@ -348,106 +351,173 @@ async fn send_parts(
     // A file's parts wait their turn here, not in the shared pool: the pool's queue
     // holds at most a file's share, so an item added later (a small file, a higher
     // priority) gets a slot as soon as one frees instead of after every part queued.
-    let file_slots = Arc::new(Semaphore::new(slots_per_file(ctx.settings.concurrency)));
-    for &number in missing {
-        let file_slots = file_slots.clone();
-        let part_ctx = WorkerCtx {
-            stop: stop.clone(),
-            ..ctx.clone()
-        };
-        let (path, key, upload_id, mode, id) = (
-            row.path.clone(),
-            row.key.clone(),
-            upload_id.to_owned(),
-            row.target.checksum,
-            row.id,
-        );
-        let (offset, len) = plan.range(number as u64);
-        let progress = progress.clone();
-        set.spawn(async move {
-            let ctx = part_ctx;
-            let _turn = tokio::select! {
-                biased;
-                _ = ctx.stop.cancelled() => return Err(HoistError::Cancelled),
-                p = file_slots.acquire_owned() => p.expect("never closed"),
-            };
-            // Streamed from the file: a part in flight holds a chunk or two, not itself.
-            let _permits = acquire(&ctx, STREAMED_MEMORY).await?;
-            let was_attempted = journal_call(&ctx, move |j| j.mark_attempt(id, number)).await?;
-            let etag = retried(&ctx, id, || {
-                let body = streamed(&ctx, &progress, &path, (offset, len), mode);
-                let (ctx, key, upload_id) = (&ctx, &key, &upload_id);
-                async move {
-                    let (sum, body) = body.await?;
-                    let crc = match &body {
-                        PartData::File(f) => Some(f.crc32c()),
-                        PartData::Memory(_) => None,
-                    };
-                    let md5 = match &sum {
-                        BodyChecksum::Md5(m) => Some(m.clone()),
-                        BodyChecksum::Crc32c(_) => None,
-                    };
-                    let sent = ctx
-                        .store
-                        .upload_part(key, upload_id, number, body.clone(), &sum)
-                        .await;
-                    if sent.is_err()
-                        && let PartData::File(f) = &body
-                    {
-                        f.roll_back();
-                    }
-                    Ok((sent?, crc, md5))
-                }
-            });
-            // A pause or cancel stops a part mid-transfer, not after it.
-            let (etag, crc, md5) = tokio::select! {
-                biased;
-                _ = ctx.stop.cancelled() => return Err(HoistError::Cancelled),
-                r = etag => r?,
-            };
-            let rec = PartRecord {
-                number,
-                size: len,
-                etag,
-                crc32c: crc,
-                md5,
-            };
-            let recorded = rec.clone();
-            journal_call(&ctx, move |j| j.record_part(id, &recorded)).await?;
-            emit(
-                &ctx,
-                EngineEvent::PartDone {
-                    id,
-                    part: number,
-                    size: len,
-                },
-            );
-            Ok::<_, HoistError>((rec, was_attempted))
-        });
-    }
+    let bytes = || progress.done.load(std::sync::atomic::Ordering::Relaxed);
+    let control = Arc::new(Mutex::new(InFlightControl::new(
+        slots_per_file(ctx.settings.concurrency),
+        plan.part_size,
+        Instant::now(),
+        bytes(),
+    )));
+    let mut tick = tokio::time::interval(Duration::from_millis(250));
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+    let mut queue = missing.iter().copied();
+    let mut next = queue.next();
     let mut done = SentParts::default();
     let mut first_err = None;
-    while let Some(joined) = set.join_next().await {
-        match joined.expect("part task panicked") {
-            Ok((rec, was_attempted)) => {
-                done.bytes_sent += rec.size;
-                if was_attempted {
-                    done.bytes_resent += rec.size;
+    loop {
+        let limit = control.lock().unwrap_or_else(|p| p.into_inner()).limit();
+        while first_err.is_none() && set.len() < limit {
+            let Some(number) = next else { break };
+            next = queue.next();
+            let part_ctx = WorkerCtx {
+                stop: stop.clone(),
+                ..ctx.clone()
+            };
+            let part = PartJob {
+                number,
+                range: plan.range(number as u64),
+                path: row.path.clone(),
+                key: row.key.clone(),
+                upload_id: upload_id.to_owned(),
+                mode: row.target.checksum,
+                id: row.id,
+            };
+            set.spawn(send_part(part_ctx, part, progress.clone(), control.clone()));
+        }
+        let in_flight = set.len() as u32;
+        progress
+            .parts_in_flight
+            .store(in_flight, std::sync::atomic::Ordering::Relaxed);
+        if set.is_empty() {
+            break;
+        }
+        tokio::select! {
+            joined = set.join_next() => match joined.expect("never empty here").expect("part task panicked") {
+                Ok((rec, was_attempted)) => {
+                    done.bytes_sent += rec.size;
+                    if was_attempted {
+                        done.bytes_resent += rec.size;
+                    }
+                    done.parts.push(rec);
                 }
-                done.parts.push(rec);
-            }
-            Err(e) => {
-                stop.cancel();
-                if first_err.is_none() || matches!(first_err, Some(HoistError::Cancelled)) {
-                    first_err = Some(e);
+                Err(e) => {
+                    stop.cancel();
+                    if first_err.is_none() || matches!(first_err, Some(HoistError::Cancelled)) {
+                        first_err = Some(e);
+                    }
                 }
+            },
+            _ = tick.tick() => {
+                control
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .observe(Instant::now(), bytes());
             }
         }
     }
+    progress
+        .parts_in_flight
+        .store(0, std::sync::atomic::Ordering::Relaxed);
     match first_err {
         Some(e) => Err(e),
+        None if next.is_some() => Err(HoistError::Cancelled),
         None => Ok(done),
     }
+}
+
+/// One part to send, and where it goes.
+struct PartJob {
+    number: u32,
+    range: (u64, u64),
+    path: std::path::PathBuf,
+    key: String,
+    upload_id: String,
+    mode: ChecksumMode,
+    id: crate::events::UploadId,
+}
+
+async fn send_part(
+    ctx: WorkerCtx,
+    part: PartJob,
+    progress: Arc<ItemProgress>,
+    control: Arc<Mutex<InFlightControl>>,
+) -> Result<(PartRecord, bool)> {
+    let PartJob {
+        number,
+        range: (offset, len),
+        path,
+        key,
+        upload_id,
+        mode,
+        id,
+    } = part;
+    // Streamed from the file: a part in flight holds a chunk or two, not itself.
+    let _permits = acquire(&ctx, STREAMED_MEMORY).await?;
+    let was_attempted = journal_call(&ctx, move |j| j.mark_attempt(id, number)).await?;
+    let began = Instant::now();
+    let etag = retried(&ctx, id, || {
+        let body = streamed(&ctx, &progress, &path, (offset, len), mode);
+        let (ctx, key, upload_id, progress, control) =
+            (&ctx, &key, &upload_id, &progress, &control);
+        async move {
+            let (sum, body) = body.await?;
+            let crc = match &body {
+                PartData::File(f) => Some(f.crc32c()),
+                PartData::Memory(_) => None,
+            };
+            let md5 = match &sum {
+                BodyChecksum::Md5(m) => Some(m.clone()),
+                BodyChecksum::Crc32c(_) => None,
+            };
+            let sent = ctx
+                .store
+                .upload_part(key, upload_id, number, body.clone(), &sum)
+                .await;
+            if sent.is_err() {
+                if let PartData::File(f) = &body {
+                    f.roll_back();
+                }
+                // A stall or a reset: fewer parts at once (a pause is no failure).
+                if !ctx.stop.is_cancelled() {
+                    let bytes = progress.done.load(std::sync::atomic::Ordering::Relaxed);
+                    control
+                        .lock()
+                        .unwrap_or_else(|p| p.into_inner())
+                        .failed(Instant::now(), bytes);
+                }
+            }
+            Ok((sent?, crc, md5))
+        }
+    });
+    // A pause or cancel stops a part mid-transfer, not after it.
+    let (etag, crc, md5) = tokio::select! {
+        biased;
+        _ = ctx.stop.cancelled() => return Err(HoistError::Cancelled),
+        r = etag => r?,
+    };
+    let rec = PartRecord {
+        number,
+        size: len,
+        etag,
+        crc32c: crc,
+        md5,
+    };
+    let recorded = rec.clone();
+    journal_call(&ctx, move |j| j.record_part(id, &recorded)).await?;
+    control.lock().unwrap_or_else(|p| p.into_inner()).part_done(
+        Instant::now(),
+        len,
+        began.elapsed(),
+    );
+    emit(
+        &ctx,
+        EngineEvent::PartDone {
+            id,
+            part: number,
+            size: len,
+        },
+    );
+    Ok((rec, was_attempted))
 }
 
 /// What `send_parts` sent: the parts as journaled, and the byte counts.

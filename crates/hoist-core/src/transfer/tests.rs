@@ -354,11 +354,13 @@ async fn pause_then_resume_at_once_is_never_lost() {
 /// A slow journal (fsyncs on a busy disk) blocks only the threads that wait for it:
 /// the queue's actor, workers and the progress aggregator never call it on a runtime
 /// thread. One runtime thread here, so a single call on it would stall everything.
+/// Small files only, so that nothing else keeps the thread busy for long.
 #[tokio::test(flavor = "current_thread")]
 async fn a_slow_journal_never_stalls_the_runtime() {
     let h = start(4).await;
-    let (small, _) = write(h.dir.path(), "a.txt", 1000);
-    let (big, _) = write(h.dir.path(), "b.bin", 12 * MIB as usize);
+    let files: Vec<PathBuf> = (0..3)
+        .map(|i| write(h.dir.path(), &format!("{i}.txt"), 1000).0)
+        .collect();
     h.engine
         .journal()
         .slow_down_for_tests(Duration::from_millis(1000));
@@ -378,11 +380,11 @@ async fn a_slow_journal_never_stalls_the_runtime() {
     });
     let ids = h
         .engine
-        .add(vec![small, big], target(), AddOptions::default())
+        .add(files, target(), AddOptions::default())
         .await
         .unwrap();
-    h.engine.pause(ids[1]).await.unwrap();
-    h.engine.resume(ids[1]).await.unwrap();
+    h.engine.pause(ids[2]).await.unwrap();
+    h.engine.resume(ids[2]).await.unwrap();
     tokio::time::timeout(Duration::from_secs(60), h.engine.wait_idle())
         .await
         .unwrap()
@@ -394,10 +396,10 @@ async fn a_slow_journal_never_stalls_the_runtime() {
         status.iter().all(|s| s.state == ItemState::Verified),
         "{status:?}"
     );
+    // A journal call on the runtime stalls it for the whole second; a busy shared
+    // machine alone, for a few hundred ms at most.
     assert!(
-        // A journal call on the runtime stalls it for the whole second; a busy shared
-        // machine alone stalls it for a few hundred ms.
-        worst < Duration::from_millis(700),
+        worst < Duration::from_millis(500),
         "the runtime stalled for {worst:?}: a journal call ran on it"
     );
 }

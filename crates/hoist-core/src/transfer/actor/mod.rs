@@ -182,8 +182,11 @@ impl Actor {
             };
             let done_tx = done_tx.clone();
             let started_at = now_ms();
+            // Read here, on the actor's thread: the worker starts at once, so workers
+            // reach the request pool in the order they were started (by priority).
+            let row = self.shared.journal.upload(id).ok().flatten();
             tokio::spawn(async move {
-                let outcome = upload::run(ctx, id).await;
+                let outcome = upload::run(ctx, id, row).await;
                 let _ = done_tx.send((id, outcome, started_at));
             });
         }
