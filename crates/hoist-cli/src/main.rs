@@ -349,7 +349,12 @@ async fn drive(
         .collect();
     let ok = ours
         .iter()
-        .filter(|s| matches!(s.state, ItemState::Verified | ItemState::Skipped))
+        .filter(|s| {
+            matches!(
+                s.state,
+                ItemState::Verified | ItemState::Landed | ItemState::Skipped
+            )
+        })
         .count();
     let failed: Vec<_> = ours
         .iter()

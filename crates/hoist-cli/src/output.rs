@@ -124,11 +124,18 @@ impl Reporter {
                         b.finish_and_clear();
                     }
                     multi.suspend(|| {
-                        eprintln!(
-                            "ok     {key} ({}, verified: {})",
-                            HumanBytes(*size),
-                            verification_word(*verification)
-                        )
+                        if *verification == hoist_core::Verification::NoReadPermission {
+                            eprintln!(
+                                "landed {key} ({}, not verified: no read permission)",
+                                HumanBytes(*size)
+                            )
+                        } else {
+                            eprintln!(
+                                "ok     {key} ({}, verified: {})",
+                                HumanBytes(*size),
+                                verification_word(*verification)
+                            )
+                        }
                     });
                 }
                 EngineEvent::Skipped { key, reason, .. } => {
@@ -187,6 +194,7 @@ pub fn print_summary(json: bool, items: &[ItemStatus], interrupted: bool) {
                 "event": "summary",
                 "files": items.len(),
                 "verified": count(ItemState::Verified),
+                "landed_unverified": count(ItemState::Landed),
                 "skipped": count(ItemState::Skipped),
                 "failed": count(ItemState::Failed),
                 "unfinished": items.iter().filter(|i| !i.state.is_final()).count(),
@@ -195,8 +203,12 @@ pub fn print_summary(json: bool, items: &[ItemStatus], interrupted: bool) {
             })
         );
     } else {
+        let landed = match count(ItemState::Landed) {
+            0 => String::new(),
+            n => format!(", {n} landed but not verified (no read permission)"),
+        };
         eprintln!(
-            "{} files: {} verified ({}), {} skipped, {} failed{}",
+            "{} files: {} verified ({}){landed}, {} skipped, {} failed{}",
             items.len(),
             count(ItemState::Verified),
             HumanBytes(bytes),

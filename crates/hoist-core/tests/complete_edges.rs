@@ -140,3 +140,50 @@ async fn a_complete_that_landed_before_a_crash_is_verified_with_nothing_resent()
     );
     assert_eq!(object(&bucket, "movie.bin").await.unwrap(), data);
 }
+
+/// CreateMultipartUpload reached the store, but its answer was lost (the connection
+/// reset after the request): the retry creates a second upload, and the first, which
+/// nobody would ever complete, must not be left behind on the store.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_retried_create_leaves_no_orphan_upload() {
+    let (_d, dir) = tmp();
+    let data = write_random(&dir.join("lost.bin"), 12 * MIB as usize, 32);
+    let bucket = bucket("lostcreate").await;
+    let (proxy, target) = proxied_target(&bucket).await;
+    proxy
+        .faults
+        .lose_create_answers
+        .store(1, std::sync::atomic::Ordering::SeqCst);
+    let engine = engine(&dir, fast_settings()).await;
+    let rx = engine.subscribe();
+    engine
+        .add(
+            vec![dir.join("lost.bin")],
+            target,
+            hoist_core::AddOptions::default(),
+        )
+        .await
+        .unwrap();
+    let events = drain_until_idle(&engine, rx, Duration::from_secs(60)).await;
+    assert_eq!(
+        proxy
+            .faults
+            .injected
+            .load(std::sync::atomic::Ordering::SeqCst),
+        1,
+        "one Create's answer was lost"
+    );
+    assert!(
+        events
+            .iter()
+            .any(|e| matches!(e, EngineEvent::Retrying { .. })),
+        "the lost answer was retried: {events:?}"
+    );
+    assert_eq!(completed(&events).len(), 1, "{events:?}");
+    assert_eq!(object(&bucket, "lost.bin").await.unwrap(), data);
+    assert_eq!(
+        pending_multiparts(&bucket).await,
+        0,
+        "the upload the lost answer named is still on the store"
+    );
+}

@@ -78,3 +78,125 @@ async fn a_shared_slow_uplink_finishes_near_its_ideal_time_with_steady_progress(
         "a running upload showed no progress for {longest_gap:?}"
     );
 }
+
+/// What one upload did over time: when each part finished, and how many parts were
+/// in flight at each progress report (seconds since the start).
+struct Timeline {
+    took: f64,
+    parts_done: Vec<f64>,
+    in_flight: Vec<(f64, u32)>,
+    events: Vec<EngineEvent>,
+}
+
+async fn timeline(
+    engine: &hoist_core::Engine,
+    file: std::path::PathBuf,
+    t: hoist_core::Target,
+) -> Timeline {
+    let mut rx = engine.subscribe();
+    let started = Instant::now();
+    engine
+        .add(vec![file], t, AddOptions::default())
+        .await
+        .unwrap();
+    let (mut parts_done, mut in_flight, mut events) = (Vec::new(), Vec::new(), Vec::new());
+    loop {
+        let e = tokio::time::timeout(Duration::from_secs(90), rx.recv())
+            .await
+            .expect("the upload ends")
+            .unwrap();
+        let at = started.elapsed().as_secs_f64();
+        match &e {
+            EngineEvent::PartDone { .. } => parts_done.push(at),
+            EngineEvent::Progress {
+                parts_in_flight, ..
+            } => in_flight.push((at, *parts_in_flight)),
+            _ => {}
+        }
+        let end = matches!(
+            e,
+            EngineEvent::Completed { .. } | EngineEvent::Failed { .. }
+        );
+        events.push(e);
+        if end {
+            break;
+        }
+    }
+    Timeline {
+        took: started.elapsed().as_secs_f64(),
+        parts_done,
+        in_flight,
+        events,
+    }
+}
+
+/// Default flags but 5 MiB parts (as the issue ran it): 24 parts could go at once. On
+/// a 2 MB/s uplink shared by all eight of them each would crawl and all would finish
+/// only at the end; following the link, a few go at once and each finishes in turn.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_slow_link_ends_with_few_parts_in_flight_each_finishing_in_turn() {
+    let (_d, dir) = tmp();
+    let file = dir.join("s.bin");
+    let size = 40 * MIB as usize;
+    let data = write_random(&file, size, 42);
+    let bucket = bucket("fewparts").await;
+    let (proxy, t) = proxied_target(&bucket).await;
+    let rate = 2_000_000u64;
+    proxy.faults.shared_rate.store(rate, SeqCst);
+    proxy.faults.latency_ms.store(50, SeqCst);
+    let mut settings = EngineSettings::default();
+    settings.part_size = 5 * MIB;
+    let engine = engine(&dir, settings).await;
+    let run = timeline(&engine, file, t).await;
+    let ideal = size as f64 / rate as f64;
+    let late: Vec<u32> = run
+        .in_flight
+        .iter()
+        .filter(|(at, _)| *at > run.took / 2.0)
+        .map(|(_, n)| *n)
+        .collect();
+    eprintln!(
+        "40 MiB in 5 MiB parts over 2 MB/s: {:.1} s (ideal {ideal:.1}), parts done at {:?}, in flight in the second half {late:?}",
+        run.took, run.parts_done
+    );
+    assert_eq!(completed(&run.events).len(), 1, "{:?}", run.events);
+    assert_eq!(object(&bucket, "s.bin").await.unwrap(), data);
+    assert!(
+        run.took < ideal * 1.3,
+        "took {:.1} s, ideal {ideal:.1} s",
+        run.took
+    );
+    assert!(
+        late.iter().all(|&n| n <= 4) && !late.is_empty(),
+        "more than a few parts in flight on a slow link: {late:?}"
+    );
+    // Parts finish in turn, not all at the end (where eight parts sharing the link
+    // from the start would all finish).
+    assert!(
+        run.parts_done[0] < run.took * 0.6,
+        "the first part finished at {:.1} s of {:.1} s",
+        run.parts_done[0],
+        run.took
+    );
+}
+
+/// Loopback: nothing limits the link, so the file gets its whole share of the pool.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn loopback_reaches_the_full_concurrency() {
+    let (_d, dir) = tmp();
+    let file = dir.join("l.bin");
+    write_random(&file, 120 * MIB as usize, 43);
+    let bucket = bucket("fullconc").await;
+    let mut settings = fast_settings();
+    settings.concurrency = 8;
+    let engine = engine(&dir, settings).await;
+    let run = timeline(&engine, file, target(&bucket)).await;
+    let most = run.in_flight.iter().map(|(_, n)| *n).max().unwrap_or(0);
+    eprintln!(
+        "120 MiB on loopback: {:.1} s, at most {most} parts in flight",
+        run.took
+    );
+    assert_eq!(completed(&run.events).len(), 1, "{:?}", run.events);
+    // 8 requests in the pool; one file may hold all but two of them.
+    assert_eq!(most, 6, "{:?}", run.in_flight);
+}

@@ -4,7 +4,11 @@ import type { FinishStep } from "./FinishStep";
 import type { Verification } from "./Verification";
 import type { WatchStatus } from "./WatchStatus";
 
-export type EngineEvent = { "event": "queued", id: number, path: string, bucket: string, key: string, size: number, } | { "event": "started", id: number, key: string, size: number, parts_total: number, parts_done: number, resumed: boolean, } | { "event": "progress", id: number, bytes_done: number, bytes_total: number, rate_bps: number, } | { "event": "part_done", id: number, part: number, size: number, } | { "event": "retrying", id: number, attempt: number, delay_ms: number, reason: string, } | { "event": "paused", id: number, } | { "event": "restarted", id: number, reason: string, } | { "event": "finishing", id: number, step: FinishStep, } | { "event": "completed", id: number, bucket: string, key: string, size: number, etag: string | null, checksum: string | null, verification: Verification, 
+export type EngineEvent = { "event": "queued", id: number, path: string, bucket: string, key: string, size: number, } | { "event": "started", id: number, key: string, size: number, parts_total: number, parts_done: number, resumed: boolean, } | { "event": "progress", id: number, bytes_done: number, bytes_total: number, rate_bps: number, 
+/**
+ * Parts being sent at once (it follows the link); 0 for a single PUT.
+ */
+parts_in_flight: number, } | { "event": "part_done", id: number, part: number, size: number, } | { "event": "retrying", id: number, attempt: number, delay_ms: number, reason: string, } | { "event": "paused", id: number, } | { "event": "restarted", id: number, reason: string, } | { "event": "finishing", id: number, step: FinishStep, } | { "event": "completed", id: number, bucket: string, key: string, size: number, etag: string | null, checksum: string | null, verification: Verification, 
 /**
  * Bytes sent in this session.
  */

@@ -38,7 +38,7 @@ export function runDemo(store: QueueStore): void {
         continue;
       }
       a.done = Math.min(it.size, a.done + (a.rate * 0.1) * 40);
-      emit({ event: "progress", id, bytes_done: a.done, bytes_total: it.size, rate_bps: a.rate });
+      emit({ event: "progress", id, bytes_done: a.done, bytes_total: it.size, rate_bps: a.rate, parts_in_flight: 2 });
       if (a.done >= it.size) {
         active.delete(id);
         emit({ event: "completed", id, bucket: it.bucket, key: it.key, size: it.size, etag: null, checksum: "x", verification: "crc32c", bytes_sent: it.size, bytes_resent: 0 });

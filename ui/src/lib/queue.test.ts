@@ -55,6 +55,7 @@ const progress = (id: number, bytes_done: number, rate_bps: number, bytes_total 
   bytes_done,
   bytes_total,
   rate_bps,
+  parts_in_flight: 1,
 });
 const completed = (id: number, size = 1000): EngineEvent => ({
   event: "completed",
@@ -297,6 +298,21 @@ describe("QueueStore events", () => {
     expect(t.counted).toBe(1);
     expect(t.finished).toBe(1);
     expect(actionsFor("cancelled")).toEqual(["remove"]);
+  });
+
+  it("completed without read permission → landed, not verified, and no link offered", () => {
+    const { store } = manualStore();
+    store.apply(queued(1, 1000));
+    store.apply(started(1));
+    store.apply({ ...completed(1), verification: "no_read_permission" } as EngineEvent);
+    const it1 = store.get(1)!;
+    expect(it1.state).toBe("landed");
+    expect(stateLabel(it1)).toBe("landed, not verified: no read permission");
+    expect(store.byState().verified).toBe(0);
+    expect(store.byState().landed).toBe(1);
+    expect(store.totals().finished).toBe(1);
+    expect(itemFraction(it1)).toBe(1);
+    expect(actionsFor("landed")).toEqual(["remove"]);
   });
 
   it("removed drops the row and its totals", () => {

@@ -23,6 +23,7 @@ export const DISPLAY_STATES: readonly DisplayState[] = [
   "retrying",
   "paused",
   "verified",
+  "landed",
   "skipped",
   "failed",
   "cancelled",
@@ -69,7 +70,7 @@ export interface QueueItem {
 export interface QueueTotals {
   items: number;
   byState: Record<DisplayState, number>;
-  /** verified + skipped */
+  /** verified + landed + skipped */
   finished: number;
   /** items that count towards "X of Y": all but cancelled */
   counted: number;
@@ -87,7 +88,7 @@ export interface QueueTotals {
 export interface QueueChange {
   /** Items were added, removed or reordered (list length/order may differ). */
   structural: boolean;
-  /** Some item reached a final state (verified, skipped, failed, cancelled) or was removed. */
+  /** Some item reached a final state (verified, landed, skipped, failed, cancelled) or was removed. */
   finished: boolean;
 }
 
@@ -102,7 +103,7 @@ export interface QueueStoreOptions {
   noticeMs?: number;
 }
 
-const FINAL: ReadonlySet<ItemState> = new Set<ItemState>(["verified", "skipped", "failed", "cancelled"]);
+const FINAL: ReadonlySet<ItemState> = new Set<ItemState>(["verified", "landed", "skipped", "failed", "cancelled"]);
 
 export function isFinal(state: ItemState): boolean {
   return FINAL.has(state);
@@ -113,7 +114,7 @@ export function displayState(it: Readonly<QueueItem>): DisplayState {
 }
 
 export function itemFraction(it: Readonly<QueueItem>): number {
-  if (it.state === "verified" || it.state === "skipped") return 1;
+  if (it.state === "verified" || it.state === "landed" || it.state === "skipped") return 1;
   if (it.size <= 0) return 0;
   return Math.min(1, Math.max(0, it.bytesDone / it.size));
 }
@@ -152,6 +153,9 @@ export function stateLabel(it: Readonly<QueueItem>): string {
       return "paused";
     case "verified":
       return "verified";
+    case "landed":
+      // Write-only credentials: the store took it, nothing could read it back.
+      return "landed, not verified: no read permission";
     case "skipped":
       return it.skipReason ? `skipped: ${it.skipReason}` : "skipped";
     case "failed":
@@ -172,6 +176,9 @@ export function actionsFor(state: ItemState): ItemAction[] {
       return ["retry", "remove"];
     case "verified":
       return ["copy-link", "remove"];
+    case "landed":
+      // A link needs read permission, which these credentials lack.
+      return ["remove"];
     case "skipped":
     case "cancelled":
       return ["remove"];
@@ -179,7 +186,17 @@ export function actionsFor(state: ItemState): ItemAction[] {
 }
 
 function emptyCounts(): Record<DisplayState, number> {
-  return { queued: 0, running: 0, retrying: 0, paused: 0, verified: 0, skipped: 0, failed: 0, cancelled: 0 };
+  return {
+    queued: 0,
+    running: 0,
+    retrying: 0,
+    paused: 0,
+    verified: 0,
+    landed: 0,
+    skipped: 0,
+    failed: 0,
+    cancelled: 0,
+  };
 }
 
 function defaultSchedule(flush: () => void): void {
@@ -273,7 +290,7 @@ export class QueueStore {
     const c = this.counts;
     const items = this.byId.size;
     const counted = items - c.cancelled;
-    const finished = c.verified + c.skipped;
+    const finished = c.verified + c.landed + c.skipped;
     const fraction =
       this.bytesTotal > 0 ? Math.min(1, this.bytesDone / this.bytesTotal) : counted > 0 ? finished / counted : 0;
     return {
@@ -455,7 +472,7 @@ export class QueueStore {
         this.expireNotice(it);
         break;
       case "completed":
-        it.state = "verified";
+        it.state = ev.verification === "no_read_permission" ? "landed" : "verified";
         it.bucket = ev.bucket;
         it.key = ev.key;
         it.size = ev.size;
@@ -541,7 +558,10 @@ export class QueueStore {
   /** Add (+1) or take away (-1) an item's share of the running totals. */
   private account(it: Internal, sign: 1 | -1): void {
     this.counts[displayState(it)] += sign;
-    const done = it.state === "verified" || it.state === "skipped" ? it.size : Math.min(it.bytesDone, it.size);
+    const done =
+      it.state === "verified" || it.state === "landed" || it.state === "skipped"
+        ? it.size
+        : Math.min(it.bytesDone, it.size);
     if (it.state !== "cancelled") {
       this.bytesTotal += sign * it.size;
       this.bytesDone += sign * done;

@@ -55,7 +55,7 @@ describe("queue view", () => {
     const { store, frame } = setup();
     store.apply(queued(1));
     store.apply({ event: "started", id: 1, key: "d/f1", size: 2048, parts_total: 1, parts_done: 0, resumed: false });
-    store.apply({ event: "progress", id: 1, bytes_done: 2048, bytes_total: 2048, rate_bps: 4096 });
+    store.apply({ event: "progress", id: 1, bytes_done: 2048, bytes_total: 2048, rate_bps: 4096, parts_in_flight: 1 });
     frame();
     const row = document.querySelector<HTMLElement>('[data-testid="queue-row"]')!;
     expect(row.dataset.state).toBe("running");
@@ -98,7 +98,7 @@ describe("header summary", () => {
     store.apply(queued(2));
     store.apply({ event: "completed", id: 1, bucket: "b", key: "d/f1", size: 2048, etag: null, checksum: null, verification: "md5", bytes_sent: 2048, bytes_resent: 0 });
     store.apply({ event: "started", id: 2, key: "d/f2", size: 2048, parts_total: 1, parts_done: 0, resumed: false });
-    store.apply({ event: "progress", id: 2, bytes_done: 1024, bytes_total: 2048, rate_bps: 512 });
+    store.apply({ event: "progress", id: 2, bytes_done: 1024, bytes_total: 2048, rate_bps: 512, parts_in_flight: 1 });
     expect(summarize(store.totals())).toBe("1 of 2 · 1 uploading · 512 B/s · 2s left");
   });
 });

@@ -75,6 +75,8 @@ pub enum EngineEvent {
         bytes_total: u64,
         #[ts(type = "number")]
         rate_bps: u64,
+        /// Parts being sent at once (it follows the link); 0 for a single PUT.
+        parts_in_flight: u32,
     },
     PartDone {
         #[ts(type = "number")]

@@ -27,6 +27,8 @@ use crate::error::Result;
 pub struct UploadJournal {
     inner: Mutex<Inner>,
     path: PathBuf,
+    /// Test hook: every call waits this long first (ms), as on a slow disk.
+    slow_ms: std::sync::atomic::AtomicU64,
 }
 
 struct Inner {
@@ -95,7 +97,18 @@ impl UploadJournal {
                 ready: HashSet::new(),
             }),
             path: path.to_path_buf(),
+            slow_ms: std::sync::atomic::AtomicU64::new(0),
         })
+    }
+
+    /// For tests: every journal call from now on takes at least `delay` (a disk whose
+    /// fsyncs are slow), to show that no call blocks an async thread.
+    #[doc(hidden)]
+    pub fn slow_down_for_tests(&self, delay: std::time::Duration) {
+        self.slow_ms.store(
+            delay.as_millis() as u64,
+            std::sync::atomic::Ordering::Relaxed,
+        );
     }
 
     pub fn path(&self) -> &Path {
@@ -106,6 +119,10 @@ impl UploadJournal {
     pub(crate) fn conn(&self, schema: &'static Schema) -> Result<JournalConn<'_>> {
         // A panic while holding the lock cannot leave SQLite inconsistent (every write is
         // a transaction), so a poisoned lock is still usable.
+        let slow = self.slow_ms.load(std::sync::atomic::Ordering::Relaxed);
+        if slow > 0 {
+            std::thread::sleep(std::time::Duration::from_millis(slow));
+        }
         let mut inner = self.inner.lock().unwrap_or_else(|p| p.into_inner());
         if !inner.ready.contains(schema.name) {
             schema.migrate(&mut inner.conn)?;

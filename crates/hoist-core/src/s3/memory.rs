@@ -48,6 +48,7 @@ struct State {
 struct Upload {
     key: String,
     crc32c: bool,
+    initiated_ms: i64,
     parts: BTreeMap<u32, (Bytes, String)>,
 }
 
@@ -150,6 +151,7 @@ impl Multipart for MemoryStore {
             Upload {
                 key: key.to_owned(),
                 crc32c,
+                initiated_ms: crate::journal::now_ms(),
                 parts: BTreeMap::new(),
             },
         );
@@ -289,6 +291,20 @@ impl Multipart for MemoryStore {
     async fn abort(&self, _key: &str, upload_id: &str) -> Result<()> {
         self.lock().uploads.remove(upload_id);
         Ok(())
+    }
+
+    async fn uploads_of(&self, key: &str) -> Result<Vec<super::store::PendingMultipart>> {
+        Ok(self
+            .lock()
+            .uploads
+            .iter()
+            .filter(|(_, u)| u.key == key)
+            .map(|(id, u)| super::store::PendingMultipart {
+                key: key.to_owned(),
+                upload_id: id.clone(),
+                initiated_ms: Some(u.initiated_ms),
+            })
+            .collect())
     }
 }
 

@@ -8,7 +8,7 @@ use aws_sdk_s3::types::{ChecksumAlgorithm, CompletedMultipartUpload, CompletedPa
 
 use super::body::PartData;
 use super::errors::{map_complete_err, map_err};
-use super::store::S3Store;
+use super::store::{PendingMultipart, S3Store};
 use super::target::ChecksumMode;
 use crate::error::{HoistError, Result};
 
@@ -98,6 +98,9 @@ pub trait Multipart: Send + Sync {
     ) -> Result<Option<String>>;
     /// Succeeds when the upload is already gone.
     async fn abort(&self, key: &str, upload_id: &str) -> Result<()>;
+    /// The unfinished multipart uploads of exactly `key` (ListMultipartUploads), to
+    /// find one whose Create answer was lost on the way back.
+    async fn uploads_of(&self, key: &str) -> Result<Vec<PendingMultipart>>;
 }
 
 /// Everything one upload asks of its bucket: the multipart calls, a single PUT for
@@ -262,5 +265,29 @@ impl Multipart for S3Store {
             Ok(_) | Err(HoistError::NoSuchUpload) => Ok(()),
             Err(e) => Err(e),
         }
+    }
+
+    async fn uploads_of(&self, key: &str) -> Result<Vec<PendingMultipart>> {
+        // One page: a thousand unfinished uploads of one key is not a lost answer.
+        let out = self
+            .client()
+            .list_multipart_uploads()
+            .bucket(self.bucket())
+            .prefix(key)
+            .send()
+            .await
+            .map_err(|e| map_err(self.bucket(), e))?;
+        Ok(out
+            .uploads()
+            .iter()
+            .filter(|u| u.key() == Some(key))
+            .filter_map(|u| {
+                Some(PendingMultipart {
+                    key: key.to_owned(),
+                    upload_id: u.upload_id()?.to_owned(),
+                    initiated_ms: u.initiated().and_then(|d| d.to_millis().ok()),
+                })
+            })
+            .collect())
     }
 }

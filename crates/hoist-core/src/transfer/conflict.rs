@@ -2,14 +2,31 @@
 //! `name (n).ext`.
 
 use super::records::{ConflictPolicy, UploadRow};
-use super::upload::{WorkerCtx, pooled};
+use super::upload::{WorkerCtx, journal_call, pooled};
 use crate::error::{HoistError, Result};
 
 /// `Some(key)` to upload to, `None` to skip.
 pub(super) async fn resolve_conflict(ctx: &WorkerCtx, row: &UploadRow) -> Result<Option<String>> {
+    let policy = match row.conflict {
+        ConflictPolicy::Skip => "skip",
+        _ => "rename",
+    };
     let head = |key: String| {
         let store = ctx.store.clone();
-        async move { store.head(&key).await }
+        async move {
+            store.head(&key).await.map_err(|e| match e {
+                // Write-only keys cannot see whether the key is taken.
+                HoistError::Auth { code, .. } => HoistError::Auth {
+                    code,
+                    message: format!(
+                        "these credentials may not read the bucket, so the conflict policy \
+                         \"{policy}\" cannot tell whether {key} exists; use \"overwrite\" or \
+                         credentials that may read"
+                    ),
+                },
+                e => e,
+            })
+        }
     };
     match row.conflict {
         ConflictPolicy::Overwrite => Ok(Some(row.key.clone())),
@@ -24,7 +41,10 @@ pub(super) async fn resolve_conflict(ctx: &WorkerCtx, row: &UploadRow) -> Result
             loop {
                 let key = renamed_key(&row.key, n);
                 // A name another upload in the queue reserved is not free either.
-                let reserved = n > 0 && ctx.journal.key_reserved(&row.target, &key, row.id)?;
+                let reserved = n > 0 && {
+                    let (target, k, id) = (row.target.clone(), key.clone(), row.id);
+                    journal_call(ctx, move |j| j.key_reserved(&target, &k, id)).await?
+                };
                 if !reserved && pooled(ctx, row.id, || head(key.clone())).await?.is_none() {
                     return Ok(Some(key));
                 }

@@ -140,7 +140,17 @@ impl Engine {
                 .run(shared.events.downgrade(), shared.settings.progress_interval),
         );
         let (tx, rx) = mpsc::unbounded_channel();
-        tokio::spawn(Actor::new(shared.clone()).run(rx));
+        // The actor writes the journal between its decisions (SQLite, fsyncs): on a
+        // thread of its own, so a slow disk never blocks a runtime thread. Its workers
+        // still run on the runtime.
+        let (actor, runtime) = (
+            Actor::new(shared.clone()),
+            tokio::runtime::Handle::current(),
+        );
+        std::thread::Builder::new()
+            .name("hoist-queue".into())
+            .spawn(move || runtime.block_on(actor.run(rx)))
+            .map_err(|e| HoistError::InvalidInput(format!("cannot start the queue: {e}")))?;
         Ok(Engine {
             shared,
             commands: tx,
@@ -264,15 +274,32 @@ impl Engine {
     /// Queues these journal uploads again if the journal still has them queued (an
     /// earlier session's unfinished uploads); ones already in the queue are left alone.
     pub async fn requeue(&self, ids: &[UploadId]) -> Result<()> {
-        let mut rows = Vec::new();
-        for id in ids {
-            if let Some(row) = self.shared.journal.upload(*id)?
-                && row.state == UploadState::Queued
-            {
-                rows.push(row);
-            }
-        }
+        let ids = ids.to_vec();
+        let rows = self
+            .journal_call(move |j| {
+                let mut rows = Vec::new();
+                for id in ids {
+                    if let Some(row) = j.upload(id)?
+                        && row.state == UploadState::Queued
+                    {
+                        rows.push(row);
+                    }
+                }
+                Ok(rows)
+            })
+            .await?;
         self.send(Command::Enqueue(rows))
+    }
+
+    /// A journal call on the blocking pool, never on a runtime thread.
+    async fn journal_call<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&UploadJournal) -> Result<T> + Send + 'static,
+    ) -> Result<T> {
+        let journal = self.shared.journal.clone();
+        tokio::task::spawn_blocking(move || f(&journal))
+            .await
+            .expect("journal task panicked")
     }
 
     /// Publishes an event on the engine's stream (watched folders report through it).
@@ -287,7 +314,9 @@ impl Engine {
 
     /// Queues every upload the journal has as unfinished (after a crash or restart).
     pub async fn resume_unfinished(&self) -> Result<Vec<UploadId>> {
-        let rows = self.shared.journal.uploads_in(&[UploadState::Queued])?;
+        let rows = self
+            .journal_call(|j| j.uploads_in(&[UploadState::Queued]))
+            .await?;
         let ids = rows.iter().map(|r| r.id).collect();
         self.send(Command::Enqueue(rows))?;
         Ok(ids)
@@ -297,9 +326,8 @@ impl Engine {
     /// starting them.
     pub async fn load_stopped(&self) -> Result<Vec<UploadId>> {
         let rows = self
-            .shared
-            .journal
-            .uploads_in(&[UploadState::Paused, UploadState::Failed])?;
+            .journal_call(|j| j.uploads_in(&[UploadState::Paused, UploadState::Failed]))
+            .await?;
         let ids = rows.iter().map(|r| r.id).collect();
         self.send(Command::Enqueue(rows))?;
         Ok(ids)
@@ -373,7 +401,7 @@ impl Engine {
     pub async fn orphans(&self, target: Target) -> Result<Vec<PendingMultipart>> {
         let target = self.resolve_target(target)?;
         let store = self.shared.store_for(&target)?;
-        let live = live_everywhere(&self.shared.journal)?;
+        let live = self.journal_call(live_everywhere).await?;
         let prefix = target.prefix.clone();
         Ok(store
             .list_multipart_uploads()
@@ -438,7 +466,7 @@ fn lock_journal(journal: &Path) -> Result<std::fs::File> {
 /// Multipart UploadIds that this journal or any other Hoist journal on this machine
 /// (the desktop app's, another CLI journal) still intends to finish. A journal that
 /// exists but cannot be read stops the cleanup: its uploads might be among them.
-fn live_everywhere(own: &UploadJournal) -> Result<std::collections::HashSet<String>> {
+pub(super) fn live_everywhere(own: &UploadJournal) -> Result<std::collections::HashSet<String>> {
     let mut live = own.live_multipart_ids()?;
     let me = std::fs::canonicalize(own.path()).unwrap_or_else(|_| own.path().to_owned());
     for other in crate::journal::registry::registered() {

@@ -5,7 +5,7 @@
 
 use super::plan::PartPlan;
 use super::records::UploadRow;
-use super::upload::{Landed, WorkerCtx, pooled};
+use super::upload::{Landed, WorkerCtx, journal_call, pooled};
 use crate::error::Result;
 use crate::events::Verification;
 use crate::s3::checksum;
@@ -16,7 +16,8 @@ pub(super) async fn already_complete(
     row: &UploadRow,
     plan: &PartPlan,
 ) -> Result<Option<Landed>> {
-    let parts = ctx.journal.parts(row.id)?;
+    let id = row.id;
+    let parts = journal_call(ctx, move |j| j.parts(id)).await?;
     let numbered = parts
         .iter()
         .enumerate()

@@ -15,6 +15,7 @@ mod actor;
 mod conflict;
 mod engine;
 mod history;
+mod inflight;
 mod landed;
 mod multipart;
 pub mod plan;

@@ -3,11 +3,13 @@
 //! budget, complete, and verify the object against what was read.
 
 use std::collections::{BTreeMap, HashMap};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
-use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
 
+use super::engine::live_everywhere;
+use super::inflight::InFlightControl;
 use super::landed::already_complete;
 use super::plan::PartPlan;
 use super::progress::ItemProgress;
@@ -32,14 +34,31 @@ async fn reconcile(
     upload_id: &str,
     plan: &PartPlan,
 ) -> Result<BTreeMap<u32, PartRecord>> {
-    let listed = pooled(ctx, row.id, || ctx.store.list_parts(&row.key, upload_id)).await?;
+    let listed = match pooled(ctx, row.id, || ctx.store.list_parts(&row.key, upload_id)).await {
+        Ok(listed) => listed,
+        // Write-only keys may not list parts. Each journaled part was recorded only
+        // after the store acknowledged it with its ETag, so the journal is trusted;
+        // a part the store lost makes Complete refuse, never a mixed object.
+        Err(HoistError::Auth { .. }) => {
+            let mut have = BTreeMap::new();
+            let id = row.id;
+            for part in journal_call(ctx, move |j| j.parts(id)).await? {
+                if part.size == plan.range(part.number as u64).1 {
+                    have.insert(part.number, part);
+                }
+            }
+            return Ok(have);
+        }
+        Err(e) => return Err(e),
+    };
     // A part number may be listed more than once: keep every candidate.
     let mut by_number: HashMap<u32, Vec<ListedPart>> = HashMap::new();
     for p in listed {
         by_number.entry(p.number).or_default().push(p);
     }
     let mut have = BTreeMap::new();
-    for part in ctx.journal.parts(row.id)? {
+    let id = row.id;
+    for part in journal_call(ctx, move |j| j.parts(id)).await? {
         let expected = plan.range(part.number as u64).1;
         let on_store = by_number.get(&part.number).is_some_and(|c| {
             c.iter()
@@ -48,7 +67,8 @@ async fn reconcile(
         if on_store && part.size == expected {
             have.insert(part.number, part);
         } else {
-            ctx.journal.forget_part(row.id, part.number)?;
+            let number = part.number;
+            journal_call(ctx, move |j| j.forget_part(id, number)).await?;
         }
     }
     for (number, candidates) in by_number {
@@ -106,18 +126,69 @@ pub(super) async fn multipart(
             Err(e) => return Err(e.into()),
         },
         None => {
+            let began_ms = crate::journal::now_ms();
+            let mut attempts = 0;
             let mp = pooled(ctx, row.id, || {
+                attempts += 1;
                 ctx.store
                     .create_multipart(&row.key, &row.content_type, mode)
             })
             .await?;
             let (id, mp2, ps) = (row.id, mp.clone(), plan.part_size);
             journal_call(ctx, move |j| j.begin_multipart(id, &identity, &mp2, ps)).await?;
+            if attempts > 1 {
+                abort_lost_creates(ctx, row, &mp, began_ms).await;
+            }
             (mp, BTreeMap::new(), false)
         }
     };
     let landed = send_and_complete(ctx, row, identity, plan, upload_id, have, resumed).await?;
     Ok(Outcome::Landed(landed))
+}
+
+/// A Create whose answer was lost (a timeout or reset after the request went out) may
+/// still have made an upload on the store, and its retry made another: nobody would
+/// ever complete or abort the first. Uploads of this key begun since this Create began,
+/// other than ours and not meant to be finished by any Hoist journal on this machine,
+/// are aborted. Best effort: keys that may not list uploads (write-only) leave them
+/// to `hoist abort-orphans`.
+async fn abort_lost_creates(ctx: &WorkerCtx, row: &UploadRow, ours: &str, began_ms: i64) {
+    // The store's clock is not ours, and S3 reports whole seconds.
+    const SKEW_MS: i64 = 5_000;
+    let listed = match pooled(ctx, row.id, || ctx.store.uploads_of(&row.key)).await {
+        Ok(listed) => listed,
+        Err(e) => {
+            tracing::warn!(
+                "cannot look for a lost multipart upload of {}: {e}",
+                row.key
+            );
+            return;
+        }
+    };
+    let lost: Vec<_> = listed
+        .into_iter()
+        .filter(|u| u.upload_id != ours && u.initiated_ms.is_some_and(|t| t >= began_ms - SKEW_MS))
+        .collect();
+    if lost.is_empty() {
+        return;
+    }
+    let journal = ctx.journal.clone();
+    let live = match tokio::task::spawn_blocking(move || live_everywhere(&journal)).await {
+        Ok(Ok(live)) => live,
+        Ok(Err(e)) => {
+            tracing::warn!("lost multipart uploads of {} are kept: {e}", row.key);
+            return;
+        }
+        Err(_) => return,
+    };
+    for u in lost.iter().filter(|u| !live.contains(&u.upload_id)) {
+        if let Err(e) = pooled(ctx, row.id, || ctx.store.abort(&row.key, &u.upload_id)).await {
+            tracing::warn!(
+                "cannot abort the lost multipart upload {}: {e}",
+                u.upload_id
+            );
+        }
+    }
 }
 
 async fn send_and_complete(
@@ -265,6 +336,8 @@ async fn send_and_complete(
 
 /// Sends `missing` parts through the global request pool. Memory stays within the
 /// budget: a part is read only once it holds room in the budget and a request slot.
+/// How many are in flight follows the link (`inflight`): parts start in order while
+/// fewer than the limit are running.
 async fn send_parts(
     ctx: &WorkerCtx,
     row: &UploadRow,
@@ -278,106 +351,173 @@ async fn send_parts(
     // A file's parts wait their turn here, not in the shared pool: the pool's queue
     // holds at most a file's share, so an item added later (a small file, a higher
     // priority) gets a slot as soon as one frees instead of after every part queued.
-    let file_slots = Arc::new(Semaphore::new(slots_per_file(ctx.settings.concurrency)));
-    for &number in missing {
-        let file_slots = file_slots.clone();
-        let part_ctx = WorkerCtx {
-            stop: stop.clone(),
-            ..ctx.clone()
-        };
-        let (path, key, upload_id, mode, id) = (
-            row.path.clone(),
-            row.key.clone(),
-            upload_id.to_owned(),
-            row.target.checksum,
-            row.id,
-        );
-        let (offset, len) = plan.range(number as u64);
-        let progress = progress.clone();
-        set.spawn(async move {
-            let ctx = part_ctx;
-            let _turn = tokio::select! {
-                biased;
-                _ = ctx.stop.cancelled() => return Err(HoistError::Cancelled),
-                p = file_slots.acquire_owned() => p.expect("never closed"),
-            };
-            // Streamed from the file: a part in flight holds a chunk or two, not itself.
-            let _permits = acquire(&ctx, STREAMED_MEMORY).await?;
-            let was_attempted = journal_call(&ctx, move |j| j.mark_attempt(id, number)).await?;
-            let etag = retried(&ctx, id, || {
-                let body = streamed(&ctx, &progress, &path, (offset, len), mode);
-                let (ctx, key, upload_id) = (&ctx, &key, &upload_id);
-                async move {
-                    let (sum, body) = body.await?;
-                    let crc = match &body {
-                        PartData::File(f) => Some(f.crc32c()),
-                        PartData::Memory(_) => None,
-                    };
-                    let md5 = match &sum {
-                        BodyChecksum::Md5(m) => Some(m.clone()),
-                        BodyChecksum::Crc32c(_) => None,
-                    };
-                    let sent = ctx
-                        .store
-                        .upload_part(key, upload_id, number, body.clone(), &sum)
-                        .await;
-                    if sent.is_err()
-                        && let PartData::File(f) = &body
-                    {
-                        f.roll_back();
-                    }
-                    Ok((sent?, crc, md5))
-                }
-            });
-            // A pause or cancel stops a part mid-transfer, not after it.
-            let (etag, crc, md5) = tokio::select! {
-                biased;
-                _ = ctx.stop.cancelled() => return Err(HoistError::Cancelled),
-                r = etag => r?,
-            };
-            let rec = PartRecord {
-                number,
-                size: len,
-                etag,
-                crc32c: crc,
-                md5,
-            };
-            let recorded = rec.clone();
-            journal_call(&ctx, move |j| j.record_part(id, &recorded)).await?;
-            emit(
-                &ctx,
-                EngineEvent::PartDone {
-                    id,
-                    part: number,
-                    size: len,
-                },
-            );
-            Ok::<_, HoistError>((rec, was_attempted))
-        });
-    }
+    let bytes = || progress.done.load(std::sync::atomic::Ordering::Relaxed);
+    let control = Arc::new(Mutex::new(InFlightControl::new(
+        slots_per_file(ctx.settings.concurrency),
+        plan.part_size,
+        Instant::now(),
+        bytes(),
+    )));
+    let mut tick = tokio::time::interval(Duration::from_millis(250));
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+    let mut queue = missing.iter().copied();
+    let mut next = queue.next();
     let mut done = SentParts::default();
     let mut first_err = None;
-    while let Some(joined) = set.join_next().await {
-        match joined.expect("part task panicked") {
-            Ok((rec, was_attempted)) => {
-                done.bytes_sent += rec.size;
-                if was_attempted {
-                    done.bytes_resent += rec.size;
+    loop {
+        let limit = control.lock().unwrap_or_else(|p| p.into_inner()).limit();
+        while first_err.is_none() && set.len() < limit {
+            let Some(number) = next else { break };
+            next = queue.next();
+            let part_ctx = WorkerCtx {
+                stop: stop.clone(),
+                ..ctx.clone()
+            };
+            let part = PartJob {
+                number,
+                range: plan.range(number as u64),
+                path: row.path.clone(),
+                key: row.key.clone(),
+                upload_id: upload_id.to_owned(),
+                mode: row.target.checksum,
+                id: row.id,
+            };
+            set.spawn(send_part(part_ctx, part, progress.clone(), control.clone()));
+        }
+        let in_flight = set.len() as u32;
+        progress
+            .parts_in_flight
+            .store(in_flight, std::sync::atomic::Ordering::Relaxed);
+        if set.is_empty() {
+            break;
+        }
+        tokio::select! {
+            joined = set.join_next() => match joined.expect("never empty here").expect("part task panicked") {
+                Ok((rec, was_attempted)) => {
+                    done.bytes_sent += rec.size;
+                    if was_attempted {
+                        done.bytes_resent += rec.size;
+                    }
+                    done.parts.push(rec);
                 }
-                done.parts.push(rec);
-            }
-            Err(e) => {
-                stop.cancel();
-                if first_err.is_none() || matches!(first_err, Some(HoistError::Cancelled)) {
-                    first_err = Some(e);
+                Err(e) => {
+                    stop.cancel();
+                    if first_err.is_none() || matches!(first_err, Some(HoistError::Cancelled)) {
+                        first_err = Some(e);
+                    }
                 }
+            },
+            _ = tick.tick() => {
+                control
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .observe(Instant::now(), bytes());
             }
         }
     }
+    progress
+        .parts_in_flight
+        .store(0, std::sync::atomic::Ordering::Relaxed);
     match first_err {
         Some(e) => Err(e),
+        None if next.is_some() => Err(HoistError::Cancelled),
         None => Ok(done),
     }
+}
+
+/// One part to send, and where it goes.
+struct PartJob {
+    number: u32,
+    range: (u64, u64),
+    path: std::path::PathBuf,
+    key: String,
+    upload_id: String,
+    mode: ChecksumMode,
+    id: crate::events::UploadId,
+}
+
+async fn send_part(
+    ctx: WorkerCtx,
+    part: PartJob,
+    progress: Arc<ItemProgress>,
+    control: Arc<Mutex<InFlightControl>>,
+) -> Result<(PartRecord, bool)> {
+    let PartJob {
+        number,
+        range: (offset, len),
+        path,
+        key,
+        upload_id,
+        mode,
+        id,
+    } = part;
+    // Streamed from the file: a part in flight holds a chunk or two, not itself.
+    let _permits = acquire(&ctx, STREAMED_MEMORY).await?;
+    let was_attempted = journal_call(&ctx, move |j| j.mark_attempt(id, number)).await?;
+    let began = Instant::now();
+    let etag = retried(&ctx, id, || {
+        let body = streamed(&ctx, &progress, &path, (offset, len), mode);
+        let (ctx, key, upload_id, progress, control) =
+            (&ctx, &key, &upload_id, &progress, &control);
+        async move {
+            let (sum, body) = body.await?;
+            let crc = match &body {
+                PartData::File(f) => Some(f.crc32c()),
+                PartData::Memory(_) => None,
+            };
+            let md5 = match &sum {
+                BodyChecksum::Md5(m) => Some(m.clone()),
+                BodyChecksum::Crc32c(_) => None,
+            };
+            let sent = ctx
+                .store
+                .upload_part(key, upload_id, number, body.clone(), &sum)
+                .await;
+            if sent.is_err() {
+                if let PartData::File(f) = &body {
+                    f.roll_back();
+                }
+                // A stall or a reset: fewer parts at once (a pause is no failure).
+                if !ctx.stop.is_cancelled() {
+                    let bytes = progress.done.load(std::sync::atomic::Ordering::Relaxed);
+                    control
+                        .lock()
+                        .unwrap_or_else(|p| p.into_inner())
+                        .failed(Instant::now(), bytes);
+                }
+            }
+            Ok((sent?, crc, md5))
+        }
+    });
+    // A pause or cancel stops a part mid-transfer, not after it.
+    let (etag, crc, md5) = tokio::select! {
+        biased;
+        _ = ctx.stop.cancelled() => return Err(HoistError::Cancelled),
+        r = etag => r?,
+    };
+    let rec = PartRecord {
+        number,
+        size: len,
+        etag,
+        crc32c: crc,
+        md5,
+    };
+    let recorded = rec.clone();
+    journal_call(&ctx, move |j| j.record_part(id, &recorded)).await?;
+    control.lock().unwrap_or_else(|p| p.into_inner()).part_done(
+        Instant::now(),
+        len,
+        began.elapsed(),
+    );
+    emit(
+        &ctx,
+        EngineEvent::PartDone {
+            id,
+            part: number,
+            size: len,
+        },
+    );
+    Ok((rec, was_attempted))
 }
 
 /// What `send_parts` sent: the parts as journaled, and the byte counts.

@@ -16,6 +16,8 @@ pub(crate) struct ItemProgress {
     /// Shared with the bodies being sent, which count bytes as the transport takes them.
     pub done: Arc<AtomicU64>,
     pub total: u64,
+    /// Parts being sent at once (a multipart upload's dispatcher sets it).
+    pub parts_in_flight: std::sync::atomic::AtomicU32,
 }
 
 /// Publishes coalesced `Progress` events for running uploads.
@@ -29,6 +31,7 @@ impl ProgressBoard {
         let p = Arc::new(ItemProgress {
             done: Arc::new(AtomicU64::new(done)),
             total,
+            parts_in_flight: Default::default(),
         });
         self.items
             .lock()
@@ -67,17 +70,20 @@ impl ProgressBoard {
         loop {
             tick.tick().await;
             let Some(tx) = events.upgrade() else { return };
-            let snapshot: Vec<(UploadId, u64, u64)> = {
+            let snapshot: Vec<(UploadId, u64, u64, u32)> = {
                 let items = self.items.lock().unwrap_or_else(|p| p.into_inner());
                 items
                     .iter()
-                    .map(|(id, p)| (*id, p.done.load(Ordering::Relaxed), p.total))
+                    .map(|(id, p)| {
+                        let in_flight = p.parts_in_flight.load(Ordering::Relaxed);
+                        (*id, p.done.load(Ordering::Relaxed), p.total, in_flight)
+                    })
                     .collect()
             };
             let now = Instant::now();
-            samples.retain(|id, _| snapshot.iter().any(|(s, _, _)| s == id));
+            samples.retain(|id, _| snapshot.iter().any(|(s, ..)| s == id));
             sent_at.retain(|id, _| samples.contains_key(id));
-            for (id, done, total) in snapshot {
+            for (id, done, total, parts_in_flight) in snapshot {
                 let Some((at, before, smoothed, last_sent)) = samples.get_mut(&id) else {
                     samples.insert(id, (now, done, None, u64::MAX));
                     let _ = tx.send(EngineEvent::Progress {
@@ -85,6 +91,7 @@ impl ProgressBoard {
                         bytes_done: done,
                         bytes_total: total,
                         rate_bps: 0,
+                        parts_in_flight,
                     });
                     continue;
                 };
@@ -114,6 +121,7 @@ impl ProgressBoard {
                         bytes_done: done,
                         bytes_total: total,
                         rate_bps: rate,
+                        parts_in_flight,
                     });
                 }
             }

@@ -50,6 +50,9 @@ pub enum ItemState {
     Running,
     Paused,
     Verified,
+    /// The store took the object, but these credentials may not read it back
+    /// (write-only): landed, not verified.
+    Landed,
     Skipped,
     Failed,
     Cancelled,
@@ -59,7 +62,11 @@ impl ItemState {
     pub fn is_final(self) -> bool {
         matches!(
             self,
-            ItemState::Verified | ItemState::Skipped | ItemState::Failed | ItemState::Cancelled
+            ItemState::Verified
+                | ItemState::Landed
+                | ItemState::Skipped
+                | ItemState::Failed
+                | ItemState::Cancelled
         )
     }
 }

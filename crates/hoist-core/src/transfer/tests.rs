@@ -271,6 +271,13 @@ async fn write_only_credentials_land_the_object_unverified_without_resending() {
     );
     assert_eq!(h.store.calls(Call::UploadPart), 3, "nothing sent again");
     assert!(h.store.object("w.bin").unwrap().data == data);
+    let status = h.engine.snapshot().await.unwrap();
+    assert_eq!(
+        status[0].state,
+        ItemState::Landed,
+        "never shown as verified"
+    );
+    assert_eq!(status[0].bytes_done, 12 * MIB);
     let history = h.engine.journal().history(10).unwrap();
     assert!(
         history[0]
@@ -342,4 +349,57 @@ async fn pause_then_resume_at_once_is_never_lost() {
         "{seen:?}"
     );
     assert!(h.store.object("f.bin").unwrap().data == data);
+}
+
+/// A slow journal (fsyncs on a busy disk) blocks only the threads that wait for it:
+/// the queue's actor, workers and the progress aggregator never call it on a runtime
+/// thread. One runtime thread here, so a single call on it would stall everything.
+/// Small files only, so that nothing else keeps the thread busy for long.
+#[tokio::test(flavor = "current_thread")]
+async fn a_slow_journal_never_stalls_the_runtime() {
+    let h = start(4).await;
+    let files: Vec<PathBuf> = (0..3)
+        .map(|i| write(h.dir.path(), &format!("{i}.txt"), 1000).0)
+        .collect();
+    h.engine
+        .journal()
+        .slow_down_for_tests(Duration::from_millis(1000));
+    let stop = tokio_util::sync::CancellationToken::new();
+    let ticker = tokio::spawn({
+        let stop = stop.clone();
+        async move {
+            let mut worst = Duration::ZERO;
+            let mut last = std::time::Instant::now();
+            while !stop.is_cancelled() {
+                tokio::time::sleep(Duration::from_millis(5)).await;
+                worst = worst.max(last.elapsed());
+                last = std::time::Instant::now();
+            }
+            worst
+        }
+    });
+    let ids = h
+        .engine
+        .add(files, target(), AddOptions::default())
+        .await
+        .unwrap();
+    h.engine.pause(ids[2]).await.unwrap();
+    h.engine.resume(ids[2]).await.unwrap();
+    tokio::time::timeout(Duration::from_secs(60), h.engine.wait_idle())
+        .await
+        .unwrap()
+        .unwrap();
+    let status = h.engine.snapshot().await.unwrap();
+    stop.cancel();
+    let worst = ticker.await.unwrap();
+    assert!(
+        status.iter().all(|s| s.state == ItemState::Verified),
+        "{status:?}"
+    );
+    // A journal call on the runtime stalls it for the whole second; a busy shared
+    // machine alone, for a few hundred ms at most.
+    assert!(
+        worst < Duration::from_millis(500),
+        "the runtime stalled for {worst:?}: a journal call ran on it"
+    );
 }

@@ -61,8 +61,9 @@ pub(crate) enum Outcome {
 /// How often a file may change under us before the upload gives up.
 const MAX_RESTARTS: u32 = 3;
 
-pub(crate) async fn run(ctx: WorkerCtx, id: UploadId) -> Outcome {
-    let result = run_inner(&ctx, id).await;
+/// `row` is the upload as the journal has it now, when the caller read it already.
+pub(crate) async fn run(ctx: WorkerCtx, id: UploadId, row: Option<UploadRow>) -> Outcome {
+    let result = run_inner(&ctx, id, row).await;
     ctx.board.untrack(id);
     match result {
         Ok(o) => o,
@@ -89,12 +90,17 @@ pub(super) async fn journal_call<T: Send + 'static>(
         .expect("journal task panicked")
 }
 
-async fn run_inner(ctx: &WorkerCtx, id: UploadId) -> Result<Outcome> {
+async fn run_inner(ctx: &WorkerCtx, id: UploadId, mut known: Option<UploadRow>) -> Result<Outcome> {
     let mut restarts = 0;
     loop {
-        let row = ctx.journal.upload(id)?.ok_or_else(|| {
-            HoistError::InvalidInput(format!("upload {id} is not in the journal"))
-        })?;
+        let row = match known.take() {
+            Some(row) => row,
+            None => journal_call(ctx, move |j| j.upload(id))
+                .await?
+                .ok_or_else(|| {
+                    HoistError::InvalidInput(format!("upload {id} is not in the journal"))
+                })?,
+        };
         let path = row.path.clone();
         match attempt(ctx, row).await {
             Ok(outcome) => return Ok(outcome),
@@ -145,7 +151,8 @@ async fn attempt(ctx: &WorkerCtx, mut row: UploadRow) -> std::result::Result<Out
     if row.multipart_id.is_none() {
         match resolve_conflict(ctx, &row).await? {
             Some(key) if key != row.key => {
-                ctx.journal.set_key(row.id, &key)?;
+                let (id, k) = (row.id, key.clone());
+                journal_call(ctx, move |j| j.set_key(id, &k)).await?;
                 row.key = key;
             }
             Some(_) => {}

@@ -40,6 +40,10 @@ pub struct Faults {
     pub refuse_complete: Mutex<Option<(u16, String)>>,
     /// CompleteMultipartUpload requests seen while `refuse_complete` is set.
     pub completes: AtomicU64,
+    /// The next N CreateMultipartUpload requests reach the store, but their answers
+    /// are lost: the client's connection is reset once the store has answered (set
+    /// before the connections are made).
+    pub lose_create_answers: AtomicU64,
 }
 
 impl Faults {
@@ -198,8 +202,8 @@ async fn handle(
         return Ok(());
     }
     let refusal = f.refuse_complete.lock().unwrap().clone();
-    if let Some(refusal) = refusal {
-        return relay_refusing_complete(client, upstream, f, refusal).await;
+    if refusal.is_some() || f.lose_create_answers.load(Ordering::SeqCst) > 0 {
+        return relay_by_request(client, upstream, f, refusal).await;
     }
     let reset_every = f.reset_every.load(Ordering::SeqCst);
     // A reset connection dies after a few KiB to a few MiB of request bytes.
@@ -285,24 +289,34 @@ async fn handle(
 }
 
 /// Relays requests one by one (HTTP/1.1 sends the next request on a connection only
-/// after the previous answer), answering CompleteMultipartUpload itself.
-async fn relay_refusing_complete(
+/// after the previous answer), answering CompleteMultipartUpload itself when a refusal
+/// is set, and losing the answers to CreateMultipartUpload that `lose_create_answers`
+/// asks for.
+async fn relay_by_request(
     client: TcpStream,
     upstream: SocketAddr,
     f: Arc<Faults>,
-    (status, body): (u16, String),
+    refusal: Option<(u16, String)>,
 ) -> std::io::Result<()> {
     let server = TcpStream::connect(upstream).await?;
     let (mut cr, cw) = client.into_split();
     let (mut sr, mut sw) = server.into_split();
     let cw = Arc::new(tokio::sync::Mutex::new(cw));
     let cw2 = cw.clone();
+    // While set, the store's answer is read and thrown away, and `answered` fires.
+    let lose = Arc::new(AtomicBool::new(false));
+    let answered = Arc::new(tokio::sync::Notify::new());
+    let (lose2, answered2) = (lose.clone(), answered.clone());
     let down = tokio::spawn(async move {
         let mut buf = vec![0u8; 64 * 1024];
         loop {
             let n = sr.read(&mut buf).await?;
             if n == 0 {
                 return cw2.lock().await.shutdown().await;
+            }
+            if lose2.load(Ordering::SeqCst) {
+                answered2.notify_one();
+                return Ok(());
             }
             cw2.lock().await.write_all(&buf[..n]).await?;
         }
@@ -323,7 +337,27 @@ async fn relay_refusing_complete(
             };
             let head = String::from_utf8_lossy(&pending[..head_len]).to_ascii_lowercase();
             let line = head.lines().next().unwrap_or("").to_owned();
-            if line.starts_with("post ") && line.contains("uploadid=") {
+            let create = line.starts_with("post ")
+                && line.contains("?uploads")
+                && !line.contains("uploadid=");
+            if create
+                && f.lose_create_answers
+                    .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1))
+                    .is_ok()
+            {
+                lose.store(true, Ordering::SeqCst);
+                f.injected.fetch_add(1, Ordering::SeqCst);
+                // The request reaches the store; once it has answered, the client's
+                // connection is reset before the answer gets through.
+                cr.as_ref().set_zero_linger()?;
+                sw.write_all(&pending).await?;
+                answered.notified().await;
+                return Ok(());
+            }
+            if let Some((status, body)) = refusal
+                .as_ref()
+                .filter(|_| line.starts_with("post ") && line.contains("uploadid="))
+            {
                 f.completes.fetch_add(1, Ordering::SeqCst);
                 f.injected.fetch_add(1, Ordering::SeqCst);
                 down.abort();

@@ -182,8 +182,11 @@ impl Actor {
             };
             let done_tx = done_tx.clone();
             let started_at = now_ms();
+            // Read here, on the actor's thread: the worker starts at once, so workers
+            // reach the request pool in the order they were started (by priority).
+            let row = self.shared.journal.upload(id).ok().flatten();
             tokio::spawn(async move {
-                let outcome = upload::run(ctx, id).await;
+                let outcome = upload::run(ctx, id, row).await;
                 let _ = done_tx.send((id, outcome, started_at));
             });
         }
@@ -294,7 +297,7 @@ impl Actor {
                         key: i.row.key.clone(),
                         size: i.row.identity.size,
                         bytes_done: match i.state {
-                            ItemState::Verified => i.row.identity.size,
+                            ItemState::Verified | ItemState::Landed => i.row.identity.size,
                             _ => self.shared.board.done(i.row.id).unwrap_or(i.row.bytes_done),
                         },
                         state: i.state,
@@ -421,7 +424,13 @@ impl Actor {
     fn finish_cancel(&self, row: UploadRow, started: i64) {
         let shared = self.shared.clone();
         tokio::spawn(async move {
-            let fresh = shared.journal.upload(row.id).ok().flatten().unwrap_or(row);
+            let journal = shared.journal.clone();
+            let id = row.id;
+            let fresh = tokio::task::spawn_blocking(move || journal.upload(id))
+                .await
+                .ok()
+                .and_then(|r| r.ok().flatten())
+                .unwrap_or(row);
             let mut message = "cancelled by the user".to_owned();
             if let Some(mp) = &fresh.multipart_id {
                 if let Err(e) = shared.abort_multipart(&fresh, mp).await {
@@ -440,10 +449,13 @@ impl Actor {
                 0,
                 started,
             );
-            if let Err(e) = shared
-                .journal
-                .finish(fresh.id, UploadState::Cancelled, &entry)
-            {
+            let journal = shared.journal.clone();
+            let id = fresh.id;
+            let written = tokio::task::spawn_blocking(move || {
+                journal.finish(id, UploadState::Cancelled, &entry)
+            })
+            .await;
+            if let Ok(Err(e)) = written {
                 tracing::error!("journal: {e}");
             }
             let _ = shared.events.send(EngineEvent::Cancelled { id: fresh.id });
@@ -520,7 +532,13 @@ impl Actor {
                 if let Err(e) = self.shared.journal.finish(id, UploadState::Done, &entry) {
                     tracing::error!("journal: {e}");
                 }
-                self.set_state(id, ItemState::Verified);
+                // Write-only keys: the object is there, but nothing proved it is ours.
+                let state = if l.verification == Verification::NoReadPermission {
+                    ItemState::Landed
+                } else {
+                    ItemState::Verified
+                };
+                self.set_state(id, state);
                 self.emit(EngineEvent::Completed {
                     id,
                     bucket: row.target.bucket.clone(),
