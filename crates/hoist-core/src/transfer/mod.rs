@@ -12,6 +12,7 @@
 //! `Completed`; progress counters (`progress`) publish coalesced `Progress` events.
 
 mod actor;
+mod batch;
 mod conflict;
 mod engine;
 mod history;
@@ -30,6 +31,7 @@ mod upload;
 #[cfg(test)]
 mod tests;
 
+pub use batch::PlannedBatch;
 pub use engine::{Engine, EngineOptions};
 pub use history::HistoryEntry;
 pub use queue::{AddOptions, ItemState, ItemStatus, KeyedFile};
