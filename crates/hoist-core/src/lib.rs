@@ -42,8 +42,8 @@ pub use s3::{AwsChainCredentials, BucketAccess, ChecksumMode, CredentialResolver
 pub use transfer::plan::{MIB, PartPlan, UploadPlan};
 pub use transfer::retry::RetryPolicy;
 pub use transfer::{
-    AddOptions, ConflictPolicy, Engine, EngineOptions, EngineSettings, HistoryEntry, ItemState,
-    ItemStatus, KeyedFile, PlannedBatch, UploadRow, UploadState,
+    AddOptions, Added, ConflictPolicy, Engine, EngineOptions, EngineSettings, HistoryEntry,
+    ItemState, ItemStatus, KeyedFile, PendingBatches, PlannedBatch, UploadRow, UploadState,
 };
 pub use watch::{
     CannotRead, DeletionDecision, TrashedFile, WatchConfig, WatchId, WatchManager, WatchPhase,

@@ -94,3 +94,73 @@ impl Engine {
         Ok(ids)
     }
 }
+
+/// What an add did: queued at once, or held until the user decides about the keys
+/// that exist.
+#[derive(Debug)]
+pub enum Added {
+    Queued(Vec<UploadId>),
+    NeedsDecision(PlannedBatch),
+}
+
+impl Engine {
+    /// Adds with the user's conflict policy; `None` = ask: the keys are checked first
+    /// and a batch with existing keys is returned undecided (nothing queued). A batch
+    /// without conflicts is queued with `Rename`, so a key that appears meanwhile is
+    /// still never overwritten without asking.
+    pub async fn add_or_ask(
+        &self,
+        paths: Vec<PathBuf>,
+        target: Target,
+        policy: Option<ConflictPolicy>,
+    ) -> Result<Added> {
+        if let Some(conflict) = policy {
+            let options = AddOptions {
+                conflict,
+                ..AddOptions::default()
+            };
+            return Ok(Added::Queued(self.add(paths, target, options).await?));
+        }
+        let batch = self.plan_add(paths, target).await?;
+        if !batch.existing.is_empty() {
+            return Ok(Added::NeedsDecision(batch));
+        }
+        let ids = self
+            .add_planned(batch, &HashMap::new(), ConflictPolicy::Rename)
+            .await?;
+        Ok(Added::Queued(ids))
+    }
+}
+
+/// Batches waiting for the user's decision, by number. Only the newest few are kept:
+/// a dialog left unanswered does not hold memory forever.
+#[derive(Default)]
+pub struct PendingBatches {
+    inner: std::sync::Mutex<(u64, std::collections::BTreeMap<u64, PlannedBatch>)>,
+}
+
+/// Undecided batches kept at once.
+const MAX_PENDING: usize = 8;
+
+impl PendingBatches {
+    pub fn hold(&self, batch: PlannedBatch) -> u64 {
+        let mut g = self.inner.lock().unwrap_or_else(|p| p.into_inner());
+        g.0 += 1;
+        let n = g.0;
+        g.1.insert(n, batch);
+        while g.1.len() > MAX_PENDING {
+            g.1.pop_first();
+        }
+        n
+    }
+
+    /// The batch, once: answering it twice queues it once.
+    pub fn take(&self, n: u64) -> Result<PlannedBatch> {
+        let mut g = self.inner.lock().unwrap_or_else(|p| p.into_inner());
+        g.1.remove(&n).ok_or_else(|| {
+            crate::error::HoistError::InvalidInput(format!(
+                "the files of batch {n} are no longer waiting (answered already, or replaced by newer ones): add them again"
+            ))
+        })
+    }
+}

@@ -31,7 +31,7 @@ mod upload;
 #[cfg(test)]
 mod tests;
 
-pub use batch::PlannedBatch;
+pub use batch::{Added, PendingBatches, PlannedBatch};
 pub use engine::{Engine, EngineOptions};
 pub use history::HistoryEntry;
 pub use queue::{AddOptions, ItemState, ItemStatus, KeyedFile};
