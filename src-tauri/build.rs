@@ -51,6 +51,7 @@ fn main() {
         "resolve_conflicts",
         "queue_action",
         "clear_finished",
+        "copy_when_done_marks",
         "watch_update",
         "watch_default_excludes",
         "watch_trash",

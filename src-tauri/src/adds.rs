@@ -297,6 +297,28 @@ pub async fn queue_action(
     Ok(())
 }
 
+/// An upload marked "copy link when done".
+#[derive(Debug, Clone, Serialize, TS)]
+#[ts(export)]
+pub struct CopyMark {
+    #[ts(type = "number")]
+    pub id: UploadId,
+    #[ts(type = "number")]
+    pub expires_secs: u64,
+}
+
+/// The "copy link when done" marks (kept in the journal), for the queue's rows.
+#[tauri::command]
+pub fn copy_when_done_marks(state: State<'_, Desktop>) -> Result<Vec<CopyMark>> {
+    Ok(state
+        .engine
+        .journal()
+        .copy_when_done_marks()?
+        .into_iter()
+        .map(|(id, expires_secs)| CopyMark { id, expires_secs })
+        .collect())
+}
+
 /// "Clear finished": verified, skipped and cancelled rows leave the queue.
 #[tauri::command]
 pub async fn clear_finished(state: State<'_, Desktop>) -> Result<usize> {
@@ -367,10 +389,15 @@ mod tests {
         assert_eq!(renamed.key, "inbox/today/note (1).txt");
         let again = desktop.resolve_batch(pending.batch, vec![], None).await;
         assert!(again.unwrap_err().to_string().contains("no longer waiting"));
+
+        desktop.set_auto_copy(ids[0], 900).unwrap();
         desktop.shutdown().await;
 
         let desktop = Desktop::start(data, config).await.unwrap();
         assert_eq!(desktop.destination().unwrap().prefix, "inbox/today/");
+        // "Copy link when done" survives the restart, and is taken once.
+        assert_eq!(desktop.take_auto_copy(ids[0]), Some(900));
+        assert_eq!(desktop.take_auto_copy(ids[0]), None);
         desktop.shutdown().await;
     }
 }

@@ -108,6 +108,7 @@ pub fn run() {
             adds::resolve_conflicts,
             adds::queue_action,
             adds::clear_finished,
+            adds::copy_when_done_marks,
         ])
         .build(tauri::generate_context!("../tauri.conf.json"))
         .expect("the Hoist window could not be created");

@@ -1,7 +1,6 @@
 //! What the shell holds: the engine handle, the embedded store and the profiles.
 //! Behaviour lives in hoist-core; this only wires it to the app's folders.
 
-use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
@@ -49,8 +48,6 @@ pub struct Desktop {
     journal: PathBuf,
     /// The task feeding the window's event channel; a reloaded page replaces it.
     subscription: std::sync::Mutex<Option<tauri::async_runtime::JoinHandle<()>>>,
-    /// Uploads whose share link goes to the clipboard once verified: id → seconds.
-    auto_copy: std::sync::Mutex<HashMap<UploadId, u64>>,
     /// The destination chosen per profile and the conflict choice.
     pub(crate) adds: AddPreferenceFile,
     /// Batches waiting for the conflict dialog's answer.
@@ -106,7 +103,6 @@ impl Desktop {
             chosen: Chosen::from_env(),
             journal,
             subscription: std::sync::Mutex::new(None),
-            auto_copy: std::sync::Mutex::new(HashMap::new()),
             adds: AddPreferenceFile::open(&data_dir),
             pending: PendingBatches::default(),
         })
@@ -274,18 +270,23 @@ impl Desktop {
         Ok(self.engine.journal().record_link(&link)?)
     }
 
-    pub fn set_auto_copy(&self, id: UploadId, expires_secs: u64) {
-        self.auto_copy
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .insert(id, expires_secs);
+    /// Marks an upload "copy link when done" (in the journal: it survives a restart).
+    pub fn set_auto_copy(&self, id: UploadId, expires_secs: u64) -> Result<()> {
+        Ok(self
+            .engine
+            .journal()
+            .mark_copy_when_done(id, expires_secs)?)
     }
 
+    /// Takes the mark (once): `Some(lifetime)` means this caller makes the link.
     pub fn take_auto_copy(&self, id: UploadId) -> Option<u64> {
-        self.auto_copy
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .remove(&id)
+        self.engine
+            .journal()
+            .take_copy_when_done(id)
+            .unwrap_or_else(|e| {
+                tracing::warn!("journal: the copy-link mark of upload {id}: {e}");
+                None
+            })
     }
 
     /// Stops the workers (the journal keeps them for the next start) and the store.

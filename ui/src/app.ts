@@ -10,7 +10,7 @@ import { createHeader, type GlobalAction, type Tab } from "./views/header";
 import { createBrowserView } from "./views/browser-view";
 import { createHistoryView } from "./views/history-view";
 import { createLinksView } from "./views/links-view";
-import { copiedMessage, DEFAULT_EXPIRY_SECS } from "./lib/links";
+import { copiedMessage } from "./lib/links";
 import { createQueueView } from "./views/queue-view";
 import { createSettingsView } from "./views/settings-view";
 import { createWatchesView } from "./views/watches-view";
@@ -25,6 +25,7 @@ import { confirmDialog } from "./views/modal";
 import { TABS } from "./views/header";
 import { isFinal } from "./lib/queue";
 import { shortcutFor } from "./lib/shortcuts";
+import { createExpiryChooser } from "./views/expiry-chooser";
 
 declare global {
   interface Window {
@@ -95,14 +96,26 @@ export function startApp(root: HTMLElement): QueueStore {
     if (o.pending) run(answerConflicts(o.pending));
   };
 
+  // How long links last, chosen where they are made (the Browser has its own).
+  const queueExpiry = createExpiryChooser("queue-expiry", ipc.linkExpiry);
+  const historyExpiry = createExpiryChooser("history-expiry", ipc.linkExpiry);
+  const linksExpiry = createExpiryChooser("links-expiry", ipc.linkExpiry);
+  const refreshCopyMarks = () =>
+    ipc.copyWhenDoneMarks().then((marks) => queueView.setCopyMarks(new Map(marks.map((m) => [m.id, m.expires_secs]))), report);
+
   const itemAction = (action: ItemAction, id: number) => {
     if (action === "copy-link") {
       const it = store.get(id);
-      if (it) run(ipc.shareLink({ key: it.key, bucket: it.bucket, expiresSecs: DEFAULT_EXPIRY_SECS, copy: true }));
+      if (it) run(ipc.shareLink({ key: it.key, bucket: it.bucket, expiresSecs: queueExpiry.seconds(), copy: true }));
       return;
     }
     if (action === "copy-when-done") {
-      run(ipc.copyLinkWhenDone(id, DEFAULT_EXPIRY_SECS).then(() => banner.notice("The link goes to the clipboard when this upload is verified")));
+      run(
+        ipc
+          .copyLinkWhenDone(id, queueExpiry.seconds())
+          .then(() => banner.notice("The link goes to the clipboard when this upload is verified"))
+          .finally(() => void refreshCopyMarks()),
+      );
       return;
     }
     if (action === "cancel") {
@@ -167,6 +180,7 @@ export function startApp(root: HTMLElement): QueueStore {
     run(ipc.queueAction(action, ids));
   };
   const queueView = createQueueView(store, {
+    tools: queueExpiry.element,
     onAction: itemAction,
     onSelection: selectionAction,
     onClearFinished: () =>
@@ -175,7 +189,8 @@ export function startApp(root: HTMLElement): QueueStore {
   const historyView = createHistoryView({
     load: (limit) => ipc.history({ limit }),
     onError: report,
-    copyLink: (e) => run(ipc.shareLink({ key: e.key, bucket: e.bucket, expiresSecs: DEFAULT_EXPIRY_SECS, copy: true })),
+    copyLink: (e) => run(ipc.shareLink({ key: e.key, bucket: e.bucket, expiresSecs: historyExpiry.seconds(), copy: true })),
+    tools: historyExpiry.element,
   });
   let currentBucket = "";
   const browserView = createBrowserView({
@@ -195,6 +210,8 @@ export function startApp(root: HTMLElement): QueueStore {
   const linksView = createLinksView({
     load: (search, limit) => ipc.linkHistory({ search, limit }),
     copy: ipc.copySavedLink,
+    renew: (l) => ipc.shareLink({ key: l.key, bucket: l.bucket, expiresSecs: linksExpiry.seconds(), copy: true }),
+    tools: linksExpiry.element,
     onError: report,
   });
   const settingsView = createSettingsView({
@@ -378,7 +395,10 @@ export function startApp(root: HTMLElement): QueueStore {
 
   ipc
     .onLinkEvents({
-      copied: (link) => banner.notice(copiedMessage(link)),
+      copied: (link) => {
+        banner.notice(copiedMessage(link));
+        void refreshCopyMarks();
+      },
       failed: report,
     })
     .catch(report);
@@ -391,6 +411,7 @@ export function startApp(root: HTMLElement): QueueStore {
     })
     .catch(report);
   void refreshDestination();
+  void refreshCopyMarks();
 
   return store;
 }

@@ -95,6 +95,9 @@ export async function openDestinationPicker(deps: DestinationPickerDeps): Promis
       void load();
     });
     bucket.addEventListener("change", () => {
+      // A blur after the same name (e.g. clicking a folder) changes nothing: reloading
+      // would replace the folder buttons under the click.
+      if (bucket.value.trim() === dest.bucket) return;
       dest = { ...dest, bucket: bucket.value.trim(), prefix: "" };
       void load();
     });

@@ -5,6 +5,7 @@ import { button, h, icon, ICONS, setText } from "../lib/dom";
 import type { QueueAction } from "../bindings/QueueAction";
 import { FILTER_LABELS, visibleItems, type QueueFilter } from "../lib/queue-filter";
 import { Selection } from "../lib/selection";
+import { formatSpan } from "../lib/links";
 import {
   actionsFor,
   displayState,
@@ -122,6 +123,8 @@ export interface QueueViewHandlers {
   /** A toolbar action on the selected rows (ids in the list's order). */
   onSelection?(action: QueueAction, ids: number[]): void;
   onClearFinished?(): void;
+  /** Shown in the toolbar (the link expiry chooser). */
+  tools?: HTMLElement;
 }
 
 export interface QueueView {
@@ -137,6 +140,8 @@ export interface QueueView {
   /** Selected ids, in the list's order. */
   selected(): number[];
   selectAll(): void;
+  /** Uploads marked "copy link when done", with the link's lifetime in seconds. */
+  setCopyMarks(marks: ReadonlyMap<number, number>): void;
 }
 
 const SELECTION_ACTIONS: readonly [QueueAction, string][] = [
@@ -156,6 +161,7 @@ export function createQueueView(
   const selection = new Selection();
   /** Bumped when the selection changes, so rows re-render their selected state. */
   let selEpoch = 0;
+  let copyMarks: ReadonlyMap<number, number> = new Map();
   let filter: QueueFilter = "all";
   let shown: Readonly<QueueItem>[] = [];
   const list = new VirtualList<Readonly<QueueItem>>({
@@ -167,6 +173,17 @@ export function createQueueView(
       const on = selection.has(it.id);
       row.setAttribute("aria-selected", String(on));
       row.classList.toggle("selected", on);
+      // "Copy link when done" is visible on the row once set (and after a restart).
+      const mark = copyMarks.get(it.id);
+      const when = row.querySelector<HTMLElement>('button[data-action="copy-when-done"]');
+      row.dataset.copyWhenDone = mark === undefined ? "" : String(mark);
+      if (when) {
+        when.setAttribute("aria-pressed", String(mark !== undefined));
+        when.classList.toggle("on", mark !== undefined);
+        const label = mark === undefined ? "Copy link when done" : `The link (valid ${formatSpan(mark * 1000)}) is copied when this upload is verified`;
+        when.title = label;
+        when.setAttribute("aria-label", label);
+      }
     },
     key: (it) => it.id,
     version: (it) => it.version + selEpoch * 2 ** 32,
@@ -224,6 +241,7 @@ export function createQueueView(
     search,
     clearFinished,
     selectAllBtn,
+    ...(handlers.tools ? [handlers.tools] : []),
     selBar,
   );
 
@@ -303,11 +321,19 @@ export function createQueueView(
   };
   filterSel.addEventListener("change", () => setFilter(filterSel.value as QueueFilter));
   search.addEventListener("input", () => sync());
+  // States move rows between groups (active above finished): the order is redone
+  // (one pass over the items) when rows came or went or any state count changed;
+  // progress alone only repaints the visible rows.
+  let lastCounts = "";
   store.subscribe((change) => {
     if (change.structural && selection.retain((id) => store.get(id) !== undefined)) selectionChanged();
-    // States move rows between groups (active above finished): the order is redone
-    // on every coalesced change, one pass over the items.
-    sync();
+    const counts = JSON.stringify(store.byState());
+    if (change.structural || counts !== lastCounts) {
+      lastCounts = counts;
+      sync();
+    } else {
+      list.refresh();
+    }
   });
   sync();
   selectionChanged();
@@ -322,5 +348,10 @@ export function createQueueView(
     setFilter,
     selected: () => selection.list(order()),
     selectAll,
+    setCopyMarks(marks) {
+      copyMarks = marks;
+      selEpoch++;
+      list.refresh();
+    },
   };
 }

@@ -14,6 +14,7 @@
 mod actor;
 mod batch;
 mod conflict;
+mod copy_marks;
 mod engine;
 mod history;
 mod landed;

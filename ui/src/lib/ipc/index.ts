@@ -37,6 +37,7 @@ import type { Destination } from "../../bindings/Destination";
 import type { DestinationView } from "../../bindings/DestinationView";
 import type { KeyDecision } from "../../bindings/KeyDecision";
 import type { QueueAction } from "../../bindings/QueueAction";
+import type { CopyMark } from "../../bindings/CopyMark";
 
 /** What every command rejects with. Same shape as the Rust side's ErrorReport. */
 export type IpcError = ErrorReport;
@@ -192,6 +193,8 @@ export const copySavedLink = (id: number): Promise<ShareLink> => call("copy_save
 export const linkHistory = (opts: { search?: string | null; limit: number }): Promise<ShareLink[]> =>
   call("link_history", { search: opts.search ?? null, limit: opts.limit });
 export const copyLinkWhenDone = (id: number, expiresSecs: number): Promise<void> => call("copy_link_when_done", { id, expiresSecs });
+/** Uploads marked "copy link when done" (kept in the journal across restarts). */
+export const copyWhenDoneMarks = (): Promise<CopyMark[]> => call("copy_when_done_marks");
 
 export const fetchUrl = (opts: { url: string; key: string; allowedTypes: string[]; maxSize: number | null }): Promise<Fetched> =>
   call("fetch_url", { url: opts.url, key: opts.key, allowedTypes: opts.allowedTypes, maxSize: opts.maxSize });
