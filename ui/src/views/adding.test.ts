@@ -65,7 +65,14 @@ describe("destination picker", () => {
     expect(q<HTMLInputElement>('[data-testid="dest-bucket"]').value).toBe("team");
     set('[data-testid="dest-bucket"]', "photos");
     await flush();
-    q<HTMLButtonElement>('[data-testid="dest-folder"]').click();
+    // Clicking a folder blurs the bucket field, which fires "change" again with the
+    // same name first: that must not reload the list under the click.
+    const folderBtn = q<HTMLButtonElement>('[data-testid="dest-folder"]');
+    const loads = listed.length;
+    set('[data-testid="dest-bucket"]', "photos");
+    expect(listed.length).toBe(loads);
+    expect(folderBtn.isConnected).toBe(true);
+    folderBtn.click();
     await flush();
     expect(q('[data-testid="dest-where"]').textContent).toBe("photos / trips/");
     set('[data-testid="dest-new"]', "2026");
