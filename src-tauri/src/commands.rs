@@ -1,11 +1,12 @@
 //! The IPC commands: argument checks and translation only; the work is hoist-core's.
 
-use hoist_core::profiles::{AwsFileProfile, ConnectionReport, ProfileList};
+use hoist_core::profiles::{AwsFileProfile, ConnectionReport, Destination, ProfileList};
 use hoist_core::{HistoryEntry, ItemStatus, UploadId};
 use tauri::State;
 use tauri::ipc::Channel;
 use tokio::sync::broadcast::error::RecvError;
 
+use crate::adds::AddOutcome;
 use crate::error::{Result, invalid};
 use crate::lifecycle::{PreferenceFile, Preferences};
 use crate::models::{AppSettings, AwsImportForm, ProfileForm, QueueMessage};
@@ -49,8 +50,12 @@ pub async fn list_queue(state: State<'_, Desktop>) -> Result<Vec<ItemStatus>> {
 /// The dialogs and drops queue their files in Rust (`pickers`); this stays for the
 /// end-to-end tests, whose files count as chosen in debug builds.
 #[tauri::command]
-pub async fn add_paths(state: State<'_, Desktop>, paths: Vec<String>) -> Result<Vec<UploadId>> {
-    state.add_paths(paths).await
+pub async fn add_paths(
+    state: State<'_, Desktop>,
+    paths: Vec<String>,
+    destination: Option<Destination>,
+) -> Result<AddOutcome> {
+    state.add_paths(paths, destination).await
 }
 
 #[tauri::command]

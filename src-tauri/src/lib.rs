@@ -1,6 +1,7 @@
 //! Hoist's desktop shell: a Tauri window over hoist-core. Commands translate; the
 //! engine's event stream feeds the UI (a Channel), the tray and notifications.
 
+mod adds;
 mod chosen;
 mod commands;
 mod error;
@@ -106,6 +107,15 @@ pub fn run() {
             watches::watch_decide_deletions,
             commands::get_preferences,
             commands::set_preferences,
+            adds::get_destination,
+            adds::set_destination,
+            adds::destination_folders,
+            adds::add_preferences,
+            adds::set_conflict_choice,
+            adds::resolve_conflicts,
+            adds::queue_action,
+            adds::clear_finished,
+            adds::copy_when_done_marks,
         ])
         .build(tauri::generate_context!("../tauri.conf.json"))
         .expect("the Hoist window could not be created");

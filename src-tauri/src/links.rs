@@ -158,7 +158,7 @@ pub async fn copy_link_when_done(
         return Err(invalid(format!("{id} is not an upload id")));
     }
     let lifetime = expiry(expires_secs)?;
-    state.set_auto_copy(id, expires_secs);
+    state.set_auto_copy(id, expires_secs)?;
     // The upload may have finished before the mark was set: whoever takes the mark
     // (this call or the watcher) makes the link, so it is copied exactly once.
     let item = state

@@ -5,10 +5,11 @@
 
 use std::path::PathBuf;
 
-use hoist_core::UploadId;
+use hoist_core::profiles::Destination;
 use tauri::{AppHandle, DragDropEvent, Emitter, Manager, State, WebviewWindow, WindowEvent};
 use tauri_plugin_dialog::{DialogExt, FileDialogBuilder, FilePath};
 
+use crate::adds::AddOutcome;
 use crate::error::{Result, invalid};
 use crate::state::Desktop;
 
@@ -39,39 +40,58 @@ fn to_paths(picked: Option<Vec<FilePath>>) -> Result<Vec<PathBuf>> {
 }
 
 /// Queues what a dialog returned (nothing if it was cancelled).
-async fn queue_picked(state: &Desktop, picked: Option<Vec<FilePath>>) -> Result<Vec<UploadId>> {
+async fn queue_picked(
+    state: &Desktop,
+    picked: Option<Vec<FilePath>>,
+    destination: Option<Destination>,
+) -> Result<AddOutcome> {
     let paths = to_paths(picked)?;
     if paths.is_empty() {
-        return Ok(Vec::new());
+        return Ok(AddOutcome {
+            ids: Vec::new(),
+            pending: None,
+        });
     }
-    state.add_chosen(paths).await
+    state.add_chosen(paths, destination).await
 }
 
-/// "Add files": the native dialog; the chosen files are queued. `[]` if cancelled.
+/// "Add files": the native dialog; the chosen files are queued at `destination`
+/// (`null` = the current one). Nothing if cancelled.
 #[tauri::command]
-pub async fn pick_files(window: WebviewWindow, state: State<'_, Desktop>) -> Result<Vec<UploadId>> {
+pub async fn pick_files(
+    window: WebviewWindow,
+    state: State<'_, Desktop>,
+    destination: Option<Destination>,
+) -> Result<AddOutcome> {
+    if let Some(d) = &destination {
+        state.target_of(d.clone())?;
+    }
     let picked = ask(dialog(&window, "Add files to upload"), |d, tx| {
         d.pick_files(move |f| {
             let _ = tx.send(f);
         })
     })
     .await?;
-    queue_picked(&state, picked).await
+    queue_picked(&state, picked, destination).await
 }
 
-/// "Add folder": the native dialog; the chosen folders are queued. `[]` if cancelled.
+/// "Add folder": the native dialog; the chosen folders are queued at `destination`.
 #[tauri::command]
 pub async fn pick_folders(
     window: WebviewWindow,
     state: State<'_, Desktop>,
-) -> Result<Vec<UploadId>> {
+    destination: Option<Destination>,
+) -> Result<AddOutcome> {
+    if let Some(d) = &destination {
+        state.target_of(d.clone())?;
+    }
     let picked = ask(dialog(&window, "Add folders to upload"), |d, tx| {
         d.pick_folders(move |f| {
             let _ = tx.send(f);
         })
     })
     .await?;
-    queue_picked(&state, picked).await
+    queue_picked(&state, picked, destination).await
 }
 
 /// "Watch a folder": the native dialog; the folder is returned for the form and may
@@ -100,8 +120,9 @@ pub async fn pick_watch_folder(
     Ok(Some(shown))
 }
 
-/// Files dropped on the window: queued by Rust, then the page hears `files-added`
-/// (the new ids) or `add-failed` (an ErrorReport). The page's own drop listener only
+/// Files dropped on the window: queued by Rust at the current destination (the one
+/// the overlay names), then the page hears `files-added` (an AddOutcome: the new ids,
+/// or a batch waiting for the conflict dialog) or `add-failed` (an ErrorReport). The page's own drop listener only
 /// shows and hides the overlay.
 pub fn on_window_event(window: &tauri::Window, event: &WindowEvent) {
     let WindowEvent::DragDrop(DragDropEvent::Drop { paths, .. }) = event else {
@@ -116,8 +137,8 @@ pub fn on_window_event(window: &tauri::Window, event: &WindowEvent) {
         let Some(desktop) = app.try_state::<Desktop>() else {
             return;
         };
-        let _ = match desktop.add_chosen(paths).await {
-            Ok(ids) => app.emit("files-added", ids),
+        let _ = match desktop.add_chosen(paths, None).await {
+            Ok(outcome) => app.emit("files-added", outcome),
             Err(e) => app.emit("add-failed", e.report()),
         };
     });

@@ -1,20 +1,21 @@
 //! What the shell holds: the engine handle, the embedded store and the profiles.
 //! Behaviour lives in hoist-core; this only wires it to the app's folders.
 
-use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
 use hoist_core::objects::share::{self, ShareLink};
 use hoist_core::profiles::{
-    AwsFileProfile, AwsFiles, AwsImport, ConnectionReport, ProfileList, validate_name,
+    AddPreferenceFile, AwsFileProfile, AwsFiles, AwsImport, ConnectionReport, Destination,
+    ProfileList, validate_name,
 };
 use hoist_core::{
-    AddOptions, BucketAccess, Disposition, Engine, EngineOptions, ProfileStore, Target, UploadId,
-    WatchManager, WatchSettings,
+    BucketAccess, Disposition, Engine, EngineOptions, PendingBatches, ProfileStore, Target,
+    UploadId, WatchManager, WatchSettings,
 };
 
+use crate::adds::AddOutcome;
 use crate::chosen::{Chosen, Purpose};
 use crate::error::{Result, invalid};
 use crate::local::{self, DesktopCredentials, LocalRuntime};
@@ -47,8 +48,10 @@ pub struct Desktop {
     journal: PathBuf,
     /// The task feeding the window's event channel; a reloaded page replaces it.
     subscription: std::sync::Mutex<Option<tauri::async_runtime::JoinHandle<()>>>,
-    /// Uploads whose share link goes to the clipboard once verified: id → seconds.
-    auto_copy: std::sync::Mutex<HashMap<UploadId, u64>>,
+    /// The destination chosen per profile and the conflict choice.
+    pub(crate) adds: AddPreferenceFile,
+    /// Batches waiting for the conflict dialog's answer.
+    pub(crate) pending: PendingBatches,
 }
 
 /// Keyring and profile-file work blocks (D-Bus, disk): off the async threads.
@@ -114,34 +117,41 @@ impl Desktop {
             chosen: Chosen::from_env(),
             journal,
             subscription: std::sync::Mutex::new(None),
-            auto_copy: std::sync::Mutex::new(HashMap::new()),
+            adds: AddPreferenceFile::open(&data_dir),
+            pending: PendingBatches::default(),
         })
     }
 
+    /// Where adds go now: the destination chosen for the active profile (its bucket
+    /// and folder), else the profile's own.
     pub fn current_target(&self) -> Result<Target> {
-        let active = self.profiles.active()?;
-        settings::to_target(active.as_ref(), self.local.as_ref())
+        Ok(self.target_of(self.destination()?)?.1)
     }
 
     /// Paths the page names (`add_paths`): each must be one the user chose (see
     /// `chosen`); a page cannot make Hoist read anything else.
-    pub async fn add_paths(&self, paths: Vec<String>) -> Result<Vec<UploadId>> {
+    pub async fn add_paths(
+        &self,
+        paths: Vec<String>,
+        destination: Option<Destination>,
+    ) -> Result<AddOutcome> {
         check_count(paths.len())?;
         let checked = paths
             .iter()
             .map(|p| self.chosen.take(p, Purpose::Upload))
             .collect::<Result<Vec<_>>>()?;
-        self.add_chosen(checked).await
+        self.add_chosen(checked, destination).await
     }
 
-    /// Files and folders Rust received from a native drop or file dialog.
-    pub async fn add_chosen(&self, paths: Vec<PathBuf>) -> Result<Vec<UploadId>> {
+    /// Files and folders Rust received from a native drop or file dialog, to
+    /// `destination` (`None` = the current one).
+    pub async fn add_chosen(
+        &self,
+        paths: Vec<PathBuf>,
+        destination: Option<Destination>,
+    ) -> Result<AddOutcome> {
         check_count(paths.len())?;
-        let target = self.current_target()?;
-        Ok(self
-            .engine
-            .add(paths, target, AddOptions::default())
-            .await?)
+        self.add_to(paths, destination).await
     }
 
     /// A folder the user just picked to watch, usable by `add_watch` (once).
@@ -180,7 +190,12 @@ impl Desktop {
     pub async fn delete_profile(&self, name: String) -> Result<ProfileList> {
         check_name(&name)?;
         let store = self.profiles.clone();
-        blocking(move || store.remove(&name).and_then(|_| store.list())).await
+        let forget = name.clone();
+        let list = blocking(move || store.remove(&name).and_then(|_| store.list())).await?;
+        if let Err(e) = self.adds.forget(&forget) {
+            tracing::warn!("forgetting the destination of profile {forget}: {e}");
+        }
+        Ok(list)
     }
 
     /// `None` = the embedded local store.
@@ -269,18 +284,23 @@ impl Desktop {
         Ok(self.engine.journal().record_link(&link)?)
     }
 
-    pub fn set_auto_copy(&self, id: UploadId, expires_secs: u64) {
-        self.auto_copy
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .insert(id, expires_secs);
+    /// Marks an upload "copy link when done" (in the journal: it survives a restart).
+    pub fn set_auto_copy(&self, id: UploadId, expires_secs: u64) -> Result<()> {
+        Ok(self
+            .engine
+            .journal()
+            .mark_copy_when_done(id, expires_secs)?)
     }
 
+    /// Takes the mark (once): `Some(lifetime)` means this caller makes the link.
     pub fn take_auto_copy(&self, id: UploadId) -> Option<u64> {
-        self.auto_copy
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .remove(&id)
+        self.engine
+            .journal()
+            .take_copy_when_done(id)
+            .unwrap_or_else(|e| {
+                tracing::warn!("journal: the copy-link mark of upload {id}: {e}");
+                None
+            })
     }
 
     /// Stops the workers (the journal keeps them for the next start) and the store.
@@ -331,7 +351,7 @@ mod tests {
             .unwrap();
         let s = |p: &std::path::Path| p.to_str().unwrap().to_owned();
         for paths in [vec![s(&key)], vec![s(&ssh)], vec!["/etc/passwd".to_owned()]] {
-            let err = desktop.add_paths(paths.clone()).await.unwrap_err();
+            let err = desktop.add_paths(paths.clone(), None).await.unwrap_err();
             assert!(
                 err.to_string().contains("not chosen by you"),
                 "{paths:?}: {err}"

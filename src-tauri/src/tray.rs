@@ -209,6 +209,7 @@ mod tests {
             bytes_done: done,
             bytes_total: total,
             rate_bps: 0,
+            parts_in_flight: 0,
         }
     }
 

@@ -451,7 +451,7 @@ def main():
 
     print("1. files and a folder through add_paths (the drop handler's command)")
     s = start()
-    ids = s.invoke("add_paths", {"paths": [small[0], os.path.join(src, "album")]})
+    ids = s.invoke("add_paths", {"paths": [small[0], os.path.join(src, "album")]})["ids"]
     check(len(ids) == 3, f"3 uploads queued from a file and a folder: {ids}")
     for key in ["notes.txt", "album/a photo.jpg", "album/2026/clip.bin"]:
         wait_state(s, key, "verified")
@@ -465,7 +465,7 @@ def main():
 
     print("2. pause and resume one item from its row")
     big = write(os.path.join(CHOSEN, "big.bin"), 400 * MIB + 3, 4)
-    (big_id,) = s.invoke("add_paths", {"paths": [big]})
+    (big_id,) = s.invoke("add_paths", {"paths": [big]})["ids"]
     s.invoke("pause_item", {"id": big_id})
     wait_state(s, "big.bin", "paused", timeout=30)
     time.sleep(1.0)
@@ -573,7 +573,7 @@ def main():
     print("5b. copy link when done: the link is on the clipboard once the upload is verified")
     before = clipboard()
     when_done = write(os.path.join(CHOSEN, "when-done.bin"), 12 * MIB + 5, 9)
-    ids = s.invoke("add_paths", {"paths": [when_done]})
+    ids = s.invoke("add_paths", {"paths": [when_done]})["ids"]
     s.invoke("copy_link_when_done", {"id": ids[0], "expiresSecs": 900})
     url = s.wait("the link on the clipboard", lambda: (c := clipboard()) and c != before and "when-done.bin" in c and c, timeout=120)
     s.wait("when-done.bin verified in the queue", lambda: state_of(s, "when-done.bin") == "verified", timeout=30)
@@ -643,6 +643,11 @@ def main():
 
     print("10. private files: the app ran under umask 022")
     private_files_step()
+
+    print("11. destination, conflicts, the queue's tools, 10,000 rows")
+    import adding
+
+    adding.run(s)
     s.quit()
     print("end-to-end: all checks passed")
 

@@ -10,11 +10,22 @@ import { createHeader, type GlobalAction, type Tab } from "./views/header";
 import { createBrowserView } from "./views/browser-view";
 import { createHistoryView } from "./views/history-view";
 import { createLinksView } from "./views/links-view";
-import { copiedMessage, DEFAULT_EXPIRY_SECS } from "./lib/links";
+import { copiedMessage } from "./lib/links";
 import { createQueueView } from "./views/queue-view";
 import { createSettingsView } from "./views/settings-view";
 import { createWatchesView } from "./views/watches-view";
 import { WatchStore } from "./lib/watches";
+import type { AddOutcome } from "./bindings/AddOutcome";
+import type { PendingAdd } from "./bindings/PendingAdd";
+import type { QueueAction } from "./bindings/QueueAction";
+import { askConflicts } from "./views/conflict-dialog";
+import { createConflictSetting } from "./views/conflict-setting";
+import { openDestinationPicker } from "./views/destination-picker";
+import { confirmDialog } from "./views/modal";
+import { TABS } from "./views/header";
+import { isFinal } from "./lib/queue";
+import { shortcutFor } from "./lib/shortcuts";
+import { createExpiryChooser } from "./views/expiry-chooser";
 
 declare global {
   interface Window {
@@ -67,42 +78,119 @@ export function startApp(root: HTMLElement): QueueStore {
   };
   const run = (p: Promise<unknown>) => void p.catch(report);
 
+  const confirmCancel = (n: number) =>
+    confirmDialog(
+      n === 1 ? "Cancel this upload?" : `Cancel ${n} uploads?`,
+      "What was sent is discarded on the store. A cancelled upload can be retried later; it starts again from the beginning.",
+      n === 1 ? "Cancel upload" : `Cancel ${n} uploads`,
+    );
+
+  // "Ask" on conflicts: the batch waits in Rust until the dialog is answered.
+  const answerConflicts = async (pending: PendingAdd) => {
+    const answer = await askConflicts(pending);
+    const ids = await ipc.resolveConflicts(pending.batch, answer.decisions, answer.otherwise);
+    if (answer.otherwise === null) banner.notice("Nothing was added");
+    else if (ids.length) banner.notice(`${ids.length} file${ids.length === 1 ? "" : "s"} added`);
+  };
+  const added = (o: AddOutcome) => {
+    if (o.pending) run(answerConflicts(o.pending));
+  };
+
+  // How long links last, chosen where they are made (the Browser has its own).
+  const queueExpiry = createExpiryChooser("queue-expiry", ipc.linkExpiry);
+  const historyExpiry = createExpiryChooser("history-expiry", ipc.linkExpiry);
+  const linksExpiry = createExpiryChooser("links-expiry", ipc.linkExpiry);
+  const refreshCopyMarks = () =>
+    ipc.copyWhenDoneMarks().then((marks) => queueView.setCopyMarks(new Map(marks.map((m) => [m.id, m.expires_secs]))), report);
+
   const itemAction = (action: ItemAction, id: number) => {
     if (action === "copy-link") {
       const it = store.get(id);
-      if (it) run(ipc.shareLink({ key: it.key, bucket: it.bucket, expiresSecs: DEFAULT_EXPIRY_SECS, copy: true }));
+      if (it) run(ipc.shareLink({ key: it.key, bucket: it.bucket, expiresSecs: queueExpiry.seconds(), copy: true }));
       return;
     }
     if (action === "copy-when-done") {
-      run(ipc.copyLinkWhenDone(id, DEFAULT_EXPIRY_SECS).then(() => banner.notice("The link goes to the clipboard when this upload is verified")));
+      run(
+        ipc
+          .copyLinkWhenDone(id, queueExpiry.seconds())
+          .then(() => banner.notice("The link goes to the clipboard when this upload is verified"))
+          .finally(() => void refreshCopyMarks()),
+      );
+      return;
+    }
+    if (action === "cancel") {
+      run(confirmCancel(1).then((yes) => (yes ? ipc.cancelItem(id) : undefined)));
       return;
     }
     const cmd = {
       pause: ipc.pauseItem,
       resume: ipc.resumeItem,
-      cancel: ipc.cancelItem,
       retry: ipc.retryItem,
       remove: ipc.removeItem,
     }[action];
     run(cmd(id));
   };
 
+  const refreshDestination = () =>
+    ipc.getDestination().then((v) => {
+      header.setDestination(v.label);
+      overlay.setDestination(v.label);
+    }, report);
+  const chooseDestination = () =>
+    openDestinationPicker({
+      current: ipc.getDestination,
+      profiles: () =>
+        ipc.listProfiles().then((l) => [
+          { name: null, label: "Local store (built-in)", bucket: "hoist" },
+          ...l.profiles.map((p) => ({ name: p.name, label: `Profile ${p.name}`, bucket: p.bucket })),
+        ]),
+      folders: (d) => ipc.destinationFolders(d),
+      choose: ipc.setDestination,
+      describeError,
+    }).then((v) => {
+      if (v) {
+        header.setDestination(v.label);
+        overlay.setDestination(v.label);
+        banner.notice(`Added files go to ${v.label}`);
+      }
+    });
+
   const globalAction = (action: GlobalAction) => {
-    const cmd = {
-      "add-files": ipc.pickFiles,
-      "add-folder": ipc.pickFolder,
-      "pause-all": ipc.pauseAll,
-      "resume-all": ipc.resumeAll,
-      "retry-failed": ipc.retryFailed,
-    }[action];
-    run(cmd());
+    switch (action) {
+      case "add-files":
+        return run(ipc.pickFiles().then(added));
+      case "add-folder":
+        return run(ipc.pickFolder().then(added));
+      case "choose-destination":
+        return run(chooseDestination());
+      case "pause-all":
+        return run(ipc.pauseAll());
+      case "resume-all":
+        return run(ipc.resumeAll());
+      case "retry-failed":
+        return run(ipc.retryFailed());
+    }
   };
 
-  const queueView = createQueueView(store, { onAction: itemAction });
+  const selectionAction = (action: QueueAction, ids: number[]) => {
+    if (action === "cancel") {
+      run(confirmCancel(ids.length).then((yes) => (yes ? ipc.queueAction("cancel", ids) : undefined)));
+      return;
+    }
+    run(ipc.queueAction(action, ids));
+  };
+  const queueView = createQueueView(store, {
+    tools: queueExpiry.element,
+    onAction: itemAction,
+    onSelection: selectionAction,
+    onClearFinished: () =>
+      run(ipc.clearFinished().then((n) => banner.notice(n ? `${n} finished upload${n === 1 ? "" : "s"} cleared` : "No finished uploads to clear"))),
+  });
   const historyView = createHistoryView({
     load: (limit) => ipc.history({ limit }),
     onError: report,
-    copyLink: (e) => run(ipc.shareLink({ key: e.key, bucket: e.bucket, expiresSecs: DEFAULT_EXPIRY_SECS, copy: true })),
+    copyLink: (e) => run(ipc.shareLink({ key: e.key, bucket: e.bucket, expiresSecs: historyExpiry.seconds(), copy: true })),
+    tools: historyExpiry.element,
   });
   let currentBucket = "";
   const browserView = createBrowserView({
@@ -124,6 +212,8 @@ export function startApp(root: HTMLElement): QueueStore {
   const linksView = createLinksView({
     load: (search, limit) => ipc.linkHistory({ search, limit }),
     copy: ipc.copySavedLink,
+    renew: (l) => ipc.shareLink({ key: l.key, bucket: l.bucket, expiresSecs: linksExpiry.seconds(), copy: true }),
+    tools: linksExpiry.element,
     onError: report,
   });
   const settingsView = createSettingsView({
@@ -138,7 +228,7 @@ export function startApp(root: HTMLElement): QueueStore {
     getPreferences: ipc.getPreferences,
     setPreferences: ipc.setPreferences,
     toError: ipc.toIpcError,
-  });
+  }, [createConflictSetting({ load: ipc.addPreferences, save: ipc.setConflictChoice, describeError })]);
   const overlay = createDropOverlay();
   const watches = new WatchStore();
   const refreshWatches = () => ipc.watchList().then((l) => watches.setAll(l), report);
@@ -177,6 +267,7 @@ export function startApp(root: HTMLElement): QueueStore {
     if (next === "history") historyView.shown();
     else historyView.hidden();
     if (next === "settings") settingsView.shown();
+    else if (ipc.inTauri()) void refreshDestination();
     if (next === "links") linksView.shown();
     if (next === "browser") {
       ipc.getSettings().then((st) => {
@@ -193,6 +284,62 @@ export function startApp(root: HTMLElement): QueueStore {
 
   store.subscribe((change) => {
     if (change.finished && tab === "history") historyView.itemsFinished();
+  });
+
+  const panels: Record<Tab, HTMLElement> = {
+    queue: queueView.element,
+    watches: watchesView.element,
+    history: historyView.element,
+    browser: browserView.element,
+    links: linksView.element,
+    settings: settingsView.element,
+  };
+  for (const t of TABS) {
+    panels[t].id = `view-${t}`;
+    panels[t].setAttribute("role", "tabpanel");
+    panels[t].setAttribute("aria-labelledby", `tab-${t}`);
+    panels[t].removeAttribute("aria-label");
+  }
+
+  // Keyboard shortcuts (see lib/shortcuts): keys typed into a field stay there.
+  document.addEventListener("keydown", (ev) => {
+    if (document.querySelector(".modal-veil")) return;
+    const sc = shortcutFor(ev);
+    if (!sc) return;
+    ev.preventDefault();
+    const selectedIds = () => (tab === "queue" ? queueView.selected() : []);
+    switch (sc.kind) {
+      case "add-files":
+        return globalAction("add-files");
+      case "add-folder":
+        return globalAction("add-folder");
+      case "tab":
+        return setTab(TABS[sc.index]!);
+      case "search":
+        setTab("queue");
+        queueView.search.focus();
+        return;
+      case "select-all":
+        if (tab === "queue") queueView.selectAll();
+        return;
+      case "toggle-pause": {
+        const ids = selectedIds();
+        if (!ids.length) return;
+        const moving = ids.some((id) => {
+          const s = store.get(id)?.state;
+          return s === "queued" || s === "running";
+        });
+        return run(ipc.queueAction(moving ? "pause" : "resume", ids));
+      }
+      case "remove": {
+        const ids = selectedIds().filter((id) => {
+          const s = store.get(id)?.state;
+          return s !== undefined && isFinal(s);
+        });
+        if (ids.length) run(ipc.queueAction("remove", ids));
+        return;
+      }
+    }
   });
 
   root.replaceChildren(
@@ -250,7 +397,10 @@ export function startApp(root: HTMLElement): QueueStore {
 
   ipc
     .onLinkEvents({
-      copied: (link) => banner.notice(copiedMessage(link)),
+      copied: (link) => {
+        banner.notice(copiedMessage(link));
+        void refreshCopyMarks();
+      },
       failed: report,
     })
     .catch(report);
@@ -258,9 +408,12 @@ export function startApp(root: HTMLElement): QueueStore {
   ipc
     .onFileDrop({
       onHover: overlay.setVisible,
+      onAdded: added,
       onError: report,
     })
     .catch(report);
+  void refreshDestination();
+  void refreshCopyMarks();
 
   return store;
 }

@@ -95,6 +95,7 @@ impl Reporter {
                     attempt,
                     reason,
                     delay_ms,
+                    ..
                 } => {
                     multi.suspend(|| {
                         eprintln!("retry  #{id} (attempt {attempt}, in {delay_ms} ms): {reason}")

@@ -17,7 +17,8 @@
 //!
 //! `error` and `fsutil` sit below everything; then `journal` → `s3` → `events` →
 //! `transfer` → `watch`; `profiles` and `objects` use `s3` and `journal` (and
-//! `objects::fetch` the transfer's plan and retry). See `crates/hoist-core/README.md`
+//! `objects::fetch` the transfer's plan and retry, `profiles::destination` its
+//! conflict policy). See `crates/hoist-core/README.md`
 //! for the flow of one upload.
 
 pub mod error;
@@ -41,8 +42,8 @@ pub use s3::{AwsChainCredentials, BucketAccess, ChecksumMode, CredentialResolver
 pub use transfer::plan::{MIB, PartPlan, UploadPlan};
 pub use transfer::retry::RetryPolicy;
 pub use transfer::{
-    AddOptions, ConflictPolicy, Engine, EngineOptions, EngineSettings, HistoryEntry, ItemState,
-    ItemStatus, KeyedFile, UploadRow, UploadState,
+    AddOptions, Added, ConflictPolicy, Engine, EngineOptions, EngineSettings, HistoryEntry,
+    ItemState, ItemStatus, KeyedFile, PendingBatches, PlannedBatch, UploadRow, UploadState,
 };
 pub use watch::{
     CannotRead, DeletionDecision, TrashedFile, WatchConfig, WatchId, WatchManager, WatchPhase,

@@ -155,7 +155,7 @@ describe("QueueStore events", () => {
     store.apply(queued(1));
     store.apply(started(1));
     store.apply(progress(1, 100, 10));
-    store.apply({ event: "retrying", id: 1, attempt: 3, delay_ms: 500, reason: "connection reset" });
+    store.apply({ event: "retrying", id: 1, attempt: 3, delay_ms: 500, reason: "connection reset", code: "store_busy" });
     const it = store.get(1)!;
     expect(it.state).toBe("running");
     expect(displayState(it)).toBe("retrying");
@@ -175,9 +175,20 @@ describe("QueueStore events", () => {
     expect(store.byState().running).toBe(1);
     expect(store.byState().retrying).toBe(0);
 
-    store.apply({ event: "retrying", id: 1, attempt: 4, delay_ms: 500, reason: "timeout" });
+    store.apply({ event: "retrying", id: 1, attempt: 4, delay_ms: 500, reason: "timeout", code: "store_busy" });
     store.apply(progress(1, 200, 10));
     expect(stateLabel(it)).toBe("uploading");
+  });
+
+  it("a network failure says 'waiting for network' in words, not only an attempt number", () => {
+    const { store } = manualStore();
+    store.apply(queued(1));
+    store.apply(started(1));
+    const reason = "cannot reach the store: connection refused";
+    store.apply({ event: "retrying", id: 1, attempt: 2, delay_ms: 4000, reason, code: "network" });
+    expect(stateLabel(store.get(1)!)).toBe(`waiting for network (attempt 2): ${reason}`);
+    store.apply(progress(1, 200, 10));
+    expect(stateLabel(store.get(1)!)).toBe("uploading");
   });
 
   it("all bytes sent: 'finishing' with no speed or time left until completed", () => {
@@ -204,7 +215,7 @@ describe("QueueStore events", () => {
     expect(store.totals().uploading).toBe(2);
 
     // A retry of the Complete request says so instead.
-    store.apply({ event: "retrying", id: 1, attempt: 2, delay_ms: 100, reason: "503" });
+    store.apply({ event: "retrying", id: 1, attempt: 2, delay_ms: 100, reason: "503", code: "store_busy" });
     expect(isFinishing(it)).toBe(false);
     expect(stateLabel(it)).toBe("retrying (attempt 2): 503");
     store.apply({ event: "part_done", id: 1, part: 4, size: 250 });
@@ -297,7 +308,7 @@ describe("QueueStore events", () => {
     expect(t.fraction).toBe(1);
     expect(t.counted).toBe(1);
     expect(t.finished).toBe(1);
-    expect(actionsFor("cancelled")).toEqual(["remove"]);
+    expect(actionsFor("cancelled")).toEqual(["retry", "remove"]);
   });
 
   it("completed without read permission → landed, not verified, and no link offered", () => {
@@ -371,7 +382,7 @@ describe("QueueStore snapshots", () => {
       queued(2),
       started(1),
       progress(1, 400, 100),
-      { event: "retrying", id: 1, attempt: 2, delay_ms: 100, reason: "503" },
+      { event: "retrying", id: 1, attempt: 2, delay_ms: 100, reason: "503", code: "store_busy" },
       completed(2),
       { event: "failed", id: 1, key: "dir/file-1.bin", error: { code: "network", message: "unreachable" } },
     ];

@@ -35,6 +35,8 @@ export interface RetryInfo {
   attempt: number;
   reason: string;
   delayMs: number;
+  /** The store cannot be reached: the row says "waiting for network". */
+  network: boolean;
 }
 
 export interface QueueItem {
@@ -145,6 +147,7 @@ export function stateLabel(it: Readonly<QueueItem>): string {
     case "queued":
       return it.notice ? `queued · restarted: ${it.notice}` : "queued";
     case "running":
+      if (it.retry?.network) return `waiting for network (attempt ${it.retry.attempt}): ${it.retry.reason}`;
       if (it.retry) return `retrying (attempt ${it.retry.attempt}): ${it.retry.reason}`;
       if (it.notice) return `restarted: ${it.notice}`;
       if (!isFinishing(it)) return "uploading";
@@ -179,8 +182,9 @@ export function actionsFor(state: ItemState): ItemAction[] {
     case "landed":
       // A link needs read permission, which these credentials lack.
       return ["remove"];
-    case "skipped":
     case "cancelled":
+      return ["retry", "remove"];
+    case "skipped":
       return ["remove"];
   }
 }
@@ -456,7 +460,7 @@ export class QueueStore {
       case "retrying":
         if (isFinal(it.state)) break;
         it.state = "running";
-        it.retry = { attempt: ev.attempt, reason: ev.reason, delayMs: ev.delay_ms };
+        it.retry = { attempt: ev.attempt, reason: ev.reason, delayMs: ev.delay_ms, network: ev.code === "network" };
         break;
       case "paused":
         it.state = "paused";

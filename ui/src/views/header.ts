@@ -5,7 +5,9 @@ import { formatBytes, formatDuration, formatRate } from "../lib/format";
 import type { QueueStore, QueueTotals } from "../lib/queue";
 
 export type Tab = "queue" | "watches" | "history" | "browser" | "links" | "settings";
-export type GlobalAction = "add-files" | "add-folder" | "pause-all" | "resume-all" | "retry-failed";
+export type GlobalAction = "add-files" | "add-folder" | "pause-all" | "resume-all" | "retry-failed" | "choose-destination";
+
+export const TABS: readonly Tab[] = ["queue", "watches", "history", "browser", "links", "settings"];
 
 /** "3 of 10 · 2 uploading · 12.5 MiB/s · 1m 05s left" (+ paused/failed counts when any). */
 export function summarize(t: QueueTotals): string {
@@ -28,6 +30,8 @@ export interface HeaderHandlers {
 export interface Header {
   element: HTMLElement;
   setTab(tab: Tab): void;
+  /** "profile · bucket · folder": where adds go now. */
+  setDestination(label: string): void;
   /** Re-read the store's totals (called once per coalesced change). */
   update(): void;
 }
@@ -45,12 +49,28 @@ export function createHeader(store: QueueStore, handlers: HeaderHandlers): Heade
   ] as const) {
     const b = button(label, {
       class: "tab",
-      attrs: { "data-testid": `tab-${tab}`, role: "tab", "aria-selected": "false" },
+      attrs: { "data-testid": `tab-${tab}`, role: "tab", "aria-selected": "false", "aria-controls": `view-${tab}`, id: `tab-${tab}`, tabindex: "-1" },
       on: { click: () => handlers.onTab(tab) },
     });
     tabs.set(tab, b);
     tabBar.append(b);
   }
+  // Arrow keys move between tabs (and select them), as the ARIA tabs pattern says.
+  tabBar.addEventListener("keydown", (ev) => {
+    const i = TABS.findIndex((t) => tabs.get(t) === ev.target);
+    if (i < 0) return;
+    const next =
+      ev.key === "ArrowRight" ? (i + 1) % TABS.length
+      : ev.key === "ArrowLeft" ? (i + TABS.length - 1) % TABS.length
+      : ev.key === "Home" ? 0
+      : ev.key === "End" ? TABS.length - 1
+      : -1;
+    if (next < 0) return;
+    ev.preventDefault();
+    const t = TABS[next]!;
+    handlers.onTab(t);
+    tabs.get(t)?.focus();
+  });
 
   const act = (action: GlobalAction, label: string, cls: string, ico?: readonly string[]) => {
     const b = button("", { class: `btn ${cls}`, attrs: { "data-testid": action }, on: { click: () => handlers.onAction(action) } });
@@ -70,6 +90,15 @@ export function createHeader(store: QueueStore, handlers: HeaderHandlers): Heade
     act("retry-failed", "Retry failed", "", ICONS.retry),
   );
 
+  const destText = h("span", { class: "dest-label", attrs: { "data-testid": "destination-label" } });
+  const dest = button("", {
+    class: "dest-btn",
+    title: "Where added files go: click to choose",
+    attrs: { "data-testid": "destination", "aria-label": "Destination for added files" },
+    on: { click: () => handlers.onAction("choose-destination") },
+  });
+  dest.append(h("span", { class: "dest-to", text: "To" }), destText);
+
   const fill = h("div", { class: "fill" });
   const bar = h("div", { class: "bar big", attrs: { role: "progressbar", "aria-valuemin": "0", "aria-valuemax": "100", "aria-label": "Overall progress" } }, fill);
   const summary = h("div", { class: "summary", attrs: { "data-testid": "overall", "aria-live": "polite" } });
@@ -79,7 +108,7 @@ export function createHeader(store: QueueStore, handlers: HeaderHandlers): Heade
     "header",
     { class: "app-header" },
     h("div", { class: "topbar" }, h("div", { class: "brand", text: "Hoist" }), tabBar, h("div", { class: "grow" }), actions),
-    h("div", { class: "overall" }, bar, h("div", { class: "overall-text" }, summary, bytes)),
+    h("div", { class: "overall" }, bar, h("div", { class: "overall-text" }, dest, summary, bytes)),
   );
 
   const update = () => {
@@ -99,8 +128,13 @@ export function createHeader(store: QueueStore, handlers: HeaderHandlers): Heade
     setTab(tab) {
       for (const [t, b] of tabs) {
         b.setAttribute("aria-selected", String(t === tab));
+        b.tabIndex = t === tab ? 0 : -1;
         b.classList.toggle("active", t === tab);
       }
+    },
+    setDestination(label) {
+      setText(destText, label);
+      dest.title = `Added files go to ${label}: click to choose`;
     },
   };
 }

@@ -22,6 +22,8 @@ export interface HistorySource {
   onError(err: unknown): void;
   /** "Copy link" on verified entries. */
   copyLink?(e: HistoryEntry): void;
+  /** Shown in the toolbar (the link expiry chooser). */
+  tools?: HTMLElement;
 }
 
 function entryRow(e: HistoryEntry, copyLink?: (e: HistoryEntry) => void): HTMLTableRowElement {
@@ -129,7 +131,7 @@ export function createHistoryView(src: HistorySource): HistoryView {
   const element = h(
     "section",
     { class: "view history-view", attrs: { "aria-label": "History" } },
-    h("div", { class: "toolbar" }, h("h2", { text: "History" }), status, h("div", { class: "grow" }), button("Refresh", { class: "btn", on: { click: () => void refresh() } })),
+    h("div", { class: "toolbar" }, h("h2", { text: "History" }), status, h("div", { class: "grow" }), src.tools, button("Refresh", { class: "btn", on: { click: () => void refresh() } })),
     h("div", { class: "scroll", attrs: { "data-testid": "history-scroll" } }, table, empty),
   );
 

@@ -10,6 +10,10 @@ export const LINKS_LIMIT = 500;
 export interface LinksSource {
   load(search: string | null, limit: number): Promise<ShareLink[]>;
   copy(id: number): Promise<ShareLink>;
+  /** A new share link for the same object (with the toolbar's expiry). */
+  renew?(l: ShareLink): Promise<unknown>;
+  /** Shown in the toolbar (the link expiry chooser). */
+  tools?: HTMLElement;
   onError(err: unknown): void;
 }
 
@@ -37,10 +41,18 @@ export function createLinksView(src: LinksSource): LinksView {
       h("td", { class: "num time", text: `${expired ? "expired " : ""}${formatTimestamp(l.expires_at)}${l.limited_by_credentials ? " *" : ""}`, title: l.limited_by_credentials ? "limited by the credentials' expiry" : "" }),
       h(
         "td",
-        {},
+        { class: "row-actions" },
         expired || l.id === null
           ? null
           : button("Copy", { class: "btn", attrs: { "data-testid": "link-copy" }, on: { click: () => void src.copy(l.id as number).catch(src.onError) } }),
+        src.renew && l.method === "get"
+          ? button("New link", {
+              class: "btn",
+              title: "A new link to the same object, lasting as long as chosen above",
+              attrs: { "data-testid": "link-renew" },
+              on: { click: () => void src.renew!(l).then(() => refresh(), src.onError) },
+            })
+          : null,
       ),
     );
   };
@@ -61,7 +73,7 @@ export function createLinksView(src: LinksSource): LinksView {
   const element = h(
     "section",
     { class: "view links-view", attrs: { "aria-label": "Links" } },
-    h("div", { class: "toolbar" }, h("h2", { text: "Links" }), status, h("div", { class: "grow" }), search, button("Refresh", { class: "btn", on: { click: () => void refresh() } })),
+    h("div", { class: "toolbar" }, h("h2", { text: "Links" }), status, h("div", { class: "grow" }), search, src.tools, button("Refresh", { class: "btn", on: { click: () => void refresh() } })),
     h(
       "div",
       { class: "scroll" },

@@ -1,7 +1,11 @@
 // The queue: a virtualized list of upload rows.
 
 import { baseName, formatBytes, formatDuration, formatPercent, formatRate } from "../lib/format";
-import { h, icon, ICONS, setText } from "../lib/dom";
+import { button, h, icon, ICONS, setText } from "../lib/dom";
+import type { QueueAction } from "../bindings/QueueAction";
+import { FILTER_LABELS, visibleItems, type QueueFilter } from "../lib/queue-filter";
+import { Selection } from "../lib/selection";
+import { formatSpan } from "../lib/links";
 import {
   actionsFor,
   displayState,
@@ -57,7 +61,7 @@ function createRow(): HTMLElement {
   const actions = h("div", { class: "cell actions" });
   const row = h(
     "div",
-    { class: "row", attrs: { "data-testid": "queue-row", role: "listitem" } },
+    { class: "row", attrs: { "data-testid": "queue-row", role: "option", tabindex: "-1", "aria-selected": "false" } },
     name,
     size,
     h("div", { class: "cell progress" }, bar, pct),
@@ -116,27 +120,73 @@ export function updateRow(row: HTMLElement, it: Readonly<QueueItem>): void {
 
 export interface QueueViewHandlers {
   onAction(action: ItemAction, id: number): void;
+  /** A toolbar action on the selected rows (ids in the list's order). */
+  onSelection?(action: QueueAction, ids: number[]): void;
+  onClearFinished?(): void;
+  /** Shown in the toolbar (the link expiry chooser). */
+  tools?: HTMLElement;
 }
 
 export interface QueueView {
   element: HTMLElement;
   list: VirtualList<Readonly<QueueItem>>;
+  selection: Selection;
+  search: HTMLInputElement;
   /** Call after the view becomes visible (it cannot measure itself while hidden). */
   shown(): void;
+  /** The rows shown now (after filter and search), top to bottom. */
+  visible(): readonly Readonly<QueueItem>[];
+  setFilter(filter: QueueFilter): void;
+  /** Selected ids, in the list's order. */
+  selected(): number[];
+  selectAll(): void;
+  /** Uploads marked "copy link when done", with the link's lifetime in seconds. */
+  setCopyMarks(marks: ReadonlyMap<number, number>): void;
 }
+
+const SELECTION_ACTIONS: readonly [QueueAction, string][] = [
+  ["pause", "Pause"],
+  ["resume", "Resume"],
+  ["cancel", "Cancel"],
+  ["retry", "Retry"],
+  ["remove", "Remove"],
+  ["move_to_top", "Move to top"],
+];
 
 export function createQueueView(
   store: QueueStore,
   handlers: QueueViewHandlers,
   opts: { viewportHeight?: () => number } = {},
 ): QueueView {
+  const selection = new Selection();
+  /** Bumped when the selection changes, so rows re-render their selected state. */
+  let selEpoch = 0;
+  let copyMarks: ReadonlyMap<number, number> = new Map();
+  let filter: QueueFilter = "all";
+  let shown: Readonly<QueueItem>[] = [];
   const list = new VirtualList<Readonly<QueueItem>>({
     rowHeight: ROW_HEIGHT,
     overscan: 10,
     createRow,
-    updateRow,
+    updateRow: (row, it) => {
+      updateRow(row, it);
+      const on = selection.has(it.id);
+      row.setAttribute("aria-selected", String(on));
+      row.classList.toggle("selected", on);
+      // "Copy link when done" is visible on the row once set (and after a restart).
+      const mark = copyMarks.get(it.id);
+      const when = row.querySelector<HTMLElement>('button[data-action="copy-when-done"]');
+      row.dataset.copyWhenDone = mark === undefined ? "" : String(mark);
+      if (when) {
+        when.setAttribute("aria-pressed", String(mark !== undefined));
+        when.classList.toggle("on", mark !== undefined);
+        const label = mark === undefined ? "Copy link when done" : `The link (valid ${formatSpan(mark * 1000)}) is copied when this upload is verified`;
+        when.title = label;
+        when.setAttribute("aria-label", label);
+      }
+    },
     key: (it) => it.id,
-    version: (it) => it.version,
+    version: (it) => it.version + selEpoch * 2 ** 32,
     ...(opts.viewportHeight ? { viewportHeight: opts.viewportHeight } : {}),
   });
 
@@ -159,29 +209,149 @@ export function createQueueView(
     h("div", { class: "cell actions" }),
   );
 
-  const element = h("section", { class: "view queue-view", attrs: { "aria-label": "Upload queue" } }, head, list.element, empty);
+  const spacer = list.element.firstElementChild as HTMLElement;
+  spacer.setAttribute("role", "listbox");
+  spacer.setAttribute("aria-multiselectable", "true");
+  spacer.setAttribute("aria-label", "Uploads");
+
+  // ---- toolbar: filter, search, clear finished, the selection's actions ----------
+  const filterSel = h("select", { attrs: { id: "queue-filter", "data-testid": "queue-filter" } });
+  for (const f of ["all", "active", "finished", "failed"] as const) {
+    const o = h("option", { text: FILTER_LABELS[f] });
+    o.value = f;
+    filterSel.append(o);
+  }
+  const search = h("input", {
+    attrs: { type: "search", id: "queue-search", placeholder: "Search by name", "data-testid": "queue-search", autocomplete: "off" },
+  });
+  const clearFinished = button("Clear finished", { class: "btn", attrs: { "data-testid": "clear-finished" } });
+  const selectAllBtn = button("Select all", { class: "btn", attrs: { "data-testid": "select-all" } });
+  const count = h("span", { class: "sel-count", attrs: { "data-testid": "selection-count", "aria-live": "polite" } });
+  const selButtons = SELECTION_ACTIONS.map(([action, label]) =>
+    button(label, { class: action === "cancel" ? "btn danger" : "btn", attrs: { "data-testid": `sel-${action}`, "data-sel": action } }),
+  );
+  const clearSel = button("Clear selection", { class: "btn", attrs: { "data-testid": "clear-selection" } });
+  const selBar = h("div", { class: "sel-actions", attrs: { role: "group", "aria-label": "Selected uploads" } }, count, ...selButtons, clearSel);
+  const toolbar = h(
+    "div",
+    { class: "toolbar queue-toolbar" },
+    h("label", { text: "Show", attrs: { for: "queue-filter" } }),
+    filterSel,
+    h("label", { class: "sr-only", text: "Search uploads by name", attrs: { for: "queue-search" } }),
+    search,
+    clearFinished,
+    selectAllBtn,
+    ...(handlers.tools ? [handlers.tools] : []),
+    selBar,
+  );
+
+  const element = h("section", { class: "view queue-view", attrs: { "aria-label": "Upload queue" } }, toolbar, head, list.element, empty);
+
+  const order = () => shown.map((it) => it.id);
+  const selectionChanged = () => {
+    selEpoch++;
+    const n = selection.size;
+    setText(count, n ? `${n} selected` : "");
+    selBar.hidden = n === 0;
+    list.refresh();
+  };
+
+  const rowOf = (t: EventTarget | null) => (t as Element | null)?.closest?.<HTMLElement>('[data-testid="queue-row"]') ?? null;
 
   list.element.addEventListener("click", (ev) => {
-    const btn = (ev.target as Element | null)?.closest?.("button[data-action]");
-    if (!btn) return;
-    const row = btn.closest<HTMLElement>('[data-testid="queue-row"]');
+    const row = rowOf(ev.target);
     const id = Number(row?.dataset.id);
-    if (!Number.isFinite(id)) return;
-    handlers.onAction(btn.getAttribute("data-action") as ItemAction, id);
+    if (!row || !Number.isFinite(id)) return;
+    const btn = (ev.target as Element).closest?.("button[data-action]");
+    if (btn) {
+      handlers.onAction(btn.getAttribute("data-action") as ItemAction, id);
+      return;
+    }
+    selection.click(id, { ctrl: ev.ctrlKey || ev.metaKey, shift: ev.shiftKey }, order());
+    selectionChanged();
+    row.focus();
   });
 
-  const sync = (structural: boolean) => {
-    if (structural) {
-      list.setItems(store.items);
-      const none = store.size === 0;
-      empty.hidden = !none;
-      element.classList.toggle("is-empty", none);
+  // Arrow keys move between rows (the list scrolls to keep the row in view); Space
+  // on a focused row is left to the app's shortcut (pause/resume the selection).
+  list.element.addEventListener("keydown", (ev) => {
+    const row = rowOf(ev.target);
+    if (!row || (ev.key !== "ArrowDown" && ev.key !== "ArrowUp" && ev.key !== "Home" && ev.key !== "End")) return;
+    ev.preventDefault();
+    const ids = order();
+    const at = ids.indexOf(Number(row.dataset.id));
+    const next = ev.key === "Home" ? 0 : ev.key === "End" ? ids.length - 1 : at + (ev.key === "ArrowDown" ? 1 : -1);
+    if (next < 0 || next >= ids.length) return;
+    const id = ids[next]!;
+    selection.click(id, { ctrl: false, shift: ev.shiftKey }, ids);
+    const r = list.currentRange();
+    if (next < r.start + 10 || next >= r.end - 10) list.scrollToIndex(Math.max(0, next - 3));
+    selectionChanged();
+    list.element.querySelector<HTMLElement>(`[data-testid="queue-row"][data-id="${id}"]`)?.focus();
+  });
+
+  for (const b of selButtons) {
+    b.addEventListener("click", () => {
+      const ids = selection.list(order());
+      if (ids.length) handlers.onSelection?.(b.dataset.sel as QueueAction, ids);
+    });
+  }
+  clearSel.addEventListener("click", () => {
+    selection.clear();
+    selectionChanged();
+  });
+  const selectAll = () => {
+    selection.selectAll(order());
+    selectionChanged();
+  };
+  selectAllBtn.addEventListener("click", selectAll);
+  clearFinished.addEventListener("click", () => handlers.onClearFinished?.());
+
+  const sync = () => {
+    shown = visibleItems(store.items, filter, search.value);
+    list.setItems(shown);
+    const none = store.size === 0;
+    empty.hidden = !none;
+    element.classList.toggle("is-empty", none);
+  };
+  const setFilter = (f: QueueFilter) => {
+    filter = f;
+    filterSel.value = f;
+    sync();
+  };
+  filterSel.addEventListener("change", () => setFilter(filterSel.value as QueueFilter));
+  search.addEventListener("input", () => sync());
+  // States move rows between groups (active above finished): the order is redone
+  // (one pass over the items) when rows came or went or any state count changed;
+  // progress alone only repaints the visible rows.
+  let lastCounts = "";
+  store.subscribe((change) => {
+    if (change.structural && selection.retain((id) => store.get(id) !== undefined)) selectionChanged();
+    const counts = JSON.stringify(store.byState());
+    if (change.structural || counts !== lastCounts) {
+      lastCounts = counts;
+      sync();
     } else {
       list.refresh();
     }
-  };
-  store.subscribe((change) => sync(change.structural));
-  sync(true);
+  });
+  sync();
+  selectionChanged();
 
-  return { element, list, shown: () => list.refresh() };
+  return {
+    element,
+    list,
+    selection,
+    search,
+    shown: () => list.refresh(),
+    visible: () => shown,
+    setFilter,
+    selected: () => selection.list(order()),
+    selectAll,
+    setCopyMarks(marks) {
+      copyMarks = marks;
+      selEpoch++;
+      list.refresh();
+    },
+  };
 }

@@ -35,6 +35,12 @@ export interface SettingsView {
   shown(): void;
 }
 
+/** A section another component owns (e.g. the conflict setting), shown in the facts column. */
+export interface SettingsSection {
+  element: HTMLElement;
+  shown(): void;
+}
+
 type Control = HTMLInputElement | HTMLSelectElement;
 
 function field(label: string, control: Control, hint?: string): HTMLElement {
@@ -60,7 +66,7 @@ function infoRow(label: string, value: HTMLElement): HTMLElement {
   return h("div", { class: "info-row" }, h("div", { class: "info-label", text: label }), value);
 }
 
-export function createSettingsView(src: SettingsSource): SettingsView {
+export function createSettingsView(src: SettingsSource, sections: readonly SettingsSection[] = []): SettingsView {
   const now = () => (src.now ? src.now() : Date.now());
 
   // ---- profile list -----------------------------------------------------------
@@ -160,6 +166,7 @@ export function createSettingsView(src: SettingsSource): SettingsView {
     filesValue,
     h("h2", { text: "Window" }),
     prefsValue,
+    ...sections.map((x) => x.element),
   );
 
   const profilesPanel = h(
@@ -347,6 +354,7 @@ export function createSettingsView(src: SettingsSource): SettingsView {
       (p) => (keepInTray.checked = p.keep_in_tray),
       (e: unknown) => showError(prefsError, src.toError(e)),
     );
+    for (const x of sections) x.shown();
   };
 
   const showImport = (found: AwsFileProfile[]) => {

@@ -233,3 +233,16 @@ describe("watches view", () => {
     ]);
   });
 });
+
+describe("watches view layout", () => {
+  it("is a view that scrolls, and every button has the app's button style", async () => {
+    const { store, view } = setup();
+    await flush();
+    store.setAll([status(), status({ id: 2 })]);
+    // `.view` gives the flex child its height (min-height: 0) so `overflow-y: auto` scrolls.
+    expect(view.element.classList.contains("view")).toBe(true);
+    expect(view.element.classList.contains("scroll-y")).toBe(true);
+    const unstyled = [...view.element.querySelectorAll("button")].filter((b) => !b.classList.contains("btn"));
+    expect(unstyled.map((b) => b.textContent)).toEqual([]);
+  });
+});

@@ -173,14 +173,17 @@ export function createWatchesView(store: WatchStore, actions: WatchActions): Wat
   /** The parts of a row that follow the watch's state (rebuilt on each change). */
   const info = (w: WatchStatus): HTMLElement[] => {
     const toggle = button(w.enabled ? "Pause" : "Resume", {
+      class: "btn",
       attrs: { "data-action": w.enabled ? "pause" : "resume" },
       on: { click: () => act(actions.setEnabled(w.id, !w.enabled)) },
     });
     const rescan = button("Rescan", {
+      class: "btn",
       attrs: { "data-action": "rescan" },
       on: { click: () => act(actions.rescan(w.id)) },
     });
     const edit = button("Edit", {
+      class: "btn",
       attrs: { "data-action": "edit" },
       title: "Target, patterns and deletions of this watch",
       on: {
@@ -198,6 +201,7 @@ export function createWatchesView(store: WatchStore, actions: WatchActions): Wat
       },
     });
     const trash = button("Trash", {
+      class: "btn",
       attrs: { "data-action": "trash" },
       title: "Deleted files' copies, to restore",
       on: {
@@ -212,6 +216,7 @@ export function createWatchesView(store: WatchStore, actions: WatchActions): Wat
       },
     });
     const remove = button("Remove", {
+      class: "btn",
       attrs: { "data-action": "remove" },
       title: "Stop watching; the uploaded objects stay in the bucket",
       on: { click: () => act(actions.remove(w.id).then(() => store.remove(w.id))) },
@@ -265,7 +270,7 @@ export function createWatchesView(store: WatchStore, actions: WatchActions): Wat
   const empty = h("p", { class: "empty muted", text: "No watched folders. New and changed files in a watched folder upload by themselves." });
   const newForm = createWatchForm("watch");
   const add = button("Watch a folder…", {
-    class: "primary",
+    class: "btn primary",
     attrs: { "data-testid": "watch-add" },
     on: {
       click: () =>
@@ -283,7 +288,7 @@ export function createWatchesView(store: WatchStore, actions: WatchActions): Wat
     },
   });
   const form = h("div", { class: "watch-form" }, add, newForm.element);
-  const element = h("section", { class: "watches-view" }, form, empty, list);
+  const element = h("section", { class: "view scroll-y watches-view" }, form, empty, list);
 
   function render(): void {
     const items = store.list();

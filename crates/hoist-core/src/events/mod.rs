@@ -8,7 +8,7 @@ use serde::Serialize;
 use tokio::sync::broadcast;
 
 pub use self::watch::{CannotRead, WatchId, WatchPhase, WatchStatus};
-use crate::error::ErrorReport;
+use crate::error::{ErrorCode, ErrorReport};
 
 /// An upload's id in the journal.
 pub type UploadId = i64;
@@ -92,6 +92,9 @@ pub enum EngineEvent {
         #[ts(type = "number")]
         delay_ms: u64,
         reason: String,
+        /// What kind of failure: `network` means the store cannot be reached (the
+        /// UI says "waiting for network").
+        code: ErrorCode,
     },
     Paused {
         #[ts(type = "number")]

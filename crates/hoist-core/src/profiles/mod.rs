@@ -4,6 +4,7 @@
 
 mod aws_files;
 mod credentials;
+pub mod destination;
 mod local_keys;
 mod probe;
 mod store;
@@ -15,6 +16,7 @@ use ts_rs::TS;
 pub use aws_files::AwsImport;
 pub use aws_files::{AwsFileProfile, AwsFiles};
 pub use credentials::ProfileCredentials;
+pub use destination::{AddPreferenceFile, AddPreferences, ConflictChoice, Destination};
 pub use local_keys::{LocalKeysOrigin, LocalStoreKeys};
 pub use probe::{
     ChecksumSupport, ConnectionProblem, ConnectionReport, ProblemKind, test_connection,

@@ -307,6 +307,10 @@ impl Engine {
         let _ = self.shared.events.send(event);
     }
 
+    pub(super) fn upload_store(&self, target: &Target) -> Result<Arc<dyn UploadStore>> {
+        self.shared.upload_store(target)
+    }
+
     /// The store client for a target (shared with the uploads).
     pub(crate) fn store_for(&self, target: &Target) -> Result<S3Store> {
         self.shared.store_for(&self.resolve_target(target.clone())?)
@@ -354,6 +358,7 @@ impl Engine {
     pub async fn remove(&self, id: UploadId) -> Result<()> {
         self.ask(|r| Command::Remove(id, r)).await?
     }
+    /// Queues a failed or cancelled upload again (a cancelled one from its start).
     pub async fn retry(&self, id: UploadId) -> Result<()> {
         self.ask(|r| Command::Retry(Some(id), r)).await?
     }
@@ -383,6 +388,15 @@ impl Engine {
     }
     pub async fn set_priority(&self, id: UploadId, priority: i32) -> Result<()> {
         self.ask(|r| Command::SetPriority(id, priority, r)).await?
+    }
+    /// Puts the uploads ahead of every other (the first given first): they start next.
+    pub async fn move_to_top(&self, ids: Vec<UploadId>) -> Result<()> {
+        self.ask(|r| Command::MoveToTop(ids, r)).await?
+    }
+    /// Takes every finished upload except failed ones out of the queue (their history
+    /// stays). Returns how many.
+    pub async fn remove_finished(&self) -> Result<usize> {
+        self.ask(Command::RemoveFinished).await?
     }
     pub async fn snapshot(&self) -> Result<Vec<ItemStatus>> {
         self.ask(Command::Snapshot).await

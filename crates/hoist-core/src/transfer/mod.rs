@@ -12,7 +12,9 @@
 //! `Completed`; progress counters (`progress`) publish coalesced `Progress` events.
 
 mod actor;
+mod batch;
 mod conflict;
+mod copy_marks;
 mod engine;
 mod history;
 mod inflight;
@@ -31,6 +33,7 @@ mod upload;
 #[cfg(test)]
 mod tests;
 
+pub use batch::{Added, PendingBatches, PlannedBatch};
 pub use engine::{Engine, EngineOptions};
 pub use history::HistoryEntry;
 pub use queue::{AddOptions, ItemState, ItemStatus, KeyedFile};

@@ -59,8 +59,11 @@ impl UploadState {
 }
 
 /// What to do when the destination key already exists.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize, Default)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, serde::Deserialize, Default, ts_rs::TS,
+)]
 #[serde(rename_all = "snake_case")]
+#[ts(export)]
 pub enum ConflictPolicy {
     #[default]
     Overwrite,

@@ -403,3 +403,158 @@ async fn a_slow_journal_never_stalls_the_runtime() {
         "the runtime stalled for {worst:?}: a journal call ran on it"
     );
 }
+
+/// Cancelling was a decision the user may take back: "retry" on a cancelled upload
+/// sends it again, from its first byte (its parts were aborted).
+#[tokio::test]
+async fn a_cancelled_upload_can_be_retried() {
+    let h = start(2).await;
+    let mut events = h.engine.subscribe();
+    let (path, data) = write(h.dir.path(), "undo.bin", 7 * MIB as usize);
+    let options = AddOptions {
+        start_paused: true,
+        ..AddOptions::default()
+    };
+    let ids = h.engine.add(vec![path], target(), options).await.unwrap();
+    h.engine.cancel(ids[0]).await.unwrap();
+    let state = |h: &Harness| {
+        let id = ids[0];
+        let engine = h.engine.clone();
+        async move {
+            engine
+                .snapshot()
+                .await
+                .unwrap()
+                .into_iter()
+                .find(|i| i.id == id)
+                .map(|i| i.state)
+        }
+    };
+    for _ in 0..100 {
+        if state(&h).await == Some(ItemState::Cancelled) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    assert_eq!(state(&h).await, Some(ItemState::Cancelled));
+    h.engine.retry(ids[0]).await.unwrap();
+    until_done(&mut events, ids[0]).await;
+    assert_eq!(state(&h).await, Some(ItemState::Verified));
+    assert!(h.store.object("undo.bin").unwrap().data == data);
+}
+
+/// "Move to top": the chosen upload starts before the ones queued ahead of it.
+#[tokio::test]
+async fn move_to_top_starts_an_upload_next() {
+    let h = start(1).await;
+    let paused = AddOptions {
+        start_paused: true,
+        ..AddOptions::default()
+    };
+    let mut paths = Vec::new();
+    for n in 0..5 {
+        paths.push(write(h.dir.path(), &format!("f{n}.txt"), 100).0);
+    }
+    let ids = h.engine.add(paths, target(), paused).await.unwrap();
+    h.engine.move_to_top(vec![ids[4], ids[3]]).await.unwrap();
+    let err = h.engine.move_to_top(vec![9999]).await.unwrap_err();
+    assert!(err.to_string().contains("no upload 9999"), "{err}");
+    h.engine.resume_all().await.unwrap();
+    h.engine.wait_idle().await.unwrap();
+    let order = h.store.started_order();
+    assert_eq!(&order[..2], ["f4.txt", "f3.txt"], "{order:?}");
+    let prios: Vec<i32> = h
+        .engine
+        .journal()
+        .uploads_in(&[UploadState::Done])
+        .unwrap()
+        .iter()
+        .map(|r| r.priority)
+        .collect();
+    assert!(prios.iter().any(|p| *p > 0), "priorities are journaled");
+}
+
+/// "Clear finished" takes verified, skipped and cancelled uploads out of the queue and
+/// leaves failed ones (they still need the user).
+#[tokio::test]
+async fn clear_finished_keeps_failed_and_unfinished_uploads() {
+    let h = start(2).await;
+    let (a, _) = write(h.dir.path(), "a.txt", 10);
+    let (b, _) = write(h.dir.path(), "b.txt", 10);
+    let done = h
+        .engine
+        .add(vec![a, b], target(), AddOptions::default())
+        .await
+        .unwrap();
+    h.engine.wait_idle().await.unwrap();
+    let (c, _) = write(h.dir.path(), "c.txt", 10);
+    let paused = AddOptions {
+        start_paused: true,
+        ..AddOptions::default()
+    };
+    let waiting = h.engine.add(vec![c], target(), paused).await.unwrap();
+    assert_eq!(h.engine.remove_finished().await.unwrap(), 2);
+    let left: Vec<UploadId> = h
+        .engine
+        .snapshot()
+        .await
+        .unwrap()
+        .iter()
+        .map(|i| i.id)
+        .collect();
+    assert_eq!(left, waiting);
+    assert!(!left.contains(&done[0]));
+    assert_eq!(h.engine.journal().history(10).unwrap().len(), 2);
+}
+
+/// Before anything is sent, the batch says which keys exist; the user's per-key
+/// decisions are applied (here: rename one, skip another).
+#[tokio::test]
+async fn a_planned_batch_reports_existing_keys_and_applies_decisions() {
+    let h = start(2).await;
+    let (a, _) = write(h.dir.path(), "a.txt", 10);
+    let (b, _) = write(h.dir.path(), "b.txt", 10);
+    h.engine
+        .add(vec![a.clone(), b.clone()], target(), AddOptions::default())
+        .await
+        .unwrap();
+    h.engine.wait_idle().await.unwrap();
+    let (c, _) = write(h.dir.path(), "c.txt", 10);
+    let plan = h.engine.plan_add(vec![a, b, c], target()).await.unwrap();
+    assert_eq!(plan.existing, ["a.txt", "b.txt"]);
+    assert!(
+        h.store.object("c.txt").is_none(),
+        "nothing sent by the check"
+    );
+    let decisions = [
+        ("a.txt".to_owned(), ConflictPolicy::Rename),
+        ("b.txt".to_owned(), ConflictPolicy::Skip),
+    ]
+    .into_iter()
+    .collect();
+    let ids = h
+        .engine
+        .add_planned(plan, &decisions, ConflictPolicy::Overwrite)
+        .await
+        .unwrap();
+    assert_eq!(ids.len(), 3);
+    h.engine.wait_idle().await.unwrap();
+    assert!(
+        h.store.object("a (1).txt").is_some(),
+        "renamed beside the original"
+    );
+    assert!(h.store.object("b (1).txt").is_none());
+    assert!(h.store.object("c.txt").is_some());
+    let results: Vec<String> = h
+        .engine
+        .journal()
+        .history(10)
+        .unwrap()
+        .into_iter()
+        .map(|e| format!("{} {}", e.key, e.result))
+        .collect();
+    assert!(
+        results.iter().any(|r| r.starts_with("b.txt skipped")),
+        "{results:?}"
+    );
+}

@@ -32,6 +32,15 @@ import type { TrashedFile } from "../../bindings/TrashedFile";
 import type { WatchConfig } from "../../bindings/WatchConfig";
 import type { WatchOptions } from "../../bindings/WatchOptions";
 import type { WatchStatus } from "../../bindings/WatchStatus";
+import type { AddOutcome } from "../../bindings/AddOutcome";
+import type { AddPreferences } from "../../bindings/AddPreferences";
+import type { ConflictChoice } from "../../bindings/ConflictChoice";
+import type { ConflictPolicy } from "../../bindings/ConflictPolicy";
+import type { Destination } from "../../bindings/Destination";
+import type { DestinationView } from "../../bindings/DestinationView";
+import type { KeyDecision } from "../../bindings/KeyDecision";
+import type { QueueAction } from "../../bindings/QueueAction";
+import type { CopyMark } from "../../bindings/CopyMark";
 
 /** What every command rejects with. Same shape as the Rust side's ErrorReport. */
 export type IpcError = ErrorReport;
@@ -106,7 +115,26 @@ export const listQueue = (): Promise<ItemStatus[]> => call("list_queue");
  * paths the user chose (the end-to-end tests' files count as chosen in debug builds);
  * the app itself queues through the Rust-side dialogs and drops below.
  */
-export const addPaths = (paths: string[]): Promise<number[]> => call("add_paths", { paths });
+export const addPaths = (paths: string[], destination: Destination | null = null): Promise<AddOutcome> =>
+  call("add_paths", { paths, destination });
+
+// ---- destination, conflicts, the queue's selection ------------------------------
+
+/** Where adds go now (remembered per profile) and the conflict setting. */
+export const getDestination = (): Promise<DestinationView> => call("get_destination");
+/** Choose where adds go; the destination's profile becomes the active one. */
+export const setDestination = (destination: Destination): Promise<DestinationView> => call("set_destination", { destination });
+/** The folders in a destination's bucket under its folder (objects left out). */
+export const destinationFolders = (destination: Destination, continuation: string | null = null): Promise<Listing> =>
+  call("destination_folders", { destination, continuation });
+export const addPreferences = (): Promise<AddPreferences> => call("add_preferences");
+export const setConflictChoice = (choice: ConflictChoice): Promise<AddPreferences> => call("set_conflict_choice", { choice });
+/** The conflict dialog's answer; `otherwise: null` cancels the batch. Resolves to the queued ids. */
+export const resolveConflicts = (batch: number, decisions: KeyDecision[], otherwise: ConflictPolicy | null): Promise<number[]> =>
+  call("resolve_conflicts", { batch, decisions, otherwise });
+export const queueAction = (action: QueueAction, ids: number[]): Promise<void> => call("queue_action", { action, ids });
+/** Verified, skipped and cancelled rows leave the queue; resolves to how many. */
+export const clearFinished = (): Promise<number> => call("clear_finished");
 
 export const pauseItem = (id: number): Promise<void> => call("pause_item", { id });
 export const resumeItem = (id: number): Promise<void> => call("resume_item", { id });
@@ -168,6 +196,8 @@ export const copySavedLink = (id: number): Promise<ShareLink> => call("copy_save
 export const linkHistory = (opts: { search?: string | null; limit: number }): Promise<ShareLink[]> =>
   call("link_history", { search: opts.search ?? null, limit: opts.limit });
 export const copyLinkWhenDone = (id: number, expiresSecs: number): Promise<void> => call("copy_link_when_done", { id, expiresSecs });
+/** Uploads marked "copy link when done" (kept in the journal across restarts). */
+export const copyWhenDoneMarks = (): Promise<CopyMark[]> => call("copy_when_done_marks");
 
 export const fetchUrl = (opts: { url: string; key: string; allowedTypes: string[]; maxSize: number | null }): Promise<Fetched> =>
   call("fetch_url", { url: opts.url, key: opts.key, allowedTypes: opts.allowedTypes, maxSize: opts.maxSize });
@@ -230,17 +260,17 @@ export const pickWatchFolder = (): Promise<string | null> => call("pick_watch_fo
 // Rust opens the dialogs and receives drops, and queues what the user chose: the
 // page never names a local path of its own (see src-tauri/src/chosen.rs).
 
-/** Native file picker; queues the chosen files. Resolves to the new ids ([] if cancelled). */
-export const pickFiles = (): Promise<number[]> => call("pick_files");
+/** Native file picker; queues the chosen files at `destination` (null = the current one). */
+export const pickFiles = (destination: Destination | null = null): Promise<AddOutcome> => call("pick_files", { destination });
 
-/** Native folder picker; queues the chosen folders. Resolves to the new ids ([] if cancelled). */
-export const pickFolder = (): Promise<number[]> => call("pick_folders");
+/** Native folder picker; queues the chosen folders at `destination`. */
+export const pickFolder = (destination: Destination | null = null): Promise<AddOutcome> => call("pick_folders", { destination });
 
 export interface FileDropHandlers {
   /** true while files are dragged over the window (show the overlay), false when they leave or drop. */
   onHover(active: boolean): void;
-  /** After a drop was queued. */
-  onAdded?(ids: number[]): void;
+  /** After a drop was queued, or held for the conflict dialog. */
+  onAdded?(outcome: AddOutcome): void;
   onError?(err: IpcError): void;
 }
 
@@ -253,7 +283,7 @@ export async function onFileDrop(handlers: FileDropHandlers): Promise<() => void
   // A drag of something that is not files (text, a link) enters with no paths: no overlay for it.
   let files = false;
   try {
-    const added = await listen<number[]>("files-added", (e) => handlers.onAdded?.(e.payload));
+    const added = await listen<AddOutcome>("files-added", (e) => handlers.onAdded?.(e.payload));
     const failed = await listen<unknown>("add-failed", (e) => handlers.onError?.(toIpcError(e.payload)));
     const drag = await getCurrentWebview().onDragDropEvent((event) => {
       const p = event.payload;

@@ -25,8 +25,10 @@ afterEach(() => clearMocks());
 
 describe("ipc commands", () => {
   it("call the contract's command names with its argument shapes", async () => {
-    const calls = mock((cmd) => (cmd === "add_paths" ? [7, 8] : cmd === "list_queue" || cmd === "history" ? [] : null));
-    expect(await ipc.addPaths(["/a", "/b"])).toEqual([7, 8]);
+    const calls = mock((cmd) =>
+      cmd === "add_paths" ? { ids: [7, 8], pending: null } : cmd === "list_queue" || cmd === "history" ? [] : null,
+    );
+    expect(await ipc.addPaths(["/a", "/b"])).toEqual({ ids: [7, 8], pending: null });
     await ipc.listQueue();
     await ipc.pauseItem(1);
     await ipc.resumeItem(2);
@@ -61,7 +63,7 @@ describe("ipc commands", () => {
     const request = { aws_profile: "default", name: null, bucket: null, remove_plaintext: true, backup: false };
     await ipc.importAwsProfile(request);
     expect(calls.map((c) => [c.cmd, c.args])).toEqual([
-      ["add_paths", { paths: ["/a", "/b"] }],
+      ["add_paths", { paths: ["/a", "/b"], destination: null }],
       ["list_queue", {}],
       ["pause_item", { id: 1 }],
       ["resume_item", { id: 2 }],
@@ -112,14 +114,21 @@ describe("ipc commands", () => {
 
   it("the dialogs are Rust's: the page asks and gets back what was queued, never naming a path", async () => {
     const calls = mock((cmd) =>
-      cmd === "pick_files" ? [1, 2] : cmd === "pick_folders" ? [] : cmd === "pick_watch_folder" ? "/x/shots" : null,
+      cmd === "pick_files"
+        ? { ids: [1, 2], pending: null }
+        : cmd === "pick_folders"
+          ? { ids: [], pending: null }
+          : cmd === "pick_watch_folder"
+            ? "/x/shots"
+            : null,
     );
-    expect(await ipc.pickFiles()).toEqual([1, 2]);
-    expect(await ipc.pickFolder()).toEqual([]);
+    const to = { profile: "work", bucket: "photos", prefix: "trips/" };
+    expect(await ipc.pickFiles(to)).toEqual({ ids: [1, 2], pending: null });
+    expect(await ipc.pickFolder()).toEqual({ ids: [], pending: null });
     expect(await ipc.pickWatchFolder()).toBe("/x/shots");
     expect(calls).toEqual([
-      { cmd: "pick_files", args: {} },
-      { cmd: "pick_folders", args: {} },
+      { cmd: "pick_files", args: { destination: to } },
+      { cmd: "pick_folders", args: { destination: null } },
       { cmd: "pick_watch_folder", args: {} },
     ]);
   });
@@ -132,18 +141,21 @@ describe("file drops", () => {
     mockIPC((cmd) => void calls.push(cmd), { shouldMockEvents: true });
     const hover: boolean[] = [];
     const added: number[][] = [];
+    const pending: string[][] = [];
     const errors: string[] = [];
     const stop = await ipc.onFileDrop({
       onHover: (v) => hover.push(v),
-      onAdded: (ids) => added.push(ids),
+      onAdded: (o) => (o.pending ? pending.push(o.pending.existing) : added.push(o.ids)),
       onError: (e) => errors.push(e.message),
     });
     await emit("tauri://drag-enter", { paths: ["/home/me/a.jpg"], position: { x: 1, y: 1 } });
     await emit("tauri://drag-drop", { paths: ["/home/me/a.jpg"], position: { x: 1, y: 1 } });
-    await emit("files-added", [4, 5]);
+    await emit("files-added", { ids: [4, 5], pending: null });
+    await emit("files-added", { ids: [], pending: { batch: 1, label: "x", files: 1, existing: ["a.jpg"] } });
     await emit("add-failed", { code: "invalid_input", message: "no files were given" });
     expect(hover).toEqual([true, false]);
     expect(added).toEqual([[4, 5]]);
+    expect(pending).toEqual([["a.jpg"]]);
     expect(errors).toEqual(["no files were given"]);
     expect(calls.filter((c) => !c.startsWith("plugin:event|"))).toEqual([]);
     stop();

@@ -36,6 +36,10 @@ pub(super) enum Command {
     Remove(UploadId, oneshot::Sender<Result<()>>),
     Retry(Option<UploadId>, oneshot::Sender<Result<()>>),
     SetPriority(UploadId, i32, oneshot::Sender<Result<()>>),
+    /// Ahead of everything waiting, in the order given.
+    MoveToTop(Vec<UploadId>, oneshot::Sender<Result<()>>),
+    /// Takes every finished upload out of the queue; answers how many.
+    RemoveFinished(oneshot::Sender<Result<usize>>),
     Snapshot(oneshot::Sender<Vec<ItemStatus>>),
     WaitIdle(oneshot::Sender<()>),
     Shutdown(oneshot::Sender<()>),
@@ -260,9 +264,25 @@ impl Actor {
                 let _ = reply.send(r);
             }
             Command::Retry(target, reply) => {
-                let ids = self.select(target, |s| s == ItemState::Failed);
-                let r = ids.into_iter().try_for_each(|id| self.requeue(id));
+                // One upload: failed or cancelled (the user changed their mind). All:
+                // the failed ones only; cancelling was a decision.
+                let ids = match target {
+                    Some(_) => self.select(target, |s| {
+                        matches!(s, ItemState::Failed | ItemState::Cancelled)
+                    }),
+                    None => self.select(None, |s| s == ItemState::Failed),
+                };
+                let r = ids.into_iter().try_for_each(|id| self.retry(id));
                 let _ = reply.send(r);
+            }
+            Command::MoveToTop(ids, reply) => {
+                let _ = reply.send(self.move_to_top(&ids));
+            }
+            Command::RemoveFinished(reply) => {
+                let ids = self.select(None, |s| s.is_final() && s != ItemState::Failed);
+                let n = ids.len();
+                let r = ids.into_iter().try_for_each(|id| self.remove(id));
+                let _ = reply.send(r.map(|()| n));
             }
             Command::Cancel(id, reply) => {
                 let _ = reply.send(self.cancel(id));
@@ -271,20 +291,7 @@ impl Actor {
                 let _ = reply.send(self.remove(id));
             }
             Command::SetPriority(id, priority, reply) => {
-                let r = match self.items.get_mut(&id) {
-                    None => Err(unknown(id)),
-                    Some(item) => {
-                        let was_waiting = self
-                            .waiting
-                            .remove(&(std::cmp::Reverse(item.row.priority), id));
-                        item.row.priority = priority;
-                        if was_waiting {
-                            self.waiting.insert((std::cmp::Reverse(priority), id));
-                        }
-                        self.shared.journal.set_priority(id, priority)
-                    }
-                };
-                let _ = reply.send(r);
+                let _ = reply.send(self.set_priority(id, priority));
             }
             Command::Snapshot(reply) => {
                 let mut list: Vec<ItemStatus> = self
@@ -375,6 +382,53 @@ impl Actor {
                 .insert((std::cmp::Reverse(item.row.priority), id));
         }
         Ok(())
+    }
+
+    fn set_priority(&mut self, id: UploadId, priority: i32) -> Result<()> {
+        let item = self.items.get_mut(&id).ok_or_else(|| unknown(id))?;
+        let was_waiting = self
+            .waiting
+            .remove(&(std::cmp::Reverse(item.row.priority), id));
+        item.row.priority = priority;
+        if was_waiting {
+            self.waiting.insert((std::cmp::Reverse(priority), id));
+        }
+        self.shared.journal.set_priority(id, priority)
+    }
+
+    /// Gives the uploads a priority above every other item's, the first given
+    /// highest, so they start next (running ones keep running).
+    fn move_to_top(&mut self, ids: &[UploadId]) -> Result<()> {
+        if let Some(id) = ids.iter().find(|id| !self.items.contains_key(id)) {
+            return Err(unknown(*id));
+        }
+        let top = self
+            .items
+            .iter()
+            .filter(|(id, _)| !ids.contains(id))
+            .map(|(_, i)| i.row.priority)
+            .max()
+            .unwrap_or(0);
+        let n = ids.len() as i32;
+        for (i, id) in ids.iter().enumerate() {
+            let priority = top.saturating_add(n - i as i32);
+            self.set_priority(*id, priority)?;
+        }
+        Ok(())
+    }
+
+    /// A failed or cancelled upload, queued again. A cancelled one's parts were
+    /// aborted on the store, so it starts from its first byte.
+    fn retry(&mut self, id: UploadId) -> Result<()> {
+        let item = self.items.get(&id).ok_or_else(|| unknown(id))?;
+        if item.state == ItemState::Cancelled {
+            self.shared.journal.reset_upload(id, &item.row.identity)?;
+            if let Some(item) = self.items.get_mut(&id) {
+                item.row.multipart_id = None;
+                item.row.bytes_done = 0;
+            }
+        }
+        self.requeue(id)
     }
 
     fn cancel(&mut self, id: UploadId) -> Result<()> {

@@ -1,0 +1,166 @@
+//! A batch looked at before it is queued: which of its keys already exist in the
+//! bucket, so the user can decide per key (overwrite, skip, rename) before anything
+//! is sent; then the batch is queued with those decisions.
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use tokio::sync::Semaphore;
+use tokio::task::JoinSet;
+
+use super::engine::Engine;
+use super::queue::{AddOptions, KeyedFile};
+use super::records::ConflictPolicy;
+use super::source;
+use crate::error::Result;
+use crate::events::UploadId;
+use crate::s3::Target;
+
+/// HEAD requests a batch check keeps in flight.
+const CHECKS_IN_FLIGHT: usize = 16;
+
+/// Files expanded to their keys, and which of those keys exist already.
+#[derive(Debug, Clone)]
+pub struct PlannedBatch {
+    pub target: Target,
+    pub files: Vec<KeyedFile>,
+    /// Keys of `files` that exist in the bucket, in the batch's order.
+    pub existing: Vec<String>,
+}
+
+impl Engine {
+    /// Expands the paths (folders recursively) to keys under the target's prefix and
+    /// asks the store which exist. Nothing is queued or sent.
+    pub async fn plan_add(&self, paths: Vec<PathBuf>, target: Target) -> Result<PlannedBatch> {
+        let target = self.resolve_target(target)?;
+        let prefix = target.prefix.clone();
+        let files = tokio::task::spawn_blocking(move || source::expand(&paths, &prefix))
+            .await
+            .expect("scan task panicked")?;
+        let store = self.upload_store(&target)?;
+        store.check_bucket().await?;
+        let limit = Arc::new(Semaphore::new(CHECKS_IN_FLIGHT));
+        let mut checks = JoinSet::new();
+        for (i, f) in files.iter().enumerate() {
+            let (store, limit, key) = (store.clone(), limit.clone(), f.key.clone());
+            checks.spawn(async move {
+                let _slot = limit.acquire_owned().await.expect("never closed");
+                store.head(&key).await.map(|h| (i, h.is_some()))
+            });
+        }
+        let mut found = Vec::new();
+        while let Some(done) = checks.join_next().await {
+            let (i, exists) = done.expect("check task panicked")?;
+            if exists {
+                found.push(i);
+            }
+        }
+        found.sort_unstable();
+        let existing = found.into_iter().map(|i| files[i].key.clone()).collect();
+        Ok(PlannedBatch {
+            target,
+            files,
+            existing,
+        })
+    }
+
+    /// Queues a planned batch: each existing key with the user's decision for it
+    /// (`decisions`, else `otherwise`); keys that did not exist with `otherwise` too,
+    /// so one that appeared meanwhile is treated as the user said for the batch.
+    pub async fn add_planned(
+        &self,
+        batch: PlannedBatch,
+        decisions: &HashMap<String, ConflictPolicy>,
+        otherwise: ConflictPolicy,
+    ) -> Result<Vec<UploadId>> {
+        let mut groups: Vec<(ConflictPolicy, Vec<KeyedFile>)> = Vec::new();
+        for f in batch.files {
+            let policy = decisions.get(&f.key).copied().unwrap_or(otherwise);
+            match groups.iter_mut().find(|(p, _)| *p == policy) {
+                Some((_, files)) => files.push(f),
+                None => groups.push((policy, vec![f])),
+            }
+        }
+        let mut ids = Vec::new();
+        for (conflict, files) in groups {
+            let options = AddOptions {
+                conflict,
+                ..AddOptions::default()
+            };
+            ids.extend(self.add_keyed(files, batch.target.clone(), options).await?);
+        }
+        ids.sort_unstable();
+        Ok(ids)
+    }
+}
+
+/// What an add did: queued at once, or held until the user decides about the keys
+/// that exist.
+#[derive(Debug)]
+pub enum Added {
+    Queued(Vec<UploadId>),
+    NeedsDecision(PlannedBatch),
+}
+
+impl Engine {
+    /// Adds with the user's conflict policy; `None` = ask: the keys are checked first
+    /// and a batch with existing keys is returned undecided (nothing queued). A batch
+    /// without conflicts is queued with `Rename`, so a key that appears meanwhile is
+    /// still never overwritten without asking.
+    pub async fn add_or_ask(
+        &self,
+        paths: Vec<PathBuf>,
+        target: Target,
+        policy: Option<ConflictPolicy>,
+    ) -> Result<Added> {
+        if let Some(conflict) = policy {
+            let options = AddOptions {
+                conflict,
+                ..AddOptions::default()
+            };
+            return Ok(Added::Queued(self.add(paths, target, options).await?));
+        }
+        let batch = self.plan_add(paths, target).await?;
+        if !batch.existing.is_empty() {
+            return Ok(Added::NeedsDecision(batch));
+        }
+        let ids = self
+            .add_planned(batch, &HashMap::new(), ConflictPolicy::Rename)
+            .await?;
+        Ok(Added::Queued(ids))
+    }
+}
+
+/// Batches waiting for the user's decision, by number. Only the newest few are kept:
+/// a dialog left unanswered does not hold memory forever.
+#[derive(Default)]
+pub struct PendingBatches {
+    inner: std::sync::Mutex<(u64, std::collections::BTreeMap<u64, PlannedBatch>)>,
+}
+
+/// Undecided batches kept at once.
+const MAX_PENDING: usize = 8;
+
+impl PendingBatches {
+    pub fn hold(&self, batch: PlannedBatch) -> u64 {
+        let mut g = self.inner.lock().unwrap_or_else(|p| p.into_inner());
+        g.0 += 1;
+        let n = g.0;
+        g.1.insert(n, batch);
+        while g.1.len() > MAX_PENDING {
+            g.1.pop_first();
+        }
+        n
+    }
+
+    /// The batch, once: answering it twice queues it once.
+    pub fn take(&self, n: u64) -> Result<PlannedBatch> {
+        let mut g = self.inner.lock().unwrap_or_else(|p| p.into_inner());
+        g.1.remove(&n).ok_or_else(|| {
+            crate::error::HoistError::InvalidInput(format!(
+                "the files of batch {n} are no longer waiting (answered already, or replaced by newer ones): add them again"
+            ))
+        })
+    }
+}

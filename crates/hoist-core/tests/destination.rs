@@ -1,0 +1,82 @@
+//! Adding to a chosen destination, with "ask" on conflicts, against SeaweedFS: what a
+//! shell does when the user picks a bucket and folder, then answers the conflict
+//! dialog.
+
+mod common;
+
+use std::collections::HashMap;
+
+use common::*;
+use hoist_core::ConflictPolicy;
+use hoist_core::profiles::{ConflictChoice, Destination};
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_chosen_bucket_and_folder_get_the_files_and_ask_then_rename_keeps_both() {
+    let (_d, dir) = tmp();
+    let default_bucket = bucket("dest-default").await;
+    let chosen_bucket = bucket("dest-chosen").await;
+    let engine = engine(&dir, fast_settings()).await;
+    let profile_target = target(&default_bucket);
+
+    // The user picked another bucket and a new folder in it.
+    let destination = Destination {
+        profile: None,
+        bucket: chosen_bucket.clone(),
+        prefix: "/trips//2026".into(),
+    }
+    .checked()
+    .unwrap();
+    let t = destination.apply_to(&profile_target).unwrap();
+    let first = write_random(&dir.join("cat.jpg"), 1000, 1);
+    let plan = engine
+        .plan_add(vec![dir.join("cat.jpg")], t.clone())
+        .await
+        .unwrap();
+    assert!(plan.existing.is_empty(), "nothing there yet");
+    engine
+        .add_planned(plan, &HashMap::new(), ConflictPolicy::Overwrite)
+        .await
+        .unwrap();
+    engine.wait_idle().await.unwrap();
+    assert_eq!(keys(&chosen_bucket).await, ["trips/2026/cat.jpg"]);
+    assert!(
+        keys(&default_bucket).await.is_empty(),
+        "not the profile's bucket"
+    );
+
+    // Same name again, other bytes: "ask" reports the key before anything is sent.
+    let second = write_random(&dir.join("cat.jpg"), 2000, 2);
+    assert_eq!(
+        ConflictChoice::Ask.policy(),
+        None,
+        "ask has no policy of its own"
+    );
+    let plan = engine.plan_add(vec![dir.join("cat.jpg")], t).await.unwrap();
+    assert_eq!(plan.existing, ["trips/2026/cat.jpg"]);
+    assert_eq!(
+        keys(&chosen_bucket).await.len(),
+        1,
+        "the check sent nothing"
+    );
+    // The user answers "rename" (for all).
+    let ids = engine
+        .add_planned(plan, &HashMap::new(), ConflictPolicy::Rename)
+        .await
+        .unwrap();
+    assert_eq!(ids.len(), 1);
+    engine.wait_idle().await.unwrap();
+    assert_eq!(
+        keys(&chosen_bucket).await,
+        ["trips/2026/cat (1).jpg", "trips/2026/cat.jpg"]
+    );
+    assert_eq!(
+        object(&chosen_bucket, "trips/2026/cat.jpg").await.unwrap(),
+        first
+    );
+    assert_eq!(
+        object(&chosen_bucket, "trips/2026/cat (1).jpg")
+            .await
+            .unwrap(),
+        second
+    );
+}
