@@ -1,8 +1,12 @@
 #!/usr/bin/env bash
 # Peer comparison on one SeaweedFS: hoist vs aws-cli vs rclone, each with its
-# defaults. (a) one 2 GiB file, (b) 5,000 files of 16 KiB. Prints MB/s, files/s,
-# peak RSS and the ratios hoist/other.
+# defaults, and a curl presigned PUT of the same file as the store's single-stream
+# ceiling. (a) one 2 GiB file, (b) 5,000 files of 16 KiB. Prints seconds, MB/s,
+# throughput as a fraction of the curl PUT, files/s, CPU seconds (user + sys) per GiB,
+# peak RSS, and the ratios hoist/other. Release build.
 #   bench/compare.sh            (BENCH_BIG_MIB=2048 BENCH_FILES=5000 to change sizes)
+# Uses the S3 server in AWS_ENDPOINT_URL when set (the shared test server: left
+# running); otherwise starts scripts/s3-test-server.sh and stops it afterwards.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)
@@ -17,12 +21,16 @@ if [ ! -x .venv-bench/bin/rclone ] || [ ! -x .venv-bench/bin/aws ]; then
 fi
 AWS=$(command -v aws || echo .venv-bench/bin/aws)
 RCLONE=.venv-bench/bin/rclone
-cargo build --release -q -p hoist-cli
-HOIST=$ROOT/target/release/hoist
+if [ -z "${HOIST:-}" ]; then
+  cargo build --release -q -p hoist-cli
+  HOIST=$ROOT/target/release/hoist
+fi
 
-s3_env=$(scripts/s3-test-server.sh start)
-eval "$s3_env"
-trap 'scripts/s3-test-server.sh stop' EXIT
+if [ -z "${AWS_ENDPOINT_URL:-}" ]; then
+  s3_env=$(scripts/s3-test-server.sh start)
+  eval "$s3_env"
+  trap 'scripts/s3-test-server.sh stop' EXIT
+fi
 
 mkdir -p "$WORK/small"
 if [ ! -f "$WORK/big.bin" ] || [ "$(stat -c %s "$WORK/big.bin")" -ne $((BIG_MIB * 1048576)) ]; then
@@ -55,12 +63,27 @@ run() { # tool case bytes files cmd...
   "$AWS" s3 mb "s3://$bucket" > /dev/null
   local cmd=("${@//BUCKET/$bucket}")
   sync
-  /usr/bin/time -f "%e %M" -o "$WORK/time.txt" "${cmd[@]}" > "$WORK/out.txt" 2>&1 || { echo "$tool $case failed:"; tail -5 "$WORK/out.txt"; exit 1; }
-  read -r secs rss_kb < "$WORK/time.txt"
+  if [ "$tool" = curl ]; then
+    # A presigned PUT made here; only the upload is timed.
+    local url
+    url=$(python3 - "$AWS_ENDPOINT_URL" "$bucket" <<'PY'
+import sys, botocore.session, botocore.config
+c = botocore.session.get_session().create_client(
+    "s3", endpoint_url=sys.argv[1], region_name="us-east-1",
+    config=botocore.config.Config(signature_version="s3v4", s3={"addressing_style": "path"}))
+print(c.generate_presigned_url("put_object", Params={"Bucket": sys.argv[2], "Key": "big.bin"}, ExpiresIn=3600))
+PY
+)
+    # (not ${cmd//URL/$url}: bash 5.2 puts the match where the URL has '&')
+    cmd=(curl -sS -f -o /dev/null -T "$src" "$url")
+  fi
+  /usr/bin/time -f "%e %M %U %S" -o "$WORK/time.txt" "${cmd[@]}" > "$WORK/out.txt" 2>&1 || { echo "$tool $case failed:"; tail -5 "$WORK/out.txt"; exit 1; }
+  read -r secs rss_kb user sys < "$WORK/time.txt"
   local count
   count=$("$AWS" s3 ls --recursive "s3://$bucket" | wc -l)
   [ "$count" -eq "$files" ] || { echo "$tool $case: $count objects, expected $files"; exit 1; }
-  printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$tool" "$case" "$secs" "$rss_kb" "$bytes" "$files" >> "$RESULTS"
+  printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$tool" "$case" "$secs" "$rss_kb" "$bytes" "$files" \
+    "$(python3 -c "print($user + $sys)")" >> "$RESULTS"
   "$AWS" s3 rb --force "s3://$bucket" > /dev/null 2>&1 || true
 }
 
@@ -71,6 +94,7 @@ for case in big small; do
   rm -f "$WORK/journal.sqlite"*
   run hoist $case $bytes $files "$HOIST" --journal "$WORK/journal.sqlite" upload "$src" --bucket BUCKET
   if [ $case = big ]; then
+    run curl $case $bytes $files curl
     run aws-cli $case $bytes $files "$AWS" s3 cp --quiet "$src" s3://BUCKET/
     run rclone $case $bytes $files "$RCLONE" copy "$src" bench:BUCKET/
   else
@@ -83,16 +107,19 @@ python3 - "$RESULTS" <<'PY'
 import sys
 rows = [l.rstrip("\n").split("\t") for l in open(sys.argv[1])]
 res = {}
-print(f"{'tool':<8} {'case':<32} {'seconds':>8} {'MB/s':>8} {'files/s':>8} {'peak RSS':>9}")
-for tool, case, secs, rss, b, files in rows:
-    secs, rss, b, files = float(secs), int(rss), int(b), int(files)
+curl = next((float(r[4]) / float(r[2]) for r in rows if r[0] == "curl"), None)
+print(f"{'tool':<8} {'case':<26} {'seconds':>8} {'MB/s':>7} {'of curl':>7} {'files/s':>8} {'CPU-s/GiB':>9} {'peak RSS':>10}")
+for tool, case, secs, rss, b, files, cpu in rows:
+    secs, rss, b, files, cpu = float(secs), int(rss), int(b), int(files), float(cpu)
     mbs, fps = b / 1e6 / secs, files / secs
     res[(tool, case)] = (mbs, fps)
     label = "(a) 1 file of %d MiB" % (b // 1048576) if case == "big" else "(b) %d files of 16 KiB" % files
-    print(f"{tool:<8} {label:<32} {secs:>8.2f} {mbs:>8.1f} {fps:>8.1f} {rss/1024:>7.1f} MiB")
+    frac = f"{b / secs / curl:.0%}" if curl and case == "big" else "-"
+    print(f"{tool:<8} {label:<26} {secs:>8.2f} {mbs:>7.1f} {frac:>7} {fps:>8.1f} {cpu / (b / 2**30):>9.2f} {rss/1024:>6.1f} MiB")
 print()
 for case, metric, idx in (("big", "MB/s", 0), ("small", "files/s", 1)):
     h = res[("hoist", case)][idx]
-    for other in ("aws-cli", "rclone"):
-        print(f"hoist/{other:<8} {case:<6} {metric:<8} {h / res[(other, case)][idx]:.2f}x")
+    for other in ("curl", "aws-cli", "rclone"):
+        if (other, case) in res:
+            print(f"hoist/{other:<8} {case:<6} {metric:<8} {h / res[(other, case)][idx]:.2f}x")
 PY

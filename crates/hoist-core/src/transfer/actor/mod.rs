@@ -8,6 +8,7 @@ use std::sync::atomic::{AtomicU8, Ordering};
 use tokio::sync::{mpsc, oneshot};
 use tokio_util::sync::CancellationToken;
 
+mod cancel;
 mod order;
 mod replace;
 
@@ -426,48 +427,6 @@ impl Actor {
         self.items.remove(&id);
         self.emit(EngineEvent::Removed { id });
         Ok(())
-    }
-
-    /// Aborts the multipart upload (so no parts linger on the store) and records it.
-    fn finish_cancel(&self, row: UploadRow, started: i64) {
-        let shared = self.shared.clone();
-        tokio::spawn(async move {
-            let journal = shared.journal.clone();
-            let id = row.id;
-            let fresh = tokio::task::spawn_blocking(move || journal.upload(id))
-                .await
-                .ok()
-                .and_then(|r| r.ok().flatten())
-                .unwrap_or(row);
-            let mut message = "cancelled by the user".to_owned();
-            if let Some(mp) = &fresh.multipart_id {
-                if let Err(e) = shared.abort_multipart(&fresh, mp).await {
-                    message = format!(
-                        "cancelled; aborting the partial upload failed ({e}): `hoist abort-orphans` cleans it up"
-                    );
-                }
-            }
-            let entry = history(
-                &fresh,
-                "cancelled",
-                None,
-                None,
-                Some(message),
-                0,
-                0,
-                started,
-            );
-            let journal = shared.journal.clone();
-            let id = fresh.id;
-            let written = tokio::task::spawn_blocking(move || {
-                journal.finish(id, UploadState::Cancelled, &entry)
-            })
-            .await;
-            if let Ok(Err(e)) = written {
-                tracing::error!("journal: {e}");
-            }
-            let _ = shared.events.send(EngineEvent::Cancelled { id: fresh.id });
-        });
     }
 
     fn fail(&mut self, row: &UploadRow, e: &HoistError, started: i64) {
