@@ -124,10 +124,17 @@ impl Desktop {
     pub async fn add_chosen(&self, paths: Vec<PathBuf>) -> Result<Vec<UploadId>> {
         check_count(paths.len())?;
         let target = self.current_target()?;
-        Ok(self
-            .engine
-            .add(paths, target, AddOptions::default())
-            .await?)
+        // The active profile's upload defaults (none for the local store).
+        let object = self
+            .profiles
+            .active()?
+            .map(|p| p.upload_defaults)
+            .unwrap_or_default();
+        let options = AddOptions {
+            object,
+            ..AddOptions::default()
+        };
+        Ok(self.engine.add(paths, target, options).await?)
     }
 
     /// A folder the user just picked to watch, usable by `add_watch` (once).

@@ -40,6 +40,7 @@ const CODE_LABELS: Partial<Record<ErrorCode, string>> = {
   not_allowed_type: "Type not allowed",
   too_large: "Too large",
   needs_confirmation: "Please confirm",
+  unsupported: "Not supported",
 };
 
 export function describeError(e: unknown): string {

@@ -20,8 +20,9 @@ use crate::error::{HoistError, Result};
 use crate::events::{EngineEvent, EventSender, UploadId};
 use crate::journal::{UploadJournal, now_ms};
 use crate::s3::{
-    AwsChainCredentials, BucketAccess, Multipart, PendingMultipart, RateLimit, S3Store,
-    SharedResolver, Target, UploadStore, build_client, load_base_config, resolve_target,
+    AwsChainCredentials, BucketAccess, KeyFacts, KeyTemplate, Multipart, ObjectOptions,
+    PendingMultipart, RateLimit, S3Store, SharedResolver, Target, UploadStore, build_client,
+    load_base_config, normalize_prefix, resolve_target,
 };
 
 pub struct EngineOptions {
@@ -198,9 +199,33 @@ impl Engine {
     ) -> Result<Vec<UploadId>> {
         let target = self.resolve_target(target)?;
         let prefix = target.prefix.clone();
-        let files = tokio::task::spawn_blocking(move || source::expand(&paths, &prefix))
-            .await
-            .expect("scan task panicked")?;
+        let template = options
+            .key_template
+            .as_deref()
+            .map(KeyTemplate::parse)
+            .transpose()?;
+        let mut files = {
+            let prefix = prefix.clone();
+            tokio::task::spawn_blocking(move || source::expand(&paths, &prefix))
+                .await
+                .expect("scan task panicked")?
+        };
+        if let Some(template) = template {
+            let prefix = normalize_prefix(&prefix);
+            let now = now_ms() / 1000;
+            for f in &mut files {
+                let relative = f.key.strip_prefix(&prefix).unwrap_or(&f.key).to_owned();
+                f.key = template.render(
+                    &prefix,
+                    &KeyFacts {
+                        relative: &relative,
+                        unix_secs: now,
+                        random: (u128::from(fastrand::u64(..)) << 64)
+                            | u128::from(fastrand::u64(..)),
+                    },
+                )?;
+            }
+        }
         self.enqueue_files(files, target, options).await
     }
 
@@ -226,10 +251,18 @@ impl Engine {
         target: Target,
         options: AddOptions,
     ) -> Result<Vec<UploadId>> {
+        let object = options.object.clone().validated()?;
         let uploads: Vec<NewUpload> = files
             .into_iter()
             .map(|f| NewUpload {
-                content_type: source::content_type_for(&f.path),
+                content_type: object
+                    .content_type
+                    .clone()
+                    .unwrap_or_else(|| source::content_type_for(&f.path)),
+                options: ObjectOptions {
+                    content_type: None,
+                    ..object.clone()
+                },
                 path: absolute(&f.path),
                 identity: f.identity,
                 target: target.clone(),

@@ -106,9 +106,9 @@ pub(super) async fn multipart(
             Err(e) => return Err(e.into()),
         },
         None => {
+            let options = row.object_options();
             let mp = pooled(ctx, row.id, || {
-                ctx.store
-                    .create_multipart(&row.key, &row.content_type, mode)
+                ctx.store.create_multipart(&row.key, &options, mode)
             })
             .await?;
             let (id, mp2, ps) = (row.id, mp.clone(), plan.part_size);

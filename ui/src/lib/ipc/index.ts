@@ -51,6 +51,7 @@ const CODES: ReadonlySet<string> = new Set<ErrorCode>([
   "not_allowed_type",
   "too_large",
   "needs_confirmation",
+  "unsupported",
 ]);
 
 export function isIpcError(e: unknown): e is IpcError {

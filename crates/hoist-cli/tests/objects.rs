@@ -1,0 +1,144 @@
+//! `hoist` managing objects against the real S3 server: upload options and key
+//! templates.
+
+#[path = "../../hoist-core/tests/common/mod.rs"]
+mod common;
+
+use std::path::Path;
+
+use common::*;
+use tokio::process::Command;
+
+fn hoist(dir: &Path) -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_hoist"));
+    c.arg("--journal").arg(dir.join("journal.sqlite"));
+    c.env("HOIST_CONFIG_DIR", dir.join("hoist-config"));
+    c.env_remove("HOIST_PROFILE");
+    c.env_remove("HOIST_BUCKET");
+    c
+}
+
+async fn run(c: &mut Command) -> (bool, String, String) {
+    let out = c.output().await.unwrap();
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[tokio::test]
+async fn upload_with_content_type_metadata_tags_and_storage_class() {
+    let (_d, dir) = tmp();
+    let note = dir.join("note.txt");
+    std::fs::write(&note, b"a note").unwrap();
+    let bucket = bucket("cliopts").await;
+    let (ok, out, err) = run(hoist(&dir)
+        .args(["upload", "--bucket", &bucket, "--endpoint", &endpoint()])
+        .arg(&note)
+        .args([
+            "--content-type",
+            "text/x-hoist",
+            "--metadata",
+            "project=apollo",
+            "--tag",
+            "team=blue",
+            "--cache-control",
+            "no-cache",
+            "--content-disposition",
+            "inline",
+            "--storage-class",
+            "standard_ia",
+            "--sse",
+            "AES256",
+        ]))
+    .await;
+    assert!(ok, "{out}\n{err}");
+    let s3 = s3().await;
+    let h = s3
+        .head_object()
+        .bucket(&bucket)
+        .key("note.txt")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(h.content_type(), Some("text/x-hoist"));
+    assert_eq!(h.cache_control(), Some("no-cache"));
+    assert_eq!(h.content_disposition(), Some("inline"));
+    assert_eq!(
+        h.metadata()
+            .and_then(|m| m.get("project"))
+            .map(String::as_str),
+        Some("apollo")
+    );
+    assert_eq!(h.storage_class().map(|c| c.as_str()), Some("STANDARD_IA"));
+    assert_eq!(
+        h.server_side_encryption().map(|s| s.as_str()),
+        Some("AES256")
+    );
+    let tags = s3
+        .get_object_tagging()
+        .bucket(&bucket)
+        .key("note.txt")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(tags.tag_set().len(), 1);
+    assert_eq!(tags.tag_set()[0].key(), "team");
+    assert_eq!(tags.tag_set()[0].value(), "blue");
+}
+
+#[tokio::test]
+async fn bad_upload_options_are_refused_in_words_before_anything_is_sent() {
+    let (_d, dir) = tmp();
+    let note = dir.join("note.txt");
+    std::fs::write(&note, b"a note").unwrap();
+    let bucket = bucket("clibad").await;
+    for (args, words) in [
+        (vec!["--metadata", "novalue"], "is not NAME=VALUE"),
+        (vec!["--tag", "=x"], "is not NAME=VALUE"),
+        (vec!["--storage-class", "FASTEST"], "unknown storage class"),
+        (vec!["--sse", "rot13"], "unknown server-side encryption"),
+        (
+            vec!["--key-template", "{year}/{name}"],
+            "unknown placeholder",
+        ),
+    ] {
+        let (ok, out, err) = run(hoist(&dir)
+            .args(["upload", "--bucket", &bucket, "--endpoint", &endpoint()])
+            .arg(&note)
+            .args(&args))
+        .await;
+        assert!(!ok, "{args:?} was accepted: {out}");
+        assert!(err.contains(words), "{args:?}: {err}");
+        assert!(
+            !err.contains("{ ") && !err.contains("InvalidInput("),
+            "Debug output: {err}"
+        );
+    }
+    assert!(keys(&bucket).await.is_empty());
+}
+
+#[tokio::test]
+async fn a_key_template_places_files() {
+    let (_d, dir) = tmp();
+    let note = dir.join("note.txt");
+    std::fs::write(&note, b"a note").unwrap();
+    let bucket = bucket("clitpl").await;
+    let (ok, out, err) = run(hoist(&dir)
+        .args(["upload", "--bucket", &bucket, "--endpoint", &endpoint()])
+        .args(["--prefix", "in", "--key-template", "{yyyy}/{uuid}-{name}"])
+        .arg(&note))
+    .await;
+    assert!(ok, "{out}\n{err}");
+    let k = keys(&bucket).await;
+    assert_eq!(k.len(), 1, "{k:?}");
+    let parts: Vec<&str> = k[0].split('/').collect();
+    assert_eq!(parts.len(), 3, "{k:?}");
+    assert_eq!(parts[0], "in");
+    assert_eq!(parts[1].len(), 4);
+    assert!(
+        parts[2].ends_with("-note.txt") && parts[2].len() == 36 + 9,
+        "{k:?}"
+    );
+}
