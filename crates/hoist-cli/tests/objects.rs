@@ -142,3 +142,100 @@ async fn a_key_template_places_files() {
         "{k:?}"
     );
 }
+
+async fn put_small(bucket: &str, key: &str, body: &'static [u8]) {
+    s3().await
+        .put_object()
+        .bucket(bucket)
+        .key(key)
+        .body(aws_sdk_s3::primitives::ByteStream::from_static(body))
+        .send()
+        .await
+        .unwrap();
+}
+
+#[tokio::test]
+async fn mb_then_ls_without_a_bucket_lists_it() {
+    let (_d, dir) = tmp();
+    let name = unique_name("climb");
+    let (ok, out, err) = run(hoist(&dir).args(["mb", &name, "--endpoint", &endpoint()])).await;
+    assert!(ok, "{out}\n{err}");
+    let (ok, out, err) = run(hoist(&dir).args(["ls", "--endpoint", &endpoint()])).await;
+    assert!(ok, "{err}");
+    assert!(out.lines().any(|l| l.ends_with(&name)), "{out}");
+    let (ok, _, err) = run(hoist(&dir).args(["mb", &name, "--endpoint", &endpoint()])).await;
+    assert!(!ok && err.contains("already exists"), "{err}");
+    let (ok, _, err) = run(hoist(&dir).args(["mb", "Bad_Name", "--endpoint", &endpoint()])).await;
+    assert!(!ok && err.contains("not a valid bucket name"), "{err}");
+}
+
+#[tokio::test]
+async fn cp_mv_and_rm_recursive() {
+    let (_d, dir) = tmp();
+    let b = bucket("clicpmv").await;
+    put_small(&b, "a.txt", b"alpha").await;
+    for i in 0..5 {
+        put_small(&b, &format!("dir/{i}.txt"), b"d").await;
+    }
+    let base = ["--bucket", b.as_str(), "--endpoint"];
+    let (ok, out, err) = run(hoist(&dir)
+        .args(["cp", "a.txt", "b.txt"])
+        .args(base)
+        .arg(endpoint()))
+    .await;
+    assert!(ok, "{out}\n{err}");
+    let (ok, out, err) = run(hoist(&dir)
+        .args(["mv", "a.txt", &format!("s3://{b}/c.txt")])
+        .args(base)
+        .arg(endpoint()))
+    .await;
+    assert!(ok, "{out}\n{err}");
+    assert!(
+        err.contains("moved") && err.contains("verified by"),
+        "{err}"
+    );
+    let (ok, out, err) = run(hoist(&dir)
+        .args(["mv", "--recursive", "dir", "moved"])
+        .args(base)
+        .arg(endpoint()))
+    .await;
+    assert!(ok, "{out}\n{err}");
+    assert!(
+        err.contains("move: 5 done") && err.contains("0 failed"),
+        "{err}"
+    );
+    assert_eq!(
+        keys(&b).await,
+        [
+            "b.txt",
+            "c.txt",
+            "moved/0.txt",
+            "moved/1.txt",
+            "moved/2.txt",
+            "moved/3.txt",
+            "moved/4.txt"
+        ]
+    );
+    // Not a terminal and no --yes: refused, nothing deleted.
+    let (ok, _, err) = run(hoist(&dir)
+        .args(["rm", "--recursive", "moved"])
+        .args(base)
+        .arg(endpoint())
+        .stdin(std::process::Stdio::null()))
+    .await;
+    assert!(!ok && err.contains("--yes"), "{err}");
+    assert_eq!(keys(&b).await.len(), 7);
+    let (ok, out, err) = run(hoist(&dir)
+        .args(["--json", "rm", "--recursive", "--yes", "moved/"])
+        .args(base)
+        .arg(endpoint()))
+    .await;
+    assert!(ok, "{out}\n{err}");
+    let summary: serde_json::Value = out
+        .lines()
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .find(|v| v["event"] == "summary")
+        .expect("a summary line");
+    assert_eq!(summary["done"], 5);
+    assert_eq!(keys(&b).await, ["b.txt", "c.txt"]);
+}

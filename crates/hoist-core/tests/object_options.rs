@@ -240,3 +240,59 @@ async fn bad_options_are_refused_before_anything_is_queued() {
     assert!(e.to_string().contains("unknown storage class"), "{e}");
     assert!(engine.snapshot().await.unwrap().is_empty());
 }
+
+/// The options live in the journal with the upload: an engine started later (the app
+/// restarted) creates the multipart upload with them.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn options_survive_a_restart_before_the_upload_begins() {
+    let store = TestStore::seaweed().await;
+    let bucket = store.bucket("objrestart").await;
+    let (_d, dir) = tmp();
+    let big = dir.join("big.bin");
+    write_random(&big, 11 * MIB as usize, 9);
+    {
+        let engine = engine(&dir, fast_settings()).await;
+        engine
+            .add(
+                vec![big],
+                store.target(&bucket),
+                AddOptions {
+                    object: options("STANDARD_IA", true),
+                    start_paused: true,
+                    ..AddOptions::default()
+                },
+            )
+            .await
+            .unwrap();
+        engine.shutdown().await.unwrap();
+    }
+    let engine = engine(&dir, fast_settings()).await;
+    engine.load_stopped().await.unwrap();
+    engine.resume_all().await.unwrap();
+    tokio::time::timeout(LIMIT, engine.wait_idle())
+        .await
+        .unwrap()
+        .unwrap();
+    let s3 = store.s3().await;
+    let h = s3
+        .head_object()
+        .bucket(&bucket)
+        .key("big.bin")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(h.content_type(), Some("text/x-hoist"));
+    assert_eq!(h.storage_class().map(|c| c.as_str()), Some("STANDARD_IA"));
+    assert_eq!(
+        h.server_side_encryption().map(|s| s.as_str()),
+        Some("AES256")
+    );
+    let tags = s3
+        .get_object_tagging()
+        .bucket(&bucket)
+        .key("big.bin")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(tags.tag_set().len(), 2);
+}
