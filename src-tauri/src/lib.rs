@@ -1,6 +1,7 @@
 //! Hoist's desktop shell: a Tauri window over hoist-core. Commands translate; the
 //! engine's event stream feeds the UI (a Channel), the tray and notifications.
 
+mod buckets;
 mod chosen;
 mod commands;
 mod error;
@@ -87,6 +88,11 @@ pub fn run() {
             links::delete_object,
             links::download_object,
             links::object_thumbnail,
+            buckets::list_buckets,
+            buckets::create_bucket,
+            buckets::browse_use_bucket,
+            buckets::preview_key,
+            buckets::set_upload_defaults,
             watches::watch_list,
             watches::watch_add,
             watches::watch_update,

@@ -102,7 +102,7 @@ pub async fn upload_link(
     content_type: Option<String>,
     copy: bool,
 ) -> Result<ShareLink> {
-    let a = state.access(None)?;
+    let a = state.browse_access()?;
     let content_type = content_type.filter(|c| !c.trim().is_empty());
     let link = share::upload_link(
         &a,
@@ -249,7 +249,7 @@ pub async fn fetch_url(
     if allowed_types.len() > 64 || allowed_types.iter().any(|t| t.len() > 255) {
         return Err(invalid("too many or too long allowed types"));
     }
-    let a = state.access(None)?;
+    let a = state.browse_access()?;
     let mut opts = FetchOptions::new(check_key(&key)?);
     opts.allowed_types = allowed_types;
     opts.max_size = max_size;
@@ -261,20 +261,20 @@ pub async fn browse_list(state: State<'_, Desktop>, request: ListRequest) -> Res
     if request.prefix.len() > 1024 || request.filter.as_ref().is_some_and(|f| f.len() > 256) {
         return Err(invalid("the prefix or filter is too long"));
     }
-    let a = state.access(None)?;
+    let a = state.browse_access()?;
     Ok(browse::list(&a, &request).await?)
 }
 
 #[tauri::command]
 pub async fn object_details(state: State<'_, Desktop>, key: String) -> Result<ObjectDetails> {
-    let a = state.access(None)?;
+    let a = state.browse_access()?;
     Ok(browse::details(&a, check_key(&key)?).await?)
 }
 
 /// The UI asks for confirmation before calling this.
 #[tauri::command]
 pub async fn delete_object(state: State<'_, Desktop>, key: String) -> Result<()> {
-    let a = state.access(None)?;
+    let a = state.browse_access()?;
     Ok(browse::delete(&a, check_key(&key)?).await?)
 }
 
@@ -297,7 +297,7 @@ pub async fn download_object(
         .filter(|n| !n.is_empty() && *n != "." && *n != "..");
     let name = name.ok_or_else(|| invalid(format!("{key:?} has no file name")))?;
     let dest = hoist_core::fsutil::unused_name(&dir, name);
-    let a = state.access(None)?;
+    let a = state.browse_access()?;
     browse::download(&a, key, &dest).await?;
     Ok(dest.display().to_string())
 }
@@ -305,7 +305,7 @@ pub async fn download_object(
 /// A PNG thumbnail of an image object as a `data:` URL (the CSP allows only those).
 #[tauri::command]
 pub async fn object_thumbnail(state: State<'_, Desktop>, key: String) -> Result<String> {
-    let a = state.access(None)?;
+    let a = state.browse_access()?;
     Ok(hoist_core::objects::thumbnail::of_object(&a, check_key(&key)?, 160).await?)
 }
 

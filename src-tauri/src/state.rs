@@ -49,6 +49,9 @@ pub struct Desktop {
     subscription: std::sync::Mutex<Option<tauri::async_runtime::JoinHandle<()>>>,
     /// Uploads whose share link goes to the clipboard once verified: id → seconds.
     auto_copy: std::sync::Mutex<HashMap<UploadId, u64>>,
+    /// The bucket the Browser shows instead of the target's: (profile, bucket), so a
+    /// pick belongs to the profile it was made for.
+    browse_bucket: std::sync::Mutex<Option<(Option<String>, String)>>,
 }
 
 /// Keyring and profile-file work blocks (D-Bus, disk): off the async threads.
@@ -101,6 +104,7 @@ impl Desktop {
             journal,
             subscription: std::sync::Mutex::new(None),
             auto_copy: std::sync::Mutex::new(HashMap::new()),
+            browse_bucket: std::sync::Mutex::new(None),
         })
     }
 
@@ -124,14 +128,15 @@ impl Desktop {
     pub async fn add_chosen(&self, paths: Vec<PathBuf>) -> Result<Vec<UploadId>> {
         check_count(paths.len())?;
         let target = self.current_target()?;
-        // The active profile's upload defaults (none for the local store).
-        let object = self
-            .profiles
-            .active()?
-            .map(|p| p.upload_defaults)
-            .unwrap_or_default();
+        // The active profile's upload defaults and key template (none for the local
+        // store).
+        let profile = self.profiles.active()?;
         let options = AddOptions {
-            object,
+            object: profile
+                .as_ref()
+                .map(|p| p.upload_defaults.clone())
+                .unwrap_or_default(),
+            key_template: profile.and_then(|p| p.key_template),
             ..AddOptions::default()
         };
         Ok(self.engine.add(paths, target, options).await?)
@@ -240,6 +245,29 @@ impl Desktop {
 
     /// The current target's bucket (or another bucket on the same store) for links and
     /// the browser. Keys there are whole keys, so the upload prefix is not applied.
+    /// The Browser's access: the target, in the bucket picked for this profile.
+    pub fn browse_access(&self) -> Result<BucketAccess> {
+        let profile = self.current_target()?.profile;
+        let picked = self
+            .browse_bucket
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+            .filter(|(p, _)| *p == profile)
+            .map(|(_, b)| b);
+        self.access(picked)
+    }
+
+    /// Picks the Browser's bucket for the current profile (`None`: its own); returns
+    /// the bucket shown now.
+    pub fn set_browse_bucket(&self, bucket: Option<String>) -> Result<String> {
+        let target = self.current_target()?;
+        let shown = bucket.clone().unwrap_or_else(|| target.bucket.clone());
+        *self.browse_bucket.lock().unwrap_or_else(|p| p.into_inner()) =
+            bucket.map(|b| (target.profile, b));
+        Ok(shown)
+    }
+
     pub fn access(&self, bucket: Option<String>) -> Result<BucketAccess> {
         let mut target = self.current_target()?;
         target.prefix.clear();

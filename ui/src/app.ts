@@ -113,12 +113,13 @@ export function startApp(root: HTMLElement): QueueStore {
     remove: ipc.deleteObject,
     download: ipc.downloadObject,
     expiry: ipc.linkExpiry,
-    share: (key, seconds, disposition) => ipc.shareLink({ key, expiresSecs: seconds, disposition, copy: true }),
+    share: (key, seconds, disposition) => ipc.shareLink({ key, bucket: browserView.bucket(), expiresSecs: seconds, disposition, copy: true }),
     thumbnail: ipc.objectThumbnail,
     fetchUrl: (url, key, allowedTypes, maxSize) => ipc.fetchUrl({ url, key, allowedTypes, maxSize }),
     uploadLink: (key, seconds, contentType) => ipc.uploadLink({ key, expiresSecs: seconds, contentType, copy: true }),
     onError: report,
     notify: (m) => banner.notice(m),
+    buckets: { list: ipc.listBuckets, use: ipc.browseUseBucket, create: (name) => ipc.createBucket(name) },
   });
   const linksView = createLinksView({
     load: (search, limit) => ipc.linkHistory({ search, limit }),

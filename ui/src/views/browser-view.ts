@@ -12,6 +12,7 @@ import type { Fetched } from "../bindings/Fetched";
 import type { ShareLink } from "../bindings/ShareLink";
 import { button, h } from "../lib/dom";
 import { formatBytes, formatFullTime, formatShortTime } from "../lib/format";
+import { createBucketPicker, type BucketSource } from "./bucket-picker";
 import { breadcrumbs, DEFAULT_EXPIRY_SECS, describeExpiry, EXPIRY_PRESETS, isImageKey, parseSizeLimit } from "../lib/links";
 
 export const PAGE_SIZE = 200;
@@ -32,11 +33,15 @@ export interface BrowserSource {
   uploadLink(key: string, seconds: number, contentType: string | null): Promise<ShareLink>;
   onError(err: unknown): void;
   notify(message: string): void;
+  /** The bucket picker and "new bucket" (optional: tests may leave it out). */
+  buckets?: Omit<BucketSource, "onError" | "notify">;
 }
 
 export interface BrowserView {
   element: HTMLElement;
   shown(): void;
+  /** The bucket shown (picked, else the profile's). */
+  bucket(): string;
   /** Current folder (for tests). */
   prefix(): string;
 }
@@ -47,6 +52,10 @@ export function createBrowserView(src: BrowserSource): BrowserView {
   let filter = "";
   let selected: string | null = null;
   let generation = 0;
+  // A bucket picked in the Browser, and the profile's bucket it was picked under: a
+  // change of profile shows that profile's own bucket again.
+  let picked: { bucket: string; under: string } | null = null;
+  const bucketName = () => (picked && picked.under === src.bucket() ? picked.bucket : src.bucket());
 
   const crumbs = h("nav", { class: "crumbs", attrs: { "data-testid": "browser-crumbs" } });
   const filterBox = h("input", { class: "filter", attrs: { type: "search", placeholder: "Filter names", "data-testid": "browser-filter", "aria-label": "Filter names" } });
@@ -65,7 +74,7 @@ export function createBrowserView(src: BrowserSource): BrowserView {
 
   const renderCrumbs = () => {
     crumbs.replaceChildren(
-      ...breadcrumbs(src.bucket(), prefix).flatMap((c, i) => {
+      ...breadcrumbs(bucketName(), prefix).flatMap((c, i) => {
         const b = button(c.label, { class: "link", attrs: { "data-testid": "crumb", "data-prefix": c.prefix }, on: { click: () => open(c.prefix) } });
         return i > 0 ? [h("span", { class: "muted", text: " / " }), b] : [b];
       }),
@@ -275,10 +284,17 @@ export function createBrowserView(src: BrowserSource): BrowserView {
     h("div", { class: "row-actions" }, ulKey, ulType, ulGo),
   );
 
+  const picker = src.buckets
+    ? createBucketPicker({ ...src.buckets, onError: src.onError, notify: src.notify }, (b) => {
+        picked = { bucket: b, under: src.bucket() };
+        open("");
+      })
+    : null;
+
   const element = h(
     "section",
     { class: "view browser-view", attrs: { "aria-label": "Bucket browser" } },
-    h("div", { class: "toolbar" }, h("h2", { text: "Browser" }), crumbs, h("div", { class: "grow" }), filterBox, status, button("Refresh", { class: "btn", on: { click: () => void load(true) } })),
+    h("div", { class: "toolbar" }, h("h2", { text: "Browser" }), ...(picker ? [picker.element] : []), crumbs, h("div", { class: "grow" }), filterBox, status, button("Refresh", { class: "btn", on: { click: () => void load(true) } })),
     tools,
     h(
       "div",
@@ -313,7 +329,9 @@ export function createBrowserView(src: BrowserSource): BrowserView {
     element,
     shown() {
       void load(true);
+      void picker?.refresh(bucketName());
     },
+    bucket: bucketName,
     prefix: () => prefix,
   };
 }

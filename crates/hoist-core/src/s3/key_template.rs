@@ -51,6 +51,21 @@ pub struct KeyFacts<'a> {
     pub random: u128,
 }
 
+impl<'a> KeyFacts<'a> {
+    /// The facts for a file queued now, with a fresh random id.
+    pub fn now(relative: &'a str) -> KeyFacts<'a> {
+        let unix_secs = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_secs() as i64)
+            .unwrap_or(0);
+        KeyFacts {
+            relative,
+            unix_secs,
+            random: (u128::from(fastrand::u64(..)) << 64) | u128::from(fastrand::u64(..)),
+        }
+    }
+}
+
 impl KeyTemplate {
     pub fn parse(template: &str) -> Result<KeyTemplate> {
         let bad = |why: String| {

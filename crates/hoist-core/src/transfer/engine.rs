@@ -190,6 +190,20 @@ impl Engine {
         )
     }
 
+    /// An access for account-wide calls (list and create buckets) with the engine's
+    /// credentials: the target's bucket is not used and may be empty.
+    pub fn account_access(&self, target: Target) -> Result<BucketAccess> {
+        let target = resolve_target(&self.shared.base, target);
+        target.validate_endpoint()?;
+        let store = self.shared.store_for(&target)?;
+        BucketAccess::from_store(
+            &self.shared.base,
+            self.shared.credentials.as_ref(),
+            target,
+            store,
+        )
+    }
+
     /// Queues files and folders (folders recursively). Returns the new uploads' ids.
     pub async fn add(
         &self,
@@ -212,18 +226,9 @@ impl Engine {
         };
         if let Some(template) = template {
             let prefix = normalize_prefix(&prefix);
-            let now = now_ms() / 1000;
             for f in &mut files {
                 let relative = f.key.strip_prefix(&prefix).unwrap_or(&f.key).to_owned();
-                f.key = template.render(
-                    &prefix,
-                    &KeyFacts {
-                        relative: &relative,
-                        unix_secs: now,
-                        random: (u128::from(fastrand::u64(..)) << 64)
-                            | u128::from(fastrand::u64(..)),
-                    },
-                )?;
+                f.key = template.render(&prefix, &KeyFacts::now(&relative))?;
             }
         }
         self.enqueue_files(files, target, options).await

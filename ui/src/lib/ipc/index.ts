@@ -25,6 +25,9 @@ import type { Listing } from "../../bindings/Listing";
 import type { ListRequest } from "../../bindings/ListRequest";
 import type { ObjectDetails } from "../../bindings/ObjectDetails";
 import type { ShareLink } from "../../bindings/ShareLink";
+import type { BucketEntry } from "../../bindings/BucketEntry";
+import type { ObjectOptions } from "../../bindings/ObjectOptions";
+import type { Profile } from "../../bindings/Profile";
 import type { TrashedFile } from "../../bindings/TrashedFile";
 import type { WatchConfig } from "../../bindings/WatchConfig";
 import type { WatchOptions } from "../../bindings/WatchOptions";
@@ -178,6 +181,18 @@ export const deleteObject = (key: string): Promise<void> => call("delete_object"
 export const objectThumbnail = (key: string): Promise<string> => call("object_thumbnail", { key });
 /** Saves into Downloads; resolves to the file's path. */
 export const downloadObject = (key: string): Promise<string> => call("download_object", { key });
+
+// ---- buckets, upload defaults, key templates -------------------------------------
+
+/** The current profile's buckets (the local store's when none is active). */
+export const listBuckets = (): Promise<BucketEntry[]> => call("list_buckets");
+export const createBucket = (name: string, region: string | null = null): Promise<void> => call("create_bucket", { name, region });
+/** The Browser's bucket for this profile (null: the profile's own); resolves to the bucket shown. */
+export const browseUseBucket = (bucket: string | null): Promise<string> => call("browse_use_bucket", { bucket });
+/** The key a file would get now with `template` (null: the active profile's). */
+export const previewKey = (template: string | null, fileName: string): Promise<string> => call("preview_key", { template, fileName });
+export const setUploadDefaults = (name: string, defaults: ObjectOptions, keyTemplate: string | null): Promise<Profile> =>
+  call("set_upload_defaults", { name, defaults, keyTemplate });
 
 /** A link went to the clipboard (from any view, or "copy link when done"). */
 export async function onLinkEvents(handlers: { copied(link: ShareLink): void; failed(err: IpcError): void }): Promise<() => void> {
