@@ -13,6 +13,7 @@ import { createLinksView } from "./views/links-view";
 import { copiedMessage, DEFAULT_EXPIRY_SECS } from "./lib/links";
 import { createQueueView } from "./views/queue-view";
 import { createSettingsView } from "./views/settings-view";
+import { createUploadDefaultsPanel } from "./views/upload-defaults";
 import { createWatchesView } from "./views/watches-view";
 import { WatchStore } from "./lib/watches";
 
@@ -138,6 +139,15 @@ export function startApp(root: HTMLElement): QueueStore {
     getPreferences: ipc.getPreferences,
     setPreferences: ipc.setPreferences,
     toError: ipc.toIpcError,
+    extras: [
+      createUploadDefaultsPanel({
+        listProfiles: ipc.listProfiles,
+        save: ipc.setUploadDefaults,
+        previewKey: ipc.previewKey,
+        onError: report,
+        notify: (m) => banner.notice(m),
+      }),
+    ],
   });
   const overlay = createDropOverlay();
   const watches = new WatchStore();
