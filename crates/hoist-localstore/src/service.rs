@@ -196,6 +196,14 @@ impl S3 for LocalS3 {
     ) -> S3Result<S3Response<PutObjectOutput>> {
         bucket_path(&req.input.bucket)?;
         check_key(&req.input.key)?;
+        // s3s-fs makes a "name/" marker a directory, which no listing shows: the
+        // folder would be invisible. Say so instead.
+        if req.input.key.ends_with('/') {
+            return Err(s3_error!(
+                NotImplemented,
+                "empty folders are not supported by this store (Hoist's local store): upload a file into the folder instead"
+            ));
+        }
         refuse_unkept(
             req.input.tagging.as_deref(),
             req.input.server_side_encryption.as_ref(),

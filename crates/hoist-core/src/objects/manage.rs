@@ -185,7 +185,8 @@ pub async fn copy(
             from.display()
         )));
     }
-    if to.key.is_empty() || to.key.ends_with('/') {
+    // A folder marker ("name/") is copied only as a folder marker.
+    if to.key.is_empty() || (to.key.ends_with('/') && !from.key.ends_with('/')) {
         return Err(HoistError::InvalidInput(format!(
             "{} is a folder, not an object's key",
             to.display()

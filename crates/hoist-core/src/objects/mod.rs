@@ -8,5 +8,6 @@ pub mod buckets;
 pub mod fetch;
 mod links;
 pub mod manage;
+pub mod selection;
 pub mod share;
 pub mod thumbnail;
