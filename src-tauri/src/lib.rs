@@ -10,6 +10,7 @@ mod links;
 mod local;
 pub mod models;
 mod pickers;
+mod selection;
 mod settings;
 mod state;
 mod tray;
@@ -93,6 +94,12 @@ pub fn run() {
             buckets::browse_use_bucket,
             buckets::preview_key,
             buckets::set_upload_defaults,
+            selection::delete_selection,
+            selection::move_selection,
+            selection::rename_entry,
+            selection::new_folder,
+            selection::copy_links,
+            selection::browse_drop_into,
             watches::watch_list,
             watches::watch_add,
             watches::watch_update,

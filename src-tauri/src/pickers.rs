@@ -116,7 +116,7 @@ pub fn on_window_event(window: &tauri::Window, event: &WindowEvent) {
         let Some(desktop) = app.try_state::<Desktop>() else {
             return;
         };
-        let _ = match desktop.add_chosen(paths).await {
+        let _ = match desktop.add_dropped(paths).await {
             Ok(ids) => app.emit("files-added", ids),
             Err(e) => app.emit("add-failed", e.report()),
         };

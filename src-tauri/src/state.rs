@@ -52,6 +52,9 @@ pub struct Desktop {
     /// The bucket the Browser shows instead of the target's: (profile, bucket), so a
     /// pick belongs to the profile it was made for.
     browse_bucket: std::sync::Mutex<Option<(Option<String>, String)>>,
+    /// While the Browser is shown, dropped files go to the folder it shows:
+    /// (profile, bucket, prefix).
+    drop_folder: std::sync::Mutex<Option<(Option<String>, String, String)>>,
 }
 
 /// Keyring and profile-file work blocks (D-Bus, disk): off the async threads.
@@ -105,6 +108,7 @@ impl Desktop {
             subscription: std::sync::Mutex::new(None),
             auto_copy: std::sync::Mutex::new(HashMap::new()),
             browse_bucket: std::sync::Mutex::new(None),
+            drop_folder: std::sync::Mutex::new(None),
         })
     }
 
@@ -266,6 +270,49 @@ impl Desktop {
         *self.browse_bucket.lock().unwrap_or_else(|p| p.into_inner()) =
             bucket.map(|b| (target.profile, b));
         Ok(shown)
+    }
+
+    /// Files dropped on the window go to `prefix` in the Browser's bucket (`None`: the
+    /// queue's destination).
+    pub fn set_drop_folder(&self, prefix: Option<String>) -> Result<()> {
+        let value = match prefix {
+            Some(p) => {
+                let profile = self.current_target()?.profile;
+                Some((profile, self.browse_access()?.bucket().to_owned(), p))
+            }
+            None => None,
+        };
+        *self.drop_folder.lock().unwrap_or_else(|p| p.into_inner()) = value;
+        Ok(())
+    }
+
+    /// Dropped files: into the folder the Browser shows, else like any added file.
+    pub async fn add_dropped(&self, paths: Vec<PathBuf>) -> Result<Vec<UploadId>> {
+        check_count(paths.len())?;
+        let mut target = self.current_target()?;
+        let folder = self
+            .drop_folder
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+            .filter(|(profile, _, _)| *profile == target.profile);
+        let Some((_, bucket, prefix)) = folder else {
+            return self.add_chosen(paths).await;
+        };
+        target.bucket = bucket;
+        target.prefix = prefix;
+        // Into the folder as named: the profile's key template is for the queue's
+        // destination, not for a folder the user is looking at.
+        let object = self
+            .profiles
+            .active()?
+            .map(|p| p.upload_defaults)
+            .unwrap_or_default();
+        let options = AddOptions {
+            object,
+            ..AddOptions::default()
+        };
+        Ok(self.engine.add(paths, target, options).await?)
     }
 
     pub fn access(&self, bucket: Option<String>) -> Result<BucketAccess> {
