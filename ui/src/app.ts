@@ -121,6 +121,14 @@ export function startApp(root: HTMLElement): QueueStore {
     onError: report,
     notify: (m) => banner.notice(m),
     buckets: { list: ipc.listBuckets, use: ipc.browseUseBucket, create: (name) => ipc.createBucket(name) },
+    selection: {
+      remove: ipc.deleteSelection,
+      move: ipc.moveSelection,
+      rename: ipc.renameEntry,
+      newFolder: ipc.newFolder,
+      copyLinks: (keys) => ipc.copyLinks(keys, DEFAULT_EXPIRY_SECS),
+    },
+    dropInto: (prefix) => void ipc.browseDropInto(prefix).catch(report),
   });
   const linksView = createLinksView({
     load: (search, limit) => ipc.linkHistory({ search, limit }),
@@ -188,6 +196,7 @@ export function startApp(root: HTMLElement): QueueStore {
     else historyView.hidden();
     if (next === "settings") settingsView.shown();
     if (next === "links") linksView.shown();
+    if (next !== "browser") browserView.hidden();
     if (next === "browser") {
       ipc.getSettings().then((st) => {
         if (!st.target) {

@@ -13,6 +13,7 @@ import type { ShareLink } from "../bindings/ShareLink";
 import { button, h } from "../lib/dom";
 import { formatBytes, formatFullTime, formatShortTime } from "../lib/format";
 import { createBucketPicker, type BucketSource } from "./bucket-picker";
+import { createSelectionBar, Selection, type SelectionActions } from "./browser-selection";
 import { breadcrumbs, DEFAULT_EXPIRY_SECS, describeExpiry, EXPIRY_PRESETS, isImageKey, parseSizeLimit } from "../lib/links";
 
 export const PAGE_SIZE = 200;
@@ -35,11 +36,17 @@ export interface BrowserSource {
   notify(message: string): void;
   /** The bucket picker and "new bucket" (optional: tests may leave it out). */
   buckets?: Omit<BucketSource, "onError" | "notify">;
+  /** Multi-select actions (optional: tests may leave them out). */
+  selection?: SelectionActions;
+  /** Files dropped on the window go to this folder while the Browser is shown (null: not shown). */
+  dropInto?(prefix: string | null): void;
 }
 
 export interface BrowserView {
   element: HTMLElement;
   shown(): void;
+  /** Another tab is shown: drops go to the queue's destination again. */
+  hidden(): void;
   /** The bucket shown (picked, else the profile's). */
   bucket(): string;
   /** Current folder (for tests). */
@@ -65,10 +72,43 @@ export function createBrowserView(src: BrowserSource): BrowserView {
   const details = h("aside", { class: "details", attrs: { "data-testid": "browser-details" } });
   details.hidden = true;
 
+  const sel = new Selection();
+  const bar = src.selection
+    ? createSelectionBar(sel, src.selection, {
+        done: (m) => {
+          src.notify(m);
+          sel.clear();
+          void load(true);
+        },
+        onError: src.onError,
+      })
+    : null;
+  const rowKeys = () => [...tbody.children].map((r) => (r as HTMLElement).dataset.key ?? (r as HTMLElement).dataset.prefix ?? "");
+  const refreshSelection = () => {
+    sel.setOrder(rowKeys());
+    for (const r of tbody.children) {
+      const el = r as HTMLElement;
+      const on = sel.has(el.dataset.key ?? el.dataset.prefix ?? "");
+      el.classList.toggle("selected", on);
+      el.setAttribute("aria-selected", String(on));
+    }
+    const folders = [...tbody.children].map((r) => (r as HTMLElement).dataset.prefix).filter((p): p is string => !!p);
+    bar?.update(prefix, folders);
+  };
+  /** Ctrl/⌘ toggles, Shift extends; returns whether it was a plain click. */
+  const pick = (key: string, e: MouseEvent): boolean => {
+    const toggle = e.ctrlKey || e.metaKey;
+    sel.click(key, { shift: e.shiftKey, toggle });
+    refreshSelection();
+    return !toggle && !e.shiftKey;
+  };
+
   const open = (p: string) => {
     prefix = p;
     selected = null;
     details.hidden = true;
+    sel.clear();
+    src.dropInto?.(p);
     void load(true);
   };
 
@@ -84,8 +124,16 @@ export function createBrowserView(src: BrowserSource): BrowserView {
   const folderRow = (f: { prefix: string; name: string }) =>
     h(
       "tr",
-      { class: "folder", attrs: { "data-testid": "browser-folder", "data-prefix": f.prefix } },
-      h("td", {}, button(`${f.name}/`, { class: "link", title: f.prefix, on: { click: () => open(f.prefix) } })),
+      {
+        class: "folder",
+        attrs: { "data-testid": "browser-folder", "data-prefix": f.prefix },
+        on: { click: (e: Event) => (e.target as HTMLElement).tagName !== "BUTTON" && pick(f.prefix, e as MouseEvent) },
+      },
+      h("td", {}, button(`${f.name}/`, { class: "link", title: f.prefix, on: { click: (e: Event) => {
+        const m = e as MouseEvent;
+        if (m.ctrlKey || m.metaKey || m.shiftKey) pick(f.prefix, m);
+        else open(f.prefix);
+      } } })),
       h("td", { class: "num", text: "" }),
       h("td", { class: "num", text: "" }),
     );
@@ -93,8 +141,13 @@ export function createBrowserView(src: BrowserSource): BrowserView {
   const objectRow = (o: ObjectEntry) =>
     h(
       "tr",
-      { attrs: { "data-testid": "browser-object", "data-key": o.key } },
-      h("td", {}, button(o.name, { class: "link", title: o.key, on: { click: () => void select(o.key) } })),
+      {
+        attrs: { "data-testid": "browser-object", "data-key": o.key },
+        on: { click: (e: Event) => (e.target as HTMLElement).tagName !== "BUTTON" && pick(o.key, e as MouseEvent) },
+      },
+      h("td", {}, button(o.name, { class: "link", title: o.key, on: { click: (e: Event) => {
+        if (pick(o.key, e as MouseEvent)) void select(o.key);
+      } } })),
       h("td", { class: "num", text: formatBytes(o.size) }),
       h("td", {
         class: "num time",
@@ -115,6 +168,7 @@ export function createBrowserView(src: BrowserSource): BrowserView {
       const page = await src.list({ prefix, filter: filter || null, continuation: fresh ? null : next, page_size: PAGE_SIZE });
       if (gen !== generation) return;
       tbody.append(...page.folders.map(folderRow), ...page.objects.map(objectRow));
+      refreshSelection();
       next = page.next;
       more.hidden = next === null;
       const n = tbody.children.length;
@@ -296,6 +350,7 @@ export function createBrowserView(src: BrowserSource): BrowserView {
     { class: "view browser-view", attrs: { "aria-label": "Bucket browser" } },
     h("div", { class: "toolbar" }, h("h2", { text: "Browser" }), ...(picker ? [picker.element] : []), crumbs, h("div", { class: "grow" }), filterBox, status, button("Refresh", { class: "btn", on: { click: () => void load(true) } })),
     tools,
+    ...(bar ? [bar.element] : []),
     h(
       "div",
       { class: "browser-body" },
@@ -328,8 +383,12 @@ export function createBrowserView(src: BrowserSource): BrowserView {
   return {
     element,
     shown() {
+      src.dropInto?.(prefix);
       void load(true);
       void picker?.refresh(bucketName());
+    },
+    hidden() {
+      src.dropInto?.(null);
     },
     bucket: bucketName,
     prefix: () => prefix,

@@ -26,6 +26,7 @@ import type { ListRequest } from "../../bindings/ListRequest";
 import type { ObjectDetails } from "../../bindings/ObjectDetails";
 import type { ShareLink } from "../../bindings/ShareLink";
 import type { BucketEntry } from "../../bindings/BucketEntry";
+import type { BulkSummary } from "../../bindings/BulkSummary";
 import type { ObjectOptions } from "../../bindings/ObjectOptions";
 import type { Profile } from "../../bindings/Profile";
 import type { TrashedFile } from "../../bindings/TrashedFile";
@@ -191,6 +192,15 @@ export const createBucket = (name: string, region: string | null = null): Promis
 export const browseUseBucket = (bucket: string | null): Promise<string> => call("browse_use_bucket", { bucket });
 /** The key a file would get now with `template` (null: the active profile's). */
 export const previewKey = (template: string | null, fileName: string): Promise<string> => call("preview_key", { template, fileName });
+/** The Browser's selection, in the bucket it shows. Deleting: only after the user confirmed. */
+export const deleteSelection = (keys: string[]): Promise<BulkSummary> => call("delete_selection", { keys });
+export const moveSelection = (keys: string[], dest: string): Promise<BulkSummary> => call("move_selection", { keys, dest });
+export const renameEntry = (from: string, to: string): Promise<BulkSummary> => call("rename_entry", { from, to });
+export const newFolder = (parent: string, name: string): Promise<string> => call("new_folder", { parent, name });
+/** Share links for the keys, one a line on the clipboard (Rust writes it); resolves to how many. */
+export const copyLinks = (keys: string[], expiresSecs: number): Promise<number> => call("copy_links", { keys, expiresSecs });
+/** While the Browser shows `prefix`, dropped files go there (null: the queue's destination). */
+export const browseDropInto = (prefix: string | null): Promise<void> => call("browse_drop_into", { prefix });
 export const setUploadDefaults = (name: string, defaults: ObjectOptions, keyTemplate: string | null): Promise<Profile> =>
   call("set_upload_defaults", { name, defaults, keyTemplate });
 
