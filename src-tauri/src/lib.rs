@@ -4,6 +4,7 @@
 mod buckets;
 mod chosen;
 mod commands;
+mod downloads;
 mod error;
 mod lifecycle;
 mod links;
@@ -100,6 +101,9 @@ pub fn run() {
             selection::new_folder,
             selection::copy_links,
             selection::browse_drop_into,
+            downloads::download_object_as,
+            downloads::preview_url,
+            downloads::preview_text,
             watches::watch_list,
             watches::watch_add,
             watches::watch_update,

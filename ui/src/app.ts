@@ -129,6 +129,15 @@ export function startApp(root: HTMLElement): QueueStore {
       copyLinks: (keys) => ipc.copyLinks(keys, DEFAULT_EXPIRY_SECS),
     },
     dropInto: (prefix) => void ipc.browseDropInto(prefix).catch(report),
+    preview: { previewUrl: ipc.previewUrl, previewText: ipc.previewText },
+    downloadAs: async (key, progress) => {
+      const stop = await ipc.onDownloadProgress((p) => p.key === key && progress(p.done, p.total)).catch(() => () => {});
+      try {
+        return await ipc.downloadObjectAs(key);
+      } finally {
+        stop();
+      }
+    },
   });
   const linksView = createLinksView({
     load: (search, limit) => ipc.linkHistory({ search, limit }),

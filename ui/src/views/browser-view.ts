@@ -14,6 +14,7 @@ import { button, h } from "../lib/dom";
 import { formatBytes, formatFullTime, formatShortTime } from "../lib/format";
 import { createBucketPicker, type BucketSource } from "./bucket-picker";
 import { createSelectionBar, Selection, type SelectionActions } from "./browser-selection";
+import { renderPreview, type PreviewSource } from "./browser-preview";
 import { breadcrumbs, DEFAULT_EXPIRY_SECS, describeExpiry, EXPIRY_PRESETS, isImageKey, parseSizeLimit } from "../lib/links";
 
 export const PAGE_SIZE = 200;
@@ -38,6 +39,10 @@ export interface BrowserSource {
   buckets?: Omit<BucketSource, "onError" | "notify">;
   /** Multi-select actions (optional: tests may leave them out). */
   selection?: SelectionActions;
+  /** Previews through presigned GETs (optional: tests may leave them out). */
+  preview?: PreviewSource;
+  /** "Download…" with a save dialog; null when cancelled. Progress comes as (bytes, total). */
+  downloadAs?(key: string, progress: (done: number, total: number | null) => void): Promise<string | null>;
   /** Files dropped on the window go to this folder while the Browser is shown (null: not shown). */
   dropInto?(prefix: string | null): void;
 }
@@ -236,10 +241,34 @@ export function createBrowserView(src: BrowserSource): BrowserView {
         },
       },
     });
-    const download = button("Download", {
+    const progress = h("span", { class: "muted", attrs: { "data-testid": "download-progress" } });
+    const download = button(src.downloadAs ? "Download…" : "Download", {
       class: "btn",
       attrs: { "data-testid": "browser-download" },
-      on: { click: () => src.download(d.key).then((p) => src.notify(`Saved to ${p}`), (e: unknown) => src.onError(e)) },
+      on: {
+        click: () => {
+          if (!src.downloadAs) {
+            src.download(d.key).then((p) => src.notify(`Saved to ${p}`), (e: unknown) => src.onError(e));
+            return;
+          }
+          download.disabled = true;
+          src
+            .downloadAs(d.key, (done, total) => {
+              progress.textContent = total ? `${Math.floor((done / total) * 100)}% of ${formatBytes(total)}` : formatBytes(done);
+            })
+            .then(
+              (p) => {
+                progress.textContent = "";
+                if (p) src.notify(`Saved to ${p}`);
+              },
+              (e: unknown) => {
+                progress.textContent = "";
+                src.onError(e);
+              },
+            )
+            .finally(() => (download.disabled = false));
+        },
+      },
     });
     let armed = false;
     const del = button("Delete…", { class: "btn danger", attrs: { "data-testid": "browser-delete" } });
@@ -273,13 +302,16 @@ export function createBrowserView(src: BrowserSource): BrowserView {
         () => {}, // no thumbnail is not an error worth a banner
       );
     }
+    const preview = src.preview ? renderPreview(src.preview, d.key, d.content_type, () => {}) : null;
+    if (preview?.dataset.kind === "image") thumb.remove();
     details.replaceChildren(
       thumb,
+      ...(preview ? [preview] : []),
       h("h3", { text: d.key.split("/").pop() ?? d.key }),
       dl,
       h("div", { class: "row-actions" }, expirySel, dispSel, copy),
       trueExpiry,
-      h("div", { class: "row-actions" }, download, del),
+      h("div", { class: "row-actions" }, download, progress, del),
     );
   };
 

@@ -262,6 +262,16 @@ pub async fn delete(access: &BucketAccess, key: &str) -> Result<()> {
 /// Streams an object to `dest` (through a temporary file renamed at the end, so a
 /// broken download never leaves a partial file under the real name). Returns bytes.
 pub async fn download(access: &BucketAccess, key: &str, dest: &Path) -> Result<u64> {
+    download_with_progress(access, key, dest, |_, _| {}).await
+}
+
+/// [`download`], calling `progress(bytes so far, total when known)` after each chunk.
+pub async fn download_with_progress(
+    access: &BucketAccess,
+    key: &str,
+    dest: &Path,
+    progress: impl Fn(u64, Option<u64>),
+) -> Result<u64> {
     let res = access
         .client()
         .get_object()
@@ -289,6 +299,8 @@ pub async fn download(access: &BucketAccess, key: &str, dest: &Path) -> Result<u
         .await
         .map_err(|e| HoistError::local_file(&tmp, e))?;
     let mut written = 0u64;
+    let total = out.content_length().map(|n| n.max(0) as u64);
+    progress(0, total);
     let result: Result<()> = async {
         while let Some(chunk) = out
             .body
@@ -300,6 +312,7 @@ pub async fn download(access: &BucketAccess, key: &str, dest: &Path) -> Result<u
                 .await
                 .map_err(|e| HoistError::local_file(&tmp, e))?;
             written += chunk.len() as u64;
+            progress(written, total);
         }
         file.flush()
             .await
@@ -318,6 +331,27 @@ pub async fn download(access: &BucketAccess, key: &str, dest: &Path) -> Result<u
         .await
         .map_err(|e| HoistError::local_file(dest, e))?;
     Ok(written)
+}
+
+/// The first `max` bytes of an object as text (invalid UTF-8 replaced), for previews.
+pub async fn head_text(access: &BucketAccess, key: &str, max: u64) -> Result<String> {
+    let out = access
+        .client()
+        .get_object()
+        .bucket(access.bucket())
+        .key(key)
+        .range(format!("bytes=0-{}", max.saturating_sub(1)))
+        .send()
+        .await
+        .map_err(|e| map_err(access.bucket(), e))?;
+    let bytes = out
+        .body
+        .collect()
+        .await
+        .map_err(|e| HoistError::Network(format!("the preview broke off: {e}")))?
+        .into_bytes();
+    let bytes = &bytes[..bytes.len().min(max as usize)];
+    Ok(String::from_utf8_lossy(bytes).into_owned())
 }
 
 #[cfg(test)]

@@ -201,6 +201,17 @@ export const newFolder = (parent: string, name: string): Promise<string> => call
 export const copyLinks = (keys: string[], expiresSecs: number): Promise<number> => call("copy_links", { keys, expiresSecs });
 /** While the Browser shows `prefix`, dropped files go there (null: the queue's destination). */
 export const browseDropInto = (prefix: string | null): Promise<void> => call("browse_drop_into", { prefix });
+/** Save dialog (Rust), then the download; null when cancelled. */
+export const downloadObjectAs = (key: string): Promise<string | null> => call("download_object_as", { key });
+export const previewUrl = (key: string): Promise<string> => call("preview_url", { key });
+export const previewText = (key: string): Promise<string> => call("preview_text", { key });
+export async function onDownloadProgress(handler: (p: { key: string; done: number; total: number | null }) => void): Promise<() => void> {
+  try {
+    return await listen<{ key: string; done: number; total: number | null }>("download-progress", (e) => handler(e.payload));
+  } catch (e) {
+    throw toIpcError(e);
+  }
+}
 export const setUploadDefaults = (name: string, defaults: ObjectOptions, keyTemplate: string | null): Promise<Profile> =>
   call("set_upload_defaults", { name, defaults, keyTemplate });
 
