@@ -146,6 +146,18 @@ pub enum Command {
         /// Objects per request (1-1000).
         #[arg(long, default_value_t = 1000)]
         page_size: u32,
+        /// PREFIX is an object's key: list its versions (buckets with versioning on).
+        #[arg(long)]
+        versions: bool,
+    },
+    /// Make an older version of an object the current one again (the version it
+    /// replaces is kept).
+    Restore {
+        key: String,
+        #[arg(long)]
+        version_id: String,
+        #[command(flatten)]
+        target: TargetArgs,
     },
     /// Create a bucket.
     Mb {

@@ -308,7 +308,14 @@ async fn run(cli: Cli) -> Result<ExitCode, CliError> {
             target: t,
             filter,
             page_size,
+            versions,
         } => {
+            if *versions {
+                let key = folder.as_deref().ok_or_else(|| {
+                    CliError::Usage("--versions lists one object's versions: name its key".into())
+                })?;
+                return manage_cmd::list_versions(cli.json, target(&profiles, t)?, key).await;
+            }
             let account = account_target(&profiles, t)?;
             if account.bucket.is_empty() && folder.is_none() {
                 return manage_cmd::list_buckets(cli.json, account).await;
@@ -323,6 +330,11 @@ async fn run(cli: Cli) -> Result<ExitCode, CliError> {
             )
             .await
         }
+        Command::Restore {
+            key,
+            version_id,
+            target: t,
+        } => manage_cmd::restore(cli.json, target(&profiles, t)?, key, version_id).await,
         Command::Mb { name, target: t } => {
             manage_cmd::make_bucket(cli.json, account_target(&profiles, t)?, name).await
         }

@@ -7,8 +7,8 @@ use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Instant;
 
-use hoist_core::objects::buckets;
 use hoist_core::objects::manage::{self, BulkProgress, BulkSummary, CopySettings, ObjectRef};
+use hoist_core::objects::{buckets, versions};
 use hoist_core::{BucketAccess, ProfileCredentials, ProfileStore, Target};
 use indicatif::{HumanBytes, ProgressBar, ProgressDrawTarget, ProgressStyle};
 use serde_json::json;
@@ -224,4 +224,50 @@ pub async fn remove_recursive(
     let s = manage::delete_keys(a.client(), &folder.bucket, keys, Some(on)).await;
     bar.finish_and_clear();
     Ok(summarize(json, "delete", &s?, started))
+}
+
+pub async fn list_versions(json: bool, target: Target, key: &str) -> Result<ExitCode, CliError> {
+    let key = format!("{}{key}", target.prefix);
+    let bucket = target.bucket.clone();
+    let a = account(target).await?;
+    for v in versions::list_versions(a.client(), &bucket, &key).await? {
+        if json {
+            println!("{}", serde_json::to_string(&v).expect("serialises"));
+        } else {
+            println!(
+                "{:>19} {:>12} {} {}{}",
+                v.modified.map(crate::remote::utc).unwrap_or_default(),
+                if v.delete_marker {
+                    "deleted".to_owned()
+                } else {
+                    v.size.to_string()
+                },
+                v.version_id,
+                if v.is_latest { "(current)" } else { "" },
+                ""
+            );
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+pub async fn restore(
+    json: bool,
+    target: Target,
+    key: &str,
+    version_id: &str,
+) -> Result<ExitCode, CliError> {
+    let key = format!("{}{key}", target.prefix);
+    let bucket = target.bucket.clone();
+    let a = account(target).await?;
+    let done = versions::restore(a.client(), &bucket, &key, version_id).await?;
+    if json {
+        println!("{}", serde_json::to_string(&done).expect("serialises"));
+    } else {
+        eprintln!(
+            "hoist: s3://{bucket}/{key} is version {version_id} again ({}); the version it replaced is kept",
+            HumanBytes(done.size)
+        );
+    }
+    Ok(ExitCode::SUCCESS)
 }

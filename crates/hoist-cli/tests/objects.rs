@@ -239,3 +239,58 @@ async fn cp_mv_and_rm_recursive() {
     assert_eq!(summary["done"], 5);
     assert_eq!(keys(&b).await, ["b.txt", "c.txt"]);
 }
+
+#[tokio::test]
+async fn ls_versions_and_restore() {
+    let (_d, dir) = tmp();
+    let b = bucket("cliver").await;
+    let s3 = s3().await;
+    s3.put_bucket_versioning()
+        .bucket(&b)
+        .versioning_configuration(
+            aws_sdk_s3::types::VersioningConfiguration::builder()
+                .status(aws_sdk_s3::types::BucketVersioningStatus::Enabled)
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap();
+    put_small(&b, "v.txt", b"one").await;
+    put_small(&b, "v.txt", b"two!").await;
+    let (ok, out, err) = run(hoist(&dir)
+        .args([
+            "--json",
+            "ls",
+            "--versions",
+            "v.txt",
+            "--bucket",
+            &b,
+            "--endpoint",
+        ])
+        .arg(endpoint()))
+    .await;
+    assert!(ok, "{err}");
+    let listed: Vec<serde_json::Value> = out
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(listed.len(), 2, "{out}");
+    let old = listed.iter().find(|v| v["size"] == 3).unwrap()["version_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let (ok, _, err) = run(hoist(&dir)
+        .args([
+            "restore",
+            "v.txt",
+            "--version-id",
+            &old,
+            "--bucket",
+            &b,
+            "--endpoint",
+        ])
+        .arg(endpoint()))
+    .await;
+    assert!(ok && err.contains("is version"), "{err}");
+    assert_eq!(object(&b, "v.txt").await.unwrap(), b"one");
+}

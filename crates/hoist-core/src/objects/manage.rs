@@ -247,6 +247,19 @@ pub async fn copy(
     })
 }
 
+/// `bucket/key?versionId=V` for copying one version.
+pub(crate) fn copy_source_version(bucket: &str, key: &str, version_id: &str) -> String {
+    let mut v = String::new();
+    for b in version_id.bytes() {
+        if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {
+            v.push(b as char);
+        } else {
+            v.push_str(&format!("%{b:02X}"));
+        }
+    }
+    format!("{}?versionId={v}", copy_source(bucket, key))
+}
+
 fn is_md5_etag(e: &str) -> bool {
     let e = e.trim_matches('"');
     e.len() == 32 && e.bytes().all(|b| b.is_ascii_hexdigit())

@@ -11,3 +11,4 @@ pub mod manage;
 pub mod selection;
 pub mod share;
 pub mod thumbnail;
+pub mod versions;
