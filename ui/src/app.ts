@@ -130,6 +130,7 @@ export function startApp(root: HTMLElement): QueueStore {
     },
     dropInto: (prefix) => void ipc.browseDropInto(prefix).catch(report),
     preview: { previewUrl: ipc.previewUrl, previewText: ipc.previewText },
+    versions: { list: ipc.objectVersions, restore: ipc.restoreVersion, download: ipc.downloadVersionAs },
     downloadAs: async (key, progress) => {
       const stop = await ipc.onDownloadProgress((p) => p.key === key && progress(p.done, p.total)).catch(() => () => {});
       try {

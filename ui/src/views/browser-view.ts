@@ -15,6 +15,7 @@ import { formatBytes, formatFullTime, formatShortTime } from "../lib/format";
 import { createBucketPicker, type BucketSource } from "./bucket-picker";
 import { createSelectionBar, Selection, type SelectionActions } from "./browser-selection";
 import { renderPreview, type PreviewSource } from "./browser-preview";
+import { renderVersions, type VersionSource } from "./browser-versions";
 import { breadcrumbs, DEFAULT_EXPIRY_SECS, describeExpiry, EXPIRY_PRESETS, isImageKey, parseSizeLimit } from "../lib/links";
 
 export const PAGE_SIZE = 200;
@@ -39,6 +40,8 @@ export interface BrowserSource {
   buckets?: Omit<BucketSource, "onError" | "notify">;
   /** Multi-select actions (optional: tests may leave them out). */
   selection?: SelectionActions;
+  /** An object's versions (optional: tests may leave them out). */
+  versions?: Omit<VersionSource, "onError" | "notify">;
   /** Previews through presigned GETs (optional: tests may leave them out). */
   preview?: PreviewSource;
   /** "Download…" with a save dialog; null when cancelled. Progress comes as (bytes, total). */
@@ -312,6 +315,7 @@ export function createBrowserView(src: BrowserSource): BrowserView {
       h("div", { class: "row-actions" }, expirySel, dispSel, copy),
       trueExpiry,
       h("div", { class: "row-actions" }, download, progress, del),
+      ...(src.versions ? [renderVersions({ ...src.versions, onError: src.onError, notify: src.notify }, d.key, () => void select(d.key))] : []),
     );
   };
 

@@ -27,6 +27,7 @@ import type { ObjectDetails } from "../../bindings/ObjectDetails";
 import type { ShareLink } from "../../bindings/ShareLink";
 import type { BucketEntry } from "../../bindings/BucketEntry";
 import type { BulkSummary } from "../../bindings/BulkSummary";
+import type { VersionEntry } from "../../bindings/VersionEntry";
 import type { ObjectOptions } from "../../bindings/ObjectOptions";
 import type { Profile } from "../../bindings/Profile";
 import type { TrashedFile } from "../../bindings/TrashedFile";
@@ -212,6 +213,10 @@ export async function onDownloadProgress(handler: (p: { key: string; done: numbe
     throw toIpcError(e);
   }
 }
+export const objectVersions = (key: string): Promise<VersionEntry[]> => call("object_versions", { key });
+/** Only after the user confirmed. */
+export const restoreVersion = (key: string, versionId: string): Promise<void> => call("restore_version", { key, versionId });
+export const downloadVersionAs = (key: string, versionId: string): Promise<string | null> => call("download_version_as", { key, versionId });
 export const setUploadDefaults = (name: string, defaults: ObjectOptions, keyTemplate: string | null): Promise<Profile> =>
   call("set_upload_defaults", { name, defaults, keyTemplate });
 
