@@ -125,7 +125,8 @@ impl Desktop {
             .iter()
             .map(|p| self.chosen.take(p, Purpose::Upload))
             .collect::<Result<Vec<_>>>()?;
-        self.add_chosen(checked).await
+        // The drop handler's command: into the Browser's folder while it is shown.
+        self.add_dropped(checked).await
     }
 
     /// Files and folders Rust received from a native drop or file dialog.
