@@ -4,15 +4,14 @@
 //! 5 GiB), UploadPartCopy ranges above. A move is copy, verify (HEAD: the size, and the
 //! ETag where both sides' ETags are plain MD5s, else the multipart ETag computed from
 //! the copied parts), then delete: nothing is deleted before its copy is verified.
-//! Bulk deletes go by DeleteObjects in batches of 1,000 with per-key errors reported.
+//! Bulk deletes go by DeleteObjects in batches of 1,000 with per-key errors reported
+//! (whole prefixes and batches: `bulk`).
 
 use std::sync::Arc;
 
 use aws_sdk_s3::Client;
 use aws_sdk_s3::error::SdkError;
-use aws_sdk_s3::types::{
-    CompletedMultipartUpload, CompletedPart, Delete, MetadataDirective, ObjectIdentifier,
-};
+use aws_sdk_s3::types::{CompletedMultipartUpload, CompletedPart, MetadataDirective};
 use serde::Serialize;
 use tokio::task::JoinSet;
 
@@ -145,6 +144,8 @@ pub struct KeyFailure {
 }
 
 pub type OnProgress = Arc<dyn Fn(BulkProgress) + Send + Sync>;
+
+pub use super::bulk::{delete_keys, delete_prefix, list_keys, transfer_prefix};
 
 struct Source {
     size: u64,
@@ -424,210 +425,6 @@ pub async fn move_object(
         .await
         .map_err(|e| map_err(&from.bucket, e))?;
     Ok(copied)
-}
-
-/// Every key under `prefix` with its size, following pagination.
-pub async fn list_keys(client: &Client, bucket: &str, prefix: &str) -> Result<Vec<(String, u64)>> {
-    let mut out = Vec::new();
-    let mut token: Option<String> = None;
-    loop {
-        let page = client
-            .list_objects_v2()
-            .bucket(bucket)
-            .prefix(prefix)
-            .set_continuation_token(token.clone())
-            .send()
-            .await
-            .map_err(|e| map_err(bucket, e))?;
-        for o in page.contents() {
-            if let Some(k) = o.key() {
-                out.push((k.to_owned(), o.size().unwrap_or(0).max(0) as u64));
-            }
-        }
-        match page.next_continuation_token() {
-            Some(t) if page.is_truncated() == Some(true) => token = Some(t.to_owned()),
-            _ => break,
-        }
-    }
-    Ok(out)
-}
-
-/// Copies (or moves, when `remove_source`) everything under `from` (a prefix; a "/" is
-/// added) to the same relative keys under `to`. Objects go `concurrency` at a time;
-/// one that fails is reported and the others carry on.
-pub async fn transfer_prefix(
-    client: &Client,
-    from: &ObjectRef,
-    to: &ObjectRef,
-    settings: &CopySettings,
-    remove_source: bool,
-    progress: Option<OnProgress>,
-) -> Result<BulkSummary> {
-    let src_prefix = folder(&from.key);
-    let dst_prefix = folder(&to.key);
-    if from.bucket == to.bucket && dst_prefix.starts_with(&src_prefix) {
-        return Err(HoistError::InvalidInput(format!(
-            "{} is inside {}: a folder cannot be copied or moved into itself",
-            to.display(),
-            from.display()
-        )));
-    }
-    let keys = list_keys(client, &from.bucket, &src_prefix).await?;
-    if keys.is_empty() {
-        return Err(HoistError::NotFound(format!(
-            "nothing under s3://{}/{src_prefix}",
-            from.bucket
-        )));
-    }
-    let total = keys.len() as u64;
-    let mut summary = BulkSummary::default();
-    let mut failed = 0u64;
-    let mut tasks = JoinSet::new();
-    let mut pending = keys.into_iter();
-    loop {
-        while tasks.len() < settings.concurrency {
-            let Some((key, _)) = pending.next() else {
-                break;
-            };
-            let src = ObjectRef {
-                bucket: from.bucket.clone(),
-                key: key.clone(),
-            };
-            let dst = ObjectRef {
-                bucket: to.bucket.clone(),
-                key: format!("{dst_prefix}{}", &key[src_prefix.len()..]),
-            };
-            let (client, settings) = (client.clone(), settings.clone());
-            tasks.spawn(async move {
-                let r = if remove_source {
-                    move_object(&client, &src, &dst, &settings).await
-                } else {
-                    copy(&client, &src, &dst, &settings).await
-                };
-                (key, r)
-            });
-        }
-        let Some(joined) = tasks.join_next().await else {
-            break;
-        };
-        match joined.expect("copy task panicked") {
-            (_, Ok(c)) => {
-                summary.done += 1;
-                summary.bytes += c.size;
-            }
-            (key, Err(e)) => {
-                failed += 1;
-                summary.failed.push(KeyFailure {
-                    key,
-                    message: e.to_string(),
-                });
-            }
-        }
-        if let Some(p) = &progress {
-            p(BulkProgress {
-                done: summary.done,
-                failed,
-                total: Some(total),
-                bytes: summary.bytes,
-            });
-        }
-    }
-    summary.failed.sort_by(|a, b| a.key.cmp(&b.key));
-    Ok(summary)
-}
-
-fn folder(prefix: &str) -> String {
-    let p = prefix.trim_start_matches('/');
-    if p.is_empty() || p.ends_with('/') {
-        p.to_owned()
-    } else {
-        format!("{p}/")
-    }
-}
-
-/// Deletes `keys` with DeleteObjects, 1,000 per request. Keys the store refuses are
-/// reported one by one; a batch that fails as a whole reports each of its keys.
-pub async fn delete_keys(
-    client: &Client,
-    bucket: &str,
-    keys: Vec<String>,
-    progress: Option<OnProgress>,
-) -> Result<BulkSummary> {
-    let total = keys.len() as u64;
-    let mut summary = BulkSummary::default();
-    for batch in keys.chunks(DELETE_BATCH) {
-        let objects = batch
-            .iter()
-            .map(|k| ObjectIdentifier::builder().key(k).build())
-            .collect::<std::result::Result<Vec<_>, _>>()
-            .map_err(|e| HoistError::InvalidInput(e.to_string()))?;
-        let delete = Delete::builder()
-            .set_objects(Some(objects))
-            .quiet(true)
-            .build()
-            .map_err(|e| HoistError::InvalidInput(e.to_string()))?;
-        match client
-            .delete_objects()
-            .bucket(bucket)
-            .delete(delete)
-            .send()
-            .await
-        {
-            Ok(out) => {
-                let refused: Vec<KeyFailure> = out
-                    .errors()
-                    .iter()
-                    .map(|e| KeyFailure {
-                        key: e.key().unwrap_or("").to_owned(),
-                        message: format!(
-                            "{} ({})",
-                            e.message().unwrap_or("refused"),
-                            e.code().unwrap_or("error")
-                        ),
-                    })
-                    .collect();
-                summary.done += (batch.len() - refused.len()) as u64;
-                summary.failed.extend(refused);
-            }
-            Err(e) => {
-                let e = map_err(bucket, e);
-                if matches!(e, HoistError::Auth { .. } | HoistError::Unsupported(_))
-                    && summary.done == 0
-                {
-                    return Err(e);
-                }
-                let message = e.to_string();
-                summary.failed.extend(batch.iter().map(|k| KeyFailure {
-                    key: k.clone(),
-                    message: message.clone(),
-                }));
-            }
-        }
-        if let Some(p) = &progress {
-            p(BulkProgress {
-                done: summary.done,
-                failed: summary.failed.len() as u64,
-                total: Some(total),
-                bytes: 0,
-            });
-        }
-    }
-    Ok(summary)
-}
-
-/// Deletes every object under `prefix` (a "/" is added unless empty).
-pub async fn delete_prefix(
-    client: &Client,
-    bucket: &str,
-    prefix: &str,
-    progress: Option<OnProgress>,
-) -> Result<BulkSummary> {
-    let keys: Vec<String> = list_keys(client, bucket, &folder(prefix))
-        .await?
-        .into_iter()
-        .map(|(k, _)| k)
-        .collect();
-    delete_keys(client, bucket, keys, progress).await
 }
 
 #[cfg(test)]

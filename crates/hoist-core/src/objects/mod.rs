@@ -5,6 +5,7 @@
 
 pub mod browse;
 pub mod buckets;
+mod bulk;
 pub mod fetch;
 mod links;
 pub mod manage;
