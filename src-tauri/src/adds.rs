@@ -5,7 +5,7 @@
 use std::collections::HashMap;
 
 use hoist_core::profiles::{AddPreferences, ConflictChoice, Destination};
-use hoist_core::{Added, ConflictPolicy, ListRequest, Listing, Target, UploadId};
+use hoist_core::{AddOptions, Added, ConflictPolicy, ListRequest, Listing, Target, UploadId};
 use serde::{Deserialize, Serialize};
 use tauri::State;
 use ts_rs::TS;
@@ -129,19 +129,35 @@ impl Desktop {
     }
 
     /// Queues chosen paths at `destination` (`None` = the current one) with the
-    /// conflict setting; with "ask", a batch whose keys exist waits for the dialog.
+    /// conflict setting and the destination profile's upload defaults (and its key
+    /// template when `templated`); with "ask", a batch whose keys exist waits for the
+    /// dialog.
     pub async fn add_to(
         &self,
         paths: Vec<std::path::PathBuf>,
         destination: Option<Destination>,
+        templated: bool,
     ) -> Result<AddOutcome> {
         let destination = match destination {
             Some(d) => d,
             None => self.destination()?,
         };
         let (d, target) = self.target_of(destination)?;
+        // The local store (no profile) has no upload defaults.
+        let profile = match &d.profile {
+            Some(name) => Some(self.profiles.require(name)?),
+            None => None,
+        };
+        let options = AddOptions {
+            key_template: profile
+                .as_ref()
+                .and_then(|p| p.key_template.clone())
+                .filter(|_| templated),
+            object: profile.map(|p| p.upload_defaults).unwrap_or_default(),
+            ..AddOptions::default()
+        };
         let policy = self.adds.get().conflict.policy();
-        Ok(match self.engine.add_or_ask(paths, target, policy).await? {
+        Ok(match self.engine.add_or_ask(paths, target, policy, options).await? {
             Added::Queued(ids) => AddOutcome { ids, pending: None },
             Added::NeedsDecision(batch) => {
                 let files = batch.files.len();
@@ -367,7 +383,7 @@ mod tests {
 
         let file = dir.path().join("note.txt");
         std::fs::write(&file, b"hello").unwrap();
-        let out = desktop.add_to(vec![file.clone()], None).await.unwrap();
+        let out = desktop.add_to(vec![file.clone()], None, true).await.unwrap();
         assert_eq!(out.ids.len(), 1);
         desktop.engine.wait_idle().await.unwrap();
         let items = desktop.engine.snapshot().await.unwrap();
@@ -375,7 +391,7 @@ mod tests {
         assert_eq!(items[0].state, hoist_core::ItemState::Verified);
 
         // Same file again, "ask" (the default): nothing queued, the key reported.
-        let out = desktop.add_to(vec![file], None).await.unwrap();
+        let out = desktop.add_to(vec![file], None, true).await.unwrap();
         let pending = out.pending.expect("the dialog is needed");
         assert!(out.ids.is_empty());
         assert_eq!(pending.existing, ["inbox/today/note.txt"]);

@@ -2,8 +2,10 @@
 //! engine's event stream feeds the UI (a Channel), the tray and notifications.
 
 mod adds;
+mod buckets;
 mod chosen;
 mod commands;
+mod downloads;
 mod error;
 mod lifecycle;
 mod links;
@@ -11,6 +13,7 @@ mod local;
 pub mod models;
 mod pickers;
 mod preview;
+mod selection;
 mod settings;
 mod state;
 mod tray;
@@ -90,11 +93,24 @@ pub fn run() {
             links::browse_list,
             links::object_details,
             links::delete_object,
-            links::object_versions,
             links::object_text_preview,
-            links::restore_version,
             links::download_object,
             links::object_thumbnail,
+            buckets::list_buckets,
+            buckets::create_bucket,
+            buckets::browse_use_bucket,
+            buckets::preview_key,
+            buckets::set_upload_defaults,
+            selection::delete_selection,
+            selection::move_selection,
+            selection::rename_entry,
+            selection::new_folder,
+            selection::copy_links,
+            selection::browse_drop_into,
+            downloads::download_object_as,
+            downloads::object_versions,
+            downloads::restore_version,
+            downloads::download_version_as,
             watches::watch_list,
             watches::watch_add,
             watches::watch_update,

@@ -6,7 +6,6 @@ use hoist_core::objects::browse::{self, ListRequest, Listing, ObjectDetails};
 use hoist_core::objects::fetch::{self, FetchOptions, Fetched};
 use hoist_core::objects::preview::{self, TextPreview};
 use hoist_core::objects::share::{self, LinkExpiry, ShareLink};
-use hoist_core::objects::versions::{self, ObjectVersion, ObjectVersions};
 use hoist_core::{Disposition, ItemState, UploadId};
 use tauri::{AppHandle, Emitter, Manager, State};
 use tauri_plugin_clipboard_manager::ClipboardExt;
@@ -104,7 +103,7 @@ pub async fn upload_link(
     content_type: Option<String>,
     copy: bool,
 ) -> Result<ShareLink> {
-    let a = state.access(None)?;
+    let a = state.browse_access()?;
     let content_type = content_type.filter(|c| !c.trim().is_empty());
     let link = share::upload_link(
         &a,
@@ -251,7 +250,7 @@ pub async fn fetch_url(
     if allowed_types.len() > 64 || allowed_types.iter().any(|t| t.len() > 255) {
         return Err(invalid("too many or too long allowed types"));
     }
-    let a = state.access(None)?;
+    let a = state.browse_access()?;
     let mut opts = FetchOptions::new(check_key(&key)?);
     opts.allowed_types = allowed_types;
     opts.max_size = max_size;
@@ -263,27 +262,14 @@ pub async fn browse_list(state: State<'_, Desktop>, request: ListRequest) -> Res
     if request.prefix.len() > 1024 || request.filter.as_ref().is_some_and(|f| f.len() > 256) {
         return Err(invalid("the prefix or filter is too long"));
     }
-    let a = state.access(None)?;
+    let a = state.browse_access()?;
     Ok(browse::list(&a, &request).await?)
 }
 
 #[tauri::command]
 pub async fn object_details(state: State<'_, Desktop>, key: String) -> Result<ObjectDetails> {
-    let a = state.access(None)?;
+    let a = state.browse_access()?;
     Ok(browse::details(&a, check_key(&key)?).await?)
-}
-
-/// Every version of `key` (newest first; delete markers included) where the bucket
-/// has versioning on; `versioning` says whether it has.
-#[tauri::command]
-pub async fn object_versions(state: State<'_, Desktop>, key: String) -> Result<ObjectVersions> {
-    let a = state.access(None)?;
-    let key = check_key(&key)?;
-    let versioning = versions::versioning(&a).await?;
-    Ok(ObjectVersions {
-        versioning,
-        versions: versions::list_versions(&a, key).await?,
-    })
 }
 
 /// The first 256 KiB of a text object, for the details pane.
@@ -297,22 +283,10 @@ pub async fn object_text_preview(
     Ok(preview::text_preview(&a, check_key(&key)?, 256 * 1024).await?)
 }
 
-/// Makes an older version current again (a copy; nothing is deleted). The UI asks
-/// first.
-#[tauri::command]
-pub async fn restore_version(
-    state: State<'_, Desktop>,
-    key: String,
-    version_id: String,
-) -> Result<ObjectVersion> {
-    let a = state.access(None)?;
-    Ok(versions::restore(&a, check_key(&key)?, &version_id).await?)
-}
-
 /// The UI asks for confirmation before calling this.
 #[tauri::command]
 pub async fn delete_object(state: State<'_, Desktop>, key: String) -> Result<()> {
-    let a = state.access(None)?;
+    let a = state.browse_access()?;
     Ok(browse::delete(&a, check_key(&key)?).await?)
 }
 
@@ -335,7 +309,7 @@ pub async fn download_object(
         .filter(|n| !n.is_empty() && *n != "." && *n != "..");
     let name = name.ok_or_else(|| invalid(format!("{key:?} has no file name")))?;
     let dest = hoist_core::fsutil::unused_name(&dir, name);
-    let a = state.access(None)?;
+    let a = state.browse_access()?;
     browse::download(&a, key, &dest).await?;
     Ok(dest.display().to_string())
 }
@@ -343,7 +317,7 @@ pub async fn download_object(
 /// A PNG thumbnail of an image object as a `data:` URL (the CSP allows only those).
 #[tauri::command]
 pub async fn object_thumbnail(state: State<'_, Desktop>, key: String) -> Result<String> {
-    let a = state.access(None)?;
+    let a = state.browse_access()?;
     Ok(hoist_core::objects::thumbnail::of_object(&a, check_key(&key)?, 160).await?)
 }
 

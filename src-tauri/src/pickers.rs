@@ -137,7 +137,7 @@ pub fn on_window_event(window: &tauri::Window, event: &WindowEvent) {
         let Some(desktop) = app.try_state::<Desktop>() else {
             return;
         };
-        let _ = match desktop.add_chosen(paths, None).await {
+        let _ = match desktop.add_dropped(paths).await {
             Ok(outcome) => app.emit("files-added", outcome),
             Err(e) => app.emit("add-failed", e.report()),
         };

@@ -82,6 +82,9 @@ pub fn form_to_update(form: ProfileForm) -> Result<ProfileUpdate> {
             probed_checksum: None,
             access_key_id: form.access_key_id.trim().to_owned(),
             session_expires_at: form.session_expires_at,
+            // Kept from the saved profile (see ProfileStore::save).
+            upload_defaults: Default::default(),
+            key_template: None,
         },
         previous_name: trim(form.previous_name),
         secret,
@@ -166,6 +169,8 @@ mod tests {
             probed_checksum: None,
             access_key_id: "AKID".into(),
             session_expires_at: None,
+            upload_defaults: Default::default(),
+            key_template: None,
         };
         // A profile without a default bucket cannot take uploads.
         assert!(to_target(Some(&p), None).is_err());

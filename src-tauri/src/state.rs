@@ -52,6 +52,12 @@ pub struct Desktop {
     pub(crate) adds: AddPreferenceFile,
     /// Batches waiting for the conflict dialog's answer.
     pub(crate) pending: PendingBatches,
+    /// The bucket the Browser shows instead of the target's: (profile, bucket), so a
+    /// pick belongs to the profile it was made for.
+    browse_bucket: std::sync::Mutex<Option<(Option<String>, String)>>,
+    /// While the Browser is shown, dropped files go to the folder it shows:
+    /// (profile, bucket, prefix).
+    drop_folder: std::sync::Mutex<Option<(Option<String>, String, String)>>,
 }
 
 /// Keyring and profile-file work blocks (D-Bus, disk): off the async threads.
@@ -119,6 +125,8 @@ impl Desktop {
             subscription: std::sync::Mutex::new(None),
             adds: AddPreferenceFile::open(&data_dir),
             pending: PendingBatches::default(),
+            browse_bucket: std::sync::Mutex::new(None),
+            drop_folder: std::sync::Mutex::new(None),
         })
     }
 
@@ -140,7 +148,11 @@ impl Desktop {
             .iter()
             .map(|p| self.chosen.take(p, Purpose::Upload))
             .collect::<Result<Vec<_>>>()?;
-        self.add_chosen(checked, destination).await
+        match destination {
+            Some(d) => self.add_chosen(checked, Some(d)).await,
+            // Like a drop: into the Browser's folder while it is shown.
+            None => self.add_dropped(checked).await,
+        }
     }
 
     /// Files and folders Rust received from a native drop or file dialog, to
@@ -151,7 +163,7 @@ impl Desktop {
         destination: Option<Destination>,
     ) -> Result<AddOutcome> {
         check_count(paths.len())?;
-        self.add_to(paths, destination).await
+        self.add_to(paths, destination, true).await
     }
 
     /// A folder the user just picked to watch, usable by `add_watch` (once).
@@ -262,6 +274,65 @@ impl Desktop {
 
     /// The current target's bucket (or another bucket on the same store) for links and
     /// the browser. Keys there are whole keys, so the upload prefix is not applied.
+    /// The Browser's access: the target, in the bucket picked for this profile.
+    pub fn browse_access(&self) -> Result<BucketAccess> {
+        let profile = self.current_target()?.profile;
+        let picked = self
+            .browse_bucket
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+            .filter(|(p, _)| *p == profile)
+            .map(|(_, b)| b);
+        self.access(picked)
+    }
+
+    /// Picks the Browser's bucket for the current profile (`None`: its own); returns
+    /// the bucket shown now.
+    pub fn set_browse_bucket(&self, bucket: Option<String>) -> Result<String> {
+        let target = self.current_target()?;
+        let shown = bucket.clone().unwrap_or_else(|| target.bucket.clone());
+        *self.browse_bucket.lock().unwrap_or_else(|p| p.into_inner()) =
+            bucket.map(|b| (target.profile, b));
+        Ok(shown)
+    }
+
+    /// Files dropped on the window go to `prefix` in the Browser's bucket (`None`: the
+    /// queue's destination).
+    pub fn set_drop_folder(&self, prefix: Option<String>) -> Result<()> {
+        let value = match prefix {
+            Some(p) => {
+                let profile = self.current_target()?.profile;
+                Some((profile, self.browse_access()?.bucket().to_owned(), p))
+            }
+            None => None,
+        };
+        *self.drop_folder.lock().unwrap_or_else(|p| p.into_inner()) = value;
+        Ok(())
+    }
+
+    /// Dropped files: into the folder the Browser shows (as named there: the profile's
+    /// key template is for the queue's destination), else like any added file.
+    pub async fn add_dropped(&self, paths: Vec<PathBuf>) -> Result<AddOutcome> {
+        check_count(paths.len())?;
+        let shown_profile = self.current_target()?.profile;
+        let folder = self
+            .drop_folder
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+            .filter(|(profile, _, _)| *profile == shown_profile);
+        let Some((_, bucket, prefix)) = folder else {
+            return self.add_to(paths, None, true).await;
+        };
+        let destination = Destination {
+            profile: self.destination()?.profile,
+            bucket,
+            prefix,
+        };
+        self.add_to(paths, Some(destination), false).await
+    }
+
     pub fn access(&self, bucket: Option<String>) -> Result<BucketAccess> {
         let mut target = self.current_target()?;
         target.prefix.clear();

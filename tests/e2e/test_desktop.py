@@ -206,6 +206,57 @@ def click_css(s, css, timeout=30):
         "const b = document.querySelector(arguments[0]); if (b) b.click(); return !!b;", css), timeout=timeout)
 
 
+def browser_step(s):
+    """Issue 15 in the real window, on the local store: files "dropped" (add_paths, the
+    drop handler's command) while the Browser shows a folder land in that folder;
+    rename one; select three with Ctrl and Shift and delete them with one confirmation."""
+    click_css(s, '[data-testid="tab-browser"]')
+    click_css(s, '[data-testid="browser-folder"][data-prefix="album/"] button')
+    s.wait("the album listing", lambda: s.find('[data-testid="browser-object"][data-key="album/a photo.jpg"]'))
+    os.makedirs(os.path.join(CHOSEN, "drop"), exist_ok=True)
+    dropped = [write(os.path.join(CHOSEN, "drop", f"d{i}.txt"), 1000 + i, 40 + i) for i in range(3)]
+    ids = s.invoke("add_paths", {"paths": dropped})
+    check(len(ids) == 3, f"3 dropped files queued: {ids}")
+
+    def landed():
+        items = {i["key"]: i["state"] for i in s.invoke("list_queue")}
+        return all(items.get(f"album/d{i}.txt") == "verified" for i in range(3))
+    s.wait("the dropped files to be verified in album/", landed, timeout=120)
+    for i, path in enumerate(dropped):
+        check(digest(os.path.join(OBJECTS, "album", f"d{i}.txt")) == digest(path), f"d{i}.txt landed in the folder shown, byte for byte")
+    click_css(s, '[data-testid="crumb"][data-prefix="album/"]')
+    s.wait("the dropped files in the listing", lambda: s.find('[data-testid="browser-object"][data-key="album/d2.txt"]'))
+
+    click_css(s, '[data-testid="browser-object"][data-key="album/d0.txt"] button')
+    s.wait("the rename field", lambda: s.execute("const e = document.querySelector('[data-testid=rename-name]'); return !!e && e.value === 'd0.txt';"))
+    s.execute("document.querySelector('[data-testid=rename-name]').value = 'renamed.txt';")
+    click_css(s, '[data-testid="rename-go"]')
+    s.wait("the rename on disk", lambda: os.path.exists(os.path.join(OBJECTS, "album", "renamed.txt")) and not os.path.exists(os.path.join(OBJECTS, "album", "d0.txt")))
+    check(digest(os.path.join(OBJECTS, "album", "renamed.txt")) == digest(dropped[0]), "renamed.txt has d0.txt's bytes")
+    s.wait("the listing after the rename", lambda: s.find('[data-testid="browser-object"][data-key="album/renamed.txt"]'))
+
+    pick = """const [key, mods] = arguments;
+      const b = document.querySelector(`[data-testid="browser-object"][data-key="${key}"] button`);
+      if (!b) return false;
+      b.dispatchEvent(new MouseEvent('click', {bubbles: true, ctrlKey: !!mods.ctrl, shiftKey: !!mods.shift}));
+      return true;"""
+    s.wait("d1 selected", lambda: s.execute(pick, "album/d1.txt", {}))
+    s.execute(pick, "album/d2.txt", {"shift": True})
+    s.execute(pick, "album/renamed.txt", {"ctrl": True})
+    count = s.execute("return document.querySelector('[data-testid=selection-count]').textContent;")
+    check(count == "3 selected", f"three selected with Shift and Ctrl: {count!r}")
+    click_css(s, '[data-testid="selection-delete"]')
+    asked = s.execute("return document.querySelector('[data-testid=selection-delete-confirm]').textContent;")
+    check("3" in asked, f"one confirmation naming the count: {asked!r}")
+    check(os.path.exists(os.path.join(OBJECTS, "album", "d1.txt")), "nothing is deleted before the confirmation")
+    s.screenshot(os.path.join(ARTIFACTS, "browser-confirm-delete.png"))
+    click_css(s, '[data-testid="selection-delete-confirm"]')
+    gone = [os.path.join(OBJECTS, "album", n) for n in ("d1.txt", "d2.txt", "renamed.txt")]
+    s.wait("the three objects to be deleted", lambda: not any(os.path.exists(p) for p in gone))
+    check(os.path.exists(os.path.join(OBJECTS, "album", "a photo.jpg")), "the unselected object stays")
+    click_css(s, '[data-testid="tab-queue"]')
+
+
 def profiles_step(s):
     """A profile for the S3 test server made in Settings: its secret goes to the real
     keyring (secret-tool sees it), uploads use it, and it is nowhere else."""
@@ -462,6 +513,9 @@ def main():
     overall = s.text(s.find('[data-testid="overall"]'))
     print(f"  overall: {overall!r}")
     s.screenshot(os.path.join(ARTIFACTS, "queue-verified.png"))
+
+    print("1b. the Browser: a drop lands in the folder shown; rename; multi-select delete of 3")
+    browser_step(s)
 
     print("2. pause and resume one item from its row")
     big = write(os.path.join(CHOSEN, "big.bin"), 400 * MIB + 3, 4)

@@ -13,6 +13,7 @@ import { createLinksView } from "./views/links-view";
 import { copiedMessage } from "./lib/links";
 import { createQueueView } from "./views/queue-view";
 import { createSettingsView } from "./views/settings-view";
+import { createUploadDefaultsPanel } from "./views/upload-defaults";
 import { createWatchesView } from "./views/watches-view";
 import { WatchStore } from "./lib/watches";
 import type { AddOutcome } from "./bindings/AddOutcome";
@@ -51,6 +52,7 @@ const CODE_LABELS: Partial<Record<ErrorCode, string>> = {
   not_allowed_type: "Type not allowed",
   too_large: "Too large",
   needs_confirmation: "Please confirm",
+  unsupported: "Not supported",
 };
 
 export function describeError(e: unknown): string {
@@ -200,14 +202,31 @@ export function startApp(root: HTMLElement): QueueStore {
     remove: ipc.deleteObject,
     download: ipc.downloadObject,
     expiry: ipc.linkExpiry,
-    share: (key, seconds, disposition) => ipc.shareLink({ key, expiresSecs: seconds, disposition, copy: true }),
+    share: (key, seconds, disposition) => ipc.shareLink({ key, bucket: browserView.bucket(), expiresSecs: seconds, disposition, copy: true }),
     thumbnail: ipc.objectThumbnail,
-    versions: { versions: ipc.objectVersions, restore: ipc.restoreVersion },
     preview: { text: ipc.objectTextPreview },
     fetchUrl: (url, key, allowedTypes, maxSize) => ipc.fetchUrl({ url, key, allowedTypes, maxSize }),
     uploadLink: (key, seconds, contentType) => ipc.uploadLink({ key, expiresSecs: seconds, contentType, copy: true }),
     onError: report,
     notify: (m) => banner.notice(m),
+    buckets: { list: ipc.listBuckets, use: ipc.browseUseBucket, create: (name) => ipc.createBucket(name) },
+    selection: {
+      remove: ipc.deleteSelection,
+      move: ipc.moveSelection,
+      rename: ipc.renameEntry,
+      newFolder: ipc.newFolder,
+      copyLinks: (keys) => ipc.copyLinks(keys, DEFAULT_EXPIRY_SECS),
+    },
+    dropInto: (prefix) => void ipc.browseDropInto(prefix).catch(report),
+    versions: { list: ipc.objectVersions, restore: ipc.restoreVersion, download: ipc.downloadVersionAs },
+    downloadAs: async (key, progress) => {
+      const stop = await ipc.onDownloadProgress((p) => p.key === key && progress(p.done, p.total)).catch(() => () => {});
+      try {
+        return await ipc.downloadObjectAs(key);
+      } finally {
+        stop();
+      }
+    },
   });
   const linksView = createLinksView({
     load: (search, limit) => ipc.linkHistory({ search, limit }),
@@ -228,6 +247,15 @@ export function startApp(root: HTMLElement): QueueStore {
     getPreferences: ipc.getPreferences,
     setPreferences: ipc.setPreferences,
     toError: ipc.toIpcError,
+    extras: [
+      createUploadDefaultsPanel({
+        listProfiles: ipc.listProfiles,
+        save: ipc.setUploadDefaults,
+        previewKey: ipc.previewKey,
+        onError: report,
+        notify: (m) => banner.notice(m),
+      }),
+    ],
   }, [createConflictSetting({ load: ipc.addPreferences, save: ipc.setConflictChoice, describeError })]);
   const overlay = createDropOverlay();
   const watches = new WatchStore();
@@ -269,6 +297,7 @@ export function startApp(root: HTMLElement): QueueStore {
     if (next === "settings") settingsView.shown();
     else if (ipc.inTauri()) void refreshDestination();
     if (next === "links") linksView.shown();
+    if (next !== "browser") browserView.hidden();
     if (next === "browser") {
       ipc.getSettings().then((st) => {
         if (!st.target) {

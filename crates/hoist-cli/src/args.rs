@@ -38,6 +38,13 @@ pub enum Command {
         /// Higher runs first.
         #[arg(long, default_value_t = 0)]
         priority: i32,
+        #[command(flatten)]
+        object: ObjectArgs,
+        /// How keys are made under the prefix: {name} {stem} {ext} {folder} {yyyy} {mm}
+        /// {dd} {hh} {uuid}, e.g. "{yyyy}/{mm}/{dd}/{name}" (default: the profile's,
+        /// else the file's name and folder).
+        #[arg(long)]
+        key_template: Option<String>,
     },
     /// Continue the uploads an interrupted run left unfinished.
     Resume {
@@ -125,7 +132,8 @@ pub enum Command {
         #[arg(long)]
         part_size: Option<String>,
     },
-    /// List a bucket like folders: PREFIX/ entries, then objects.
+    /// List a bucket like folders: PREFIX/ entries, then objects. Without a bucket
+    /// (no --bucket and no default bucket in the profile): the buckets.
     Ls {
         /// Folder to list (after --prefix).
         #[arg(value_name = "PREFIX")]
@@ -138,13 +146,12 @@ pub enum Command {
         /// Objects per request (1-1000).
         #[arg(long, default_value_t = 1000)]
         page_size: u32,
-        /// List every version of the object PREFIX names (newest first), with delete
-        /// markers; the bucket must have versioning on.
-        #[arg(long, requires = "folder")]
+        /// PREFIX is an object's key: list its versions (buckets with versioning on).
+        #[arg(long)]
         versions: bool,
     },
-    /// Make an older version of KEY the current one (it is copied over KEY as a new
-    /// version; nothing is deleted).
+    /// Make an older version of an object the current one again (the version it
+    /// replaces is kept).
     Restore {
         key: String,
         #[arg(long)]
@@ -152,11 +159,44 @@ pub enum Command {
         #[command(flatten)]
         target: TargetArgs,
     },
-    /// Delete an object.
+    /// Create a bucket.
+    Mb {
+        name: String,
+        #[command(flatten)]
+        target: TargetArgs,
+    },
+    /// Copy an object on the store (server-side): SRC and DST are keys in --bucket,
+    /// or s3://BUCKET/KEY. With --recursive, SRC and DST are folders.
+    Cp {
+        src: String,
+        dst: String,
+        #[command(flatten)]
+        target: TargetArgs,
+        #[command(flatten)]
+        copy: CopyArgs,
+    },
+    /// Move (rename) an object or, with --recursive, a folder: copy, verify the copy,
+    /// then delete the source. Nothing is deleted before its copy is verified.
+    Mv {
+        src: String,
+        dst: String,
+        #[command(flatten)]
+        target: TargetArgs,
+        #[command(flatten)]
+        copy: CopyArgs,
+    },
+    /// Delete an object, or with --recursive every object under a folder (asks first;
+    /// --yes when not on a terminal).
     Rm {
         key: String,
         #[command(flatten)]
         target: TargetArgs,
+        /// KEY is a folder: delete everything under it (DeleteObjects, 1,000 a request).
+        #[arg(long, short = 'r')]
+        recursive: bool,
+        /// Do not ask.
+        #[arg(long, short = 'y')]
+        yes: bool,
     },
     /// Links created before (share and upload links), newest first.
     Links {
@@ -271,6 +311,76 @@ pub struct TargetArgs {
     pub checksum: Option<String>,
 }
 
+#[derive(Args, Debug)]
+pub struct CopyArgs {
+    /// SRC and DST are folders: every object under SRC.
+    #[arg(long, short = 'r')]
+    pub recursive: bool,
+    /// Objects larger than this are copied in parts (UploadPartCopy); at most 5GiB.
+    #[arg(long, default_value = "5GiB")]
+    pub multipart_threshold: String,
+    /// Part size for copies in parts.
+    #[arg(long, default_value = "512MiB")]
+    pub part_size: String,
+    /// Objects (or parts) copied at once.
+    #[arg(long, short = 'c', default_value_t = 8)]
+    pub concurrency: usize,
+}
+
+/// What the store keeps with each uploaded object; the profile's upload defaults fill
+/// in what is not given.
+#[derive(Args, Debug, Default)]
+pub struct ObjectArgs {
+    /// Content-Type (default: guessed from each file's name).
+    #[arg(long)]
+    pub content_type: Option<String>,
+    /// User metadata NAME=VALUE (repeatable; stored as x-amz-meta-NAME).
+    #[arg(long = "metadata", value_name = "NAME=VALUE")]
+    pub metadata: Vec<String>,
+    /// Object tag KEY=VALUE (repeatable, at most 10).
+    #[arg(long = "tag", value_name = "KEY=VALUE")]
+    pub tags: Vec<String>,
+    #[arg(long)]
+    pub cache_control: Option<String>,
+    #[arg(long)]
+    pub content_disposition: Option<String>,
+    /// STANDARD, STANDARD_IA, GLACIER, ... (what the store accepts).
+    #[arg(long)]
+    pub storage_class: Option<String>,
+    /// Server-side encryption: AES256 (SSE-S3) or aws:kms (SSE-KMS).
+    #[arg(long, value_name = "AES256|aws:kms")]
+    pub sse: Option<String>,
+    /// The KMS key for --sse aws:kms (default: the store's).
+    #[arg(long, requires = "sse")]
+    pub sse_kms_key_id: Option<String>,
+}
+
+impl ObjectArgs {
+    /// The options as given (checked by the engine once merged with the profile's).
+    pub fn to_options(&self) -> Result<hoist_core::s3::ObjectOptions, hoist_core::HoistError> {
+        use hoist_core::s3::{ObjectOptions, Sse, parse_pair};
+        let mut o = ObjectOptions {
+            content_type: self.content_type.clone(),
+            cache_control: self.cache_control.clone(),
+            content_disposition: self.content_disposition.clone(),
+            storage_class: self.storage_class.clone(),
+            ..Default::default()
+        };
+        for m in &self.metadata {
+            let (k, v) = parse_pair("--metadata", m)?;
+            o.metadata.insert(k, v);
+        }
+        for t in &self.tags {
+            let (k, v) = parse_pair("--tag", t)?;
+            o.tags.insert(k, v);
+        }
+        if let Some(kind) = &self.sse {
+            o.sse = Some(Sse::parse(kind, self.sse_kms_key_id.as_deref())?);
+        }
+        o.validated()
+    }
+}
+
 #[derive(Subcommand, Debug)]
 pub enum ProfileAction {
     /// Create a profile, or replace one of the same name. The secret is asked for (or
@@ -302,6 +412,16 @@ pub enum ProfileAction {
         /// When temporary credentials expire: RFC 3339 time or a duration from now (12h).
         #[arg(long, requires = "session_token")]
         expires: Option<String>,
+    },
+    /// Set what every upload through a profile gets unless the upload says otherwise
+    /// (replaces the profile's previous defaults; no options clears them).
+    Defaults {
+        name: String,
+        #[command(flatten)]
+        object: ObjectArgs,
+        /// Key template for uploads, e.g. "{yyyy}/{mm}/{dd}/{name}".
+        #[arg(long)]
+        key_template: Option<String>,
     },
     /// Profiles, with whether the keyring holds their secret.
     List,

@@ -3,10 +3,10 @@
 
 mod args;
 mod clipboard;
+mod manage_cmd;
 mod output;
 mod profile_cmd;
 mod remote;
-mod versions_cmd;
 mod watch_cmd;
 
 use std::process::ExitCode;
@@ -106,7 +106,11 @@ pub(crate) fn settings(t: &TransferArgs) -> Result<EngineSettings, CliError> {
 
 /// The target from the flags, on top of the named (or default) profile.
 pub(crate) fn target(profiles: &ProfileStore, t: &TargetArgs) -> Result<Target, CliError> {
-    Ok(profiles.resolve_target(TargetRequest {
+    Ok(profiles.resolve_target(request(t)?)?)
+}
+
+fn request(t: &TargetArgs) -> Result<TargetRequest, CliError> {
+    Ok(TargetRequest {
         profile: t.profile.clone(),
         bucket: t.bucket.clone(),
         prefix: t.prefix.clone(),
@@ -120,7 +124,13 @@ pub(crate) fn target(profiles: &ProfileStore, t: &TargetArgs) -> Result<Target, 
             None
         },
         checksum: t.checksum.as_deref().map(str::parse).transpose()?,
-    })?)
+    })
+}
+
+/// The target for commands that may name no bucket (bucket listing, `mb`) or name
+/// theirs in `s3://` paths: `bucket` is empty when none is given or set.
+pub(crate) fn account_target(profiles: &ProfileStore, t: &TargetArgs) -> Result<Target, CliError> {
+    Ok(profiles.resolve_account(request(t)?)?)
 }
 
 /// Credentials for every target: Hoist profiles from the keyring, else the AWS chain.
@@ -144,8 +154,20 @@ async fn run(cli: Cli) -> Result<ExitCode, CliError> {
             transfer,
             conflict,
             priority,
+            object,
+            key_template,
         } => {
             let target = target(&profiles, t)?;
+            let profile = profiles.applying(t.profile.as_deref(), t.endpoint.is_some())?;
+            let object = object.to_options()?.over(
+                &profile
+                    .as_ref()
+                    .map(|p| p.upload_defaults.clone())
+                    .unwrap_or_default(),
+            );
+            let key_template = key_template
+                .clone()
+                .or_else(|| profile.and_then(|p| p.key_template));
             let mut opts = engine_options(&journal, &profiles);
             opts.settings = settings(transfer)?;
             let engine = Engine::start(opts).await?;
@@ -158,6 +180,8 @@ async fn run(cli: Cli) -> Result<ExitCode, CliError> {
                         priority: *priority,
                         conflict: (*conflict).into(),
                         start_paused: false,
+                        object,
+                        key_template,
                     },
                 )
                 .await?;
@@ -280,25 +304,22 @@ async fn run(cli: Cli) -> Result<ExitCode, CliError> {
             .await
         }
         Command::Ls {
-            folder: Some(key),
-            target: t,
-            versions: true,
-            ..
-        } => versions_cmd::list(&journal, cli.json, target(&profiles, t)?, key).await,
-        Command::Restore {
-            key,
-            version_id,
-            target: t,
-        } => {
-            versions_cmd::restore(&journal, cli.json, target(&profiles, t)?, key, version_id).await
-        }
-        Command::Ls {
             folder,
             target: t,
             filter,
             page_size,
-            ..
+            versions,
         } => {
+            if *versions {
+                let key = folder.as_deref().ok_or_else(|| {
+                    CliError::Usage("--versions lists one object's versions: name its key".into())
+                })?;
+                return manage_cmd::list_versions(cli.json, target(&profiles, t)?, key).await;
+            }
+            let account = account_target(&profiles, t)?;
+            if account.bucket.is_empty() && folder.is_none() {
+                return manage_cmd::list_buckets(cli.json, account).await;
+            }
             remote::ls(
                 &journal,
                 cli.json,
@@ -309,8 +330,44 @@ async fn run(cli: Cli) -> Result<ExitCode, CliError> {
             )
             .await
         }
-        Command::Rm { key, target: t } => {
-            remote::rm(&journal, cli.json, target(&profiles, t)?, key).await
+        Command::Restore {
+            key,
+            version_id,
+            target: t,
+        } => manage_cmd::restore(cli.json, target(&profiles, t)?, key, version_id).await,
+        Command::Mb { name, target: t } => {
+            manage_cmd::make_bucket(cli.json, account_target(&profiles, t)?, name).await
+        }
+        Command::Cp {
+            src,
+            dst,
+            target: t,
+            copy,
+        } => {
+            let t = account_target(&profiles, t)?;
+            manage_cmd::copy_or_move(cli.json, t, src, dst, copy, false).await
+        }
+        Command::Mv {
+            src,
+            dst,
+            target: t,
+            copy,
+        } => {
+            let t = account_target(&profiles, t)?;
+            manage_cmd::copy_or_move(cli.json, t, src, dst, copy, true).await
+        }
+        Command::Rm {
+            key,
+            target: t,
+            recursive,
+            yes,
+        } => {
+            if *recursive {
+                let t = account_target(&profiles, t)?;
+                manage_cmd::remove_recursive(cli.json, t, key, *yes).await
+            } else {
+                remote::rm(&journal, cli.json, target(&profiles, t)?, key).await
+            }
         }
         Command::Links {
             search,

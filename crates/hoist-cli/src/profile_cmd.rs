@@ -50,6 +50,8 @@ pub async fn run(
                 probed_checksum: None,
                 access_key_id: access_key_id.clone(),
                 session_expires_at,
+                upload_defaults: Default::default(),
+                key_template: None,
             };
             let secret = read_secret(*session_token)?;
             let saved = blocking(move || {
@@ -99,6 +101,31 @@ pub async fn run(
                         p.access_key_id,
                     );
                 }
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        ProfileAction::Defaults {
+            name,
+            object,
+            key_template,
+        } => {
+            let p = store.set_upload_defaults(name, object.to_options()?, key_template.clone())?;
+            if json {
+                println!(
+                    "{}",
+                    serde_json::json!({"name": p.name, "upload_defaults": p.upload_defaults, "key_template": p.key_template})
+                );
+            } else if p.upload_defaults.is_empty() && p.key_template.is_none() {
+                println!("profile {:?}: no upload defaults", p.name);
+            } else {
+                println!(
+                    "profile {:?}: upload defaults saved{}",
+                    p.name,
+                    p.key_template
+                        .as_deref()
+                        .map(|t| format!(", key template {t}"))
+                        .unwrap_or_default()
+                );
             }
             Ok(ExitCode::SUCCESS)
         }

@@ -40,6 +40,8 @@ pub enum ErrorCode {
     NotAllowedType,
     /// A fetched URL is larger than the size limit.
     TooLarge,
+    /// The store does not offer this operation or option (HTTP 501, NotImplemented).
+    Unsupported,
     /// The request is allowed only when the user confirms it (e.g. watching the
     /// whole home folder): ask, then send it again with the confirmation.
     NeedsConfirmation,
@@ -120,6 +122,10 @@ pub enum HoistError {
 
     #[error("{0}")]
     NeedsConfirmation(String),
+
+    /// Says what the store lacks ("tags are not supported by this store").
+    #[error("{0}")]
+    Unsupported(String),
 }
 
 impl HoistError {
@@ -148,6 +154,7 @@ impl HoistError {
             HoistError::SourceHttp { status, .. } if *status >= 500 => ErrorCode::StoreBusy,
             HoistError::SourceHttp { .. } => ErrorCode::Rejected,
             HoistError::NeedsConfirmation(_) => ErrorCode::NeedsConfirmation,
+            HoistError::Unsupported(_) => ErrorCode::Unsupported,
         }
     }
 

@@ -47,6 +47,7 @@ async fn completed_behind_the_journals_back(
                 target: target(bucket),
                 key: key.into(),
                 content_type: "application/octet-stream".into(),
+                options: Default::default(),
                 priority: 0,
                 conflict: ConflictPolicy::Overwrite,
             }],

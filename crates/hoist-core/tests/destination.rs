@@ -7,7 +7,7 @@ mod common;
 use std::collections::HashMap;
 
 use common::*;
-use hoist_core::ConflictPolicy;
+use hoist_core::{AddOptions, ConflictPolicy};
 use hoist_core::profiles::{ConflictChoice, Destination};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -29,7 +29,7 @@ async fn a_chosen_bucket_and_folder_get_the_files_and_ask_then_rename_keeps_both
     let t = destination.apply_to(&profile_target).unwrap();
     let first = write_random(&dir.join("cat.jpg"), 1000, 1);
     let plan = engine
-        .plan_add(vec![dir.join("cat.jpg")], t.clone())
+        .plan_add(vec![dir.join("cat.jpg")], t.clone(), AddOptions::default())
         .await
         .unwrap();
     assert!(plan.existing.is_empty(), "nothing there yet");
@@ -51,7 +51,7 @@ async fn a_chosen_bucket_and_folder_get_the_files_and_ask_then_rename_keeps_both
         None,
         "ask has no policy of its own"
     );
-    let plan = engine.plan_add(vec![dir.join("cat.jpg")], t).await.unwrap();
+    let plan = engine.plan_add(vec![dir.join("cat.jpg")], t, AddOptions::default()).await.unwrap();
     assert_eq!(plan.existing, ["trips/2026/cat.jpg"]);
     assert_eq!(
         keys(&chosen_bucket).await.len(),

@@ -47,6 +47,8 @@ fn seaweed_profile(name: &str, bucket: Option<&str>) -> Profile {
         probed_checksum: None,
         access_key_id: std::env::var("AWS_ACCESS_KEY_ID").expect("test store key id"),
         session_expires_at: None,
+        upload_defaults: Default::default(),
+        key_template: None,
     }
 }
 

@@ -106,6 +106,12 @@ impl LocalS3 {
         if let Some(m) = &meta.user_metadata {
             attrs.insert("user_metadata".into(), serde_json::to_value(m)?);
         }
+        if let Some(v) = &meta.cache_control {
+            attrs.insert("cache_control".into(), v.clone().into());
+        }
+        if let Some(v) = &meta.content_disposition {
+            attrs.insert("content_disposition".into(), v.clone().into());
+        }
         multipart::write_atomic(&name("metadata.json"), &serde_json::to_vec(&attrs)?).await
     }
 

@@ -30,6 +30,10 @@ pub struct UploadMeta {
     pub content_type: Option<String>,
     #[serde(default)]
     pub user_metadata: Option<std::collections::HashMap<String, String>>,
+    #[serde(default)]
+    pub cache_control: Option<String>,
+    #[serde(default)]
+    pub content_disposition: Option<String>,
     /// Written by stores before `checksum_algorithm` existed: the upload was created
     /// with CRC32C.
     #[serde(default)]
@@ -450,6 +454,8 @@ mod tests {
             initiated_ms: now_ms(),
             content_type: None,
             user_metadata: None,
+            cache_control: None,
+            content_disposition: None,
             crc32c: false,
             checksum_algorithm: algorithm,
         }

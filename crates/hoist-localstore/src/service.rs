@@ -76,6 +76,38 @@ fn bucket_path(name: &str) -> S3Result<&Path> {
     }
 }
 
+/// Tags, server-side encryption and storage classes would be dropped silently by
+/// s3s-fs (it keeps none of them, and has no GetObjectTagging): refuse them in words
+/// instead. STANDARD is what every object here is.
+fn refuse_unkept(
+    tagging: Option<&str>,
+    sse: Option<&ServerSideEncryption>,
+    storage_class: Option<&StorageClass>,
+) -> S3Result<()> {
+    if let Some(class) = storage_class
+        && class.as_str() != "STANDARD"
+    {
+        return Err(s3_error!(
+            NotImplemented,
+            "storage class {} is not supported by this store (Hoist's local store keeps every object as STANDARD)",
+            class.as_str()
+        ));
+    }
+    if tagging.is_some_and(|t| !t.is_empty()) {
+        return Err(s3_error!(
+            NotImplemented,
+            "object tags are not supported by this store (Hoist's local store)"
+        ));
+    }
+    if sse.is_some() {
+        return Err(s3_error!(
+            NotImplemented,
+            "server-side encryption is not supported by this store (Hoist's local store keeps files unencrypted on this computer)"
+        ));
+    }
+    Ok(())
+}
+
 /// The source of a CopyObject, checked like any key.
 fn check_copy_source(source: &CopySource) -> S3Result<()> {
     match source {
@@ -164,6 +196,19 @@ impl S3 for LocalS3 {
     ) -> S3Result<S3Response<PutObjectOutput>> {
         bucket_path(&req.input.bucket)?;
         check_key(&req.input.key)?;
+        // s3s-fs makes a "name/" marker a directory, which no listing shows: the
+        // folder would be invisible. Say so instead.
+        if req.input.key.ends_with('/') {
+            return Err(s3_error!(
+                NotImplemented,
+                "empty folders are not supported by this store (Hoist's local store): upload a file into the folder instead"
+            ));
+        }
+        refuse_unkept(
+            req.input.tagging.as_deref(),
+            req.input.server_side_encryption.as_ref(),
+            req.input.storage_class.as_ref(),
+        )?;
         let (bucket, key) = (req.input.bucket.clone(), req.input.key.clone());
         let out = self.fs.put_object(req).await?;
         self.made_private(&bucket, &key)?;
@@ -260,6 +305,11 @@ impl S3 for LocalS3 {
         let input = req.input;
         self.bucket_dir(&input.bucket)?;
         check_key(&input.key)?;
+        refuse_unkept(
+            input.tagging.as_deref(),
+            input.server_side_encryption.as_ref(),
+            input.storage_class.as_ref(),
+        )?;
         let algorithm = match &input.checksum_algorithm {
             None => None,
             Some(a) => Some(Algorithm::parse(a.as_str()).ok_or_else(|| {
@@ -276,6 +326,8 @@ impl S3 for LocalS3 {
             initiated_ms: multipart::now_ms(),
             content_type: input.content_type.clone(),
             user_metadata: input.metadata.clone().map(|m| m.into_iter().collect()),
+            cache_control: input.cache_control.clone(),
+            content_disposition: input.content_disposition.clone(),
             crc32c: false,
             checksum_algorithm: algorithm,
         };

@@ -3,4 +3,4 @@
 /**
  * Stable, user-facing error classes. Shells map these to words and actions.
  */
-export type ErrorCode = "local_file" | "network" | "store_busy" | "auth" | "no_such_bucket" | "no_such_upload" | "integrity" | "rejected" | "journal" | "invalid_input" | "cancelled" | "keyring" | "no_such_profile" | "not_found" | "not_allowed_type" | "too_large" | "needs_confirmation";
+export type ErrorCode = "local_file" | "network" | "store_busy" | "auth" | "no_such_bucket" | "no_such_upload" | "integrity" | "rejected" | "journal" | "invalid_input" | "cancelled" | "keyring" | "no_such_profile" | "not_found" | "not_allowed_type" | "too_large" | "unsupported" | "needs_confirmation";

@@ -11,9 +11,11 @@ import type { ObjectEntry } from "../bindings/ObjectEntry";
 import type { Fetched } from "../bindings/Fetched";
 import type { ShareLink } from "../bindings/ShareLink";
 import { previewPanel, type PreviewSource } from "./preview-panel";
-import { versionsPanel, type VersionsSource } from "./versions-panel";
 import { button, h } from "../lib/dom";
 import { formatBytes, formatFullTime, formatShortTime } from "../lib/format";
+import { createBucketPicker, type BucketSource } from "./bucket-picker";
+import { createSelectionBar, Selection, type SelectionActions } from "./browser-selection";
+import { renderVersions, type VersionSource } from "./browser-versions";
 import { breadcrumbs, DEFAULT_EXPIRY_SECS, describeExpiry, EXPIRY_PRESETS, isImageKey, parseSizeLimit } from "../lib/links";
 
 export const PAGE_SIZE = 200;
@@ -34,15 +36,27 @@ export interface BrowserSource {
   uploadLink(key: string, seconds: number, contentType: string | null): Promise<ShareLink>;
   onError(err: unknown): void;
   notify(message: string): void;
+  /** The bucket picker and "new bucket" (optional: tests may leave it out). */
+  buckets?: Omit<BucketSource, "onError" | "notify">;
+  /** Multi-select actions (optional: tests may leave them out). */
+  selection?: SelectionActions;
+  /** An object's versions (optional: tests may leave them out). */
+  versions?: Omit<VersionSource, "onError" | "notify">;
   /** Previews (optional: tests may leave it out; then images get a thumbnail). */
   preview?: PreviewSource;
-  /** An object's versions (optional: tests may leave it out). */
-  versions?: Pick<VersionsSource, "versions" | "restore">;
+  /** "Download…" with a save dialog; null when cancelled. Progress comes as (bytes, total). */
+  downloadAs?(key: string, progress: (done: number, total: number | null) => void): Promise<string | null>;
+  /** Files dropped on the window go to this folder while the Browser is shown (null: not shown). */
+  dropInto?(prefix: string | null): void;
 }
 
 export interface BrowserView {
   element: HTMLElement;
   shown(): void;
+  /** Another tab is shown: drops go to the queue's destination again. */
+  hidden(): void;
+  /** The bucket shown (picked, else the profile's). */
+  bucket(): string;
   /** Current folder (for tests). */
   prefix(): string;
 }
@@ -53,6 +67,10 @@ export function createBrowserView(src: BrowserSource): BrowserView {
   let filter = "";
   let selected: string | null = null;
   let generation = 0;
+  // A bucket picked in the Browser, and the profile's bucket it was picked under: a
+  // change of profile shows that profile's own bucket again.
+  let picked: { bucket: string; under: string } | null = null;
+  const bucketName = () => (picked && picked.under === src.bucket() ? picked.bucket : src.bucket());
 
   const crumbs = h("nav", { class: "crumbs", attrs: { "data-testid": "browser-crumbs" } });
   const filterBox = h("input", { class: "filter", attrs: { type: "search", placeholder: "Filter names", "data-testid": "browser-filter", "aria-label": "Filter names" } });
@@ -62,16 +80,49 @@ export function createBrowserView(src: BrowserSource): BrowserView {
   const details = h("aside", { class: "details", attrs: { "data-testid": "browser-details" } });
   details.hidden = true;
 
+  const sel = new Selection();
+  const bar = src.selection
+    ? createSelectionBar(sel, src.selection, {
+        done: (m) => {
+          src.notify(m);
+          sel.clear();
+          void load(true);
+        },
+        onError: src.onError,
+      })
+    : null;
+  const rowKeys = () => [...tbody.children].map((r) => (r as HTMLElement).dataset.key ?? (r as HTMLElement).dataset.prefix ?? "");
+  const refreshSelection = () => {
+    sel.setOrder(rowKeys());
+    for (const r of tbody.children) {
+      const el = r as HTMLElement;
+      const on = sel.has(el.dataset.key ?? el.dataset.prefix ?? "");
+      el.classList.toggle("selected", on);
+      el.setAttribute("aria-selected", String(on));
+    }
+    const folders = [...tbody.children].map((r) => (r as HTMLElement).dataset.prefix).filter((p): p is string => !!p);
+    bar?.update(prefix, folders);
+  };
+  /** Ctrl/⌘ toggles, Shift extends; returns whether it was a plain click. */
+  const pick = (key: string, e: MouseEvent): boolean => {
+    const toggle = e.ctrlKey || e.metaKey;
+    sel.click(key, { shift: e.shiftKey, toggle });
+    refreshSelection();
+    return !toggle && !e.shiftKey;
+  };
+
   const open = (p: string) => {
     prefix = p;
     selected = null;
     details.hidden = true;
+    sel.clear();
+    src.dropInto?.(p);
     void load(true);
   };
 
   const renderCrumbs = () => {
     crumbs.replaceChildren(
-      ...breadcrumbs(src.bucket(), prefix).flatMap((c, i) => {
+      ...breadcrumbs(bucketName(), prefix).flatMap((c, i) => {
         const b = button(c.label, { class: "link", attrs: { "data-testid": "crumb", "data-prefix": c.prefix }, on: { click: () => open(c.prefix) } });
         return i > 0 ? [h("span", { class: "muted", text: " / " }), b] : [b];
       }),
@@ -81,8 +132,16 @@ export function createBrowserView(src: BrowserSource): BrowserView {
   const folderRow = (f: { prefix: string; name: string }) =>
     h(
       "tr",
-      { class: "folder", attrs: { "data-testid": "browser-folder", "data-prefix": f.prefix } },
-      h("td", {}, button(`${f.name}/`, { class: "link", title: f.prefix, on: { click: () => open(f.prefix) } })),
+      {
+        class: "folder",
+        attrs: { "data-testid": "browser-folder", "data-prefix": f.prefix },
+        on: { click: (e: Event) => (e.target as HTMLElement).tagName !== "BUTTON" && pick(f.prefix, e as MouseEvent) },
+      },
+      h("td", {}, button(`${f.name}/`, { class: "link", title: f.prefix, on: { click: (e: Event) => {
+        const m = e as MouseEvent;
+        if (m.ctrlKey || m.metaKey || m.shiftKey) pick(f.prefix, m);
+        else open(f.prefix);
+      } } })),
       h("td", { class: "num", text: "" }),
       h("td", { class: "num", text: "" }),
     );
@@ -90,8 +149,13 @@ export function createBrowserView(src: BrowserSource): BrowserView {
   const objectRow = (o: ObjectEntry) =>
     h(
       "tr",
-      { attrs: { "data-testid": "browser-object", "data-key": o.key } },
-      h("td", {}, button(o.name, { class: "link", title: o.key, on: { click: () => void select(o.key) } })),
+      {
+        attrs: { "data-testid": "browser-object", "data-key": o.key },
+        on: { click: (e: Event) => (e.target as HTMLElement).tagName !== "BUTTON" && pick(o.key, e as MouseEvent) },
+      },
+      h("td", {}, button(o.name, { class: "link", title: o.key, on: { click: (e: Event) => {
+        if (pick(o.key, e as MouseEvent)) void select(o.key);
+      } } })),
       h("td", { class: "num", text: formatBytes(o.size) }),
       h("td", {
         class: "num time",
@@ -112,6 +176,7 @@ export function createBrowserView(src: BrowserSource): BrowserView {
       const page = await src.list({ prefix, filter: filter || null, continuation: fresh ? null : next, page_size: PAGE_SIZE });
       if (gen !== generation) return;
       tbody.append(...page.folders.map(folderRow), ...page.objects.map(objectRow));
+      refreshSelection();
       next = page.next;
       more.hidden = next === null;
       const n = tbody.children.length;
@@ -179,10 +244,34 @@ export function createBrowserView(src: BrowserSource): BrowserView {
         },
       },
     });
-    const download = button("Download", {
+    const progress = h("span", { class: "muted", attrs: { "data-testid": "download-progress" } });
+    const download = button(src.downloadAs ? "Download…" : "Download", {
       class: "btn",
       attrs: { "data-testid": "browser-download" },
-      on: { click: () => src.download(d.key).then((p) => src.notify(`Saved to ${p}`), (e: unknown) => src.onError(e)) },
+      on: {
+        click: () => {
+          if (!src.downloadAs) {
+            src.download(d.key).then((p) => src.notify(`Saved to ${p}`), (e: unknown) => src.onError(e));
+            return;
+          }
+          download.disabled = true;
+          src
+            .downloadAs(d.key, (done, total) => {
+              progress.textContent = total ? `${Math.floor((done / total) * 100)}% of ${formatBytes(total)}` : formatBytes(done);
+            })
+            .then(
+              (p) => {
+                progress.textContent = "";
+                if (p) src.notify(`Saved to ${p}`);
+              },
+              (e: unknown) => {
+                progress.textContent = "";
+                src.onError(e);
+              },
+            )
+            .finally(() => (download.disabled = false));
+        },
+      },
     });
     let armed = false;
     const del = button("Delete…", { class: "btn danger", attrs: { "data-testid": "browser-delete" } });
@@ -223,8 +312,8 @@ export function createBrowserView(src: BrowserSource): BrowserView {
       dl,
       h("div", { class: "row-actions" }, expirySel, dispSel, copy),
       trueExpiry,
-      h("div", { class: "row-actions" }, download, del),
-      ...(src.versions ? [versionsPanel(d.key, { ...src.versions, notify: src.notify, onError: src.onError })] : []),
+      h("div", { class: "row-actions" }, download, progress, del),
+      ...(src.versions ? [renderVersions({ ...src.versions, onError: src.onError, notify: src.notify }, d.key, () => void select(d.key))] : []),
     );
   };
 
@@ -283,11 +372,19 @@ export function createBrowserView(src: BrowserSource): BrowserView {
     h("div", { class: "row-actions" }, ulKey, ulType, ulGo),
   );
 
+  const picker = src.buckets
+    ? createBucketPicker({ ...src.buckets, onError: src.onError, notify: src.notify }, (b) => {
+        picked = { bucket: b, under: src.bucket() };
+        open("");
+      })
+    : null;
+
   const element = h(
     "section",
     { class: "view browser-view", attrs: { "aria-label": "Bucket browser" } },
-    h("div", { class: "toolbar" }, h("h2", { text: "Browser" }), crumbs, h("div", { class: "grow" }), filterBox, status, button("Refresh", { class: "btn", on: { click: () => void load(true) } })),
+    h("div", { class: "toolbar" }, h("h2", { text: "Browser" }), ...(picker ? [picker.element] : []), crumbs, h("div", { class: "grow" }), filterBox, status, button("Refresh", { class: "btn", on: { click: () => void load(true) } })),
     tools,
+    ...(bar ? [bar.element] : []),
     h(
       "div",
       { class: "browser-body" },
@@ -320,8 +417,14 @@ export function createBrowserView(src: BrowserSource): BrowserView {
   return {
     element,
     shown() {
+      src.dropInto?.(prefix);
       void load(true);
+      void picker?.refresh(bucketName());
     },
+    hidden() {
+      src.dropInto?.(null);
+    },
+    bucket: bucketName,
     prefix: () => prefix,
   };
 }

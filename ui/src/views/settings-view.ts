@@ -28,6 +28,8 @@ export interface SettingsSource {
   /** Normalises whatever a command threw. */
   toError(e: unknown): ErrorReport;
   now?(): number;
+  /** More panels under the profile form (upload defaults). */
+  extras?: { element: HTMLElement; shown(): void }[];
 }
 
 export interface SettingsView {
@@ -183,7 +185,7 @@ export function createSettingsView(src: SettingsSource, sections: readonly Setti
   const element = h(
     "section",
     { class: "view settings-view", attrs: { "aria-label": "Settings" } },
-    h("div", { class: "settings-grid" }, h("div", { class: "settings-col" }, profilesPanel, form), info),
+    h("div", { class: "settings-grid" }, h("div", { class: "settings-col" }, profilesPanel, form, ...(src.extras ?? []).map((x) => x.element)), info),
   );
 
   let busy = false;
@@ -428,6 +430,7 @@ export function createSettingsView(src: SettingsSource, sections: readonly Setti
     shown() {
       loadFacts();
       if (!dirty) reloadProfiles();
+      for (const x of src.extras ?? []) x.shown();
     },
   };
 }

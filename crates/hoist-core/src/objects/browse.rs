@@ -265,6 +265,16 @@ pub async fn delete(access: &BucketAccess, key: &str) -> Result<()> {
 /// Streams an object to `dest` (through a temporary file renamed at the end, so a
 /// broken download never leaves a partial file under the real name). Returns bytes.
 pub async fn download(access: &BucketAccess, key: &str, dest: &Path) -> Result<u64> {
+    download_with_progress(access, key, dest, |_, _| {}).await
+}
+
+/// [`download`], calling `progress(bytes so far, total when known)` after each chunk.
+pub async fn download_with_progress(
+    access: &BucketAccess,
+    key: &str,
+    dest: &Path,
+    progress: impl Fn(u64, Option<u64>),
+) -> Result<u64> {
     let res = access
         .client()
         .get_object()
@@ -292,6 +302,8 @@ pub async fn download(access: &BucketAccess, key: &str, dest: &Path) -> Result<u
         .await
         .map_err(|e| HoistError::local_file(&tmp, e))?;
     let mut written = 0u64;
+    let total = out.content_length().map(|n| n.max(0) as u64);
+    progress(0, total);
     let result: Result<()> = async {
         while let Some(chunk) = out
             .body
@@ -303,6 +315,7 @@ pub async fn download(access: &BucketAccess, key: &str, dest: &Path) -> Result<u
                 .await
                 .map_err(|e| HoistError::local_file(&tmp, e))?;
             written += chunk.len() as u64;
+            progress(written, total);
         }
         file.flush()
             .await

@@ -336,12 +336,13 @@ impl PartSink {
         }
         if self.upload_id.is_none() {
             let store = self.store.clone();
-            let (key, ct, mode) = (self.key.clone(), self.content_type.clone(), self.mode);
+            let (key, mode) = (self.key.clone(), self.mode);
+            let options = content_type_only(&self.content_type);
             let id = with_retry(
                 &self.retry,
                 &self.stop,
                 |_, _, _| {},
-                || store.create_multipart(&key, &ct, mode),
+                || store.create_multipart(&key, &options, mode),
             )
             .await?;
             self.upload_id = Some(id);
@@ -400,13 +401,14 @@ impl PartSink {
     async fn finish(&mut self, last: Bytes, total: u64) -> Result<LandedObject> {
         if self.upload_id.is_none() {
             let (sum, crc, md5) = body_checksum(self.mode, &last);
+            let options = content_type_only(&self.content_type);
             let (etag, reported) = with_retry(
                 &self.retry,
                 &self.stop,
                 |_, _, _| {},
                 || {
                     self.store
-                        .put_object(&self.key, last.clone().into(), &sum, &self.content_type)
+                        .put_object(&self.key, last.clone().into(), &sum, &options)
                 },
             )
             .await?;
@@ -544,5 +546,12 @@ mod tests {
         assert!(check_url("https://example.com/a.png").is_ok());
         assert!(check_url("file:///etc/passwd").is_err());
         assert!(check_url("not a url").is_err());
+    }
+}
+
+fn content_type_only(content_type: &str) -> crate::s3::ObjectOptions {
+    crate::s3::ObjectOptions {
+        content_type: Some(content_type.to_owned()),
+        ..Default::default()
     }
 }

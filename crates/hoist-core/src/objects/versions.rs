@@ -1,37 +1,20 @@
-//! Object versions (seed 004 keeps every asset's versions): where a bucket has
-//! versioning on, list one key's versions and delete markers, and restore an older
-//! version by copying it over the current one — a restore adds a version, it never
-//! deletes one, so it can itself be undone.
+//! Object versions, where a bucket keeps them (versioning on): list an object's
+//! versions, restore an older one (copied over the current, which stays as a version
+//! itself), download one.
 
-use aws_sdk_s3::types::{BucketVersioningStatus, VersioningConfiguration};
+use std::path::Path;
+
+use aws_sdk_s3::Client;
+use aws_sdk_s3::types::BucketVersioningStatus;
 use serde::Serialize;
 
+use super::manage::{Copied, ObjectRef, copy_source_version};
 use crate::error::{HoistError, Result};
-use crate::s3::{BucketAccess, UploadStore, copy_source, map_err};
+use crate::s3::map_err;
 
-/// CopyObject's limit: larger versions need a multipart copy.
-const MAX_SINGLE_COPY: u64 = 5 * 1024 * 1024 * 1024;
-/// One ListObjectVersions page; a key with more versions pages on.
-const PAGE: i32 = 1000;
-/// A key's history is read up to this many entries (newest first).
-pub const MAX_VERSIONS: usize = 10_000;
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ts_rs::TS)]
-#[serde(rename_all = "snake_case")]
+#[derive(Debug, Clone, Serialize, ts_rs::TS)]
 #[ts(export)]
-pub enum Versioning {
-    /// Never turned on: each key has one version (`null`).
-    Off,
-    Enabled,
-    /// Turned on once, now off: older versions are kept, new writes replace `null`.
-    Suspended,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, ts_rs::TS)]
-#[ts(export)]
-pub struct ObjectVersion {
-    pub key: String,
-    /// The store's id; "null" for what was written while versioning was off.
+pub struct VersionEntry {
     pub version_id: String,
     #[ts(type = "number")]
     pub size: u64,
@@ -39,234 +22,174 @@ pub struct ObjectVersion {
     #[ts(type = "number | null")]
     pub modified: Option<i64>,
     pub etag: Option<String>,
-    /// The version a plain GET returns (a delete marker here: the key looks deleted).
     pub is_latest: bool,
-    /// A delete: no content; restoring an older version brings the key back.
-    pub is_delete_marker: bool,
+    /// A deletion recorded as a version (no bytes).
+    pub delete_marker: bool,
 }
 
-/// A key's versions and the bucket's versioning state, as the Browser shows them.
-#[derive(Debug, Clone, Serialize, ts_rs::TS)]
-#[ts(export)]
-pub struct ObjectVersions {
-    pub versioning: Versioning,
-    pub versions: Vec<ObjectVersion>,
-}
-
-pub async fn versioning(access: &BucketAccess) -> Result<Versioning> {
-    let out = access
-        .client()
+/// Whether the bucket keeps versions (Enabled; Suspended buckets keep the old ones).
+pub async fn versioning_on(client: &Client, bucket: &str) -> Result<bool> {
+    let out = client
         .get_bucket_versioning()
-        .bucket(access.bucket())
+        .bucket(bucket)
         .send()
         .await
-        .map_err(|e| map_err(access.bucket(), e))?;
-    Ok(match out.status() {
-        Some(BucketVersioningStatus::Enabled) => Versioning::Enabled,
-        Some(BucketVersioningStatus::Suspended) => Versioning::Suspended,
-        _ => Versioning::Off,
-    })
+        .map_err(|e| map_err(bucket, e))?;
+    Ok(matches!(
+        out.status(),
+        Some(BucketVersioningStatus::Enabled)
+    ))
 }
 
-/// Turns versioning on or suspends it (a bucket can never go back to "off").
-pub async fn set_versioning(access: &BucketAccess, enabled: bool) -> Result<()> {
-    let status = if enabled {
-        BucketVersioningStatus::Enabled
-    } else {
-        BucketVersioningStatus::Suspended
-    };
-    access
-        .client()
-        .put_bucket_versioning()
-        .bucket(access.bucket())
-        .versioning_configuration(VersioningConfiguration::builder().status(status).build())
-        .send()
-        .await
-        .map_err(|e| map_err(access.bucket(), e))?;
-    Ok(())
-}
-
-/// Every version and delete marker of exactly `key`, newest first.
-pub async fn list_versions(access: &BucketAccess, key: &str) -> Result<Vec<ObjectVersion>> {
-    check_key(key)?;
-    let mut found = Vec::new();
-    let (mut key_marker, mut version_marker) = (None::<String>, None::<String>);
+/// Every version of `key`, newest first (delete markers included).
+pub async fn list_versions(client: &Client, bucket: &str, key: &str) -> Result<Vec<VersionEntry>> {
+    if key.is_empty() {
+        return Err(HoistError::InvalidInput(
+            "name the object whose versions to list".into(),
+        ));
+    }
+    let mut out = Vec::new();
+    let (mut key_marker, mut version_marker): (Option<String>, Option<String>) = (None, None);
     loop {
-        let out = access
-            .client()
+        let page = client
             .list_object_versions()
-            .bucket(access.bucket())
+            .bucket(bucket)
             .prefix(key)
-            .max_keys(PAGE)
             .set_key_marker(key_marker.clone())
             .set_version_id_marker(version_marker.clone())
             .send()
             .await
-            .map_err(|e| map_err(access.bucket(), e))?;
-        // The prefix also matches longer keys ("a.txt" and "a.txt.bak").
-        for v in out.versions().iter().filter(|v| v.key() == Some(key)) {
-            found.push(ObjectVersion {
-                key: key.to_owned(),
-                version_id: v.version_id().unwrap_or("null").to_owned(),
-                size: v.size().unwrap_or(0).max(0) as u64,
-                modified: v.last_modified().and_then(|d| d.to_millis().ok()),
-                etag: v.e_tag().map(str::to_owned),
-                is_latest: v.is_latest() == Some(true),
-                is_delete_marker: false,
-            });
+            .map_err(|e| map_err(bucket, e))?;
+        for v in page.versions() {
+            if v.key() == Some(key) {
+                out.push(VersionEntry {
+                    version_id: v.version_id().unwrap_or("null").to_owned(),
+                    size: v.size().unwrap_or(0).max(0) as u64,
+                    modified: v.last_modified().and_then(|d| d.to_millis().ok()),
+                    etag: v.e_tag().map(str::to_owned),
+                    is_latest: v.is_latest().unwrap_or(false),
+                    delete_marker: false,
+                });
+            }
         }
-        for m in out.delete_markers().iter().filter(|m| m.key() == Some(key)) {
-            found.push(ObjectVersion {
-                key: key.to_owned(),
-                version_id: m.version_id().unwrap_or("null").to_owned(),
-                size: 0,
-                modified: m.last_modified().and_then(|d| d.to_millis().ok()),
-                etag: None,
-                is_latest: m.is_latest() == Some(true),
-                is_delete_marker: true,
-            });
+        for m in page.delete_markers() {
+            if m.key() == Some(key) {
+                out.push(VersionEntry {
+                    version_id: m.version_id().unwrap_or("null").to_owned(),
+                    size: 0,
+                    modified: m.last_modified().and_then(|d| d.to_millis().ok()),
+                    etag: None,
+                    is_latest: m.is_latest().unwrap_or(false),
+                    delete_marker: true,
+                });
+            }
         }
-        // Keys after ours sort later: once the listing has passed `key`, stop.
-        let passed = out
-            .versions()
-            .iter()
-            .filter_map(|v| v.key())
-            .chain(out.delete_markers().iter().filter_map(|m| m.key()))
-            .any(|k| k > key && !k.starts_with(key));
-        if out.is_truncated() != Some(true) || passed || found.len() >= MAX_VERSIONS {
-            break;
-        }
-        key_marker = out.next_key_marker().map(str::to_owned);
-        version_marker = out.next_version_id_marker().map(str::to_owned);
-        if key_marker.is_none() {
+        if page.is_truncated() == Some(true) && page.next_key_marker().is_some() {
+            key_marker = page.next_key_marker().map(str::to_owned);
+            version_marker = page.next_version_id_marker().map(str::to_owned);
+        } else {
             break;
         }
     }
-    // The store lists versions and delete markers apart: merge them, newest first
-    // (the latest first whatever the clock says).
-    found.sort_by(|a, b| {
+    out.sort_by(|a, b| {
         b.is_latest
             .cmp(&a.is_latest)
             .then(b.modified.cmp(&a.modified))
     });
-    if found.is_empty() {
+    if out.is_empty() {
         return Err(HoistError::NotFound(format!(
-            "{key:?} has no versions in bucket {:?}",
-            access.bucket()
+            "s3://{bucket}/{key} has no versions"
         )));
     }
-    Ok(found)
+    Ok(out)
 }
 
-/// Makes `version_id` the current version of `key` by copying it over the key (a new
-/// version with the old bytes). The copy is checked: same size, and the same ETag
-/// where the old version's ETag is a plain MD5.
-pub async fn restore(access: &BucketAccess, key: &str, version_id: &str) -> Result<ObjectVersion> {
-    check_key(key)?;
-    check_version_id(version_id)?;
-    let versions = list_versions(access, key).await?;
-    let old = versions
+/// Makes version `version_id` the current object again (CopyObject from that version
+/// onto the key; the version it replaces stays listed). Checked by size.
+pub async fn restore(client: &Client, bucket: &str, key: &str, version_id: &str) -> Result<Copied> {
+    let versions = list_versions(client, bucket, key).await?;
+    let v = versions
         .iter()
         .find(|v| v.version_id == version_id)
-        .ok_or_else(|| HoistError::NotFound(format!("{key:?} has no version {version_id:?}")))?;
-    if old.is_delete_marker {
+        .ok_or_else(|| {
+            HoistError::NotFound(format!("s3://{bucket}/{key} has no version {version_id:?}"))
+        })?;
+    if v.delete_marker {
         return Err(HoistError::InvalidInput(format!(
-            "version {version_id:?} of {key:?} is a delete marker: restore the version before it"
+            "version {version_id} is a deletion, not content: pick an older version"
         )));
     }
-    if old.is_latest {
-        return Ok(old.clone());
+    if v.size > super::manage::MAX_SINGLE_COPY {
+        return Err(HoistError::InvalidInput(
+            "restoring a version over 5 GiB is not supported yet (it needs a copy in parts)".into(),
+        ));
     }
-    if old.size > MAX_SINGLE_COPY {
-        return Err(HoistError::InvalidInput(format!(
-            "version {version_id:?} of {key:?} is over 5 GiB; restoring it needs a multipart copy, which this version of Hoist does not do yet"
-        )));
-    }
-    // The id goes in the copy source's query: `+`, `/` and `=` must not be read as
-    // a space, a path or another parameter.
-    let encoded: String = version_id
-        .bytes()
-        .map(|b| match b {
-            b if b.is_ascii_alphanumeric() || b"-_.".contains(&b) => (b as char).to_string(),
-            b => format!("%{b:02X}"),
-        })
-        .collect();
-    let source = format!("{}?versionId={encoded}", copy_source(access.bucket(), key));
-    let out = access
-        .client()
+    client
         .copy_object()
-        .bucket(access.bucket())
+        .bucket(bucket)
         .key(key)
-        .copy_source(source)
+        .copy_source(copy_source_version(bucket, key, version_id))
         .send()
         .await
-        .map_err(|e| map_err(access.bucket(), e))?;
-    let new_version = out.version_id().map(str::to_owned);
-    let now = access.store().head(key).await?.ok_or_else(|| {
-        HoistError::Network(format!("{key:?} is missing right after its restore"))
-    })?;
-    let plain_md5 = |e: &str| !e.contains('-');
-    let etag_ok = match (&old.etag, &now.etag) {
-        (Some(a), Some(b)) if plain_md5(a) => a.trim_matches('"') == b.trim_matches('"'),
-        _ => true,
-    };
-    if now.size != old.size || !etag_ok {
+        .map_err(|e| map_err(bucket, e))?;
+    let now = client
+        .head_object()
+        .bucket(bucket)
+        .key(key)
+        .send()
+        .await
+        .map_err(|e| map_err(bucket, e))?;
+    let size = now.content_length().unwrap_or(0).max(0) as u64;
+    if size != v.size {
         return Err(HoistError::Integrity(format!(
-            "the restored {key:?} does not match version {version_id:?} ({} bytes, ETag {:?}; expected {} bytes, ETag {:?})",
-            now.size, now.etag, old.size, old.etag
+            "the restored object has {size} bytes, version {version_id} has {}",
+            v.size
         )));
     }
-    Ok(ObjectVersion {
-        key: key.to_owned(),
-        version_id: new_version.unwrap_or_else(|| "null".into()),
-        size: now.size,
-        modified: None,
-        etag: now.etag,
-        is_latest: true,
-        is_delete_marker: false,
+    let r = |version: &str| ObjectRef {
+        bucket: bucket.to_owned(),
+        key: format!("{key}?versionId={version}"),
+    };
+    Ok(Copied {
+        from: r(version_id),
+        to: ObjectRef {
+            bucket: bucket.to_owned(),
+            key: key.to_owned(),
+        },
+        size,
+        multipart: false,
+        verified_by: "size".into(),
     })
 }
 
-fn check_key(key: &str) -> Result<()> {
-    if key.is_empty() || key.len() > 1024 || key.contains('\0') || key.ends_with('/') {
-        return Err(HoistError::InvalidInput(format!(
-            "{key:?} is not an object key"
-        )));
-    }
-    Ok(())
-}
-
-/// Version ids are opaque but printable; they go into a header, so nothing else.
-fn check_version_id(id: &str) -> Result<()> {
-    let ok = !id.is_empty()
-        && id.len() <= 1024
-        && id
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b"-_.+=/".contains(&b));
-    if !ok {
-        return Err(HoistError::InvalidInput(format!(
-            "{id:?} is not a version id"
-        )));
-    }
-    Ok(())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn version_ids_and_keys_are_checked() {
-        assert!(check_version_id("6712a9f9672f6effd31452d9dcc3898d").is_ok());
-        assert!(check_version_id("null").is_ok());
-        assert!(
-            check_version_id("3/L4kqtJlcpXroDTDmJ+rmSpXd3dIbrHY+MTRCxf3vjVBH40Nr8X8gdRQBpUMLUo")
-                .is_ok()
-        );
-        for bad in ["", "a b", "x&y=1", "v\r\nX-Amz-Evil: 1"] {
-            assert!(check_version_id(bad).is_err(), "{bad:?}");
-        }
-        assert!(check_key("").is_err() && check_key("dir/").is_err());
-        assert!(check_key("a b/ü.txt").is_ok());
-    }
+/// Saves one version to `dest` (through a temporary file, renamed at the end).
+pub async fn download_version(
+    client: &Client,
+    bucket: &str,
+    key: &str,
+    version_id: &str,
+    dest: &Path,
+) -> Result<u64> {
+    let out = client
+        .get_object()
+        .bucket(bucket)
+        .key(key)
+        .version_id(version_id)
+        .send()
+        .await
+        .map_err(|e| map_err(bucket, e))?;
+    let bytes = out
+        .body
+        .collect()
+        .await
+        .map_err(|e| HoistError::Network(format!("the download broke off: {e}")))?
+        .into_bytes();
+    let tmp = dest.with_extension("hoist-part");
+    tokio::fs::write(&tmp, &bytes)
+        .await
+        .map_err(|e| HoistError::local_file(&tmp, e))?;
+    tokio::fs::rename(&tmp, dest)
+        .await
+        .map_err(|e| HoistError::local_file(dest, e))?;
+    Ok(bytes.len() as u64)
 }

@@ -215,6 +215,8 @@ impl ProfileStore {
             probed_checksum: None,
             access_key_id,
             session_expires_at: found.expires_at,
+            upload_defaults: Default::default(),
+            key_template: None,
         };
         let saved = self.save(ProfileUpdate {
             profile,

@@ -26,7 +26,7 @@ pub use store::ProfileStore;
 pub use vault::{KEYRING_SERVICE, ProfileSecret, SecretVault};
 
 use crate::error::{HoistError, Result};
-use crate::s3::{ChecksumMode, Target, normalize_prefix};
+use crate::s3::{ChecksumMode, ObjectOptions, Target, normalize_prefix};
 
 /// Names the desktop app keeps for itself (its embedded store).
 pub const RESERVED_PROFILE_NAMES: &[&str] = &["hoist-local"];
@@ -84,6 +84,14 @@ pub struct Profile {
     #[serde(default)]
     #[ts(type = "number | null")]
     pub session_expires_at: Option<i64>,
+    /// Object options every upload through this profile gets unless the upload sets
+    /// its own (content type, metadata, tags, cache-control, storage class, SSE).
+    #[serde(default, skip_serializing_if = "ObjectOptions::is_empty")]
+    pub upload_defaults: ObjectOptions,
+    /// How keys are made from file names (`{yyyy}/{mm}/{dd}/{name}`); `null` = the
+    /// prefix + the file's name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub key_template: Option<String>,
 }
 
 impl Profile {

@@ -368,7 +368,7 @@ async fn probe_writes(
             &key,
             body.clone().into(),
             &BodyChecksum::Crc32c(crc),
-            "text/plain",
+            &plain_text(),
         )
         .await
     {
@@ -389,7 +389,7 @@ async fn probe_writes(
             &key,
             body.clone().into(),
             &BodyChecksum::Md5(checksum::md5_base64(&body)),
-            "text/plain",
+            &plain_text(),
         )
         .await
     {
@@ -562,5 +562,12 @@ mod tests {
                 .message
                 .contains("AKIDEXAMPLE")
         );
+    }
+}
+
+fn plain_text() -> crate::s3::ObjectOptions {
+    crate::s3::ObjectOptions {
+        content_type: Some("text/plain".into()),
+        ..Default::default()
     }
 }

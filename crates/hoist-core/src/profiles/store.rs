@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 
 use super::{Profile, ProfileList, ProfileSummary, ProfileUpdate, SecretVault, TargetRequest};
 use crate::error::{HoistError, Result};
-use crate::s3::{ChecksumMode, Target, normalize_prefix};
+use crate::s3::{ChecksumMode, KeyTemplate, ObjectOptions, Target, normalize_prefix};
 
 /// What `profiles.json` holds.
 #[derive(Debug, Default, Serialize, Deserialize)]
@@ -83,6 +83,36 @@ impl ProfileStore {
     /// The target a command asked for: a Hoist profile (named, else the active one
     /// unless an endpoint was given) with the request's fields on top; any other
     /// profile name is an AWS profile from `~/.aws`.
+    /// The Hoist profile a command uses: the one named, else the active one unless an
+    /// endpoint is given on its own. `None` for AWS profiles and plain environments.
+    pub fn applying(&self, name: Option<&str>, endpoint_given: bool) -> Result<Option<Profile>> {
+        match name {
+            Some(name) => self.get(name),
+            None if !endpoint_given => self.active(),
+            None => Ok(None),
+        }
+    }
+
+    /// The target for account-wide calls (list and create buckets), which need no
+    /// bucket: its `bucket` is empty when neither the request nor the profile names one.
+    pub fn resolve_account(&self, mut req: TargetRequest) -> Result<Target> {
+        let named = req.bucket.is_some()
+            || self
+                .applying(req.profile.as_deref(), req.endpoint.is_some())?
+                .and_then(|p| p.bucket)
+                .is_some();
+        // Resolved like any target (endpoint, region, path style, credentials), with a
+        // stand-in bucket that is cleared again.
+        if !named {
+            req.bucket = Some("no-bucket".into());
+        }
+        let mut target = self.resolve_target(req)?;
+        if !named {
+            target.bucket.clear();
+        }
+        Ok(target)
+    }
+
     pub fn resolve_target(&self, req: TargetRequest) -> Result<Target> {
         let profile = match &req.profile {
             Some(name) => self.get(name)?,
@@ -213,7 +243,8 @@ impl ProfileStore {
     }
 
     /// Creates or updates a profile. The secret goes to the keyring first: if the
-    /// keyring refuses, nothing is written anywhere.
+    /// keyring refuses, nothing is written anywhere. An existing profile keeps its
+    /// upload defaults and key template.
     pub fn save(&self, update: ProfileUpdate) -> Result<Profile> {
         let ProfileUpdate {
             mut profile,
@@ -272,6 +303,11 @@ impl ProfileStore {
             if previous.endpoint != profile.endpoint {
                 profile.probed_checksum = None;
             }
+            // Connection settings are edited here; upload defaults only through
+            // `set_upload_defaults`, so a settings form that does not show them
+            // cannot wipe them.
+            profile.upload_defaults = previous.upload_defaults.clone();
+            profile.key_template = previous.key_template.clone();
             book.profiles[i] = profile.clone();
         } else {
             book.profiles.push(profile.clone());
@@ -320,6 +356,32 @@ impl ProfileStore {
             book.active = name.map(str::to_owned);
             Ok(())
         })
+    }
+
+    /// Replaces what every upload through the profile gets by default (checked first:
+    /// a bad value is refused, the old defaults kept).
+    pub fn set_upload_defaults(
+        &self,
+        name: &str,
+        defaults: ObjectOptions,
+        key_template: Option<String>,
+    ) -> Result<Profile> {
+        let defaults = defaults.validated()?;
+        let key_template = key_template.filter(|t| !t.trim().is_empty());
+        if let Some(t) = &key_template {
+            KeyTemplate::parse(t)?;
+        }
+        self.edit(|book| {
+            let p = book
+                .profiles
+                .iter_mut()
+                .find(|p| p.name == name)
+                .ok_or_else(|| HoistError::NoSuchProfile(name.to_owned()))?;
+            p.upload_defaults = defaults;
+            p.key_template = key_template;
+            Ok(())
+        })?;
+        self.require(name)
     }
 
     /// Records what a connection test found the store supports.

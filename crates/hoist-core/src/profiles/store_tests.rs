@@ -26,6 +26,8 @@ pub(crate) fn profile(name: &str) -> Profile {
         probed_checksum: None,
         access_key_id: "AKIDEXAMPLE".into(),
         session_expires_at: None,
+        upload_defaults: Default::default(),
+        key_template: None,
     }
 }
 
@@ -339,4 +341,64 @@ fn a_stored_secret_never_follows_a_new_endpoint_or_key_id() {
         })
         .unwrap();
     assert_eq!(moved.endpoint, attacker);
+}
+
+#[test]
+fn upload_defaults_are_checked_kept_across_edits_and_resolved_for_accounts() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = mock_store(dir.path());
+    add(&store, "work", "s3cr3t-value");
+    let mut defaults = ObjectOptions::default();
+    defaults.metadata.insert("team".into(), "blue".into());
+    defaults.storage_class = Some("standard_ia".into());
+    let saved = store
+        .set_upload_defaults("work", defaults.clone(), Some("{yyyy}/{name}".into()))
+        .unwrap();
+    assert_eq!(
+        saved.upload_defaults.storage_class.as_deref(),
+        Some("STANDARD_IA")
+    );
+    // Bad values are refused and the saved ones stay.
+    let bad = ObjectOptions {
+        storage_class: Some("FAST".into()),
+        ..Default::default()
+    };
+    assert!(store.set_upload_defaults("work", bad, None).is_err());
+    let e = store
+        .set_upload_defaults("work", defaults.clone(), Some("{year}".into()))
+        .unwrap_err();
+    assert!(e.to_string().contains("unknown placeholder"), "{e}");
+    // Editing the connection (a settings form that does not carry the defaults)
+    // keeps them.
+    store
+        .save(ProfileUpdate {
+            profile: Profile {
+                region: Some("eu-west-1".into()),
+                ..profile("work")
+            },
+            previous_name: Some("work".into()),
+            secret: None,
+        })
+        .unwrap();
+    let p = store.require("work").unwrap();
+    assert_eq!(p.upload_defaults.metadata["team"], "blue");
+    assert_eq!(p.key_template.as_deref(), Some("{yyyy}/{name}"));
+    // Account-wide calls need no bucket.
+    let mut nameless = profile("nobucket");
+    nameless.bucket = None;
+    store
+        .save(ProfileUpdate {
+            profile: nameless,
+            previous_name: None,
+            secret: Some(ProfileSecret::new("x", None)),
+        })
+        .unwrap();
+    let t = store
+        .resolve_account(TargetRequest {
+            profile: Some("nobucket".into()),
+            ..Default::default()
+        })
+        .unwrap();
+    assert_eq!(t.bucket, "");
+    assert_eq!(t.endpoint.as_deref(), Some("http://127.0.0.1:9000"));
 }

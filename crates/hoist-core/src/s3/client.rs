@@ -147,6 +147,18 @@ impl BucketAccess {
         Self::with_base(&base, resolver, target)
     }
 
+    /// An access for account-wide calls (list and create buckets): the target's
+    /// bucket may be empty.
+    pub async fn connect_account(
+        resolver: &dyn CredentialResolver,
+        target: Target,
+    ) -> Result<BucketAccess> {
+        let base = load_base_config().await;
+        let target = resolve_target(&base, target);
+        target.validate_endpoint()?;
+        Self::built(&base, resolver, target)
+    }
+
     pub(crate) fn with_base(
         base: &SdkConfig,
         resolver: &dyn CredentialResolver,
@@ -154,6 +166,14 @@ impl BucketAccess {
     ) -> Result<BucketAccess> {
         let target = resolve_target(base, target);
         target.validate()?;
+        Self::built(base, resolver, target)
+    }
+
+    fn built(
+        base: &SdkConfig,
+        resolver: &dyn CredentialResolver,
+        target: Target,
+    ) -> Result<BucketAccess> {
         let creds = resolver.resolve(target.profile.as_deref())?;
         let store = S3Store::new(build_client(base, &target, creds.clone())?, &target.bucket);
         Ok(BucketAccess {

@@ -117,6 +117,9 @@ fn classify(bucket: &str, status: u16, code: String, message: String) -> HoistEr
                 "the store received different bytes than were sent ({code})"
             ))
         }
+        // Before the 5xx rule: a missing feature never appears by retrying.
+        "NotImplemented" => unsupported(message),
+        _ if status == 501 => unsupported(message),
         "SlowDown" | "InternalError" | "ServiceUnavailable" | "RequestTimeout"
         | "OperationAborted" => HoistError::StoreBusy {
             status,
@@ -142,6 +145,14 @@ fn classify(bucket: &str, status: u16, code: String, message: String) -> HoistEr
     }
 }
 
+fn unsupported(message: String) -> HoistError {
+    HoistError::Unsupported(if message.is_empty() {
+        "this operation is not supported by this store".into()
+    } else {
+        format!("not supported by this store: {message}")
+    })
+}
+
 /// The innermost cause is what a user can act on ("Connection refused").
 fn short_reason(full: &str) -> String {
     full.rsplit(": ").next().unwrap_or(full).trim().to_owned()
@@ -163,6 +174,17 @@ mod tests {
         assert_eq!(c(502, ""), ErrorCode::StoreBusy);
         assert_eq!(c(400, "BadDigest"), ErrorCode::Integrity);
         assert_eq!(c(400, "InvalidArgument"), ErrorCode::Rejected);
+    }
+
+    #[test]
+    fn an_operation_the_store_lacks_is_unsupported_and_never_retried() {
+        for (status, code) in [(501, "NotImplemented"), (501, "")] {
+            let e = classify("b", status, code.into(), "GetObjectTagging".into());
+            assert_eq!(e.code(), ErrorCode::Unsupported, "{status} {code}");
+            assert!(!e.is_retryable(), "{status} {code}");
+            let words = e.to_string();
+            assert!(words.contains("not supported by this store"), "{words}");
+        }
     }
 
     #[test]

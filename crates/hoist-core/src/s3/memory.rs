@@ -140,7 +140,7 @@ impl Multipart for MemoryStore {
     async fn create_multipart(
         &self,
         key: &str,
-        _content_type: &str,
+        _options: &super::ObjectOptions,
         mode: ChecksumMode,
     ) -> Result<String> {
         self.enter(Call::Create)?;
@@ -319,7 +319,7 @@ impl UploadStore for MemoryStore {
         key: &str,
         body: PartData,
         sum: &BodyChecksum,
-        _content_type: &str,
+        _options: &super::ObjectOptions,
     ) -> Result<(Option<String>, Option<String>)> {
         self.enter(Call::Put)?;
         let body = body.collect().await?;

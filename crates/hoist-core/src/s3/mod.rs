@@ -8,9 +8,11 @@ pub mod checksum;
 mod client;
 mod credentials;
 mod errors;
+pub mod key_template;
 #[cfg(test)]
 pub(crate) mod memory;
 mod multipart;
+mod object_options;
 mod store;
 mod target;
 
@@ -22,7 +24,9 @@ pub use client::{
 };
 pub(crate) use credentials::describe_failure;
 pub(crate) use errors::map_err;
+pub use key_template::{KeyFacts, KeyTemplate};
 pub use multipart::{BodyChecksum, ListedPart, Multipart, ObjectInfo, PartRecord, UploadStore};
+pub use object_options::{ObjectOptions, STORAGE_CLASSES, Sse, parse_pair};
 pub(crate) use store::copy_source;
 pub use store::{PendingMultipart, S3Store};
-pub use target::{ChecksumMode, Target, normalize_prefix};
+pub use target::{ChecksumMode, Target, check_bucket_name, normalize_prefix};

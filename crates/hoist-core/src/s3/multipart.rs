@@ -8,6 +8,7 @@ use aws_sdk_s3::types::{ChecksumAlgorithm, CompletedMultipartUpload, CompletedPa
 
 use super::body::PartData;
 use super::errors::{map_complete_err, map_err};
+use super::object_options::ObjectOptions;
 use super::store::{PendingMultipart, S3Store};
 use super::target::ChecksumMode;
 use crate::error::{HoistError, Result};
@@ -67,12 +68,13 @@ impl PartRecord {
 /// upload's target): Complete must be given the same mode as Create.
 #[async_trait]
 pub trait Multipart: Send + Sync {
-    /// Returns the store's UploadId. In CRC32C mode the upload is created with
+    /// Returns the store's UploadId. `options` (content type set) go on the upload and
+    /// so on the object Complete makes. In CRC32C mode the upload is created with
     /// ChecksumAlgorithm=CRC32C and every part must carry its CRC32C.
     async fn create_multipart(
         &self,
         key: &str,
-        content_type: &str,
+        options: &ObjectOptions,
         mode: ChecksumMode,
     ) -> Result<String>;
     /// Returns the part's ETag.
@@ -114,7 +116,7 @@ pub trait UploadStore: Multipart {
         key: &str,
         body: PartData,
         checksum: &BodyChecksum,
-        content_type: &str,
+        options: &ObjectOptions,
     ) -> Result<(Option<String>, Option<String>)>;
     /// `Ok(None)` when the key does not exist.
     async fn head(&self, key: &str) -> Result<Option<ObjectInfo>>;
@@ -125,15 +127,15 @@ impl Multipart for S3Store {
     async fn create_multipart(
         &self,
         key: &str,
-        content_type: &str,
+        options: &ObjectOptions,
         mode: ChecksumMode,
     ) -> Result<String> {
-        let mut req = self
+        let req = self
             .client()
             .create_multipart_upload()
             .bucket(self.bucket())
-            .key(key)
-            .content_type(content_type);
+            .key(key);
+        let mut req = crate::with_object_options!(req, options);
         if mode == ChecksumMode::Crc32c {
             req = req.checksum_algorithm(ChecksumAlgorithm::Crc32C);
         }

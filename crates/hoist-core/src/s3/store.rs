@@ -8,6 +8,7 @@ use aws_sdk_s3::error::SdkError;
 use super::body::PartData;
 use super::errors::map_err;
 use super::multipart::{BodyChecksum, ObjectInfo, UploadStore};
+use super::object_options::ObjectOptions;
 use crate::error::{HoistError, Result};
 
 #[derive(Debug, Clone)]
@@ -129,16 +130,16 @@ impl UploadStore for S3Store {
         key: &str,
         body: PartData,
         checksum: &BodyChecksum,
-        content_type: &str,
+        options: &ObjectOptions,
     ) -> Result<(Option<String>, Option<String>)> {
-        let mut req = self
+        let req = self
             .client
             .put_object()
             .bucket(&self.bucket)
             .key(key)
-            .content_type(content_type)
             .content_length(body.len() as i64)
             .body(body.byte_stream());
+        let mut req = crate::with_object_options!(req, options);
         req = match checksum {
             BodyChecksum::Crc32c(c) => req.checksum_crc32_c(super::checksum::encode(*c)),
             BodyChecksum::Md5(m) => req.content_md5(m),
@@ -182,6 +183,39 @@ impl UploadStore for S3Store {
             Err(e) => Err(map_err(&self.bucket, e)),
         }
     }
+}
+
+/// Sets an upload's [`ObjectOptions`] on a PutObject or CreateMultipartUpload request
+/// (their builders share the setters, not a type).
+#[macro_export]
+#[doc(hidden)]
+macro_rules! with_object_options {
+    ($req:expr, $o:expr) => {{
+        let o: &$crate::s3::ObjectOptions = $o;
+        let mut req = $req
+            .set_content_type(o.content_type.clone())
+            .set_cache_control(o.cache_control.clone())
+            .set_content_disposition(o.content_disposition.clone())
+            .set_tagging(o.tagging());
+        if !o.metadata.is_empty() {
+            req = req.set_metadata(Some(o.metadata.clone().into_iter().collect()));
+        }
+        if let Some(class) = &o.storage_class {
+            req = req.storage_class(aws_sdk_s3::types::StorageClass::from(class.as_str()));
+        }
+        match &o.sse {
+            Some($crate::s3::Sse::Aes256) => {
+                req = req.server_side_encryption(aws_sdk_s3::types::ServerSideEncryption::Aes256)
+            }
+            Some($crate::s3::Sse::Kms { key_id }) => {
+                req = req
+                    .server_side_encryption(aws_sdk_s3::types::ServerSideEncryption::AwsKms)
+                    .set_ssekms_key_id(key_id.clone())
+            }
+            None => {}
+        }
+        req
+    }};
 }
 
 /// `bucket/key` for CopyObject's `x-amz-copy-source`, percent-encoded except for `/`.

@@ -66,15 +66,13 @@ impl Target {
     }
 
     pub fn validate(&self) -> Result<()> {
-        let b = &self.bucket;
-        let ok_chars = b
-            .chars()
-            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || ".-_".contains(c));
-        if b.len() < 3 || b.len() > 63 || !ok_chars {
-            return Err(HoistError::InvalidInput(format!(
-                "{b:?} is not a valid bucket name (3-63 lowercase letters, digits, '.', '-')"
-            )));
-        }
+        check_bucket_name(&self.bucket)?;
+        self.validate_endpoint()
+    }
+
+    /// The endpoint alone: account-wide calls (ListBuckets, CreateBucket) name no
+    /// bucket of the target's.
+    pub fn validate_endpoint(&self) -> Result<()> {
         if let Some(ep) = &self.endpoint
             && !(ep.starts_with("http://") || ep.starts_with("https://"))
         {
@@ -169,4 +167,17 @@ mod tests {
         );
         assert!("sha1".parse::<ChecksumMode>().is_err());
     }
+}
+
+/// S3's bucket naming rules, in words a user can act on.
+pub fn check_bucket_name(b: &str) -> Result<()> {
+    let ok_chars = b
+        .chars()
+        .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || ".-_".contains(c));
+    if b.len() < 3 || b.len() > 63 || !ok_chars {
+        return Err(HoistError::InvalidInput(format!(
+            "{b:?} is not a valid bucket name (3-63 lowercase letters, digits, '.', '-')"
+        )));
+    }
+    Ok(())
 }

@@ -9,10 +9,9 @@ use std::sync::Arc;
 use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
 
-use super::engine::Engine;
+use super::engine::{Engine, expand_keys};
 use super::queue::{AddOptions, KeyedFile};
 use super::records::ConflictPolicy;
-use super::source;
 use crate::error::Result;
 use crate::events::UploadId;
 use crate::s3::Target;
@@ -27,17 +26,23 @@ pub struct PlannedBatch {
     pub files: Vec<KeyedFile>,
     /// Keys of `files` that exist in the bucket, in the batch's order.
     pub existing: Vec<String>,
+    /// How the batch is queued (object options, priority); its conflict policy is
+    /// the user's answer.
+    pub options: AddOptions,
 }
 
 impl Engine {
-    /// Expands the paths (folders recursively) to keys under the target's prefix and
-    /// asks the store which exist. Nothing is queued or sent.
-    pub async fn plan_add(&self, paths: Vec<PathBuf>, target: Target) -> Result<PlannedBatch> {
+    /// Expands the paths (folders recursively) to keys under the target's prefix (by
+    /// `options.key_template` when set) and asks the store which exist. Nothing is
+    /// queued or sent.
+    pub async fn plan_add(
+        &self,
+        paths: Vec<PathBuf>,
+        target: Target,
+        options: AddOptions,
+    ) -> Result<PlannedBatch> {
         let target = self.resolve_target(target)?;
-        let prefix = target.prefix.clone();
-        let files = tokio::task::spawn_blocking(move || source::expand(&paths, &prefix))
-            .await
-            .expect("scan task panicked")?;
+        let files = expand_keys(paths, &target.prefix, options.key_template.as_deref()).await?;
         let store = self.upload_store(&target)?;
         store.check_bucket().await?;
         let limit = Arc::new(Semaphore::new(CHECKS_IN_FLIGHT));
@@ -62,6 +67,7 @@ impl Engine {
             target,
             files,
             existing,
+            options,
         })
     }
 
@@ -86,7 +92,7 @@ impl Engine {
         for (conflict, files) in groups {
             let options = AddOptions {
                 conflict,
-                ..AddOptions::default()
+                ..batch.options.clone()
             };
             ids.extend(self.add_keyed(files, batch.target.clone(), options).await?);
         }
@@ -107,21 +113,20 @@ impl Engine {
     /// Adds with the user's conflict policy; `None` = ask: the keys are checked first
     /// and a batch with existing keys is returned undecided (nothing queued). A batch
     /// without conflicts is queued with `Rename`, so a key that appears meanwhile is
-    /// still never overwritten without asking.
+    /// still never overwritten without asking. `options` carries the rest (object
+    /// options, key template); its own conflict policy is not used.
     pub async fn add_or_ask(
         &self,
         paths: Vec<PathBuf>,
         target: Target,
         policy: Option<ConflictPolicy>,
+        options: AddOptions,
     ) -> Result<Added> {
         if let Some(conflict) = policy {
-            let options = AddOptions {
-                conflict,
-                ..AddOptions::default()
-            };
+            let options = AddOptions { conflict, ..options };
             return Ok(Added::Queued(self.add(paths, target, options).await?));
         }
-        let batch = self.plan_add(paths, target).await?;
+        let batch = self.plan_add(paths, target, options).await?;
         if !batch.existing.is_empty() {
             return Ok(Added::NeedsDecision(batch));
         }

@@ -20,8 +20,9 @@ use crate::error::{HoistError, Result};
 use crate::events::{EngineEvent, EventSender, UploadId};
 use crate::journal::{UploadJournal, now_ms};
 use crate::s3::{
-    AwsChainCredentials, BucketAccess, Multipart, PendingMultipart, RateLimit, S3Store,
-    SharedResolver, Target, UploadStore, build_client, load_base_config, resolve_target,
+    AwsChainCredentials, BucketAccess, KeyFacts, KeyTemplate, Multipart, ObjectOptions,
+    PendingMultipart, RateLimit, S3Store, SharedResolver, Target, UploadStore, build_client,
+    load_base_config, normalize_prefix, resolve_target,
 };
 
 pub struct EngineOptions {
@@ -199,6 +200,20 @@ impl Engine {
         )
     }
 
+    /// An access for account-wide calls (list and create buckets) with the engine's
+    /// credentials: the target's bucket is not used and may be empty.
+    pub fn account_access(&self, target: Target) -> Result<BucketAccess> {
+        let target = resolve_target(&self.shared.base, target);
+        target.validate_endpoint()?;
+        let store = self.shared.store_for(&target)?;
+        BucketAccess::from_store(
+            &self.shared.base,
+            self.shared.credentials.as_ref(),
+            target,
+            store,
+        )
+    }
+
     /// Queues files and folders (folders recursively). Returns the new uploads' ids.
     pub async fn add(
         &self,
@@ -207,10 +222,7 @@ impl Engine {
         options: AddOptions,
     ) -> Result<Vec<UploadId>> {
         let target = self.resolve_target(target)?;
-        let prefix = target.prefix.clone();
-        let files = tokio::task::spawn_blocking(move || source::expand(&paths, &prefix))
-            .await
-            .expect("scan task panicked")?;
+        let files = expand_keys(paths, &target.prefix, options.key_template.as_deref()).await?;
         self.enqueue_files(files, target, options).await
     }
 
@@ -236,10 +248,18 @@ impl Engine {
         target: Target,
         options: AddOptions,
     ) -> Result<Vec<UploadId>> {
+        let object = options.object.clone().validated()?;
         let uploads: Vec<NewUpload> = files
             .into_iter()
             .map(|f| NewUpload {
-                content_type: source::content_type_for(&f.path),
+                content_type: object
+                    .content_type
+                    .clone()
+                    .unwrap_or_else(|| source::content_type_for(&f.path)),
+                options: ObjectOptions {
+                    content_type: None,
+                    ..object.clone()
+                },
                 path: absolute(&f.path),
                 identity: f.identity,
                 target: target.clone(),
@@ -498,4 +518,28 @@ pub(super) fn live_everywhere(own: &UploadJournal) -> Result<std::collections::H
         live.extend(ids);
     }
     Ok(live)
+}
+
+/// The paths (folders recursively) as files with their keys under `prefix`, named by
+/// `key_template` when one is given (`{yyyy}/{mm}/{name}`), else by their own names.
+pub(super) async fn expand_keys(
+    paths: Vec<PathBuf>,
+    prefix: &str,
+    key_template: Option<&str>,
+) -> Result<Vec<KeyedFile>> {
+    let template = key_template.map(KeyTemplate::parse).transpose()?;
+    let mut files = {
+        let prefix = prefix.to_owned();
+        tokio::task::spawn_blocking(move || source::expand(&paths, &prefix))
+            .await
+            .expect("scan task panicked")?
+    };
+    if let Some(template) = template {
+        let prefix = normalize_prefix(prefix);
+        for f in &mut files {
+            let relative = f.key.strip_prefix(&prefix).unwrap_or(&f.key).to_owned();
+            f.key = template.render(&prefix, &KeyFacts::now(&relative))?;
+        }
+    }
+    Ok(files)
 }

@@ -128,10 +128,10 @@ pub(super) async fn multipart(
         None => {
             let began_ms = crate::journal::now_ms();
             let mut attempts = 0;
+            let options = row.object_options();
             let mp = pooled(ctx, row.id, || {
                 attempts += 1;
-                ctx.store
-                    .create_multipart(&row.key, &row.content_type, mode)
+                ctx.store.create_multipart(&row.key, &options, mode)
             })
             .await?;
             let (id, mp2, ps) = (row.id, mp.clone(), plan.part_size);

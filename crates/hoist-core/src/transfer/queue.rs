@@ -7,6 +7,7 @@ use serde::Serialize;
 use super::records::ConflictPolicy;
 use super::source;
 use crate::events::UploadId;
+use crate::s3::ObjectOptions;
 
 /// Options for queued files.
 #[derive(Debug, Clone, Default)]
@@ -15,6 +16,12 @@ pub struct AddOptions {
     pub conflict: ConflictPolicy,
     /// Queue without starting (the user resumes them later).
     pub start_paused: bool,
+    /// Content type, metadata, tags, storage class, encryption for every file (checked
+    /// when added; the content type is guessed from each name when not set).
+    pub object: ObjectOptions,
+    /// How each file's key is made under the target's prefix (`{yyyy}/{mm}/{name}`);
+    /// `None` = the file's name (and its folder, for a folder added).
+    pub key_template: Option<String>,
 }
 
 /// A file and the exact key it lands at (what `add` makes of paths, and what a

@@ -12,7 +12,7 @@ use serde::Serialize;
 use crate::error::Result;
 use crate::events::UploadId;
 use crate::journal::{Schema, UploadJournal, now_ms, path_to_db};
-use crate::s3::{PartRecord, Target};
+use crate::s3::{ObjectOptions, PartRecord, Target};
 use crate::transfer::source::FileIdentity;
 
 /// Where an upload stands in the journal.
@@ -95,6 +95,9 @@ pub struct NewUpload {
     pub target: Target,
     pub key: String,
     pub content_type: String,
+    /// Metadata, tags, storage class, encryption... (the content type is the field
+    /// above, resolved).
+    pub options: ObjectOptions,
     pub priority: i32,
     pub conflict: ConflictPolicy,
 }
@@ -107,6 +110,7 @@ pub struct UploadRow {
     pub target: Target,
     pub key: String,
     pub content_type: String,
+    pub options: ObjectOptions,
     pub priority: i32,
     pub conflict: ConflictPolicy,
     pub state: UploadState,
@@ -178,13 +182,15 @@ CREATE TABLE IF NOT EXISTS history (
 "#,
         // Keys are looked up when sources are added, so two never land on one key.
         "CREATE INDEX IF NOT EXISTS uploads_key ON uploads(key);",
+        // Object options (JSON), kept so a resumed upload is created as it was asked.
+        "ALTER TABLE uploads ADD COLUMN options TEXT;",
     ],
 };
 
 const UPLOAD_COLUMNS: &str = "u.id, u.path, u.size, u.mtime_ns, u.inode, u.target, u.key, u.content_type, \
      u.priority, u.conflict, u.state, u.multipart_id, u.part_size, u.error, u.created_at, \
      (SELECT COUNT(*) FROM parts p WHERE p.upload = u.id), \
-     (SELECT COALESCE(SUM(size), 0) FROM parts p WHERE p.upload = u.id)";
+     (SELECT COALESCE(SUM(size), 0) FROM parts p WHERE p.upload = u.id), u.options";
 
 impl UploadJournal {
     pub fn insert_uploads(
@@ -416,7 +422,8 @@ pub(super) fn insert_rows(
     let mut ids = Vec::with_capacity(rows.len());
     let mut stmt = tx.prepare(
         "INSERT INTO uploads (path, size, mtime_ns, inode, target, key, content_type, priority, \
-         conflict, state, error, created_at, updated_at) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?12)",
+         conflict, state, error, created_at, updated_at, options) \
+         VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?12,?13)",
     )?;
     let now = now_ms();
     for (u, state, error) in rows {
@@ -433,6 +440,8 @@ pub(super) fn insert_rows(
             state.as_str(),
             error,
             now,
+            (!u.options.is_empty())
+                .then(|| serde_json::to_string(&u.options).expect("options serialise")),
         ])?;
         ids.push(tx.last_insert_rowid());
     }
@@ -464,7 +473,28 @@ fn row_to_upload(r: &rusqlite::Row<'_>) -> rusqlite::Result<UploadRow> {
         created_at: r.get(14)?,
         parts_done: r.get::<_, i64>(15)? as u64,
         bytes_done: r.get::<_, i64>(16)? as u64,
+        options: match r.get::<_, Option<String>>(17)? {
+            Some(json) => serde_json::from_str(&json).map_err(|e| {
+                rusqlite::Error::FromSqlConversionFailure(
+                    17,
+                    rusqlite::types::Type::Text,
+                    Box::new(e),
+                )
+            })?,
+            None => ObjectOptions::default(),
+        },
     })
+}
+
+impl UploadRow {
+    /// What the store is asked to keep with the object: the options, with the
+    /// upload's resolved content type.
+    pub fn object_options(&self) -> ObjectOptions {
+        ObjectOptions {
+            content_type: Some(self.content_type.clone()),
+            ..self.options.clone()
+        }
+    }
 }
 
 #[cfg(test)]
@@ -482,6 +512,7 @@ pub(crate) mod tests {
             target: Target::new("bucket"),
             key: "k".into(),
             content_type: "text/plain".into(),
+            options: ObjectOptions::default(),
             priority: 0,
             conflict: ConflictPolicy::Overwrite,
         }

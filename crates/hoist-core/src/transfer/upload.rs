@@ -304,6 +304,7 @@ async fn single_put(
     );
     let _permits = acquire(ctx, STREAMED_MEMORY).await?;
     let (path, mode) = (row.path.clone(), row.target.checksum);
+    let options = &row.object_options();
     let ((etag, reported), crc, md5) = retried(ctx, row.id, || {
         let body = streamed(ctx, &progress, &path, (0, size), mode);
         async move {
@@ -318,7 +319,7 @@ async fn single_put(
             };
             let sent = ctx
                 .store
-                .put_object(&row.key, body.clone(), &sum, &row.content_type)
+                .put_object(&row.key, body.clone(), &sum, options)
                 .await;
             if sent.is_err()
                 && let PartData::File(f) = &body

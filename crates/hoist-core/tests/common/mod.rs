@@ -5,6 +5,7 @@
 
 pub mod http_source;
 pub mod proxy;
+pub mod stores;
 pub mod watching;
 
 use std::path::{Path, PathBuf};
@@ -46,14 +47,19 @@ pub async fn s3() -> Client {
 
 static SEQ: AtomicU32 = AtomicU32::new(0);
 
-/// A fresh bucket for one test.
-pub async fn bucket(hint: &str) -> String {
+/// A bucket name no other test uses.
+pub fn unique_name(hint: &str) -> String {
     let n = SEQ.fetch_add(1, Ordering::SeqCst);
     let nanos = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .unwrap()
         .subsec_nanos();
-    let name = format!("{hint}-{}-{n}-{nanos}", std::process::id());
+    format!("{hint}-{}-{n}-{nanos}", std::process::id())
+}
+
+/// A fresh bucket for one test.
+pub async fn bucket(hint: &str) -> String {
+    let name = unique_name(hint);
     s3().await
         .create_bucket()
         .bucket(&name)

@@ -23,11 +23,14 @@ import type { Fetched } from "../../bindings/Fetched";
 import type { LinkExpiry } from "../../bindings/LinkExpiry";
 import type { Listing } from "../../bindings/Listing";
 import type { ListRequest } from "../../bindings/ListRequest";
-import type { ObjectVersion } from "../../bindings/ObjectVersion";
 import type { TextPreview } from "../../bindings/TextPreview";
-import type { ObjectVersions } from "../../bindings/ObjectVersions";
 import type { ObjectDetails } from "../../bindings/ObjectDetails";
 import type { ShareLink } from "../../bindings/ShareLink";
+import type { BucketEntry } from "../../bindings/BucketEntry";
+import type { BulkSummary } from "../../bindings/BulkSummary";
+import type { VersionEntry } from "../../bindings/VersionEntry";
+import type { ObjectOptions } from "../../bindings/ObjectOptions";
+import type { Profile } from "../../bindings/Profile";
 import type { TrashedFile } from "../../bindings/TrashedFile";
 import type { WatchConfig } from "../../bindings/WatchConfig";
 import type { WatchOptions } from "../../bindings/WatchOptions";
@@ -63,6 +66,7 @@ const CODES: ReadonlySet<string> = new Set<ErrorCode>([
   "not_allowed_type",
   "too_large",
   "needs_confirmation",
+  "unsupported",
 ]);
 
 export function isIpcError(e: unknown): e is IpcError {
@@ -205,14 +209,46 @@ export const fetchUrl = (opts: { url: string; key: string; allowedTypes: string[
 export const browseList = (request: ListRequest): Promise<Listing> => call("browse_list", { request });
 export const objectDetails = (key: string): Promise<ObjectDetails> => call("object_details", { key });
 export const objectTextPreview = (key: string, bucket: string): Promise<TextPreview> => call("object_text_preview", { key, bucket });
-export const objectVersions = (key: string): Promise<ObjectVersions> => call("object_versions", { key });
-export const restoreVersion = (key: string, versionId: string): Promise<ObjectVersion> => call("restore_version", { key, versionId });
 /** Only after the user confirmed. */
 export const deleteObject = (key: string): Promise<void> => call("delete_object", { key });
 /** A PNG thumbnail as a data: URL (made in Rust; the CSP allows only data: images). */
 export const objectThumbnail = (key: string): Promise<string> => call("object_thumbnail", { key });
 /** Saves into Downloads; resolves to the file's path. */
 export const downloadObject = (key: string): Promise<string> => call("download_object", { key });
+
+// ---- buckets, upload defaults, key templates -------------------------------------
+
+/** The current profile's buckets (the local store's when none is active). */
+export const listBuckets = (): Promise<BucketEntry[]> => call("list_buckets");
+export const createBucket = (name: string, region: string | null = null): Promise<void> => call("create_bucket", { name, region });
+/** The Browser's bucket for this profile (null: the profile's own); resolves to the bucket shown. */
+export const browseUseBucket = (bucket: string | null): Promise<string> => call("browse_use_bucket", { bucket });
+/** The key a file would get now with `template` (null: the active profile's). */
+export const previewKey = (template: string | null, fileName: string): Promise<string> => call("preview_key", { template, fileName });
+/** The Browser's selection, in the bucket it shows. Deleting: only after the user confirmed. */
+export const deleteSelection = (keys: string[]): Promise<BulkSummary> => call("delete_selection", { keys });
+export const moveSelection = (keys: string[], dest: string): Promise<BulkSummary> => call("move_selection", { keys, dest });
+export const renameEntry = (from: string, to: string): Promise<BulkSummary> => call("rename_entry", { from, to });
+export const newFolder = (parent: string, name: string): Promise<string> => call("new_folder", { parent, name });
+/** Share links for the keys, one a line on the clipboard (Rust writes it); resolves to how many. */
+export const copyLinks = (keys: string[], expiresSecs: number): Promise<number> => call("copy_links", { keys, expiresSecs });
+/** While the Browser shows `prefix`, dropped files go there (null: the queue's destination). */
+export const browseDropInto = (prefix: string | null): Promise<void> => call("browse_drop_into", { prefix });
+/** Save dialog (Rust), then the download; null when cancelled. */
+export const downloadObjectAs = (key: string): Promise<string | null> => call("download_object_as", { key });
+export async function onDownloadProgress(handler: (p: { key: string; done: number; total: number | null }) => void): Promise<() => void> {
+  try {
+    return await listen<{ key: string; done: number; total: number | null }>("download-progress", (e) => handler(e.payload));
+  } catch (e) {
+    throw toIpcError(e);
+  }
+}
+export const objectVersions = (key: string): Promise<VersionEntry[]> => call("object_versions", { key });
+/** Only after the user confirmed. */
+export const restoreVersion = (key: string, versionId: string): Promise<void> => call("restore_version", { key, versionId });
+export const downloadVersionAs = (key: string, versionId: string): Promise<string | null> => call("download_version_as", { key, versionId });
+export const setUploadDefaults = (name: string, defaults: ObjectOptions, keyTemplate: string | null): Promise<Profile> =>
+  call("set_upload_defaults", { name, defaults, keyTemplate });
 
 /** A link went to the clipboard (from any view, or "copy link when done"). */
 export async function onLinkEvents(handlers: { copied(link: ShareLink): void; failed(err: IpcError): void }): Promise<() => void> {
