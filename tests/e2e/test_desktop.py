@@ -215,7 +215,7 @@ def browser_step(s):
     s.wait("the album listing", lambda: s.find('[data-testid="browser-object"][data-key="album/a photo.jpg"]'))
     os.makedirs(os.path.join(CHOSEN, "drop"), exist_ok=True)
     dropped = [write(os.path.join(CHOSEN, "drop", f"d{i}.txt"), 1000 + i, 40 + i) for i in range(3)]
-    ids = s.invoke("add_paths", {"paths": dropped})
+    ids = s.invoke("add_paths", {"paths": dropped})["ids"]
     check(len(ids) == 3, f"3 dropped files queued: {ids}")
 
     def landed():

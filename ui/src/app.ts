@@ -10,7 +10,7 @@ import { createHeader, type GlobalAction, type Tab } from "./views/header";
 import { createBrowserView } from "./views/browser-view";
 import { createHistoryView } from "./views/history-view";
 import { createLinksView } from "./views/links-view";
-import { copiedMessage } from "./lib/links";
+import { copiedMessage, DEFAULT_EXPIRY_SECS } from "./lib/links";
 import { createQueueView } from "./views/queue-view";
 import { createSettingsView } from "./views/settings-view";
 import { createUploadDefaultsPanel } from "./views/upload-defaults";
