@@ -42,7 +42,7 @@ pub use transfer::plan::{MIB, PartPlan, UploadPlan};
 pub use transfer::retry::RetryPolicy;
 pub use transfer::{
     AddOptions, ConflictPolicy, Engine, EngineOptions, EngineSettings, HistoryEntry, ItemState,
-    ItemStatus, KeyedFile, UploadRow, UploadState,
+    ItemStatus, KeyedFile, ScheduleWindow, TransferSettings, UploadRow, UploadState, WaitReason,
 };
 pub use watch::{
     CannotRead, DeletionDecision, TrashedFile, WatchConfig, WatchId, WatchManager, WatchPhase,

@@ -78,6 +78,7 @@ const status = (id: number, over: Partial<ItemStatus> = {}): ItemStatus => ({
   state: "queued",
   priority: 0,
   error: null,
+  waiting: null,
   ...over,
 });
 
@@ -154,7 +155,7 @@ describe("QueueStore events", () => {
     store.apply(queued(1));
     store.apply(started(1));
     store.apply(progress(1, 100, 10));
-    store.apply({ event: "retrying", id: 1, attempt: 3, delay_ms: 500, reason: "connection reset" });
+    store.apply({ event: "retrying", id: 1, attempt: 3, delay_ms: 500, reason: "connection reset", offline: false });
     const it = store.get(1)!;
     expect(it.state).toBe("running");
     expect(displayState(it)).toBe("retrying");
@@ -174,7 +175,7 @@ describe("QueueStore events", () => {
     expect(store.byState().running).toBe(1);
     expect(store.byState().retrying).toBe(0);
 
-    store.apply({ event: "retrying", id: 1, attempt: 4, delay_ms: 500, reason: "timeout" });
+    store.apply({ event: "retrying", id: 1, attempt: 4, delay_ms: 500, reason: "timeout", offline: false });
     store.apply(progress(1, 200, 10));
     expect(stateLabel(it)).toBe("uploading");
   });
@@ -203,7 +204,7 @@ describe("QueueStore events", () => {
     expect(store.totals().uploading).toBe(2);
 
     // A retry of the Complete request says so instead.
-    store.apply({ event: "retrying", id: 1, attempt: 2, delay_ms: 100, reason: "503" });
+    store.apply({ event: "retrying", id: 1, attempt: 2, delay_ms: 100, reason: "503", offline: false });
     expect(isFinishing(it)).toBe(false);
     expect(stateLabel(it)).toBe("retrying (attempt 2): 503");
     store.apply({ event: "part_done", id: 1, part: 4, size: 250 });
@@ -355,7 +356,7 @@ describe("QueueStore snapshots", () => {
       queued(2),
       started(1),
       progress(1, 400, 100),
-      { event: "retrying", id: 1, attempt: 2, delay_ms: 100, reason: "503" },
+      { event: "retrying", id: 1, attempt: 2, delay_ms: 100, reason: "503", offline: false },
       completed(2),
       { event: "failed", id: 1, key: "dir/file-1.bin", error: { code: "network", message: "unreachable" } },
     ];

@@ -401,7 +401,7 @@ export class QueueStore {
       return;
     }
 
-    if (ev.event === "watch") return; // watched folders have their own store
+    if (ev.event === "watch" || ev.event === "held") return; // watched folders have their own store; a hold shows in a banner
     const it = this.byId.get(ev.id);
     if (!it) return; // not known (yet): the next snapshot brings it
     if (ev.event === "removed") {

@@ -3,6 +3,7 @@
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -10,6 +11,7 @@ use aws_config::SdkConfig;
 use tokio::sync::{Semaphore, broadcast, mpsc, oneshot};
 
 use super::actor::{Actor, Command};
+use super::gate::{MachineFacts, TransferSettings, WaitReason};
 use super::progress::ProgressBoard;
 use super::queue::{AddOptions, ItemStatus, KeyedFile};
 use super::records::{NewUpload, UploadRow, UploadState};
@@ -59,6 +61,12 @@ pub(super) struct Shared {
     pub(super) lock: Mutex<Option<std::fs::File>>,
     /// Unit tests run the queue against an in-memory store instead of the SDK's.
     pub(super) store_override: Option<Arc<dyn UploadStore>>,
+    /// Requests in flight at once now (the pool's size; the user may change it).
+    pub(super) concurrency: AtomicUsize,
+    /// The user's transfer rules and the machine's facts that decide whether the
+    /// queue holds (`gate::hold`), and the reason it holds now.
+    pub(super) gate: Mutex<(TransferSettings, MachineFacts)>,
+    pub(super) held: Mutex<Option<WaitReason>>,
 }
 
 impl Shared {
@@ -114,6 +122,7 @@ impl Engine {
         }
         let journal = Arc::new(UploadJournal::open(&journal_path)?);
         let lock = lock_journal(&journal_path)?;
+        let settings_concurrency = settings.concurrency;
         let (events, _) = broadcast::channel(4096);
         let shared = Arc::new(Shared {
             journal,
@@ -132,6 +141,9 @@ impl Engine {
             events,
             lock: Mutex::new(Some(lock)),
             store_override,
+            concurrency: AtomicUsize::new(settings_concurrency),
+            gate: Mutex::new(Default::default()),
+            held: Mutex::new(None),
         });
         tokio::spawn(
             shared
@@ -141,6 +153,19 @@ impl Engine {
         );
         let (tx, rx) = mpsc::unbounded_channel();
         tokio::spawn(Actor::new(shared.clone()).run(rx));
+        // The schedule window opens and closes with the clock: look again twice a
+        // minute (a weak sender, so the engine still stops when its handles are gone).
+        let weak = tx.downgrade();
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(Duration::from_secs(30));
+            loop {
+                tick.tick().await;
+                match weak.upgrade() {
+                    Some(tx) if tx.send(Command::Regate).is_ok() => {}
+                    _ => return,
+                }
+            }
+        });
         Ok(Engine {
             shared,
             commands: tx,
@@ -167,6 +192,62 @@ impl Engine {
 
     pub fn rate_limit(&self) -> Option<u64> {
         self.shared.limit.get()
+    }
+
+    /// Requests (parts) in flight at once from now on, also for running uploads:
+    /// a smaller pool takes effect as requests finish.
+    pub fn set_concurrency(&self, n: usize) -> Result<()> {
+        if !(1..=super::gate::MAX_CONCURRENCY as usize).contains(&n) {
+            return Err(HoistError::InvalidInput(format!(
+                "parts in flight must be between 1 and {} (got {n})",
+                super::gate::MAX_CONCURRENCY
+            )));
+        }
+        let old = self.shared.concurrency.swap(n, Ordering::SeqCst);
+        if n > old {
+            self.shared.pool.add_permits(n - old);
+        } else if n < old {
+            // Take the surplus slots out of the pool as they come free.
+            let pool = self.shared.pool.clone();
+            tokio::spawn(async move {
+                if let Ok(p) = pool.acquire_many_owned((old - n) as u32).await {
+                    p.forget();
+                }
+            });
+        }
+        self.send(Command::Regate)
+    }
+
+    pub fn concurrency(&self) -> usize {
+        self.shared.concurrency.load(Ordering::SeqCst)
+    }
+
+    /// Applies the user's transfer settings at once: bandwidth cap, requests in
+    /// flight (`None` = the engine's default), pause on metered, schedule window.
+    pub fn apply_transfer_settings(&self, s: &TransferSettings) -> Result<()> {
+        s.validate()?;
+        self.set_rate_limit(s.rate_limit);
+        let n = s
+            .concurrency
+            .map_or(self.shared.settings.concurrency, |c| c as usize);
+        self.set_concurrency(n)?;
+        self.shared.gate.lock().unwrap_or_else(|p| p.into_inner()).0 = s.clone();
+        self.send(Command::Regate)
+    }
+
+    /// What the shell knows about the connection: metered or not (`None` = unknown).
+    pub fn set_metered(&self, metered: Option<bool>) {
+        self.shared.gate.lock().unwrap_or_else(|p| p.into_inner()).1 = MachineFacts { metered };
+        let _ = self.send(Command::Regate);
+    }
+
+    /// Why the queue holds now (`None`: it sends).
+    pub fn held(&self) -> Option<WaitReason> {
+        self.shared
+            .held
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
     }
 
     /// Fills the target's open fields (endpoint, region) from the environment.

@@ -14,6 +14,7 @@
 mod actor;
 mod conflict;
 mod engine;
+pub mod gate;
 mod history;
 mod landed;
 mod multipart;
@@ -28,9 +29,12 @@ pub mod source;
 mod upload;
 
 #[cfg(test)]
+mod gate_tests;
+#[cfg(test)]
 mod tests;
 
 pub use engine::{Engine, EngineOptions};
+pub use gate::{ScheduleWindow, TransferSettings, WaitReason};
 pub use history::HistoryEntry;
 pub use queue::{AddOptions, ItemState, ItemStatus, KeyedFile};
 pub use records::{ConflictPolicy, NewUpload, UploadRow, UploadState};
