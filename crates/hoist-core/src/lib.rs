@@ -20,6 +20,7 @@
 //! `objects::fetch` the transfer's plan and retry). See `crates/hoist-core/README.md`
 //! for the flow of one upload.
 
+pub mod diagnostics;
 pub mod error;
 pub mod events;
 pub mod fsutil;

@@ -507,12 +507,42 @@ fn lock_journal(journal: &Path) -> Result<std::fs::File> {
         .open(&lock_path)
         .map_err(|e| HoistError::local_file(&lock_path, e))?;
     match file.try_lock() {
-        Ok(()) => Ok(file),
-        Err(std::fs::TryLockError::WouldBlock) => Err(HoistError::InvalidInput(format!(
-            "another Hoist is already running on the journal {} (wait for it, or stop it first)",
-            journal.display()
-        ))),
+        Ok(()) => {
+            // Who owns the transfers, for the message another Hoist gives.
+            use std::io::Write;
+            let _ = file.set_len(0);
+            let _ = writeln!(&file, "{} {}", std::process::id(), program_name());
+            Ok(file)
+        }
+        Err(std::fs::TryLockError::WouldBlock) => {
+            let owner = std::fs::read_to_string(&lock_path).unwrap_or_default();
+            Err(HoistError::InvalidInput(busy_message(journal, &owner)))
+        }
         Err(std::fs::TryLockError::Error(e)) => Err(HoistError::local_file(&lock_path, e)),
+    }
+}
+
+fn program_name() -> String {
+    std::env::current_exe()
+        .ok()
+        .and_then(|p| p.file_name().map(|n| n.to_string_lossy().into_owned()))
+        .unwrap_or_default()
+}
+
+/// What a second Hoist on a locked journal says: the desktop app owns the transfers
+/// while it runs (one queue, one journal), so the CLI does not upload beside it.
+fn busy_message(journal: &Path, owner: &str) -> String {
+    let mut words = owner.split_whitespace();
+    let pid = words.next().unwrap_or("?");
+    if words.next().is_some_and(|p| p.starts_with("hoist-desktop")) {
+        format!(
+            "the Hoist app is running (pid {pid}) and owns the transfers: add the files in the app, or quit it (tray → Quit) and run this again. `hoist history`, `hoist links` and `hoist watch list` work while it runs"
+        )
+    } else {
+        format!(
+            "another Hoist (pid {pid}) is already running on the journal {} (wait for it, or stop it first)",
+            journal.display()
+        )
     }
 }
 
@@ -537,4 +567,17 @@ fn live_everywhere(own: &UploadJournal) -> Result<std::collections::HashSet<Stri
         live.extend(ids);
     }
     Ok(live)
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn a_running_app_is_named_as_the_owner_of_the_transfers() {
+        let j = std::path::Path::new("/d/journal.sqlite");
+        let app = super::busy_message(j, "4242 hoist-desktop\n");
+        assert!(app.contains("the Hoist app is running (pid 4242)"), "{app}");
+        assert!(app.contains("add the files in the app"), "{app}");
+        let cli = super::busy_message(j, "77 hoist\n");
+        assert!(cli.contains("another Hoist (pid 77)"), "{cli}");
+    }
 }

@@ -166,3 +166,59 @@ async fn a_network_failure_is_waiting_for_network_not_an_attempt_count() {
     // Got through: no longer waiting.
     assert_eq!(status(&h.engine, id).await.waiting, None);
 }
+
+/// The engine's queue drives the sleep lock: held while the upload runs, released
+/// (dropped) once it is done.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_sleep_lock_is_held_while_an_upload_runs_and_released_after() {
+    use std::sync::atomic::AtomicUsize;
+    use std::sync::atomic::Ordering;
+    use std::sync::{Arc, Mutex};
+
+    struct Lock(Arc<AtomicUsize>);
+    impl Drop for Lock {
+        fn drop(&mut self) {
+            self.0.fetch_sub(1, Ordering::SeqCst);
+        }
+    }
+    #[derive(Clone)]
+    struct Counted(Arc<AtomicUsize>, Arc<Mutex<Vec<String>>>);
+    impl awake::SleepInhibitor for Counted {
+        fn inhibit(&self, why: &str) -> crate::Result<Box<dyn Send>> {
+            self.1.lock().unwrap().push(why.to_owned());
+            self.0.fetch_add(1, Ordering::SeqCst);
+            Ok(Box::new(Lock(self.0.clone())))
+        }
+    }
+    let h = start(4).await;
+    h.engine.set_rate_limit(Some(4 * MIB));
+    let live = Arc::new(AtomicUsize::new(0));
+    let why = Arc::new(Mutex::new(Vec::new()));
+    tokio::spawn(awake::keep_awake(
+        h.engine.clone(),
+        Counted(live.clone(), why.clone()),
+    ));
+    let (path, _) = write(h.dir.path(), "f.bin", 6 * MIB as usize);
+    h.engine
+        .add(vec![path], target(), AddOptions::default())
+        .await
+        .unwrap();
+    let mut held_seen = false;
+    for _ in 0..40 {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        if live.load(Ordering::SeqCst) == 1 {
+            held_seen = true;
+            break;
+        }
+    }
+    assert!(held_seen, "the lock is taken while the upload runs");
+    h.engine.wait_idle().await.unwrap();
+    for _ in 0..40 {
+        if live.load(Ordering::SeqCst) == 0 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(live.load(Ordering::SeqCst), 0, "released when idle");
+    assert_eq!(*why.lock().unwrap(), vec!["uploading 1 file"]);
+}

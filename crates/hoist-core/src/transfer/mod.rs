@@ -12,6 +12,7 @@
 //! `Completed`; progress counters (`progress`) publish coalesced `Progress` events.
 
 mod actor;
+pub mod awake;
 mod conflict;
 mod engine;
 pub mod gate;
