@@ -48,6 +48,10 @@ fn main() {
         "watch_trash",
         "watch_restore",
         "watch_decide_deletions",
+        "get_transfer_settings",
+        "set_transfer_settings",
+        "diagnostics",
+        "copy_diagnostics",
     ];
     tauri_build::try_build(
         tauri_build::Attributes::new()

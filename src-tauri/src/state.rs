@@ -45,6 +45,7 @@ pub struct Desktop {
     /// Paths the user chose in a native dialog (see `chosen`).
     pub(crate) chosen: Chosen,
     journal: PathBuf,
+    data_dir: PathBuf,
     /// The task feeding the window's event channel; a reloaded page replaces it.
     subscription: std::sync::Mutex<Option<tauri::async_runtime::JoinHandle<()>>>,
     /// Uploads whose share link goes to the clipboard once verified: id → seconds.
@@ -72,7 +73,7 @@ impl Desktop {
         hoist_core::fsutil::private_dir(&data_dir)?;
         let keys = LocalKeys::generate();
         let profiles = Arc::new(ProfileStore::open(&profiles_dir));
-        let journal = data_dir.join("journal.sqlite");
+        let journal = hoist_core::journal::journal_in(&data_dir);
         let mut options = EngineOptions::new(&journal);
         options.credentials = DesktopCredentials::new(&keys, profiles.clone());
         let engine = Engine::start(options).await?;
@@ -99,9 +100,15 @@ impl Desktop {
             profiles,
             chosen: Chosen::from_env(),
             journal,
+            data_dir,
             subscription: std::sync::Mutex::new(None),
             auto_copy: std::sync::Mutex::new(HashMap::new()),
         })
+    }
+
+    /// The data folder shared with the `hoist` CLI (journal, local store).
+    pub fn data_dir(&self) -> &std::path::Path {
+        &self.data_dir
     }
 
     pub fn current_target(&self) -> Result<Target> {

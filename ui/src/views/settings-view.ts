@@ -60,7 +60,8 @@ function infoRow(label: string, value: HTMLElement): HTMLElement {
   return h("div", { class: "info-row" }, h("div", { class: "info-label", text: label }), value);
 }
 
-export function createSettingsView(src: SettingsSource): SettingsView {
+/** `panels`: more sections shown in the right column (Transfers). */
+export function createSettingsView(src: SettingsSource, panels: { element: HTMLElement; shown(): void }[] = []): SettingsView {
   const now = () => (src.now ? src.now() : Date.now());
 
   // ---- profile list -----------------------------------------------------------
@@ -160,6 +161,7 @@ export function createSettingsView(src: SettingsSource): SettingsView {
     filesValue,
     h("h2", { text: "Window" }),
     prefsValue,
+    ...panels.map((p) => p.element),
   );
 
   const profilesPanel = h(
@@ -419,6 +421,7 @@ export function createSettingsView(src: SettingsSource): SettingsView {
     shown() {
       loadFacts();
       if (!dirty) reloadProfiles();
+      for (const p of panels) p.shown();
     },
   };
 }

@@ -88,8 +88,14 @@ pub async fn keep_awake<I: SleepInhibitor>(engine: Engine, inhibitor: I) {
             .iter()
             .filter(|i| i.state == ItemState::Running)
             .count();
-        let guard_ref = &mut guard;
-        tokio::task::block_in_place(|| guard_ref.update(running));
+        // The OS call blocks (D-Bus): off the async threads where the runtime allows.
+        let multi = tokio::runtime::Handle::current().runtime_flavor()
+            == tokio::runtime::RuntimeFlavor::MultiThread;
+        if multi {
+            tokio::task::block_in_place(|| guard.update(running));
+        } else {
+            guard.update(running);
+        }
     }
     guard.update(0);
 }
