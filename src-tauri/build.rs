@@ -52,6 +52,8 @@ fn main() {
         "set_transfer_settings",
         "diagnostics",
         "copy_diagnostics",
+        "get_autostart",
+        "set_autostart",
     ];
     tauri_build::try_build(
         tauri_build::Attributes::new()

@@ -1,6 +1,7 @@
 //! Hoist's desktop shell: a Tauri window over hoist-core. Commands translate; the
 //! engine's event stream feeds the UI (a Channel), the tray and notifications.
 
+mod autostart;
 mod chosen;
 mod commands;
 mod diagnostics;
@@ -28,6 +29,7 @@ pub fn run() {
             tray::show_main(app);
         }))
         .plugin(tauri_plugin_window_state::Builder::default().build())
+        .plugin(autostart::plugin())
         .plugin(tauri_plugin_dialog::init())
         .plugin(tauri_plugin_notification::init())
         .plugin(tauri_plugin_clipboard_manager::init())
@@ -72,6 +74,7 @@ pub fn run() {
             app.manage(facts);
             app.manage(desktop);
             app.manage(lifecycle::PreferenceFile::open(&config_dir));
+            autostart::hide_if_asked(app.handle());
             links::watch_auto_copy(app.handle());
             Ok(())
         })
@@ -133,6 +136,8 @@ pub fn run() {
             transfers::set_transfer_settings,
             diagnostics::diagnostics,
             diagnostics::copy_diagnostics,
+            autostart::get_autostart,
+            autostart::set_autostart,
         ])
         .build(tauri::generate_context!("../tauri.conf.json"))
         .expect("the Hoist window could not be created");

@@ -15,6 +15,7 @@ import { createQueueView } from "./views/queue-view";
 import { createSettingsView } from "./views/settings-view";
 import { createDiagnosticsView } from "./views/diagnostics-view";
 import { createTransfersPanel } from "./views/transfers-panel";
+import { createStartupPanel } from "./views/startup-panel";
 import type { WaitReason } from "./bindings/WaitReason";
 import { createWatchesView } from "./views/watches-view";
 import { WatchStore } from "./lib/watches";
@@ -159,7 +160,7 @@ export function startApp(root: HTMLElement): QueueStore {
     getPreferences: ipc.getPreferences,
     setPreferences: ipc.setPreferences,
     toError: ipc.toIpcError,
-  }, [transfersPanel]);
+  }, [createStartupPanel({ get: ipc.getAutostart, set: ipc.setAutostart, toError: ipc.toIpcError }), transfersPanel]);
   const overlay = createDropOverlay();
   const watches = new WatchStore();
   const refreshWatches = () => ipc.watchList().then((l) => watches.setAll(l), report);

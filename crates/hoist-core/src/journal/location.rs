@@ -40,7 +40,8 @@ pub fn adopt_old_data(old: &Path, dir: &Path) -> Result<bool> {
     for entry in entries {
         let entry = entry.map_err(|e| HoistError::local_file(old, e))?;
         let to = dir.join(entry.file_name());
-        if to.exists() {
+        // The app's log folder stays where the app writes it (it is open already).
+        if to.exists() || entry.file_name() == "logs" {
             continue;
         }
         std::fs::rename(entry.path(), &to).map_err(|e| HoistError::local_file(&to, e))?;
@@ -59,7 +60,9 @@ mod tests {
         std::fs::create_dir_all(old.join("localstore")).unwrap();
         std::fs::write(journal_in(&old), b"old journal").unwrap();
         std::fs::write(old.join("localstore").join("obj"), b"x").unwrap();
+        std::fs::create_dir_all(old.join("logs")).unwrap();
         assert!(adopt_old_data(&old, &new).unwrap());
+        assert!(old.join("logs").exists(), "the open log folder stays");
         assert_eq!(std::fs::read(journal_in(&new)).unwrap(), b"old journal");
         assert!(new.join("localstore").join("obj").exists());
         // Both have a journal: nothing moves, nothing is overwritten.

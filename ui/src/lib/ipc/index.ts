@@ -136,6 +136,10 @@ export const setTransferSettings = (settings: TransferSettings): Promise<Transfe
 export const diagnostics = (): Promise<DiagnosticsReport> => call("diagnostics");
 export const copyDiagnostics = (): Promise<void> => call("copy_diagnostics");
 
+/** Start at login (tray only, no window); off by default. */
+export const getAutostart = (): Promise<boolean> => call("get_autostart");
+export const setAutostart = (enabled: boolean): Promise<boolean> => call("set_autostart", { enabled });
+
 /** Profiles with whether the keyring holds their secret; never a secret itself. */
 export const listProfiles = (): Promise<ProfileList> => call("list_profiles");
 /** Create or update; a non-empty secret goes to the keyring (write-only). */
