@@ -73,6 +73,12 @@ fn main() {
         "watch_trash",
         "watch_restore",
         "watch_decide_deletions",
+        "get_transfer_settings",
+        "set_transfer_settings",
+        "diagnostics",
+        "copy_diagnostics",
+        "get_autostart",
+        "set_autostart",
     ];
     tauri_build::try_build(
         tauri_build::Attributes::new()

@@ -97,6 +97,52 @@ impl Overall {
     }
 }
 
+/// At most one batch notification per `every`: batches that end sooner (a watched
+/// folder syncing file after file) are added up and shown as one summary when the
+/// time has come.
+pub struct NotifyLimiter {
+    every: Duration,
+    last: Option<std::time::Instant>,
+    pending: Option<BatchEnd>,
+}
+
+/// Notifications are a summary, not a feed.
+const NOTIFY_EVERY: Duration = Duration::from_secs(60);
+
+impl NotifyLimiter {
+    pub fn new(every: Duration) -> Self {
+        NotifyLimiter {
+            every,
+            last: None,
+            pending: None,
+        }
+    }
+
+    /// A batch ended: what to show now, if anything.
+    pub fn offer(&mut self, end: BatchEnd, now: std::time::Instant) -> Option<BatchEnd> {
+        let p = self.pending.get_or_insert(BatchEnd {
+            verified: 0,
+            failed: 0,
+        });
+        p.verified += end.verified;
+        p.failed += end.failed;
+        self.due(now)
+    }
+
+    /// Called on every tick: the held summary once its time has come.
+    pub fn due(&mut self, now: std::time::Instant) -> Option<BatchEnd> {
+        self.pending.as_ref()?;
+        if self
+            .last
+            .is_some_and(|l| now.duration_since(l) < self.every)
+        {
+            return None;
+        }
+        self.last = Some(now);
+        self.pending.take()
+    }
+}
+
 impl BatchEnd {
     pub fn message(&self) -> (String, String) {
         let files = |n: u32| {
@@ -169,23 +215,32 @@ pub fn install(app: &AppHandle, engine: Engine) -> tauri::Result<()> {
     let mut events = engine.subscribe();
     tauri::async_runtime::spawn(async move {
         let mut overall = Overall::default();
+        let mut limiter = NotifyLimiter::new(NOTIFY_EVERY);
+        let show = |end: BatchEnd| {
+            let (title, body) = end.message();
+            if let Err(err) = app.notification().builder().title(title).body(body).show() {
+                tracing::info!("notification not shown: {err}");
+            }
+        };
         let mut shown = String::new();
         let mut tick = tokio::time::interval(Duration::from_secs(1));
         loop {
             tokio::select! {
                 e = events.recv() => match e {
                     Ok(e) => {
-                        if let Some(end) = overall.apply(&e) {
-                            let (title, body) = end.message();
-                            if let Err(err) = app.notification().builder().title(title).body(body).show() {
-                                tracing::info!("notification not shown: {err}");
-                            }
+                        if let Some(end) = overall.apply(&e)
+                            && let Some(now) = limiter.offer(end, std::time::Instant::now())
+                        {
+                            show(now);
                         }
                     }
                     Err(RecvError::Lagged(_)) => {}
                     Err(RecvError::Closed) => break,
                 },
                 _ = tick.tick() => {
+                    if let Some(end) = limiter.due(std::time::Instant::now()) {
+                        show(end);
+                    }
                     let now = overall.summary();
                     if now != shown {
                         let _ = tray.set_tooltip(Some(&now));
@@ -236,5 +291,30 @@ mod tests {
         );
         assert!(end.message().1.contains("1 file failed"));
         assert_eq!(o.apply(&EngineEvent::Idle), None, "nothing happened since");
+    }
+
+    #[test]
+    fn a_burst_of_batches_is_one_summary_per_interval() {
+        let t0 = std::time::Instant::now();
+        let s = |n| Duration::from_secs(n);
+        let one = || BatchEnd {
+            verified: 1,
+            failed: 0,
+        };
+        let mut l = NotifyLimiter::new(s(60));
+        assert_eq!(
+            l.offer(one(), t0),
+            Some(one()),
+            "the first is shown at once"
+        );
+        for i in 1..=12 {
+            assert_eq!(l.offer(one(), t0 + s(i)), None, "held within the minute");
+        }
+        assert_eq!(l.due(t0 + s(59)), None);
+        let summary = l.due(t0 + s(60)).expect("shown when the minute is over");
+        assert_eq!(summary.verified, 12);
+        assert_eq!(summary.message().1, "12 files uploaded and verified");
+        assert_eq!(l.due(t0 + s(200)), None, "nothing pending, nothing shown");
+        assert_eq!(l.offer(one(), t0 + s(200)), Some(one()));
     }
 }

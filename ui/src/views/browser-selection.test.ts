@@ -42,7 +42,7 @@ function fake() {
       return page;
     },
     async details(key) {
-      return { bucket: "bkt", key, size: 1, content_type: null, modified: 0, etag: null, checksums: {}, metadata: {}, storage_class: null, cache_control: null, content_disposition: null };
+      return { bucket: "bkt", key, size: 1, content_type: null, modified: 0, etag: null, checksums: {}, metadata: {}, storage_class: null, cache_control: null, content_disposition: null, preview: "none" };
     },
     async remove() {},
     async download() {

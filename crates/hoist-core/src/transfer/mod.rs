@@ -12,10 +12,12 @@
 //! `Completed`; progress counters (`progress`) publish coalesced `Progress` events.
 
 mod actor;
+pub mod awake;
 mod batch;
 mod conflict;
 mod copy_marks;
 mod engine;
+pub mod gate;
 mod history;
 mod inflight;
 mod landed;
@@ -31,10 +33,13 @@ pub mod source;
 mod upload;
 
 #[cfg(test)]
+mod gate_tests;
+#[cfg(test)]
 mod tests;
 
 pub use batch::{Added, PendingBatches, PlannedBatch};
 pub use engine::{Engine, EngineOptions};
+pub use gate::{ScheduleWindow, TransferSettings, WaitReason};
 pub use history::HistoryEntry;
 pub use queue::{AddOptions, ItemState, ItemStatus, KeyedFile};
 pub use records::{ConflictPolicy, NewUpload, UploadRow, UploadState};

@@ -8,6 +8,9 @@ import { getCurrentWebview } from "@tauri-apps/api/webview";
 
 import type { AppSettings } from "../../bindings/AppSettings";
 import type { Preferences } from "../../bindings/Preferences";
+import type { DiagnosticsReport } from "../../bindings/DiagnosticsReport";
+import type { TransferSettings } from "../../bindings/TransferSettings";
+import type { TransferStatus } from "../../bindings/TransferStatus";
 import type { ErrorCode } from "../../bindings/ErrorCode";
 import type { ErrorReport } from "../../bindings/ErrorReport";
 import type { HistoryEntry } from "../../bindings/HistoryEntry";
@@ -159,6 +162,18 @@ export const getSettings = (): Promise<AppSettings> => call("get_settings");
 /** App preferences (closing the window keeps Hoist in the tray while it works). */
 export const getPreferences = (): Promise<Preferences> => call("get_preferences");
 export const setPreferences = (preferences: Preferences): Promise<Preferences> => call("set_preferences", { preferences });
+
+/** Settings → Transfers; applied to the running engine at once. */
+export const getTransferSettings = (): Promise<TransferStatus> => call("get_transfer_settings");
+export const setTransferSettings = (settings: TransferSettings): Promise<TransferStatus> => call("set_transfer_settings", { settings });
+
+/** Versions, paths and the recent log (redacted); the report is copied by Rust. */
+export const diagnostics = (): Promise<DiagnosticsReport> => call("diagnostics");
+export const copyDiagnostics = (): Promise<void> => call("copy_diagnostics");
+
+/** Start at login (tray only, no window); off by default. */
+export const getAutostart = (): Promise<boolean> => call("get_autostart");
+export const setAutostart = (enabled: boolean): Promise<boolean> => call("set_autostart", { enabled });
 
 /** Profiles with whether the keyring holds their secret; never a secret itself. */
 export const listProfiles = (): Promise<ProfileList> => call("list_profiles");
