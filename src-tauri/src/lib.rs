@@ -79,6 +79,7 @@ pub fn run() {
                 system_bus::LogindInhibitor,
             ));
             app.manage(transfers);
+            app.manage(downloads::ActiveDownloads::default());
             app.manage(facts);
             app.manage(desktop);
             app.manage(lifecycle::PreferenceFile::open(&config_dir));
@@ -95,6 +96,7 @@ pub fn run() {
         .invoke_handler(tauri::generate_handler![
             commands::subscribe,
             commands::list_queue,
+            commands::item_thumbnail,
             commands::add_paths,
             pickers::pick_files,
             pickers::pick_folders,
@@ -141,6 +143,7 @@ pub fn run() {
             selection::copy_links,
             selection::browse_drop_into,
             downloads::download_object_as,
+            downloads::cancel_download,
             downloads::object_versions,
             downloads::restore_version,
             downloads::download_version_as,

@@ -187,6 +187,7 @@ export function startApp(root: HTMLElement): QueueStore {
   };
   const queueView = createQueueView(store, {
     tools: queueExpiry.element,
+    thumbnail: ipc.itemThumbnail,
     onAction: itemAction,
     onSelection: selectionAction,
     onClearFinished: () =>
@@ -223,6 +224,7 @@ export function startApp(root: HTMLElement): QueueStore {
     },
     dropInto: (prefix) => void ipc.browseDropInto(prefix).catch(report),
     versions: { list: ipc.objectVersions, restore: ipc.restoreVersion, download: ipc.downloadVersionAs },
+    cancelDownload: ipc.cancelDownload,
     downloadAs: async (key, progress) => {
       const stop = await ipc.onDownloadProgress((p) => p.key === key && progress(p.done, p.total)).catch(() => () => {});
       try {

@@ -191,6 +191,16 @@ impl Engine {
         &self.shared.journal
     }
 
+    /// The local file an item uploads (its thumbnail is made from it), if the item
+    /// is in the journal.
+    pub async fn source_path(&self, id: UploadId) -> Result<Option<PathBuf>> {
+        let journal = self.shared.journal.clone();
+        let row = tokio::task::spawn_blocking(move || journal.upload(id))
+            .await
+            .expect("journal task panicked")?;
+        Ok(row.map(|r| r.path))
+    }
+
     pub fn settings(&self) -> &EngineSettings {
         &self.shared.settings
     }

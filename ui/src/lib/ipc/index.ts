@@ -227,6 +227,8 @@ export const objectTextPreview = (key: string, bucket: string): Promise<TextPrev
 /** Only after the user confirmed. */
 export const deleteObject = (key: string): Promise<void> => call("delete_object", { key });
 /** A PNG thumbnail as a data: URL (made in Rust; the CSP allows only data: images). */
+/** A queued local image's thumbnail as a data: URL (Rust reads the item's file). */
+export const itemThumbnail = (id: number): Promise<string> => call("item_thumbnail", { id });
 export const objectThumbnail = (key: string): Promise<string> => call("object_thumbnail", { key });
 /** Saves into Downloads; resolves to the file's path. */
 export const downloadObject = (key: string): Promise<string> => call("download_object", { key });
@@ -251,6 +253,8 @@ export const copyLinks = (keys: string[], expiresSecs: number): Promise<number> 
 export const browseDropInto = (prefix: string | null): Promise<void> => call("browse_drop_into", { prefix });
 /** Save dialog (Rust), then the download; null when cancelled. */
 export const downloadObjectAs = (key: string): Promise<string | null> => call("download_object_as", { key });
+/** Stops a running "Download…" of `key`; false when none runs. */
+export const cancelDownload = (key: string): Promise<boolean> => call("cancel_download", { key });
 export async function onDownloadProgress(handler: (p: { key: string; done: number; total: number | null }) => void): Promise<() => void> {
   try {
     return await listen<{ key: string; done: number; total: number | null }>("download-progress", (e) => handler(e.payload));
