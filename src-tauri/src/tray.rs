@@ -1,10 +1,9 @@
 //! The tray icon (overall progress, pause/resume all) and the notification when a
 //! batch of uploads ends. Both follow the engine's event stream.
 
-use std::collections::HashMap;
 use std::time::Duration;
 
-use hoist_core::{Engine, EngineEvent, UploadId};
+use hoist_core::{Engine, EngineEvent, QueueTotals};
 use tauri::menu::{Menu, MenuItem, PredefinedMenuItem};
 use tauri::tray::TrayIconBuilder;
 use tauri::{AppHandle, Manager, Wry};
@@ -19,10 +18,9 @@ pub fn show_main(app: &AppHandle) {
     }
 }
 
-/// Progress of what is running, and of the batch since the queue was last idle.
+/// What the batch since the queue was last idle came to (for its notification).
 #[derive(Default, Debug, PartialEq)]
 pub struct Overall {
-    running: HashMap<UploadId, (u64, u64)>,
     verified: u32,
     failed: u32,
 }
@@ -37,32 +35,9 @@ pub struct BatchEnd {
 impl Overall {
     pub fn apply(&mut self, e: &EngineEvent) -> Option<BatchEnd> {
         match e {
-            EngineEvent::Started { id, size, .. } => {
-                self.running.insert(*id, (0, *size));
-            }
-            EngineEvent::Progress {
-                id,
-                bytes_done,
-                bytes_total,
-                ..
-            } => {
-                self.running.insert(*id, (*bytes_done, *bytes_total));
-            }
-            EngineEvent::Completed { id, .. } => {
-                self.running.remove(id);
-                self.verified += 1;
-            }
-            EngineEvent::Failed { id, .. } => {
-                self.running.remove(id);
-                self.failed += 1;
-            }
-            EngineEvent::Paused { id }
-            | EngineEvent::Cancelled { id }
-            | EngineEvent::Skipped { id, .. } => {
-                self.running.remove(id);
-            }
+            EngineEvent::Completed { .. } => self.verified += 1,
+            EngineEvent::Failed { .. } => self.failed += 1,
             EngineEvent::Idle => {
-                self.running.clear();
                 let end = (self.verified + self.failed > 0).then_some(BatchEnd {
                     verified: self.verified,
                     failed: self.failed,
@@ -74,26 +49,6 @@ impl Overall {
             _ => {}
         }
         None
-    }
-
-    /// One line for the tray: "2 uploading · 45% · 3 done".
-    pub fn summary(&self) -> String {
-        if self.running.is_empty() {
-            return "Hoist: idle".into();
-        }
-        let (done, total) = self
-            .running
-            .values()
-            .fold((0u64, 0u64), |(d, t), (a, b)| (d + a, t + b));
-        let pct = if total == 0 { 100 } else { done * 100 / total };
-        let mut s = format!("Hoist: {} uploading · {pct}%", self.running.len());
-        if self.verified > 0 {
-            s.push_str(&format!(" · {} done", self.verified));
-        }
-        if self.failed > 0 {
-            s.push_str(&format!(" · {} failed", self.failed));
-        }
-        s
     }
 }
 
@@ -223,11 +178,15 @@ pub fn install(app: &AppHandle, engine: Engine) -> tauri::Result<()> {
             }
         };
         let mut shown = String::new();
+        // The line is recounted from the queue (as the header counts it) once a second
+        // while events arrive.
+        let mut changed = true;
         let mut tick = tokio::time::interval(Duration::from_secs(1));
         loop {
             tokio::select! {
                 e = events.recv() => match e {
                     Ok(e) => {
+                        changed = true;
                         if let Some(end) = overall.apply(&e)
                             && let Some(now) = limiter.offer(end, std::time::Instant::now())
                         {
@@ -241,7 +200,14 @@ pub fn install(app: &AppHandle, engine: Engine) -> tauri::Result<()> {
                     if let Some(end) = limiter.due(std::time::Instant::now()) {
                         show(end);
                     }
-                    let now = overall.summary();
+                    if !changed {
+                        continue;
+                    }
+                    changed = false;
+                    let Ok(items) = engine.snapshot().await else {
+                        continue;
+                    };
+                    let now = format!("Hoist: {}", QueueTotals::of(&items).describe());
                     if now != shown {
                         let _ = tray.set_tooltip(Some(&now));
                         let _ = status.set_text(&now);
@@ -258,29 +224,19 @@ pub fn install(app: &AppHandle, engine: Engine) -> tauri::Result<()> {
 mod tests {
     use super::*;
 
-    fn progress(id: UploadId, done: u64, total: u64) -> EngineEvent {
-        EngineEvent::Progress {
-            id,
-            bytes_done: done,
-            bytes_total: total,
-            rate_bps: 0,
-            parts_in_flight: 0,
-        }
-    }
-
     #[test]
-    fn the_summary_follows_running_uploads_and_a_batch_ends_at_idle() {
+    fn a_batch_ends_at_idle() {
         let mut o = Overall::default();
-        assert_eq!(o.summary(), "Hoist: idle");
-        assert_eq!(o.apply(&progress(1, 25, 100)), None);
-        o.apply(&progress(2, 25, 100));
-        assert_eq!(o.summary(), "Hoist: 2 uploading · 25%");
+        assert_eq!(
+            o.apply(&EngineEvent::Paused { id: 1 }),
+            None,
+            "no batch end before idle"
+        );
         o.apply(&EngineEvent::Failed {
             id: 2,
             key: "k".into(),
             error: hoist_core::HoistError::Cancelled.to_report(),
         });
-        assert_eq!(o.summary(), "Hoist: 1 uploading · 25% · 1 failed");
         let end = o.apply(&EngineEvent::Idle).expect("a batch ended");
         assert_eq!(
             end,

@@ -44,7 +44,7 @@ pub use transfer::plan::{MIB, PartPlan, UploadPlan};
 pub use transfer::retry::RetryPolicy;
 pub use transfer::{
     AddOptions, Added, ConflictPolicy, Engine, EngineOptions, EngineSettings, HistoryEntry,
-    ItemState, ItemStatus, KeyedFile, PendingBatches, PlannedBatch, ScheduleWindow,
+    ItemState, ItemStatus, KeyedFile, PendingBatches, PlannedBatch, QueueTotals, ScheduleWindow,
     TransferSettings, UploadRow, UploadState, WaitReason,
 };
 pub use watch::{

@@ -30,6 +30,7 @@ pub mod retry;
 mod same_key;
 mod settings;
 pub mod source;
+mod totals;
 mod upload;
 
 #[cfg(test)]
@@ -42,5 +43,6 @@ pub use engine::{Engine, EngineOptions};
 pub use gate::{ScheduleWindow, TransferSettings, WaitReason};
 pub use history::HistoryEntry;
 pub use queue::{AddOptions, ItemState, ItemStatus, KeyedFile};
+pub use totals::QueueTotals;
 pub use records::{ConflictPolicy, NewUpload, UploadRow, UploadState};
 pub use settings::EngineSettings;
