@@ -723,6 +723,11 @@ def main():
 
     print("12. one journal and a clean log: `hoist history` lists the app's upload; no secret in the log")
     shared_journal_and_log_step()
+
+    print("13. a bandwidth limit set in Settings slows a running upload; a new one applies at once")
+    import transfers_steps
+
+    transfers_steps.bandwidth_step(s)
     s.quit()
     print("end-to-end: all checks passed")
 
