@@ -3,6 +3,7 @@ fn main() {
     let commands = &[
         "subscribe",
         "list_queue",
+        "item_thumbnail",
         "add_paths",
         "pick_files",
         "pick_folders",
@@ -49,6 +50,7 @@ fn main() {
         "copy_links",
         "browse_drop_into",
         "download_object_as",
+        "cancel_download",
         "object_versions",
         "restore_version",
         "download_version_as",
@@ -73,6 +75,12 @@ fn main() {
         "watch_trash",
         "watch_restore",
         "watch_decide_deletions",
+        "get_transfer_settings",
+        "set_transfer_settings",
+        "diagnostics",
+        "copy_diagnostics",
+        "get_autostart",
+        "set_autostart",
     ];
     tauri_build::try_build(
         tauri_build::Attributes::new()

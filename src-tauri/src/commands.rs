@@ -41,6 +41,28 @@ pub async fn subscribe(state: State<'_, Desktop>, channel: Channel<QueueMessage>
     Ok(())
 }
 
+/// A small thumbnail of a queued local image, as a `data:` URL. The page names only
+/// the item: Rust reads the file the queue holds for it, and only image types.
+#[tauri::command]
+pub async fn item_thumbnail(state: State<'_, Desktop>, id: UploadId) -> Result<String> {
+    let path = state
+        .engine
+        .source_path(check_id(id)?)
+        .await?
+        .ok_or_else(|| invalid(format!("no upload {id} in the queue")))?;
+    let is_image = path
+        .extension()
+        .and_then(|e| e.to_str())
+        .is_some_and(|e| THUMBNAIL_TYPES.contains(&e.to_ascii_lowercase().as_str()));
+    if !is_image {
+        return Err(invalid(format!("{} is not an image", path.display())));
+    }
+    Ok(hoist_core::objects::thumbnail::of_file(&path, 48).await?)
+}
+
+/// File name extensions the queue shows a thumbnail for.
+const THUMBNAIL_TYPES: &[&str] = &["png", "jpg", "jpeg", "gif", "webp", "bmp"];
+
 #[tauri::command]
 pub async fn list_queue(state: State<'_, Desktop>) -> Result<Vec<ItemStatus>> {
     Ok(state.engine.snapshot().await?)

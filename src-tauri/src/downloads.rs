@@ -2,15 +2,55 @@
 //! GTK's dialog asks before replacing a file, and the bytes land through a temporary
 //! file renamed at the end), with progress events; an object's versions.
 
+use std::collections::HashMap;
+use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use hoist_core::objects::{browse, share};
 use serde::Serialize;
 use tauri::{AppHandle, Emitter, State, WebviewWindow};
 use tauri_plugin_dialog::DialogExt;
+use tokio_util::sync::CancellationToken;
 
 use crate::error::{Result, invalid};
 use crate::state::Desktop;
+
+/// Downloads running now, by key, so "Cancel" can stop one.
+#[derive(Default)]
+pub struct ActiveDownloads(Mutex<HashMap<String, CancellationToken>>);
+
+impl ActiveDownloads {
+    fn start(&self, key: &str) -> Result<CancellationToken> {
+        let mut map = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        if map.contains_key(key) {
+            return Err(invalid(format!("{key} is being downloaded already")));
+        }
+        let token = CancellationToken::new();
+        map.insert(key.to_owned(), token.clone());
+        Ok(token)
+    }
+
+    fn end(&self, key: &str) {
+        self.0.lock().unwrap_or_else(|p| p.into_inner()).remove(key);
+    }
+
+    fn cancel(&self, key: &str) -> bool {
+        match self.0.lock().unwrap_or_else(|p| p.into_inner()).get(key) {
+            Some(t) => {
+                t.cancel();
+                true
+            }
+            None => false,
+        }
+    }
+}
+
+/// Stops a running "Download…" of `key`: nothing is left at the chosen path.
+/// `false` when no download of it runs.
+#[tauri::command]
+pub fn cancel_download(active: State<'_, ActiveDownloads>, key: String) -> bool {
+    active.cancel(&key)
+}
 
 #[derive(Clone, Serialize)]
 struct DownloadProgress<'a> {
@@ -27,12 +67,14 @@ fn file_name(key: &str) -> Result<&str> {
 }
 
 /// "Download…": the save dialog (GTK confirms a replacement), then the object is
-/// streamed there with `download-progress` events. `null` when the user cancelled.
+/// streamed there with `download-progress` events. `null` when the user cancelled,
+/// in the dialog or later with `cancel_download`.
 #[tauri::command]
 pub async fn download_object_as(
     app: AppHandle,
     window: WebviewWindow,
     state: State<'_, Desktop>,
+    active: State<'_, ActiveDownloads>,
     key: String,
 ) -> Result<Option<String>> {
     if key.is_empty() || key.len() > 1024 || key.contains('\0') {
@@ -60,7 +102,8 @@ pub async fn download_object_as(
         .map_err(|e| invalid(format!("the dialog returned no local path: {e}")))?;
     let a = state.browse_access()?;
     let last = std::sync::Mutex::new(Instant::now() - Duration::from_secs(1));
-    browse::download_with_progress(&a, &key, &dest, |done, total| {
+    let cancel = active.start(&key)?;
+    let done = browse::download_cancellable(&a, &key, &dest, |done, total| {
         let mut last = last.lock().unwrap_or_else(|p| p.into_inner());
         if last.elapsed() >= Duration::from_millis(200) || Some(done) == total {
             *last = Instant::now();
@@ -73,9 +116,14 @@ pub async fn download_object_as(
                 },
             );
         }
-    })
-    .await?;
-    Ok(Some(dest.display().to_string()))
+    }, &cancel)
+    .await;
+    active.end(&key);
+    match done {
+        Ok(_) => Ok(Some(dest.display().to_string())),
+        Err(hoist_core::HoistError::Cancelled) => Ok(None),
+        Err(e) => Err(e.into()),
+    }
 }
 
 #[cfg(test)]

@@ -2,9 +2,11 @@
 //! engine's event stream feeds the UI (a Channel), the tray and notifications.
 
 mod adds;
+mod autostart;
 mod buckets;
 mod chosen;
 mod commands;
+mod diagnostics;
 mod downloads;
 mod error;
 mod lifecycle;
@@ -16,6 +18,8 @@ mod preview;
 mod selection;
 mod settings;
 mod state;
+mod system_bus;
+mod transfers;
 mod tray;
 mod watches;
 
@@ -24,13 +28,13 @@ use tauri::{Manager, RunEvent};
 use state::Desktop;
 
 pub fn run() {
-    tracing::info!("starting Hoist");
     let app = tauri::Builder::default()
         // First: a second launch hands over to the running app and exits.
         .plugin(tauri_plugin_single_instance::init(|app, _argv, _cwd| {
             tray::show_main(app);
         }))
         .plugin(tauri_plugin_window_state::Builder::default().build())
+        .plugin(autostart::plugin())
         .plugin(tauri_plugin_dialog::init())
         .plugin(tauri_plugin_notification::init())
         .plugin(tauri_plugin_clipboard_manager::init())
@@ -38,7 +42,21 @@ pub fn run() {
             preview::handle(ctx.app_handle(), request, responder)
         })
         .setup(|app| {
-            let data_dir = app.path().app_data_dir()?;
+            let log_dir = app.path().app_log_dir()?;
+            let logs = diagnostics::init(&log_dir, "info").unwrap_or_else(|e| {
+                eprintln!("hoist: {e}");
+                diagnostics::LogFiles::none(log_dir)
+            });
+            tracing::info!("starting Hoist {}", env!("CARGO_PKG_VERSION"));
+            app.manage(logs);
+            // One data folder and journal with the `hoist` CLI; the app's own folder
+            // from before is moved there once.
+            let data_dir = hoist_core::journal::data_dir();
+            match hoist_core::journal::adopt_old_data(&app.path().app_data_dir()?, &data_dir) {
+                Ok(true) => tracing::info!("moved the app's data to {}", data_dir.display()),
+                Ok(false) => {}
+                Err(e) => tracing::warn!("the app's old data folder was not moved: {e}"),
+            }
             // Profiles are shared with the `hoist` CLI (HOIST_CONFIG_DIR or ~/.config/hoist).
             let profiles_dir = hoist_core::ProfileStore::default_dir();
             let desktop = tauri::async_runtime::block_on(Desktop::start(data_dir, profiles_dir))
@@ -46,10 +64,26 @@ pub fn run() {
             if let Err(e) = tray::install(app.handle(), desktop.engine.clone()) {
                 tracing::warn!("no tray icon: {e}");
             }
-            app.manage(desktop);
-            app.manage(lifecycle::PreferenceFile::open(
-                &app.path().app_config_dir()?,
+            let config_dir = app.path().app_config_dir()?;
+            let transfers = transfers::TransferFile::open(&config_dir);
+            if let Err(e) = desktop.engine.apply_transfer_settings(&transfers.get()) {
+                tracing::warn!("transfer settings not applied: {e}");
+            }
+            let facts = system_bus::SharedFacts::default();
+            tauri::async_runtime::spawn(system_bus::watch_metered(
+                desktop.engine.clone(),
+                facts.clone(),
             ));
+            tauri::async_runtime::spawn(hoist_core::transfer::awake::keep_awake(
+                desktop.engine.clone(),
+                system_bus::LogindInhibitor,
+            ));
+            app.manage(transfers);
+            app.manage(downloads::ActiveDownloads::default());
+            app.manage(facts);
+            app.manage(desktop);
+            app.manage(lifecycle::PreferenceFile::open(&config_dir));
+            autostart::hide_if_asked(app.handle());
             links::watch_auto_copy(app.handle());
             Ok(())
         })
@@ -62,6 +96,7 @@ pub fn run() {
         .invoke_handler(tauri::generate_handler![
             commands::subscribe,
             commands::list_queue,
+            commands::item_thumbnail,
             commands::add_paths,
             pickers::pick_files,
             pickers::pick_folders,
@@ -108,6 +143,7 @@ pub fn run() {
             selection::copy_links,
             selection::browse_drop_into,
             downloads::download_object_as,
+            downloads::cancel_download,
             downloads::object_versions,
             downloads::restore_version,
             downloads::download_version_as,
@@ -132,6 +168,12 @@ pub fn run() {
             adds::queue_action,
             adds::clear_finished,
             adds::copy_when_done_marks,
+            transfers::get_transfer_settings,
+            transfers::set_transfer_settings,
+            diagnostics::diagnostics,
+            diagnostics::copy_diagnostics,
+            autostart::get_autostart,
+            autostart::set_autostart,
         ])
         .build(tauri::generate_context!("../tauri.conf.json"))
         .expect("the Hoist window could not be created");

@@ -363,6 +363,19 @@ mod tests {
             .map(str::to_owned)
             .collect();
         assert_eq!(declared, allowed);
+        // …and each is handled in lib.rs (a declared command without a handler fails
+        // at run time only).
+        let handled: std::collections::BTreeSet<String> = include_str!("lib.rs")
+            .split("generate_handler![")
+            .nth(1)
+            .and_then(|s| s.split(']').next())
+            .expect("the handler list in lib.rs")
+            .split(',')
+            .filter_map(|c| c.trim().rsplit("::").next())
+            .filter(|c| !c.is_empty())
+            .map(|c| format!("allow-{}", c.replace('_', "-")))
+            .collect();
+        assert_eq!(declared, handled);
         let all = caps["permissions"].to_string();
         assert!(
             !all.contains("clipboard"),

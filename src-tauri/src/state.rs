@@ -46,6 +46,7 @@ pub struct Desktop {
     /// Paths the user chose in a native dialog (see `chosen`).
     pub(crate) chosen: Chosen,
     journal: PathBuf,
+    data_dir: PathBuf,
     /// The task feeding the window's event channel; a reloaded page replaces it.
     subscription: std::sync::Mutex<Option<tauri::async_runtime::JoinHandle<()>>>,
     /// The destination chosen per profile and the conflict choice.
@@ -88,7 +89,7 @@ impl Desktop {
             tracing::warn!("the local store's keys are for this run only: {reason}");
         }
         let profiles = Arc::new(ProfileStore::open(&profiles_dir));
-        let journal = data_dir.join("journal.sqlite");
+        let journal = hoist_core::journal::journal_in(&data_dir);
         let mut options = EngineOptions::new(&journal);
         options.credentials = DesktopCredentials::new(&keys, profiles.clone());
         let engine = Engine::start(options).await?;
@@ -122,12 +123,18 @@ impl Desktop {
             profiles,
             chosen: Chosen::from_env(),
             journal,
+            data_dir,
             subscription: std::sync::Mutex::new(None),
             adds: AddPreferenceFile::open(&data_dir),
             pending: PendingBatches::default(),
             browse_bucket: std::sync::Mutex::new(None),
             drop_folder: std::sync::Mutex::new(None),
         })
+    }
+
+    /// The data folder shared with the `hoist` CLI (journal, local store).
+    pub fn data_dir(&self) -> &std::path::Path {
+        &self.data_dir
     }
 
     /// Where adds go now: the destination chosen for the active profile (its bucket

@@ -1,10 +1,9 @@
 //! The tray icon (overall progress, pause/resume all) and the notification when a
 //! batch of uploads ends. Both follow the engine's event stream.
 
-use std::collections::HashMap;
 use std::time::Duration;
 
-use hoist_core::{Engine, EngineEvent, UploadId};
+use hoist_core::{Engine, EngineEvent, QueueTotals};
 use tauri::menu::{Menu, MenuItem, PredefinedMenuItem};
 use tauri::tray::TrayIconBuilder;
 use tauri::{AppHandle, Manager, Wry};
@@ -19,10 +18,9 @@ pub fn show_main(app: &AppHandle) {
     }
 }
 
-/// Progress of what is running, and of the batch since the queue was last idle.
+/// What the batch since the queue was last idle came to (for its notification).
 #[derive(Default, Debug, PartialEq)]
 pub struct Overall {
-    running: HashMap<UploadId, (u64, u64)>,
     verified: u32,
     failed: u32,
 }
@@ -37,32 +35,9 @@ pub struct BatchEnd {
 impl Overall {
     pub fn apply(&mut self, e: &EngineEvent) -> Option<BatchEnd> {
         match e {
-            EngineEvent::Started { id, size, .. } => {
-                self.running.insert(*id, (0, *size));
-            }
-            EngineEvent::Progress {
-                id,
-                bytes_done,
-                bytes_total,
-                ..
-            } => {
-                self.running.insert(*id, (*bytes_done, *bytes_total));
-            }
-            EngineEvent::Completed { id, .. } => {
-                self.running.remove(id);
-                self.verified += 1;
-            }
-            EngineEvent::Failed { id, .. } => {
-                self.running.remove(id);
-                self.failed += 1;
-            }
-            EngineEvent::Paused { id }
-            | EngineEvent::Cancelled { id }
-            | EngineEvent::Skipped { id, .. } => {
-                self.running.remove(id);
-            }
+            EngineEvent::Completed { .. } => self.verified += 1,
+            EngineEvent::Failed { .. } => self.failed += 1,
             EngineEvent::Idle => {
-                self.running.clear();
                 let end = (self.verified + self.failed > 0).then_some(BatchEnd {
                     verified: self.verified,
                     failed: self.failed,
@@ -75,25 +50,51 @@ impl Overall {
         }
         None
     }
+}
 
-    /// One line for the tray: "2 uploading · 45% · 3 done".
-    pub fn summary(&self) -> String {
-        if self.running.is_empty() {
-            return "Hoist: idle".into();
+/// At most one batch notification per `every`: batches that end sooner (a watched
+/// folder syncing file after file) are added up and shown as one summary when the
+/// time has come.
+pub struct NotifyLimiter {
+    every: Duration,
+    last: Option<std::time::Instant>,
+    pending: Option<BatchEnd>,
+}
+
+/// Notifications are a summary, not a feed.
+const NOTIFY_EVERY: Duration = Duration::from_secs(60);
+
+impl NotifyLimiter {
+    pub fn new(every: Duration) -> Self {
+        NotifyLimiter {
+            every,
+            last: None,
+            pending: None,
         }
-        let (done, total) = self
-            .running
-            .values()
-            .fold((0u64, 0u64), |(d, t), (a, b)| (d + a, t + b));
-        let pct = if total == 0 { 100 } else { done * 100 / total };
-        let mut s = format!("Hoist: {} uploading · {pct}%", self.running.len());
-        if self.verified > 0 {
-            s.push_str(&format!(" · {} done", self.verified));
+    }
+
+    /// A batch ended: what to show now, if anything.
+    pub fn offer(&mut self, end: BatchEnd, now: std::time::Instant) -> Option<BatchEnd> {
+        let p = self.pending.get_or_insert(BatchEnd {
+            verified: 0,
+            failed: 0,
+        });
+        p.verified += end.verified;
+        p.failed += end.failed;
+        self.due(now)
+    }
+
+    /// Called on every tick: the held summary once its time has come.
+    pub fn due(&mut self, now: std::time::Instant) -> Option<BatchEnd> {
+        self.pending.as_ref()?;
+        if self
+            .last
+            .is_some_and(|l| now.duration_since(l) < self.every)
+        {
+            return None;
         }
-        if self.failed > 0 {
-            s.push_str(&format!(" · {} failed", self.failed));
-        }
-        s
+        self.last = Some(now);
+        self.pending.take()
     }
 }
 
@@ -169,24 +170,44 @@ pub fn install(app: &AppHandle, engine: Engine) -> tauri::Result<()> {
     let mut events = engine.subscribe();
     tauri::async_runtime::spawn(async move {
         let mut overall = Overall::default();
+        let mut limiter = NotifyLimiter::new(NOTIFY_EVERY);
+        let show = |end: BatchEnd| {
+            let (title, body) = end.message();
+            if let Err(err) = app.notification().builder().title(title).body(body).show() {
+                tracing::info!("notification not shown: {err}");
+            }
+        };
         let mut shown = String::new();
+        // The line is recounted from the queue (as the header counts it) once a second
+        // while events arrive.
+        let mut changed = true;
         let mut tick = tokio::time::interval(Duration::from_secs(1));
         loop {
             tokio::select! {
                 e = events.recv() => match e {
                     Ok(e) => {
-                        if let Some(end) = overall.apply(&e) {
-                            let (title, body) = end.message();
-                            if let Err(err) = app.notification().builder().title(title).body(body).show() {
-                                tracing::info!("notification not shown: {err}");
-                            }
+                        changed = true;
+                        if let Some(end) = overall.apply(&e)
+                            && let Some(now) = limiter.offer(end, std::time::Instant::now())
+                        {
+                            show(now);
                         }
                     }
                     Err(RecvError::Lagged(_)) => {}
                     Err(RecvError::Closed) => break,
                 },
                 _ = tick.tick() => {
-                    let now = overall.summary();
+                    if let Some(end) = limiter.due(std::time::Instant::now()) {
+                        show(end);
+                    }
+                    if !changed {
+                        continue;
+                    }
+                    changed = false;
+                    let Ok(items) = engine.snapshot().await else {
+                        continue;
+                    };
+                    let now = format!("Hoist: {}", QueueTotals::of(&items).describe());
                     if now != shown {
                         let _ = tray.set_tooltip(Some(&now));
                         let _ = status.set_text(&now);
@@ -203,29 +224,19 @@ pub fn install(app: &AppHandle, engine: Engine) -> tauri::Result<()> {
 mod tests {
     use super::*;
 
-    fn progress(id: UploadId, done: u64, total: u64) -> EngineEvent {
-        EngineEvent::Progress {
-            id,
-            bytes_done: done,
-            bytes_total: total,
-            rate_bps: 0,
-            parts_in_flight: 0,
-        }
-    }
-
     #[test]
-    fn the_summary_follows_running_uploads_and_a_batch_ends_at_idle() {
+    fn a_batch_ends_at_idle() {
         let mut o = Overall::default();
-        assert_eq!(o.summary(), "Hoist: idle");
-        assert_eq!(o.apply(&progress(1, 25, 100)), None);
-        o.apply(&progress(2, 25, 100));
-        assert_eq!(o.summary(), "Hoist: 2 uploading · 25%");
+        assert_eq!(
+            o.apply(&EngineEvent::Paused { id: 1 }),
+            None,
+            "no batch end before idle"
+        );
         o.apply(&EngineEvent::Failed {
             id: 2,
             key: "k".into(),
             error: hoist_core::HoistError::Cancelled.to_report(),
         });
-        assert_eq!(o.summary(), "Hoist: 1 uploading · 25% · 1 failed");
         let end = o.apply(&EngineEvent::Idle).expect("a batch ended");
         assert_eq!(
             end,
@@ -236,5 +247,30 @@ mod tests {
         );
         assert!(end.message().1.contains("1 file failed"));
         assert_eq!(o.apply(&EngineEvent::Idle), None, "nothing happened since");
+    }
+
+    #[test]
+    fn a_burst_of_batches_is_one_summary_per_interval() {
+        let t0 = std::time::Instant::now();
+        let s = |n| Duration::from_secs(n);
+        let one = || BatchEnd {
+            verified: 1,
+            failed: 0,
+        };
+        let mut l = NotifyLimiter::new(s(60));
+        assert_eq!(
+            l.offer(one(), t0),
+            Some(one()),
+            "the first is shown at once"
+        );
+        for i in 1..=12 {
+            assert_eq!(l.offer(one(), t0 + s(i)), None, "held within the minute");
+        }
+        assert_eq!(l.due(t0 + s(59)), None);
+        let summary = l.due(t0 + s(60)).expect("shown when the minute is over");
+        assert_eq!(summary.verified, 12);
+        assert_eq!(summary.message().1, "12 files uploaded and verified");
+        assert_eq!(l.due(t0 + s(200)), None, "nothing pending, nothing shown");
+        assert_eq!(l.offer(one(), t0 + s(200)), Some(one()));
     }
 }

@@ -12,6 +12,7 @@ drops and dialogs cannot be synthesised through WebDriver)."""
 import hashlib
 import http.server
 import json
+import re
 import sqlite3
 import os
 import subprocess
@@ -32,7 +33,9 @@ WORK = os.environ["HOIST_E2E_WORK"]
 # Files below this folder count as chosen by the user (a debug build's test door).
 CHOSEN = os.environ["HOIST_E2E_CHOSEN"]
 ARTIFACTS = os.environ["HOIST_E2E_ARTIFACTS"]
-DATA = os.path.join(os.environ["XDG_DATA_HOME"], "dev.hoist.desktop")
+# One data folder for the app and the `hoist` CLI (hoist-core's journal::data_dir).
+DATA = os.path.join(os.environ["XDG_DATA_HOME"], "hoist")
+LOGS = os.path.join(os.environ["XDG_DATA_HOME"], "dev.hoist.desktop", "logs")
 STORE = os.path.join(DATA, "localstore")
 OBJECTS = os.path.join(STORE, "objects", "hoist")
 MIB = 1024 * 1024
@@ -406,6 +409,21 @@ def compromised_page_step(s):
     s.invoke("delete_profile", {"name": "victim"})
 
 
+def shared_journal_and_log_step():
+    """The CLI reads the journal the running app writes; the app's log file exists and
+    holds neither the profile's secret nor a presigned signature."""
+    hoist = os.path.join(os.environ.get("CARGO_TARGET_DIR", "target"), "debug", "hoist")
+    out = subprocess.run([hoist, "--json", "history", "--limit", "1000"], capture_output=True, timeout=60, text=True)
+    check(out.returncode == 0, f"hoist history runs beside the app: {out.stderr[-300:]}")
+    check('"in-background.bin"' in out.stdout, "hoist history lists an upload made in the app")
+    logs = [os.path.join(LOGS, n) for n in os.listdir(LOGS) if n.startswith("hoist.log")] if os.path.isdir(LOGS) else []
+    check(logs != [], f"the log file exists in {LOGS}")
+    text = "".join(open(p, encoding="utf-8", errors="replace").read() for p in logs)
+    check("starting Hoist" in text, f"the log holds the session ({len(text)} bytes)")
+    check(os.environ["AWS_SECRET_ACCESS_KEY"] not in text, "no profile secret in the log")
+    check(re.search(r"X-Amz-Signature=(?!REDACTED)", text) is None, "no presigned signature in the log")
+
+
 def private_files_step():
     """The app ran under umask 022: its data folder is 0700, the journal with its WAL
     and SHM and every file of the local store 0600."""
@@ -534,7 +552,7 @@ def main():
     print("3. restart mid-upload: the journal resumes it by itself")
     # Restart once some, not all, parts are stored. The queue's bytes_done counts bytes
     # as they are sent (parts in flight too): what is stored is what the journal holds.
-    journal = os.path.join(os.environ["XDG_DATA_HOME"], "dev.hoist.desktop", "journal.sqlite")
+    journal = os.path.join(DATA, "journal.sqlite")
 
     def stored_parts():
         con = sqlite3.connect(f"file:{journal}?mode=ro", uri=True, timeout=5)
@@ -702,6 +720,14 @@ def main():
     import adding
 
     adding.run(s)
+
+    print("12. one journal and a clean log: `hoist history` lists the app's upload; no secret in the log")
+    shared_journal_and_log_step()
+
+    print("13. a bandwidth limit set in Settings slows a running upload; a new one applies at once")
+    import transfers_steps
+
+    transfers_steps.bandwidth_step(s)
     s.quit()
     print("end-to-end: all checks passed")
 

@@ -22,7 +22,7 @@ describe("the whole window", () => {
       .map((el) => el.outerHTML.slice(0, 120));
     expect(unlabelled).toEqual([]);
     const tabs = [...document.querySelectorAll<HTMLElement>('[role="tab"]')];
-    expect(tabs.length).toBe(6);
+    expect(tabs.length).toBe(7);
     for (const t of tabs) {
       const panel = document.getElementById(t.getAttribute("aria-controls")!);
       expect(panel?.getAttribute("role")).toBe("tabpanel");

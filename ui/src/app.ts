@@ -14,6 +14,10 @@ import { copiedMessage, DEFAULT_EXPIRY_SECS } from "./lib/links";
 import { createQueueView } from "./views/queue-view";
 import { createSettingsView } from "./views/settings-view";
 import { createUploadDefaultsPanel } from "./views/upload-defaults";
+import { createDiagnosticsView } from "./views/diagnostics-view";
+import { createTransfersPanel } from "./views/transfers-panel";
+import { createStartupPanel } from "./views/startup-panel";
+import type { WaitReason } from "./bindings/WaitReason";
 import { createWatchesView } from "./views/watches-view";
 import { WatchStore } from "./lib/watches";
 import type { AddOutcome } from "./bindings/AddOutcome";
@@ -183,6 +187,7 @@ export function startApp(root: HTMLElement): QueueStore {
   };
   const queueView = createQueueView(store, {
     tools: queueExpiry.element,
+    thumbnail: ipc.itemThumbnail,
     onAction: itemAction,
     onSelection: selectionAction,
     onClearFinished: () =>
@@ -219,6 +224,7 @@ export function startApp(root: HTMLElement): QueueStore {
     },
     dropInto: (prefix) => void ipc.browseDropInto(prefix).catch(report),
     versions: { list: ipc.objectVersions, restore: ipc.restoreVersion, download: ipc.downloadVersionAs },
+    cancelDownload: ipc.cancelDownload,
     downloadAs: async (key, progress) => {
       const stop = await ipc.onDownloadProgress((p) => p.key === key && progress(p.done, p.total)).catch(() => () => {});
       try {
@@ -235,6 +241,26 @@ export function startApp(root: HTMLElement): QueueStore {
     tools: linksExpiry.element,
     onError: report,
   });
+  const transfersPanel = createTransfersPanel({
+    get: ipc.getTransferSettings,
+    set: ipc.setTransferSettings,
+    toError: ipc.toIpcError,
+  });
+  const diagnosticsView = createDiagnosticsView({
+    load: ipc.diagnostics,
+    copy: ipc.copyDiagnostics,
+    onError: report,
+    notify: (m) => banner.notice(m),
+  });
+  // A queue held by the transfer rules says why, in words, until it goes on.
+  const holdStatus = h("div", { class: "hold-status", attrs: { role: "status", "data-testid": "queue-held" } });
+  holdStatus.hidden = true;
+  const showHold = (words: string | null) => {
+    holdStatus.hidden = words === null;
+    holdStatus.textContent = words ? `Uploads wait: ${words}` : "";
+  };
+  const holdWords = (r: WaitReason | null): string | null =>
+    r === null ? null : r.reason === "metered" ? "paused: metered connection" : r.reason === "schedule" ? `waiting for schedule (starts ${r.starts})` : "waiting for network";
   const settingsView = createSettingsView({
     load: ipc.getSettings,
     listProfiles: ipc.listProfiles,
@@ -256,7 +282,11 @@ export function startApp(root: HTMLElement): QueueStore {
         notify: (m) => banner.notice(m),
       }),
     ],
-  }, [createConflictSetting({ load: ipc.addPreferences, save: ipc.setConflictChoice, describeError })]);
+  }, [
+    createConflictSetting({ load: ipc.addPreferences, save: ipc.setConflictChoice, describeError }),
+    createStartupPanel({ get: ipc.getAutostart, set: ipc.setAutostart, toError: ipc.toIpcError }),
+    transfersPanel,
+  ]);
   const overlay = createDropOverlay();
   const watches = new WatchStore();
   const refreshWatches = () => ipc.watchList().then((l) => watches.setAll(l), report);
@@ -290,6 +320,8 @@ export function startApp(root: HTMLElement): QueueStore {
     browserView.element.hidden = next !== "browser";
     linksView.element.hidden = next !== "links";
     settingsView.element.hidden = next !== "settings";
+    diagnosticsView.element.hidden = next !== "diagnostics";
+    if (next === "diagnostics") diagnosticsView.shown();
     if (next === "queue") queueView.shown();
     if (next === "watches") void refreshWatches();
     if (next === "history") historyView.shown();
@@ -322,6 +354,7 @@ export function startApp(root: HTMLElement): QueueStore {
     browser: browserView.element,
     links: linksView.element,
     settings: settingsView.element,
+    diagnostics: diagnosticsView.element,
   };
   for (const t of TABS) {
     panels[t].id = `view-${t}`;
@@ -374,7 +407,8 @@ export function startApp(root: HTMLElement): QueueStore {
   root.replaceChildren(
     header.element,
     banner.element,
-    h("main", { class: "views" }, queueView.element, watchesView.element, historyView.element, browserView.element, linksView.element, settingsView.element),
+    holdStatus,
+    h("main", { class: "views" }, queueView.element, watchesView.element, historyView.element, browserView.element, linksView.element, settingsView.element, diagnosticsView.element),
     overlay.element,
   );
   setTab("queue");
@@ -416,6 +450,7 @@ export function startApp(root: HTMLElement): QueueStore {
     .subscribe((msg) => {
       if (msg.type === "event") {
         if (msg.event.event === "watch") watches.apply(msg.event);
+        else if (msg.event.event === "held") showHold(holdWords(msg.event.reason));
         else store.apply(msg.event);
       } else {
         void resync();
@@ -423,6 +458,7 @@ export function startApp(root: HTMLElement): QueueStore {
       }
     })
     .then(() => Promise.all([resync(), refreshWatches()]), report);
+  ipc.getTransferSettings().then((s) => showHold(s.held), report);
 
   ipc
     .onLinkEvents({

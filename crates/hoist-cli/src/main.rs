@@ -61,17 +61,17 @@ fn limit_allocator_retention() {
     }
 }
 
-/// `--journal`, else `journal.sqlite` in Hoist's data folder, which is made private
+/// `--journal`, else `journal.sqlite` in Hoist's data folder (shared with the desktop
+/// app), which is made private
 /// (0700) here: it is Hoist's own, and an older install may have left it open.
 fn journal_path(cli: &Cli) -> Result<std::path::PathBuf, CliError> {
     if let Some(p) = &cli.journal {
         return Ok(p.clone());
     }
-    let Some(dirs) = directories::ProjectDirs::from("dev", "hoist", "hoist") else {
-        return Ok(std::path::PathBuf::from("hoist-journal.sqlite"));
-    };
-    hoist_core::fsutil::private_dir(dirs.data_dir())?;
-    Ok(dirs.data_dir().join("journal.sqlite"))
+    // The desktop app's folder too: one journal for both (`HOIST_DATA_DIR` moves it).
+    let dir = hoist_core::journal::data_dir();
+    hoist_core::fsutil::private_dir(&dir)?;
+    Ok(hoist_core::journal::journal_in(&dir))
 }
 
 pub(crate) fn settings(t: &TransferArgs) -> Result<EngineSettings, CliError> {

@@ -95,10 +95,17 @@ impl Reporter {
                     attempt,
                     reason,
                     delay_ms,
+                    offline,
                     ..
                 } => {
                     multi.suspend(|| {
-                        eprintln!("retry  #{id} (attempt {attempt}, in {delay_ms} ms): {reason}")
+                        if *offline {
+                            eprintln!("wait   #{id}: waiting for network ({reason})")
+                        } else {
+                            eprintln!(
+                                "retry  #{id} (attempt {attempt}, in {delay_ms} ms): {reason}"
+                            )
+                        }
                     });
                 }
                 EngineEvent::Restarted { id, reason } => {

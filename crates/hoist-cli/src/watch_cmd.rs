@@ -15,16 +15,11 @@ use crate::args::{TrashAction, WatchCommand};
 use crate::output::{self, Reporter};
 use crate::{CliError, engine_options, remote, settings, shutdown_signal, target};
 
-/// The desktop app's data folder (its journal and local store), by its identifier:
-/// a watch must not take it either.
-const DESKTOP_APP_ID: &str = "dev.hoist.desktop";
-
-/// Hoist's own data besides the journal: profiles, and the desktop app's data.
+/// Hoist's own data besides the journal: profiles, the shared data folder (journal,
+/// the app's local store), and the app's folder from before it was shared.
 fn protected() -> Vec<PathBuf> {
-    let mut out = vec![ProfileStore::default_dir()];
-    if let Some(d) = directories::BaseDirs::new() {
-        out.push(d.data_dir().join(DESKTOP_APP_ID));
-    }
+    let mut out = vec![ProfileStore::default_dir(), hoist_core::journal::data_dir()];
+    out.extend(hoist_core::journal::old_app_data_dir());
     out
 }
 

@@ -21,6 +21,7 @@
 //! conflict policy). See `crates/hoist-core/README.md`
 //! for the flow of one upload.
 
+pub mod diagnostics;
 pub mod error;
 pub mod events;
 pub mod fsutil;
@@ -43,7 +44,8 @@ pub use transfer::plan::{MIB, PartPlan, UploadPlan};
 pub use transfer::retry::RetryPolicy;
 pub use transfer::{
     AddOptions, Added, ConflictPolicy, Engine, EngineOptions, EngineSettings, HistoryEntry,
-    ItemState, ItemStatus, KeyedFile, PendingBatches, PlannedBatch, UploadRow, UploadState,
+    ItemState, ItemStatus, KeyedFile, PendingBatches, PlannedBatch, QueueTotals, ScheduleWindow,
+    TransferSettings, UploadRow, UploadState, WaitReason,
 };
 pub use watch::{
     CannotRead, DeletionDecision, TrashedFile, WatchConfig, WatchId, WatchManager, WatchPhase,

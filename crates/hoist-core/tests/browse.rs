@@ -202,3 +202,47 @@ async fn previews_read_bounded_ranges() {
         .unwrap_err();
     assert_eq!(e.code(), ErrorCode::NotFound);
 }
+
+#[tokio::test]
+async fn a_cancelled_download_leaves_nothing_behind() {
+    let b = bucket("browse-cancel").await;
+    let body = vec![7u8; 4 * 1024 * 1024];
+    put(&b, "big.bin", &body).await;
+    let a = BucketAccess::connect(&AwsChainCredentials, target(&b))
+        .await
+        .unwrap();
+    let (_t, dir) = tmp();
+    let dest = dir.join("big.bin");
+    let cancel = tokio_util::sync::CancellationToken::new();
+    let seen = std::sync::atomic::AtomicU64::new(0);
+    let e = browse::download_cancellable(
+        &a,
+        "big.bin",
+        &dest,
+        |done, _| {
+            seen.store(done, std::sync::atomic::Ordering::SeqCst);
+            if done > 0 {
+                cancel.cancel();
+            }
+        },
+        &cancel,
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(e.code(), ErrorCode::Cancelled, "{e}");
+    let got = seen.load(std::sync::atomic::Ordering::SeqCst);
+    assert!(got > 0 && got < body.len() as u64, "cancelled mid-way ({got} bytes)");
+    let left: Vec<_> = std::fs::read_dir(&dir).unwrap().collect();
+    assert!(left.is_empty(), "nothing at the chosen path, no partial file: {left:?}");
+
+    // Not cancelled: the whole object, byte for byte.
+    let n = browse::download_cancellable(&a, "big.bin", &dest, |_, _| {}, &cancel_never())
+        .await
+        .unwrap();
+    assert_eq!(n, body.len() as u64);
+    assert_eq!(std::fs::read(&dest).unwrap(), body);
+}
+
+fn cancel_never() -> tokio_util::sync::CancellationToken {
+    tokio_util::sync::CancellationToken::new()
+}

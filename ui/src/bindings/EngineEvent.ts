@@ -3,6 +3,7 @@ import type { ErrorCode } from "./ErrorCode";
 import type { ErrorReport } from "./ErrorReport";
 import type { FinishStep } from "./FinishStep";
 import type { Verification } from "./Verification";
+import type { WaitReason } from "./WaitReason";
 import type { WatchStatus } from "./WatchStatus";
 
 export type EngineEvent = { "event": "queued", id: number, path: string, bucket: string, key: string, size: number, } | { "event": "started", id: number, key: string, size: number, parts_total: number, parts_done: number, resumed: boolean, } | { "event": "progress", id: number, bytes_done: number, bytes_total: number, rate_bps: number, 
@@ -14,7 +15,12 @@ parts_in_flight: number, } | { "event": "part_done", id: number, part: number, s
  * What kind of failure: `network` means the store cannot be reached (the
  * UI says "waiting for network").
  */
-code: ErrorCode, } | { "event": "paused", id: number, } | { "event": "restarted", id: number, reason: string, } | { "event": "finishing", id: number, step: FinishStep, } | { "event": "completed", id: number, bucket: string, key: string, size: number, etag: string | null, checksum: string | null, verification: Verification, 
+code: ErrorCode, 
+/**
+ * The network is down (not the store refusing): show "waiting for network";
+ * such retries have no attempt limit.
+ */
+offline: boolean, } | { "event": "paused", id: number, } | { "event": "restarted", id: number, reason: string, } | { "event": "finishing", id: number, step: FinishStep, } | { "event": "completed", id: number, bucket: string, key: string, size: number, etag: string | null, checksum: string | null, verification: Verification, 
 /**
  * Bytes sent in this session.
  */
@@ -23,4 +29,4 @@ bytes_sent: number,
  * Bytes of parts an earlier (crashed, paused or failed) attempt had begun to
  * send and that had to be sent again.
  */
-bytes_resent: number, } | { "event": "skipped", id: number, key: string, reason: string, } | { "event": "failed", id: number, key: string, error: ErrorReport, } | { "event": "cancelled", id: number, } | { "event": "removed", id: number, } | { "event": "idle" } | { "event": "watch", status: WatchStatus, };
+bytes_resent: number, } | { "event": "skipped", id: number, key: string, reason: string, } | { "event": "failed", id: number, key: string, error: ErrorReport, } | { "event": "cancelled", id: number, } | { "event": "removed", id: number, } | { "event": "idle" } | { "event": "watch", status: WatchStatus, } | { "event": "held", reason: WaitReason | null, };

@@ -34,7 +34,7 @@ export function runDemo(store: QueueStore): void {
     for (const [id, a] of active) {
       const it = store.get(id)!;
       if (id % 37 === 0 && a.done > 0 && !it.retry && Math.random() < 0.05) {
-        emit({ event: "retrying", id, attempt: 2, delay_ms: 800, reason: "cannot reach the store: connection reset by peer", code: "network" });
+        emit({ event: "retrying", id, attempt: 2, delay_ms: 800, reason: "cannot reach the store: connection reset by peer", code: "network", offline: false });
         continue;
       }
       a.done = Math.min(it.size, a.done + (a.rate * 0.1) * 40);

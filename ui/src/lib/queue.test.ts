@@ -79,6 +79,7 @@ const status = (id: number, over: Partial<ItemStatus> = {}): ItemStatus => ({
   state: "queued",
   priority: 0,
   error: null,
+  waiting: null,
   ...over,
 });
 
@@ -155,7 +156,7 @@ describe("QueueStore events", () => {
     store.apply(queued(1));
     store.apply(started(1));
     store.apply(progress(1, 100, 10));
-    store.apply({ event: "retrying", id: 1, attempt: 3, delay_ms: 500, reason: "connection reset", code: "store_busy" });
+    store.apply({ event: "retrying", id: 1, attempt: 3, delay_ms: 500, reason: "connection reset", code: "store_busy", offline: false });
     const it = store.get(1)!;
     expect(it.state).toBe("running");
     expect(displayState(it)).toBe("retrying");
@@ -175,7 +176,7 @@ describe("QueueStore events", () => {
     expect(store.byState().running).toBe(1);
     expect(store.byState().retrying).toBe(0);
 
-    store.apply({ event: "retrying", id: 1, attempt: 4, delay_ms: 500, reason: "timeout", code: "store_busy" });
+    store.apply({ event: "retrying", id: 1, attempt: 4, delay_ms: 500, reason: "timeout", code: "store_busy", offline: false });
     store.apply(progress(1, 200, 10));
     expect(stateLabel(it)).toBe("uploading");
   });
@@ -185,7 +186,7 @@ describe("QueueStore events", () => {
     store.apply(queued(1));
     store.apply(started(1));
     const reason = "cannot reach the store: connection refused";
-    store.apply({ event: "retrying", id: 1, attempt: 2, delay_ms: 4000, reason, code: "network" });
+    store.apply({ event: "retrying", id: 1, attempt: 2, delay_ms: 4000, reason, code: "network", offline: true });
     expect(stateLabel(store.get(1)!)).toBe(`waiting for network (attempt 2): ${reason}`);
     store.apply(progress(1, 200, 10));
     expect(stateLabel(store.get(1)!)).toBe("uploading");
@@ -215,7 +216,7 @@ describe("QueueStore events", () => {
     expect(store.totals().uploading).toBe(2);
 
     // A retry of the Complete request says so instead.
-    store.apply({ event: "retrying", id: 1, attempt: 2, delay_ms: 100, reason: "503", code: "store_busy" });
+    store.apply({ event: "retrying", id: 1, attempt: 2, delay_ms: 100, reason: "503", code: "store_busy", offline: false });
     expect(isFinishing(it)).toBe(false);
     expect(stateLabel(it)).toBe("retrying (attempt 2): 503");
     store.apply({ event: "part_done", id: 1, part: 4, size: 250 });
@@ -382,7 +383,7 @@ describe("QueueStore snapshots", () => {
       queued(2),
       started(1),
       progress(1, 400, 100),
-      { event: "retrying", id: 1, attempt: 2, delay_ms: 100, reason: "503", code: "store_busy" },
+      { event: "retrying", id: 1, attempt: 2, delay_ms: 100, reason: "503", code: "store_busy", offline: false },
       completed(2),
       { event: "failed", id: 1, key: "dir/file-1.bin", error: { code: "network", message: "unreachable" } },
     ];

@@ -422,7 +422,7 @@ export class QueueStore {
       return;
     }
 
-    if (ev.event === "watch") return; // watched folders have their own store
+    if (ev.event === "watch" || ev.event === "held") return; // watched folders have their own store; a hold shows in a banner
     const it = this.byId.get(ev.id);
     if (!it) return; // not known (yet): the next snapshot brings it
     if (ev.event === "removed") {
@@ -460,7 +460,7 @@ export class QueueStore {
       case "retrying":
         if (isFinal(it.state)) break;
         it.state = "running";
-        it.retry = { attempt: ev.attempt, reason: ev.reason, delayMs: ev.delay_ms, network: ev.code === "network" };
+        it.retry = { attempt: ev.attempt, reason: ev.reason, delayMs: ev.delay_ms, network: ev.code === "network" || ev.offline };
         break;
       case "paused":
         it.state = "paused";

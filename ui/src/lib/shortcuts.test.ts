@@ -19,7 +19,8 @@ describe("keyboard shortcuts", () => {
     expect(shortcutFor(key("f", { meta: true }))).toEqual({ kind: "search" });
     expect(shortcutFor(key("1", { ctrl: true }))).toEqual({ kind: "tab", index: 0 });
     expect(shortcutFor(key("6", { ctrl: true }))).toEqual({ kind: "tab", index: 5 });
-    expect(shortcutFor(key("7", { ctrl: true }))).toBeNull();
+    expect(shortcutFor(key("7", { ctrl: true }))).toEqual({ kind: "tab", index: 6 });
+    expect(shortcutFor(key("8", { ctrl: true }))).toBeNull();
     expect(shortcutFor(key(" "))).toEqual({ kind: "toggle-pause" });
     expect(shortcutFor(key("Delete"))).toEqual({ kind: "remove" });
     expect(shortcutFor(key("a", { ctrl: true }))).toEqual({ kind: "select-all" });

@@ -1,5 +1,5 @@
 // Keyboard shortcuts: Ctrl+O add files, Ctrl+Shift+O add folder, Ctrl+F search the
-// queue, Ctrl+1..6 tabs, Space pause/resume the selected rows, Delete remove them,
+// queue, Ctrl+1..7 tabs, Space pause/resume the selected rows, Delete remove them,
 // Ctrl+A select every row. Keys a text field needs stay with it.
 
 export type Shortcut =
@@ -46,7 +46,7 @@ export function shortcutFor(ev: KeyLike): Shortcut | null {
   if (mod) {
     if (key === "o") return ev.shiftKey ? { kind: "add-folder" } : { kind: "add-files" };
     if (key === "f" && !ev.shiftKey) return { kind: "search" };
-    if (/^[1-6]$/.test(key) && !ev.shiftKey) return { kind: "tab", index: Number(key) - 1 };
+    if (/^[1-7]$/.test(key) && !ev.shiftKey) return { kind: "tab", index: Number(key) - 1 };
     if (key === "a" && !ev.shiftKey && !isTextInput(ev.target)) return { kind: "select-all" };
     return null;
   }

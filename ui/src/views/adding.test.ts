@@ -194,15 +194,15 @@ describe("header and drop overlay", () => {
     expect(q(".tabs").getAttribute("role")).toBe("tablist");
     const all = [...document.querySelectorAll<HTMLElement>('[role="tab"]')];
     expect(all.map((t) => t.getAttribute("aria-controls"))).toEqual(TABS.map((t) => `view-${t}`));
-    expect(all.map((t) => t.tabIndex)).toEqual([0, -1, -1, -1, -1, -1]);
+    expect(all.map((t) => t.tabIndex)).toEqual([0, -1, -1, -1, -1, -1, -1]);
     all[0]!.dispatchEvent(new KeyboardEvent("keydown", { key: "ArrowRight", bubbles: true }));
     all[1]!.dispatchEvent(new KeyboardEvent("keydown", { key: "End", bubbles: true }));
-    all[5]!.dispatchEvent(new KeyboardEvent("keydown", { key: "ArrowRight", bubbles: true }));
+    all[6]!.dispatchEvent(new KeyboardEvent("keydown", { key: "ArrowRight", bubbles: true }));
     all[0]!.dispatchEvent(new KeyboardEvent("keydown", { key: "ArrowLeft", bubbles: true }));
-    expect(tabs).toEqual(["watches", "settings", "queue", "settings"]);
-    expect(document.activeElement).toBe(all[5]);
-    expect(all[5]!.getAttribute("aria-selected")).toBe("true");
-    expect(all.filter((t) => t.tabIndex === 0)).toEqual([all[5]]);
+    expect(tabs).toEqual(["watches", "diagnostics", "queue", "diagnostics"]);
+    expect(document.activeElement).toBe(all[6]);
+    expect(all[6]!.getAttribute("aria-selected")).toBe("true");
+    expect(all.filter((t) => t.tabIndex === 0)).toEqual([all[6]]);
   });
 });
 

@@ -138,4 +138,43 @@ describe("browser view", () => {
     await tick();
     expect(view.prefix()).toBe("");
   });
+
+  it("Download… shows progress and a Cancel that stops it; a cancelled download saves nothing and says so", async () => {
+    const { src } = fakeStore();
+    const notes: string[] = [];
+    const cancels: string[] = [];
+    let finish: (p: string | null) => void = () => {};
+    const view = createBrowserView({
+      ...src,
+      notify: (m) => notes.push(m),
+      downloadAs: (_key, progress) =>
+        new Promise((resolve) => {
+          progress(5, 10);
+          finish = resolve;
+        }),
+      cancelDownload: async (key) => {
+        cancels.push(key);
+        finish(null);
+        return true;
+      },
+    });
+    document.body.replaceChildren(view.element);
+    view.shown();
+    await tick();
+    view.element.querySelector<HTMLButtonElement>('[data-testid="browser-object"] button')!.click();
+    await tick();
+    await tick();
+    const details = view.element.querySelector('[data-testid="browser-details"]')!;
+    const stop = details.querySelector<HTMLButtonElement>('[data-testid="download-cancel"]')!;
+    expect(stop.hidden).toBe(true);
+    details.querySelector<HTMLButtonElement>('[data-testid="browser-download"]')!.click();
+    expect(stop.hidden).toBe(false);
+    expect(details.querySelector('[data-testid="download-progress"]')!.textContent).toBe("50% of 10 B");
+    stop.click();
+    await tick();
+    await tick();
+    expect(cancels).toEqual(["top.txt"]);
+    expect(stop.hidden).toBe(true);
+    expect(notes).toEqual(["Download of top.txt cancelled: nothing was saved"]);
+  });
 });

@@ -46,6 +46,8 @@ export interface BrowserSource {
   preview?: PreviewSource;
   /** "Download…" with a save dialog; null when cancelled. Progress comes as (bytes, total). */
   downloadAs?(key: string, progress: (done: number, total: number | null) => void): Promise<string | null>;
+  /** Stops a running "Download…" (its promise then resolves to null). */
+  cancelDownload?(key: string): Promise<boolean>;
   /** Files dropped on the window go to this folder while the Browser is shown (null: not shown). */
   dropInto?(prefix: string | null): void;
 }
@@ -245,6 +247,12 @@ export function createBrowserView(src: BrowserSource): BrowserView {
       },
     });
     const progress = h("span", { class: "muted", attrs: { "data-testid": "download-progress" } });
+    const stop = button("Cancel download", {
+      class: "btn",
+      attrs: { "data-testid": "download-cancel" },
+      on: { click: () => void src.cancelDownload?.(d.key).catch((e: unknown) => src.onError(e)) },
+    });
+    stop.hidden = true;
     const download = button(src.downloadAs ? "Download…" : "Download", {
       class: "btn",
       attrs: { "data-testid": "browser-download" },
@@ -255,21 +263,27 @@ export function createBrowserView(src: BrowserSource): BrowserView {
             return;
           }
           download.disabled = true;
+          stop.hidden = !src.cancelDownload;
           src
             .downloadAs(d.key, (done, total) => {
               progress.textContent = total ? `${Math.floor((done / total) * 100)}% of ${formatBytes(total)}` : formatBytes(done);
             })
             .then(
               (p) => {
+                const cancelled = progress.textContent !== "" && !p;
                 progress.textContent = "";
                 if (p) src.notify(`Saved to ${p}`);
+                else if (cancelled) src.notify(`Download of ${d.key} cancelled: nothing was saved`);
               },
               (e: unknown) => {
                 progress.textContent = "";
                 src.onError(e);
               },
             )
-            .finally(() => (download.disabled = false));
+            .finally(() => {
+              download.disabled = false;
+              stop.hidden = true;
+            });
         },
       },
     });
@@ -312,7 +326,7 @@ export function createBrowserView(src: BrowserSource): BrowserView {
       dl,
       h("div", { class: "row-actions" }, expirySel, dispSel, copy),
       trueExpiry,
-      h("div", { class: "row-actions" }, download, progress, del),
+      h("div", { class: "row-actions" }, download, progress, stop, del),
       ...(src.versions ? [renderVersions({ ...src.versions, onError: src.onError, notify: src.notify }, d.key, () => void select(d.key))] : []),
     );
   };

@@ -4,10 +4,10 @@ import { button, h, icon, ICONS, setText } from "../lib/dom";
 import { formatBytes, formatDuration, formatRate } from "../lib/format";
 import type { QueueStore, QueueTotals } from "../lib/queue";
 
-export type Tab = "queue" | "watches" | "history" | "browser" | "links" | "settings";
+export type Tab = "queue" | "watches" | "history" | "browser" | "links" | "settings" | "diagnostics";
 export type GlobalAction = "add-files" | "add-folder" | "pause-all" | "resume-all" | "retry-failed" | "choose-destination";
 
-export const TABS: readonly Tab[] = ["queue", "watches", "history", "browser", "links", "settings"];
+export const TABS: readonly Tab[] = ["queue", "watches", "history", "browser", "links", "settings", "diagnostics"];
 
 /** "3 of 10 · 2 uploading · 12.5 MiB/s · 1m 05s left" (+ paused/failed counts when any). */
 export function summarize(t: QueueTotals): string {
@@ -46,6 +46,7 @@ export function createHeader(store: QueueStore, handlers: HeaderHandlers): Heade
     ["browser", "Browser"],
     ["links", "Links"],
     ["settings", "Settings"],
+    ["diagnostics", "Diagnostics"],
   ] as const) {
     const b = button(label, {
       class: "tab",

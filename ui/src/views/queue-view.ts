@@ -5,7 +5,7 @@ import { button, h, icon, ICONS, setText } from "../lib/dom";
 import type { QueueAction } from "../bindings/QueueAction";
 import { FILTER_LABELS, visibleItems, type QueueFilter } from "../lib/queue-filter";
 import { Selection } from "../lib/selection";
-import { formatSpan } from "../lib/links";
+import { formatSpan, isImageKey } from "../lib/links";
 import {
   actionsFor,
   displayState,
@@ -50,7 +50,9 @@ interface RowRefs {
 const refs = new WeakMap<HTMLElement, RowRefs>();
 
 function createRow(): HTMLElement {
-  const name = h("div", { class: "cell name" });
+  const name = h("span", { class: "name-text" });
+  const thumb = h("img", { class: "qthumb", attrs: { alt: "", "data-testid": "queue-thumb" } });
+  thumb.hidden = true;
   const size = h("div", { class: "cell size num" });
   const fill = h("div", { class: "fill" });
   const bar = h("div", { class: "bar", attrs: { role: "progressbar", "aria-valuemin": "0", "aria-valuemax": "100" } }, fill);
@@ -62,7 +64,7 @@ function createRow(): HTMLElement {
   const row = h(
     "div",
     { class: "row", attrs: { "data-testid": "queue-row", role: "option", tabindex: "-1", "aria-selected": "false" } },
-    name,
+    h("div", { class: "cell name" }, thumb, name),
     size,
     h("div", { class: "cell progress" }, bar, pct),
     speed,
@@ -125,6 +127,43 @@ export interface QueueViewHandlers {
   onClearFinished?(): void;
   /** Shown in the toolbar (the link expiry chooser). */
   tools?: HTMLElement;
+  /** A small thumbnail of an item's local image as a data: URL (made by Rust). */
+  thumbnail?(id: number): Promise<string>;
+}
+
+/** Thumbnails asked for once per item; a failure means "no thumbnail", quietly. */
+export class ThumbnailCache {
+  private readonly urls = new Map<number, Promise<string | null>>();
+  constructor(private readonly load: (id: number) => Promise<string>) {}
+
+  get(id: number): Promise<string | null> {
+    let p = this.urls.get(id);
+    if (!p) {
+      p = this.load(id).then(
+        (url) => (url.startsWith("data:image/") ? url : null),
+        () => null,
+      );
+      this.urls.set(id, p);
+    }
+    return p;
+  }
+}
+
+/** Shows the item's thumbnail in the row's name cell when it is a local image. */
+export function showThumbnail(row: HTMLElement, it: Readonly<QueueItem>, cache: ThumbnailCache): void {
+  const img = row.querySelector<HTMLImageElement>("img.qthumb");
+  if (!img || img.dataset.for === String(it.id)) return;
+  img.dataset.for = String(it.id);
+  img.hidden = true;
+  img.removeAttribute("src");
+  if (!it.path || !isImageKey(it.path)) return;
+  void cache.get(it.id).then((url) => {
+    // The row may show another item by now (the list reuses rows).
+    if (url && img.dataset.for === String(it.id)) {
+      img.src = url;
+      img.hidden = false;
+    }
+  });
 }
 
 export interface QueueView {
@@ -164,12 +203,14 @@ export function createQueueView(
   let copyMarks: ReadonlyMap<number, number> = new Map();
   let filter: QueueFilter = "all";
   let shown: Readonly<QueueItem>[] = [];
+  const thumbs = handlers.thumbnail ? new ThumbnailCache(handlers.thumbnail) : null;
   const list = new VirtualList<Readonly<QueueItem>>({
     rowHeight: ROW_HEIGHT,
     overscan: 10,
     createRow,
     updateRow: (row, it) => {
       updateRow(row, it);
+      if (thumbs) showThumbnail(row, it, thumbs);
       const on = selection.has(it.id);
       row.setAttribute("aria-selected", String(on));
       row.classList.toggle("selected", on);

@@ -68,6 +68,7 @@ function infoRow(label: string, value: HTMLElement): HTMLElement {
   return h("div", { class: "info-row" }, h("div", { class: "info-label", text: label }), value);
 }
 
+/** `sections`: more sections shown in the right column (conflicts, start at login, transfers). */
 export function createSettingsView(src: SettingsSource, sections: readonly SettingsSection[] = []): SettingsView {
   const now = () => (src.now ? src.now() : Date.now());
 

@@ -27,7 +27,7 @@ describe("queue view", () => {
     store.apply(queued(1));
     store.apply(queued(2));
     store.apply({ event: "started", id: 2, key: "d/f2", size: 2048, parts_total: 1, parts_done: 0, resumed: false });
-    store.apply({ event: "retrying", id: 2, attempt: 2, delay_ms: 10, reason: "timeout", code: "store_busy" });
+    store.apply({ event: "retrying", id: 2, attempt: 2, delay_ms: 10, reason: "timeout", code: "store_busy", offline: false });
     frame();
 
     expect((view.element.querySelector(".empty") as HTMLElement).hidden).toBe(true);

@@ -40,6 +40,31 @@ pub enum FinishStep {
     Verifying,
 }
 
+/// Why a queued or running upload is waiting instead of sending.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ts_rs::TS)]
+#[serde(tag = "reason", rename_all = "snake_case")]
+#[ts(export)]
+pub enum WaitReason {
+    /// Its requests fail because the network is down; it goes on by itself when the
+    /// link returns (not a failure: no attempt limit).
+    Network,
+    /// The connection is metered and the user chose to pause on metered connections.
+    Metered,
+    /// Outside the schedule window; `starts` is when it opens ("22:00").
+    Schedule { starts: String },
+}
+
+impl WaitReason {
+    /// What the queue shows.
+    pub fn words(&self) -> String {
+        match self {
+            WaitReason::Network => "waiting for network".into(),
+            WaitReason::Metered => "paused: metered connection".into(),
+            WaitReason::Schedule { starts } => format!("waiting for schedule (starts {starts})"),
+        }
+    }
+}
+
 #[derive(Debug, Clone, Serialize, ts_rs::TS)]
 #[serde(tag = "event", rename_all = "snake_case")]
 #[ts(export)]
@@ -92,9 +117,11 @@ pub enum EngineEvent {
         #[ts(type = "number")]
         delay_ms: u64,
         reason: String,
-        /// What kind of failure: `network` means the store cannot be reached (the
-        /// UI says "waiting for network").
+        /// What kind of failure: `network` means the store cannot be reached.
         code: ErrorCode,
+        /// The network is down (not the store refusing): show "waiting for network";
+        /// such retries have no attempt limit.
+        offline: bool,
     },
     Paused {
         #[ts(type = "number")]
@@ -153,6 +180,9 @@ pub enum EngineEvent {
     },
     /// Nothing queued or running any more.
     Idle,
+    /// The queue holds (metered connection, outside the schedule) or goes on again
+    /// (`reason: null`). Queued items show the reason in their status.
+    Held { reason: Option<WaitReason> },
     /// A watched folder's state changed (phase, pending count, last sync, errors).
     Watch { status: WatchStatus },
 }

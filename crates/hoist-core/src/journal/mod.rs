@@ -8,6 +8,7 @@
 //! consistent and every commit survives a process crash); writes that must survive a
 //! power loss (a completed part) use [`JournalConn::durably`].
 
+mod location;
 pub mod registry;
 mod schema;
 
@@ -19,6 +20,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use rusqlite::Connection;
 
+pub use location::{adopt_old_data, data_dir, journal_in, old_app_data_dir};
 pub use schema::Schema;
 
 use crate::error::Result;

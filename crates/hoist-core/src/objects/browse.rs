@@ -8,6 +8,7 @@ use std::path::Path;
 use aws_sdk_s3::error::SdkError;
 use serde::Serialize;
 use tokio::io::AsyncWriteExt;
+use tokio_util::sync::CancellationToken;
 
 use crate::error::{HoistError, Result};
 use crate::s3::map_err;
@@ -275,6 +276,18 @@ pub async fn download_with_progress(
     dest: &Path,
     progress: impl Fn(u64, Option<u64>),
 ) -> Result<u64> {
+    download_cancellable(access, key, dest, progress, &CancellationToken::new()).await
+}
+
+/// [`download_with_progress`] that stops when `cancel` fires: `Cancelled`, and neither
+/// `dest` nor the partial file is left behind.
+pub async fn download_cancellable(
+    access: &BucketAccess,
+    key: &str,
+    dest: &Path,
+    progress: impl Fn(u64, Option<u64>),
+    cancel: &CancellationToken,
+) -> Result<u64> {
     let res = access
         .client()
         .get_object()
@@ -305,12 +318,17 @@ pub async fn download_with_progress(
     let total = out.content_length().map(|n| n.max(0) as u64);
     progress(0, total);
     let result: Result<()> = async {
-        while let Some(chunk) = out
-            .body
-            .try_next()
-            .await
-            .map_err(|e| HoistError::Network(format!("the download broke off: {e}")))?
-        {
+        loop {
+            let next = tokio::select! {
+                biased;
+                _ = cancel.cancelled() => return Err(HoistError::Cancelled),
+                next = out.body.try_next() => next,
+            };
+            let Some(chunk) =
+                next.map_err(|e| HoistError::Network(format!("the download broke off: {e}")))?
+            else {
+                break;
+            };
             file.write_all(&chunk)
                 .await
                 .map_err(|e| HoistError::local_file(&tmp, e))?;

@@ -3,6 +3,7 @@
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -10,6 +11,7 @@ use aws_config::SdkConfig;
 use tokio::sync::{Semaphore, broadcast, mpsc, oneshot};
 
 use super::actor::{Actor, Command};
+use super::gate::{MachineFacts, TransferSettings, WaitReason};
 use super::progress::ProgressBoard;
 use super::queue::{AddOptions, ItemStatus, KeyedFile};
 use super::records::{NewUpload, UploadRow, UploadState};
@@ -60,6 +62,12 @@ pub(super) struct Shared {
     pub(super) lock: Mutex<Option<std::fs::File>>,
     /// Unit tests run the queue against an in-memory store instead of the SDK's.
     pub(super) store_override: Option<Arc<dyn UploadStore>>,
+    /// Requests in flight at once now (the pool's size; the user may change it).
+    pub(super) concurrency: AtomicUsize,
+    /// The user's transfer rules and the machine's facts that decide whether the
+    /// queue holds (`gate::hold`), and the reason it holds now.
+    pub(super) gate: Mutex<(TransferSettings, MachineFacts)>,
+    pub(super) held: Mutex<Option<WaitReason>>,
 }
 
 impl Shared {
@@ -115,6 +123,7 @@ impl Engine {
         }
         let journal = Arc::new(UploadJournal::open(&journal_path)?);
         let lock = lock_journal(&journal_path)?;
+        let settings_concurrency = settings.concurrency;
         let (events, _) = broadcast::channel(4096);
         let shared = Arc::new(Shared {
             journal,
@@ -133,6 +142,9 @@ impl Engine {
             events,
             lock: Mutex::new(Some(lock)),
             store_override,
+            concurrency: AtomicUsize::new(settings_concurrency),
+            gate: Mutex::new(Default::default()),
+            held: Mutex::new(None),
         });
         tokio::spawn(
             shared
@@ -152,6 +164,19 @@ impl Engine {
             .name("hoist-queue".into())
             .spawn(move || runtime.block_on(actor.run(rx)))
             .map_err(|e| HoistError::InvalidInput(format!("cannot start the queue: {e}")))?;
+        // The schedule window opens and closes with the clock: look again twice a
+        // minute (a weak sender, so the engine still stops when its handles are gone).
+        let weak = tx.downgrade();
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(Duration::from_secs(30));
+            loop {
+                tick.tick().await;
+                match weak.upgrade() {
+                    Some(tx) if tx.send(Command::Regate).is_ok() => {}
+                    _ => return,
+                }
+            }
+        });
         Ok(Engine {
             shared,
             commands: tx,
@@ -166,6 +191,16 @@ impl Engine {
         &self.shared.journal
     }
 
+    /// The local file an item uploads (its thumbnail is made from it), if the item
+    /// is in the journal.
+    pub async fn source_path(&self, id: UploadId) -> Result<Option<PathBuf>> {
+        let journal = self.shared.journal.clone();
+        let row = tokio::task::spawn_blocking(move || journal.upload(id))
+            .await
+            .expect("journal task panicked")?;
+        Ok(row.map(|r| r.path))
+    }
+
     pub fn settings(&self) -> &EngineSettings {
         &self.shared.settings
     }
@@ -178,6 +213,62 @@ impl Engine {
 
     pub fn rate_limit(&self) -> Option<u64> {
         self.shared.limit.get()
+    }
+
+    /// Requests (parts) in flight at once from now on, also for running uploads:
+    /// a smaller pool takes effect as requests finish.
+    pub fn set_concurrency(&self, n: usize) -> Result<()> {
+        if !(1..=super::gate::MAX_CONCURRENCY as usize).contains(&n) {
+            return Err(HoistError::InvalidInput(format!(
+                "parts in flight must be between 1 and {} (got {n})",
+                super::gate::MAX_CONCURRENCY
+            )));
+        }
+        let old = self.shared.concurrency.swap(n, Ordering::SeqCst);
+        if n > old {
+            self.shared.pool.add_permits(n - old);
+        } else if n < old {
+            // Take the surplus slots out of the pool as they come free.
+            let pool = self.shared.pool.clone();
+            tokio::spawn(async move {
+                if let Ok(p) = pool.acquire_many_owned((old - n) as u32).await {
+                    p.forget();
+                }
+            });
+        }
+        self.send(Command::Regate)
+    }
+
+    pub fn concurrency(&self) -> usize {
+        self.shared.concurrency.load(Ordering::SeqCst)
+    }
+
+    /// Applies the user's transfer settings at once: bandwidth cap, requests in
+    /// flight (`None` = the engine's default), pause on metered, schedule window.
+    pub fn apply_transfer_settings(&self, s: &TransferSettings) -> Result<()> {
+        s.validate()?;
+        self.set_rate_limit(s.rate_limit);
+        let n = s
+            .concurrency
+            .map_or(self.shared.settings.concurrency, |c| c as usize);
+        self.set_concurrency(n)?;
+        self.shared.gate.lock().unwrap_or_else(|p| p.into_inner()).0 = s.clone();
+        self.send(Command::Regate)
+    }
+
+    /// What the shell knows about the connection: metered or not (`None` = unknown).
+    pub fn set_metered(&self, metered: Option<bool>) {
+        self.shared.gate.lock().unwrap_or_else(|p| p.into_inner()).1 = MachineFacts { metered };
+        let _ = self.send(Command::Regate);
+    }
+
+    /// Why the queue holds now (`None`: it sends).
+    pub fn held(&self) -> Option<WaitReason> {
+        self.shared
+            .held
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
     }
 
     /// Fills the target's open fields (endpoint, region) from the environment.
@@ -488,12 +579,42 @@ fn lock_journal(journal: &Path) -> Result<std::fs::File> {
         .open(&lock_path)
         .map_err(|e| HoistError::local_file(&lock_path, e))?;
     match file.try_lock() {
-        Ok(()) => Ok(file),
-        Err(std::fs::TryLockError::WouldBlock) => Err(HoistError::InvalidInput(format!(
-            "another Hoist is already running on the journal {} (wait for it, or stop it first)",
-            journal.display()
-        ))),
+        Ok(()) => {
+            // Who owns the transfers, for the message another Hoist gives.
+            use std::io::Write;
+            let _ = file.set_len(0);
+            let _ = writeln!(&file, "{} {}", std::process::id(), program_name());
+            Ok(file)
+        }
+        Err(std::fs::TryLockError::WouldBlock) => {
+            let owner = std::fs::read_to_string(&lock_path).unwrap_or_default();
+            Err(HoistError::InvalidInput(busy_message(journal, &owner)))
+        }
         Err(std::fs::TryLockError::Error(e)) => Err(HoistError::local_file(&lock_path, e)),
+    }
+}
+
+fn program_name() -> String {
+    std::env::current_exe()
+        .ok()
+        .and_then(|p| p.file_name().map(|n| n.to_string_lossy().into_owned()))
+        .unwrap_or_default()
+}
+
+/// What a second Hoist on a locked journal says: the desktop app owns the transfers
+/// while it runs (one queue, one journal), so the CLI does not upload beside it.
+fn busy_message(journal: &Path, owner: &str) -> String {
+    let mut words = owner.split_whitespace();
+    let pid = words.next().unwrap_or("?");
+    if words.next().is_some_and(|p| p.starts_with("hoist-desktop")) {
+        format!(
+            "the Hoist app is running (pid {pid}) and owns the transfers: add the files in the app, or quit it (tray → Quit) and run this again. `hoist history`, `hoist links` and `hoist watch list` work while it runs"
+        )
+    } else {
+        format!(
+            "another Hoist (pid {pid}) is already running on the journal {} (wait for it, or stop it first)",
+            journal.display()
+        )
     }
 }
 
@@ -542,4 +663,17 @@ pub(super) async fn expand_keys(
         }
     }
     Ok(files)
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn a_running_app_is_named_as_the_owner_of_the_transfers() {
+        let j = std::path::Path::new("/d/journal.sqlite");
+        let app = super::busy_message(j, "4242 hoist-desktop\n");
+        assert!(app.contains("the Hoist app is running (pid 4242)"), "{app}");
+        assert!(app.contains("add the files in the app"), "{app}");
+        let cli = super::busy_message(j, "77 hoist\n");
+        assert!(cli.contains("another Hoist (pid 77)"), "{cli}");
+    }
 }

@@ -12,10 +12,12 @@
 //! `Completed`; progress counters (`progress`) publish coalesced `Progress` events.
 
 mod actor;
+pub mod awake;
 mod batch;
 mod conflict;
 mod copy_marks;
 mod engine;
+pub mod gate;
 mod history;
 mod inflight;
 mod landed;
@@ -28,14 +30,19 @@ pub mod retry;
 mod same_key;
 mod settings;
 pub mod source;
+mod totals;
 mod upload;
 
+#[cfg(test)]
+mod gate_tests;
 #[cfg(test)]
 mod tests;
 
 pub use batch::{Added, PendingBatches, PlannedBatch};
 pub use engine::{Engine, EngineOptions};
+pub use gate::{ScheduleWindow, TransferSettings, WaitReason};
 pub use history::HistoryEntry;
 pub use queue::{AddOptions, ItemState, ItemStatus, KeyedFile};
+pub use totals::QueueTotals;
 pub use records::{ConflictPolicy, NewUpload, UploadRow, UploadState};
 pub use settings::EngineSettings;

@@ -24,9 +24,29 @@ pub(crate) struct ItemProgress {
 #[derive(Clone, Default)]
 pub(crate) struct ProgressBoard {
     items: Arc<Mutex<HashMap<UploadId, Arc<ItemProgress>>>>,
+    /// Running uploads whose last request failed because the network is down.
+    offline: Arc<Mutex<std::collections::HashSet<UploadId>>>,
 }
 
 impl ProgressBoard {
+    /// Notes whether the upload is waiting for the network (its last retry was a
+    /// connectivity failure) or got through again.
+    pub fn set_offline(&self, id: UploadId, offline: bool) {
+        let mut set = self.offline.lock().unwrap_or_else(|p| p.into_inner());
+        if offline {
+            set.insert(id);
+        } else {
+            set.remove(&id);
+        }
+    }
+
+    pub fn is_offline(&self, id: UploadId) -> bool {
+        self.offline
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .contains(&id)
+    }
+
     pub fn track(&self, id: UploadId, done: u64, total: u64) -> Arc<ItemProgress> {
         let p = Arc::new(ItemProgress {
             done: Arc::new(AtomicU64::new(done)),
@@ -50,6 +70,7 @@ impl ProgressBoard {
     }
 
     pub fn untrack(&self, id: UploadId) {
+        self.set_offline(id, false);
         self.items
             .lock()
             .unwrap_or_else(|p| p.into_inner())

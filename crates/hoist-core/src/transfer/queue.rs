@@ -6,7 +6,7 @@ use serde::Serialize;
 
 use super::records::ConflictPolicy;
 use super::source;
-use crate::events::UploadId;
+use crate::events::{UploadId, WaitReason};
 use crate::s3::ObjectOptions;
 
 /// Options for queued files.
@@ -47,6 +47,10 @@ pub struct ItemStatus {
     pub state: ItemState,
     pub priority: i32,
     pub error: Option<String>,
+    /// Why it is not sending right now although queued or running: the network is
+    /// down ("waiting for network", not a failure), the connection is metered, or it
+    /// is outside the schedule window. `WaitReason::words` says it for users.
+    pub waiting: Option<WaitReason>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ts_rs::TS)]

@@ -16,13 +16,13 @@ use crate::s3::memory::{Call, MemoryStore};
 use crate::transfer::plan::MIB;
 use crate::transfer::retry::RetryPolicy;
 
-struct Harness {
-    engine: Engine,
-    store: Arc<MemoryStore>,
-    dir: tempfile::TempDir,
+pub(super) struct Harness {
+    pub engine: Engine,
+    pub store: Arc<MemoryStore>,
+    pub dir: tempfile::TempDir,
 }
 
-async fn start(concurrency: usize) -> Harness {
+pub(super) async fn start(concurrency: usize) -> Harness {
     let dir = tempfile::tempdir().unwrap();
     let store = Arc::new(MemoryStore::new());
     let mut options = EngineOptions::new(dir.path().join("journal.sqlite"));
@@ -43,14 +43,14 @@ async fn start(concurrency: usize) -> Harness {
     Harness { engine, store, dir }
 }
 
-fn target() -> Target {
+pub(super) fn target() -> Target {
     Target {
         endpoint: Some("http://127.0.0.1:9".into()),
         ..Target::new("bucket")
     }
 }
 
-fn write(dir: &Path, name: &str, len: usize) -> (PathBuf, Vec<u8>) {
+pub(super) fn write(dir: &Path, name: &str, len: usize) -> (PathBuf, Vec<u8>) {
     let data: Vec<u8> = (0..len).map(|i| (i * 31 % 251) as u8).collect();
     let path = dir.join(name);
     std::fs::write(&path, &data).unwrap();
@@ -58,7 +58,7 @@ fn write(dir: &Path, name: &str, len: usize) -> (PathBuf, Vec<u8>) {
 }
 
 /// Collects events until `id` ends (verified, failed or skipped).
-async fn until_done(
+pub(super) async fn until_done(
     events: &mut broadcast::Receiver<EngineEvent>,
     id: UploadId,
 ) -> Vec<EngineEvent> {

@@ -185,21 +185,29 @@ where
     Fut: std::future::Future<Output = Result<T>>,
 {
     let events = ctx.events.clone();
-    with_retry(
+    let board = ctx.board.clone();
+    let result = with_retry(
         &ctx.settings.retry,
         &ctx.stop,
         |attempt, delay, err| {
+            let offline = err.is_connectivity();
+            board.set_offline(id, offline);
             let _ = events.send(EngineEvent::Retrying {
                 id,
                 attempt,
                 delay_ms: delay.as_millis() as u64,
                 reason: err.to_string(),
                 code: err.code(),
+                offline,
             });
         },
         op,
     )
-    .await
+    .await;
+    if result.is_ok() {
+        ctx.board.set_offline(id, false);
+    }
+    result
 }
 
 /// `retried`, each attempt holding a slot in the request pool: every S3 request

@@ -8,6 +8,9 @@ import { getCurrentWebview } from "@tauri-apps/api/webview";
 
 import type { AppSettings } from "../../bindings/AppSettings";
 import type { Preferences } from "../../bindings/Preferences";
+import type { DiagnosticsReport } from "../../bindings/DiagnosticsReport";
+import type { TransferSettings } from "../../bindings/TransferSettings";
+import type { TransferStatus } from "../../bindings/TransferStatus";
 import type { ErrorCode } from "../../bindings/ErrorCode";
 import type { ErrorReport } from "../../bindings/ErrorReport";
 import type { HistoryEntry } from "../../bindings/HistoryEntry";
@@ -160,6 +163,18 @@ export const getSettings = (): Promise<AppSettings> => call("get_settings");
 export const getPreferences = (): Promise<Preferences> => call("get_preferences");
 export const setPreferences = (preferences: Preferences): Promise<Preferences> => call("set_preferences", { preferences });
 
+/** Settings → Transfers; applied to the running engine at once. */
+export const getTransferSettings = (): Promise<TransferStatus> => call("get_transfer_settings");
+export const setTransferSettings = (settings: TransferSettings): Promise<TransferStatus> => call("set_transfer_settings", { settings });
+
+/** Versions, paths and the recent log (redacted); the report is copied by Rust. */
+export const diagnostics = (): Promise<DiagnosticsReport> => call("diagnostics");
+export const copyDiagnostics = (): Promise<void> => call("copy_diagnostics");
+
+/** Start at login (tray only, no window); off by default. */
+export const getAutostart = (): Promise<boolean> => call("get_autostart");
+export const setAutostart = (enabled: boolean): Promise<boolean> => call("set_autostart", { enabled });
+
 /** Profiles with whether the keyring holds their secret; never a secret itself. */
 export const listProfiles = (): Promise<ProfileList> => call("list_profiles");
 /** Create or update; a non-empty secret goes to the keyring (write-only). */
@@ -212,6 +227,8 @@ export const objectTextPreview = (key: string, bucket: string): Promise<TextPrev
 /** Only after the user confirmed. */
 export const deleteObject = (key: string): Promise<void> => call("delete_object", { key });
 /** A PNG thumbnail as a data: URL (made in Rust; the CSP allows only data: images). */
+/** A queued local image's thumbnail as a data: URL (Rust reads the item's file). */
+export const itemThumbnail = (id: number): Promise<string> => call("item_thumbnail", { id });
 export const objectThumbnail = (key: string): Promise<string> => call("object_thumbnail", { key });
 /** Saves into Downloads; resolves to the file's path. */
 export const downloadObject = (key: string): Promise<string> => call("download_object", { key });
@@ -236,6 +253,8 @@ export const copyLinks = (keys: string[], expiresSecs: number): Promise<number> 
 export const browseDropInto = (prefix: string | null): Promise<void> => call("browse_drop_into", { prefix });
 /** Save dialog (Rust), then the download; null when cancelled. */
 export const downloadObjectAs = (key: string): Promise<string | null> => call("download_object_as", { key });
+/** Stops a running "Download…" of `key`; false when none runs. */
+export const cancelDownload = (key: string): Promise<boolean> => call("cancel_download", { key });
 export async function onDownloadProgress(handler: (p: { key: string; done: number; total: number | null }) => void): Promise<() => void> {
   try {
     return await listen<{ key: string; done: number; total: number | null }>("download-progress", (e) => handler(e.payload));

@@ -9,6 +9,7 @@ use tokio::sync::{mpsc, oneshot};
 use tokio_util::sync::CancellationToken;
 
 mod cancel;
+mod hold;
 mod order;
 mod replace;
 
@@ -27,6 +28,8 @@ pub(super) const STOP_CANCEL: u8 = 2;
 pub(super) const STOP_SHUTDOWN: u8 = 3;
 /// A later source with the same key replaces it (overwrite policy).
 pub(super) const STOP_REPLACED: u8 = 4;
+/// The queue holds (metered connection, outside the schedule): back to waiting.
+pub(super) const STOP_HOLD: u8 = 5;
 
 pub(super) enum Command {
     Enqueue(Vec<UploadRow>),
@@ -45,6 +48,8 @@ pub(super) enum Command {
     Snapshot(oneshot::Sender<Vec<ItemStatus>>),
     WaitIdle(oneshot::Sender<()>),
     Shutdown(oneshot::Sender<()>),
+    /// Look again whether the queue must hold (rules, facts or the clock changed).
+    Regate,
 }
 
 struct Item {
@@ -141,10 +146,13 @@ impl Actor {
     fn max_active_files(&self) -> usize {
         // Enough files to keep the pool busy with small files; a large file fills the
         // pool with its own parts anyway.
-        self.shared.settings.concurrency * 2
+        self.shared.concurrency.load(Ordering::SeqCst) * 2
     }
 
     fn schedule(&mut self, done_tx: &mpsc::UnboundedSender<Done>) {
+        if self.holding() {
+            return;
+        }
         while self.running.len() < self.max_active_files() {
             let Some(&(prio, id)) = self.waiting.iter().next() else {
                 break;
@@ -296,27 +304,9 @@ impl Actor {
                 let _ = reply.send(self.set_priority(id, priority));
             }
             Command::Snapshot(reply) => {
-                let mut list: Vec<ItemStatus> = self
-                    .items
-                    .values()
-                    .map(|i| ItemStatus {
-                        id: i.row.id,
-                        path: i.row.path.clone(),
-                        bucket: i.row.target.bucket.clone(),
-                        key: i.row.key.clone(),
-                        size: i.row.identity.size,
-                        bytes_done: match i.state {
-                            ItemState::Verified | ItemState::Landed => i.row.identity.size,
-                            _ => self.shared.board.done(i.row.id).unwrap_or(i.row.bytes_done),
-                        },
-                        state: i.state,
-                        priority: i.row.priority,
-                        error: i.error.clone(),
-                    })
-                    .collect();
-                list.sort_by_key(|s| s.id);
-                let _ = reply.send(list);
+                let _ = reply.send(self.statuses());
             }
+            Command::Regate => self.regate(),
             Command::WaitIdle(reply) => self.idle_waiters.push(reply),
             Command::Shutdown(reply) => {
                 self.begin_shutdown();
@@ -541,6 +531,11 @@ impl Actor {
                 STOP_CANCEL => {
                     self.set_state(id, ItemState::Cancelled);
                     self.finish_cancel(row, started);
+                }
+                STOP_HOLD => {
+                    // Held: it waits queued and goes on when the hold ends.
+                    self.set_state(id, ItemState::Queued);
+                    self.waiting.insert((std::cmp::Reverse(row.priority), id));
                 }
                 _ => {
                     // Shutdown: the journal still says queued, so a restart resumes it.
