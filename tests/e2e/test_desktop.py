@@ -413,7 +413,7 @@ def shared_journal_and_log_step():
     """The CLI reads the journal the running app writes; the app's log file exists and
     holds neither the profile's secret nor a presigned signature."""
     hoist = os.path.join(os.environ.get("CARGO_TARGET_DIR", "target"), "debug", "hoist")
-    out = subprocess.run([hoist, "--json", "history", "--limit", "1000"], capture_output=True, timeout=60, text=True)
+    out = subprocess.run([hoist, "--json", "history", "--limit", "20000"], capture_output=True, timeout=60, text=True)
     check(out.returncode == 0, f"hoist history runs beside the app: {out.stderr[-300:]}")
     check('"in-background.bin"' in out.stdout, "hoist history lists an upload made in the app")
     logs = [os.path.join(LOGS, n) for n in os.listdir(LOGS) if n.startswith("hoist.log")] if os.path.isdir(LOGS) else []
