@@ -48,6 +48,14 @@ def preview_step(s, chosen, check, wait_state):
     s.invoke("add_paths", {"paths": [media]})
     for key in ["media/dot.png", "media/readme.txt", "media/beep.wav"]:
         wait_state(s, key, "verified")
+    # The queue row of the local PNG shows its thumbnail (made by Rust from the file);
+    # the text file's row shows none.
+    thumb = s.wait("the queue row's thumbnail", lambda: s.execute(
+        "const i = document.querySelector('[data-testid=\"queue-row\"][data-key=\"media/dot.png\"] img.qthumb');"
+        " return i && !i.hidden && i.complete && i.naturalWidth"), timeout=30)
+    check(thumb > 0, f"the queue row of dot.png shows a thumbnail ({thumb} px wide)")
+    check(s.execute("const i = document.querySelector('[data-testid=\"queue-row\"][data-key=\"media/readme.txt\"] img.qthumb');"
+                    " return !i || i.hidden"), "the text file's row shows no thumbnail")
 
     open_in_browser(s, "media/", "media/dot.png")
     width = s.wait("the image preview to load", lambda: s.execute(
