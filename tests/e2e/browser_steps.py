@@ -50,6 +50,7 @@ def preview_step(s, chosen, check, wait_state):
         wait_state(s, key, "verified")
     # The queue row of the local PNG shows its thumbnail (made by Rust from the file);
     # the text file's row shows none.
+    s.click(s.find('[data-testid="tab-queue"]'))
     thumb = s.wait("the queue row's thumbnail", lambda: s.execute(
         "const i = document.querySelector('[data-testid=\"queue-row\"][data-key=\"media/dot.png\"] img.qthumb');"
         " return i && !i.hidden && i.complete && i.naturalWidth"), timeout=30)
