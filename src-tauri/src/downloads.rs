@@ -103,20 +103,26 @@ pub async fn download_object_as(
     let a = state.browse_access()?;
     let last = std::sync::Mutex::new(Instant::now() - Duration::from_secs(1));
     let cancel = active.start(&key)?;
-    let done = browse::download_cancellable(&a, &key, &dest, |done, total| {
-        let mut last = last.lock().unwrap_or_else(|p| p.into_inner());
-        if last.elapsed() >= Duration::from_millis(200) || Some(done) == total {
-            *last = Instant::now();
-            let _ = app.emit(
-                "download-progress",
-                DownloadProgress {
-                    key: &key,
-                    done,
-                    total,
-                },
-            );
-        }
-    }, &cancel)
+    let done = browse::download_cancellable(
+        &a,
+        &key,
+        &dest,
+        |done, total| {
+            let mut last = last.lock().unwrap_or_else(|p| p.into_inner());
+            if last.elapsed() >= Duration::from_millis(200) || Some(done) == total {
+                *last = Instant::now();
+                let _ = app.emit(
+                    "download-progress",
+                    DownloadProgress {
+                        key: &key,
+                        done,
+                        total,
+                    },
+                );
+            }
+        },
+        &cancel,
+    )
     .await;
     active.end(&key);
     match done {

@@ -231,9 +231,15 @@ async fn a_cancelled_download_leaves_nothing_behind() {
     .unwrap_err();
     assert_eq!(e.code(), ErrorCode::Cancelled, "{e}");
     let got = seen.load(std::sync::atomic::Ordering::SeqCst);
-    assert!(got > 0 && got < body.len() as u64, "cancelled mid-way ({got} bytes)");
+    assert!(
+        got > 0 && got < body.len() as u64,
+        "cancelled mid-way ({got} bytes)"
+    );
     let left: Vec<_> = std::fs::read_dir(&dir).unwrap().collect();
-    assert!(left.is_empty(), "nothing at the chosen path, no partial file: {left:?}");
+    assert!(
+        left.is_empty(),
+        "nothing at the chosen path, no partial file: {left:?}"
+    );
 
     // Not cancelled: the whole object, byte for byte.
     let n = browse::download_cancellable(&a, "big.bin", &dest, |_, _| {}, &cancel_never())

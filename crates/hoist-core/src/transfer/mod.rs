@@ -43,6 +43,6 @@ pub use engine::{Engine, EngineOptions};
 pub use gate::{ScheduleWindow, TransferSettings, WaitReason};
 pub use history::HistoryEntry;
 pub use queue::{AddOptions, ItemState, ItemStatus, KeyedFile};
-pub use totals::QueueTotals;
 pub use records::{ConflictPolicy, NewUpload, UploadRow, UploadState};
 pub use settings::EngineSettings;
+pub use totals::QueueTotals;

@@ -96,6 +96,9 @@ mod tests {
         let t = QueueTotals::of(&items);
         assert_eq!((t.counted, t.finished, t.uploading), (6, 2, 1));
         assert_eq!((t.bytes_done, t.bytes_total), (300, 700));
-        assert_eq!(t.describe(), "2 of 6 · 1 uploading · 42% · 1 paused · 1 failed");
+        assert_eq!(
+            t.describe(),
+            "2 of 6 · 1 uploading · 42% · 1 paused · 1 failed"
+        );
     }
 }
