@@ -77,29 +77,10 @@ pub async fn download_object_as(
     active: State<'_, ActiveDownloads>,
     key: String,
 ) -> Result<Option<String>> {
-    if key.is_empty() || key.len() > 1024 || key.contains('\0') {
-        return Err(invalid(format!("{key:?} is not an object key")));
-    }
-    let name = file_name(&key)?.to_owned();
-    let (tx, rx) = tokio::sync::oneshot::channel();
-    window
-        .dialog()
-        .file()
-        .set_title("Save the object as")
-        .set_file_name(&name)
-        .set_parent(&window)
-        .save_file(move |p| {
-            let _ = tx.send(p);
-        });
-    let Some(picked) = rx
-        .await
-        .map_err(|_| invalid("the save dialog closed without an answer"))?
-    else {
+    check_key(&key)?;
+    let Some(dest) = ask_where(&window, "Save the object as", file_name(&key)?).await? else {
         return Ok(None);
     };
-    let dest = picked
-        .into_path()
-        .map_err(|e| invalid(format!("the dialog returned no local path: {e}")))?;
     let a = state.browse_access()?;
     let last = std::sync::Mutex::new(Instant::now() - Duration::from_secs(1));
     let cancel = active.start(&key)?;
@@ -179,26 +160,9 @@ pub async fn download_version_as(
 ) -> Result<Option<String>> {
     check_key(&key)?;
     check_version(&version_id)?;
-    let name = file_name(&key)?.to_owned();
-    let (tx, rx) = tokio::sync::oneshot::channel();
-    window
-        .dialog()
-        .file()
-        .set_title("Save this version as")
-        .set_file_name(&name)
-        .set_parent(&window)
-        .save_file(move |p| {
-            let _ = tx.send(p);
-        });
-    let Some(picked) = rx
-        .await
-        .map_err(|_| invalid("the save dialog closed without an answer"))?
-    else {
+    let Some(dest) = ask_where(&window, "Save this version as", file_name(&key)?).await? else {
         return Ok(None);
     };
-    let dest = picked
-        .into_path()
-        .map_err(|e| invalid(format!("the dialog returned no local path: {e}")))?;
     let a = state.browse_access()?;
     hoist_core::objects::versions::download_version(
         a.client(),
@@ -209,6 +173,34 @@ pub async fn download_version_as(
     )
     .await?;
     Ok(Some(dest.display().to_string()))
+}
+
+/// The native save dialog (GTK asks before replacing a file); `None` when cancelled.
+async fn ask_where(
+    window: &WebviewWindow,
+    title: &str,
+    name: &str,
+) -> Result<Option<std::path::PathBuf>> {
+    let (tx, rx) = tokio::sync::oneshot::channel();
+    window
+        .dialog()
+        .file()
+        .set_title(title)
+        .set_file_name(name)
+        .set_parent(window)
+        .save_file(move |p| {
+            let _ = tx.send(p);
+        });
+    let Some(picked) = rx
+        .await
+        .map_err(|_| invalid("the save dialog closed without an answer"))?
+    else {
+        return Ok(None);
+    };
+    picked
+        .into_path()
+        .map(Some)
+        .map_err(|e| invalid(format!("the dialog returned no local path: {e}")))
 }
 
 fn check_key(key: &str) -> Result<()> {
