@@ -27,6 +27,7 @@ pub mod events;
 pub mod fsutil;
 pub mod journal;
 pub mod objects;
+pub mod origin;
 pub mod profiles;
 pub mod s3;
 pub mod transfer;
@@ -38,13 +39,14 @@ pub use journal::{UploadJournal, now_ms};
 pub use objects::browse::{FolderEntry, ListRequest, Listing, ObjectDetails, ObjectEntry};
 pub use objects::fetch::{FetchOptions, Fetched};
 pub use objects::share::{Disposition, LinkExpiry, LinkMethod, ShareLink};
+pub use origin::OriginLimits;
 pub use profiles::{Profile, ProfileCredentials, ProfileStore};
 pub use s3::{AwsChainCredentials, BucketAccess, ChecksumMode, CredentialResolver, Target};
 pub use transfer::plan::{MIB, PartPlan, UploadPlan};
 pub use transfer::retry::RetryPolicy;
 pub use transfer::{
-    AddOptions, Added, ConflictPolicy, Engine, EngineOptions, EngineSettings, HistoryEntry,
-    ItemState, ItemStatus, KeyedFile, PendingBatches, PlannedBatch, ScheduleWindow,
+    AddOptions, Added, ConflictPolicy, Engine, EngineOptions, EngineSettings, FetchRequest,
+    HistoryEntry, ItemState, ItemStatus, KeyedFile, PendingBatches, PlannedBatch, ScheduleWindow,
     TransferSettings, UploadRow, UploadState, WaitReason,
 };
 pub use watch::{

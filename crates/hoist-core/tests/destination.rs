@@ -7,8 +7,8 @@ mod common;
 use std::collections::HashMap;
 
 use common::*;
-use hoist_core::{AddOptions, ConflictPolicy};
 use hoist_core::profiles::{ConflictChoice, Destination};
+use hoist_core::{AddOptions, ConflictPolicy};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_chosen_bucket_and_folder_get_the_files_and_ask_then_rename_keeps_both() {
@@ -51,7 +51,10 @@ async fn a_chosen_bucket_and_folder_get_the_files_and_ask_then_rename_keeps_both
         None,
         "ask has no policy of its own"
     );
-    let plan = engine.plan_add(vec![dir.join("cat.jpg")], t, AddOptions::default()).await.unwrap();
+    let plan = engine
+        .plan_add(vec![dir.join("cat.jpg")], t, AddOptions::default())
+        .await
+        .unwrap();
     assert_eq!(plan.existing, ["trips/2026/cat.jpg"]);
     assert_eq!(
         keys(&chosen_bucket).await.len(),

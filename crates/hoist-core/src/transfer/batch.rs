@@ -123,7 +123,10 @@ impl Engine {
         options: AddOptions,
     ) -> Result<Added> {
         if let Some(conflict) = policy {
-            let options = AddOptions { conflict, ..options };
+            let options = AddOptions {
+                conflict,
+                ..options
+            };
             return Ok(Added::Queued(self.add(paths, target, options).await?));
         }
         let batch = self.plan_add(paths, target, options).await?;

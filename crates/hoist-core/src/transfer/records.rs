@@ -13,6 +13,7 @@ use crate::error::Result;
 use crate::events::UploadId;
 use crate::journal::{Schema, UploadJournal, now_ms, path_to_db};
 use crate::s3::{ObjectOptions, PartRecord, Target};
+use crate::transfer::fetch::FetchSpec;
 use crate::transfer::source::FileIdentity;
 
 /// Where an upload stands in the journal.
@@ -100,6 +101,8 @@ pub struct NewUpload {
     pub options: ObjectOptions,
     pub priority: i32,
     pub conflict: ConflictPolicy,
+    /// An upload from a URL (`path` holds the URL): what to fetch and its checks.
+    pub fetch: Option<FetchSpec>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -121,6 +124,8 @@ pub struct UploadRow {
     pub parts_done: u64,
     pub bytes_done: u64,
     pub created_at: i64,
+    /// Set for an upload from a URL (`path` holds the URL).
+    pub fetch: Option<FetchSpec>,
 }
 
 /// The queue's tables: uploads, their parts and part attempts, and the history.
@@ -184,13 +189,15 @@ CREATE TABLE IF NOT EXISTS history (
         "CREATE INDEX IF NOT EXISTS uploads_key ON uploads(key);",
         // Object options (JSON), kept so a resumed upload is created as it was asked.
         "ALTER TABLE uploads ADD COLUMN options TEXT;",
+        // Uploads from a URL: the URL, its checks and the origin's validator (JSON).
+        "ALTER TABLE uploads ADD COLUMN fetch TEXT;",
     ],
 };
 
 const UPLOAD_COLUMNS: &str = "u.id, u.path, u.size, u.mtime_ns, u.inode, u.target, u.key, u.content_type, \
      u.priority, u.conflict, u.state, u.multipart_id, u.part_size, u.error, u.created_at, \
      (SELECT COUNT(*) FROM parts p WHERE p.upload = u.id), \
-     (SELECT COALESCE(SUM(size), 0) FROM parts p WHERE p.upload = u.id), u.options";
+     (SELECT COALESCE(SUM(size), 0) FROM parts p WHERE p.upload = u.id), u.options, u.fetch";
 
 impl UploadJournal {
     pub fn insert_uploads(
@@ -422,8 +429,8 @@ pub(super) fn insert_rows(
     let mut ids = Vec::with_capacity(rows.len());
     let mut stmt = tx.prepare(
         "INSERT INTO uploads (path, size, mtime_ns, inode, target, key, content_type, priority, \
-         conflict, state, error, created_at, updated_at, options) \
-         VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?12,?13)",
+         conflict, state, error, created_at, updated_at, options, fetch) \
+         VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?12,?13,?14)",
     )?;
     let now = now_ms();
     for (u, state, error) in rows {
@@ -442,6 +449,9 @@ pub(super) fn insert_rows(
             now,
             (!u.options.is_empty())
                 .then(|| serde_json::to_string(&u.options).expect("options serialise")),
+            u.fetch
+                .as_ref()
+                .map(|f| serde_json::to_string(f).expect("a fetch serialises")),
         ])?;
         ids.push(tx.last_insert_rowid());
     }
@@ -483,6 +493,16 @@ fn row_to_upload(r: &rusqlite::Row<'_>) -> rusqlite::Result<UploadRow> {
             })?,
             None => ObjectOptions::default(),
         },
+        fetch: match r.get::<_, Option<String>>(18)? {
+            Some(json) => Some(serde_json::from_str(&json).map_err(|e| {
+                rusqlite::Error::FromSqlConversionFailure(
+                    18,
+                    rusqlite::types::Type::Text,
+                    Box::new(e),
+                )
+            })?),
+            None => None,
+        },
     })
 }
 
@@ -515,6 +535,7 @@ pub(crate) mod tests {
             options: ObjectOptions::default(),
             priority: 0,
             conflict: ConflictPolicy::Overwrite,
+            fetch: None,
         }
     }
 

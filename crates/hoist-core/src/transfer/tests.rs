@@ -520,7 +520,11 @@ async fn a_planned_batch_reports_existing_keys_and_applies_decisions() {
         .unwrap();
     h.engine.wait_idle().await.unwrap();
     let (c, _) = write(h.dir.path(), "c.txt", 10);
-    let plan = h.engine.plan_add(vec![a, b, c], target(), AddOptions::default()).await.unwrap();
+    let plan = h
+        .engine
+        .plan_add(vec![a, b, c], target(), AddOptions::default())
+        .await
+        .unwrap();
     assert_eq!(plan.existing, ["a.txt", "b.txt"]);
     assert!(
         h.store.object("c.txt").is_none(),
