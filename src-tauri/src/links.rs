@@ -3,10 +3,9 @@
 //! copied to the clipboard here, in Rust, so a URL never round-trips through the UI.
 
 use hoist_core::objects::browse::{self, ListRequest, Listing, ObjectDetails};
-use hoist_core::objects::fetch::{self, FetchOptions, Fetched};
 use hoist_core::objects::preview::{self, TextPreview};
 use hoist_core::objects::share::{self, LinkExpiry, ShareLink};
-use hoist_core::{Disposition, ItemState, UploadId};
+use hoist_core::{Disposition, FetchRequest, ItemState, OriginLimits, UploadId};
 use tauri::{AppHandle, Emitter, Manager, State};
 use tauri_plugin_clipboard_manager::ClipboardExt;
 
@@ -236,6 +235,8 @@ pub fn watch_auto_copy(app: &AppHandle) {
     });
 }
 
+/// Queues the URL for the Browser's bucket and answers the new queue item's id at
+/// once; progress, completion or failure arrive on the event stream like any upload's.
 #[tauri::command]
 pub async fn fetch_url(
     state: State<'_, Desktop>,
@@ -243,18 +244,23 @@ pub async fn fetch_url(
     key: String,
     allowed_types: Vec<String>,
     max_size: Option<u64>,
-) -> Result<Fetched> {
+) -> Result<UploadId> {
     if url.len() > 8192 {
         return Err(invalid("the URL is too long"));
     }
     if allowed_types.len() > 64 || allowed_types.iter().any(|t| t.len() > 255) {
         return Err(invalid("too many or too long allowed types"));
     }
-    let a = state.browse_access()?;
-    let mut opts = FetchOptions::new(check_key(&key)?);
-    opts.allowed_types = allowed_types;
-    opts.max_size = max_size;
-    Ok(fetch::fetch_url(&a, &url, &opts, |_, _| {}).await?)
+    let target = state.browse_access()?.target().clone();
+    let request = FetchRequest {
+        key: check_key(&key)?.to_owned(),
+        limits: OriginLimits {
+            allowed_types,
+            max_size,
+        },
+        ..Default::default()
+    };
+    Ok(state.engine.fetch(&url, target, request).await?)
 }
 
 #[tauri::command]

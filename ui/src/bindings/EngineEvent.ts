@@ -12,8 +12,7 @@ export type EngineEvent = { "event": "queued", id: number, path: string, bucket:
  */
 parts_in_flight: number, } | { "event": "part_done", id: number, part: number, size: number, } | { "event": "retrying", id: number, attempt: number, delay_ms: number, reason: string, 
 /**
- * What kind of failure: `network` means the store cannot be reached (the
- * UI says "waiting for network").
+ * What kind of failure: `network` means the store cannot be reached.
  */
 code: ErrorCode, 
 /**
@@ -29,4 +28,4 @@ bytes_sent: number,
  * Bytes of parts an earlier (crashed, paused or failed) attempt had begun to
  * send and that had to be sent again.
  */
-bytes_resent: number, } | { "event": "skipped", id: number, key: string, reason: string, } | { "event": "failed", id: number, key: string, error: ErrorReport, } | { "event": "cancelled", id: number, } | { "event": "removed", id: number, } | { "event": "idle" } | { "event": "watch", status: WatchStatus, } | { "event": "held", reason: WaitReason | null, };
+bytes_resent: number, } | { "event": "skipped", id: number, key: string, reason: string, } | { "event": "failed", id: number, key: string, error: ErrorReport, } | { "event": "cancelled", id: number, } | { "event": "removed", id: number, } | { "event": "idle" } | { "event": "held", reason: WaitReason | null, } | { "event": "watch", status: WatchStatus, };
