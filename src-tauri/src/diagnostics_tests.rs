@@ -58,7 +58,7 @@ async fn no_secret_or_signature_reaches_the_log_file_or_the_report() {
     desktop.use_profile(Some("seaweed".into())).await.unwrap();
     let file = dir.path().join("report.txt");
     std::fs::write(&file, b"quarterly numbers").unwrap();
-    desktop.add_chosen(vec![file]).await.unwrap();
+    desktop.add_chosen(vec![file], None).await.unwrap();
     tokio::time::timeout(Duration::from_secs(60), desktop.engine.wait_idle())
         .await
         .unwrap()

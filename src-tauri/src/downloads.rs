@@ -4,7 +4,7 @@
 
 use std::time::{Duration, Instant};
 
-use hoist_core::objects::{browse, share};
+use hoist_core::objects::browse;
 use serde::Serialize;
 use tauri::{AppHandle, Emitter, State, WebviewWindow};
 use tauri_plugin_dialog::DialogExt;
