@@ -157,23 +157,29 @@ impl Desktop {
             ..AddOptions::default()
         };
         let policy = self.adds.get().conflict.policy();
-        Ok(match self.engine.add_or_ask(paths, target, policy, options).await? {
-            Added::Queued(ids) => AddOutcome { ids, pending: None },
-            Added::NeedsDecision(batch) => {
-                let files = batch.files.len();
-                let existing = batch.existing.clone();
-                let n = self.pending.hold(batch);
-                AddOutcome {
-                    ids: Vec::new(),
-                    pending: Some(PendingAdd {
-                        batch: n,
-                        label: label(&d),
-                        files,
-                        existing,
-                    }),
+        Ok(
+            match self
+                .engine
+                .add_or_ask(paths, target, policy, options)
+                .await?
+            {
+                Added::Queued(ids) => AddOutcome { ids, pending: None },
+                Added::NeedsDecision(batch) => {
+                    let files = batch.files.len();
+                    let existing = batch.existing.clone();
+                    let n = self.pending.hold(batch);
+                    AddOutcome {
+                        ids: Vec::new(),
+                        pending: Some(PendingAdd {
+                            batch: n,
+                            label: label(&d),
+                            files,
+                            existing,
+                        }),
+                    }
                 }
-            }
-        })
+            },
+        )
     }
 
     /// The dialog's answer: per-key decisions, and `otherwise` for the rest ("apply to
@@ -383,7 +389,10 @@ mod tests {
 
         let file = dir.path().join("note.txt");
         std::fs::write(&file, b"hello").unwrap();
-        let out = desktop.add_to(vec![file.clone()], None, true).await.unwrap();
+        let out = desktop
+            .add_to(vec![file.clone()], None, true)
+            .await
+            .unwrap();
         assert_eq!(out.ids.len(), 1);
         desktop.engine.wait_idle().await.unwrap();
         let items = desktop.engine.snapshot().await.unwrap();

@@ -11,7 +11,9 @@ use crate::error::{Result, invalid};
 pub const HIDDEN_ARG: &str = "--hidden";
 
 pub fn plugin<R: tauri::Runtime>() -> tauri::plugin::TauriPlugin<R> {
-    tauri_plugin_autostart::Builder::new().arg(HIDDEN_ARG).build()
+    tauri_plugin_autostart::Builder::new()
+        .arg(HIDDEN_ARG)
+        .build()
 }
 
 /// Whether this start came from the login entry (or was asked to stay hidden).
@@ -56,6 +58,9 @@ mod tests {
         let args = |a: &[&str]| a.iter().map(|s| s.to_string()).collect::<Vec<_>>();
         assert!(super::started_hidden(args(&["hoist-desktop", "--hidden"])));
         assert!(!super::started_hidden(args(&["hoist-desktop"])));
-        assert!(!super::started_hidden(args(&["--hidden"])), "the program name is not an argument");
+        assert!(
+            !super::started_hidden(args(&["--hidden"])),
+            "the program name is not an argument"
+        );
     }
 }
