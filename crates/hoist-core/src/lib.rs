@@ -13,11 +13,13 @@
 //! | [`transfer`] | the engine: handle + queue actor, one upload's steps, plan, sources, retry, progress, queue tables |
 //! | [`watch`] | watched folders: settle, scan, sync, their tables |
 //! | [`profiles`] | profiles.json, the keyring vault, connection probe, `~/.aws` import |
+//! | [`origin`] | HTTP(S) origins for upload-from-URL: Range/If-Range, type and size checks |
 //! | [`objects`] | share/upload links and their history, bucket browser, thumbnails, fetch from URL |
 //!
 //! `error` and `fsutil` sit below everything; then `journal` → `s3` → `events` →
-//! `transfer` → `watch`; `profiles` and `objects` use `s3` and `journal` (and
-//! `objects::fetch` the transfer's plan and retry, `profiles::destination` its
+//! `transfer` → `watch` (`origin` on `error` only: the queue's fetch items and
+//! `objects::fetch` read URLs through it); `profiles` and `objects` use `s3` and
+//! `journal` (and `objects::fetch` the transfer's plan and retry, `profiles::destination` its
 //! conflict policy). See `crates/hoist-core/README.md`
 //! for the flow of one upload.
 
