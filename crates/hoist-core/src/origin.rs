@@ -259,8 +259,13 @@ impl OriginBody {
     }
 
     /// Reads up to `size` bytes: less only at the end of the body. `on_bytes` is told
-    /// of each chunk as it arrives. Memory grows with the bytes that really arrive.
-    pub async fn read_part(&mut self, size: u64, mut on_bytes: impl FnMut(u64)) -> Result<Bytes> {
+    /// of each chunk as it arrives and answers how long to wait before reading on (a
+    /// bandwidth cap). Memory grows with the bytes that really arrive.
+    pub async fn read_part(
+        &mut self,
+        size: u64,
+        mut on_bytes: impl FnMut(u64) -> Duration,
+    ) -> Result<Bytes> {
         const INITIAL: u64 = 8 * 1024 * 1024;
         let mut buf = BytesMut::with_capacity(size.min(INITIAL) as usize);
         while (buf.len() as u64) < size {
@@ -271,8 +276,11 @@ impl OriginBody {
             if chunk.len() > room {
                 self.pending = chunk.split_off(room);
             }
-            on_bytes(chunk.len() as u64);
+            let wait = on_bytes(chunk.len() as u64);
             buf.extend_from_slice(&chunk);
+            if !wait.is_zero() {
+                tokio::time::sleep(wait).await;
+            }
         }
         Ok(buf.freeze())
     }

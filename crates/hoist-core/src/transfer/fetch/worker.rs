@@ -283,12 +283,15 @@ impl Sender {
         let mut done = Vec::new();
         loop {
             let memory = self.memory().await?;
-            let done_bytes = progress.done.clone();
+            let (done_bytes, limit) = (progress.done.clone(), self.ctx.limit.clone());
+            // The engine's bandwidth cap holds the origin's reads: every byte read is
+            // sent on, so the upload keeps that pace too.
             let data = tokio::select! {
                 biased;
                 _ = self.ctx.stop.cancelled() => return Err(HoistError::Cancelled),
                 d = body.read_part(self.part_size, |n| {
                     done_bytes.fetch_add(n, Ordering::Relaxed);
+                    limit.take(n)
                 }) => d?,
             };
             let last = (data.len() as u64) < self.part_size;
