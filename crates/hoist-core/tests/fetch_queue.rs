@@ -415,3 +415,46 @@ async fn fetch_throughput_unthrottled() {
         size as f64 / took / 1e6
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_dropped_origin_connection_goes_on_with_range() {
+    let (_d, dir) = tmp();
+    let src = HttpSource::start().await;
+    let b = bucket("fq-drop").await;
+    let engine = engine(&dir, fast_settings()).await;
+    let size = 16 * MIB + 3;
+    // The first answer stops after 12 MiB: two parts are stored by then.
+    let url = src.url(&format!(
+        "/bytes?size={size}&seed=13&range=1&cutfirst={}",
+        12 * MIB
+    ));
+    let rx = engine.subscribe();
+    engine
+        .fetch(&url, target(&b), request("d.bin"))
+        .await
+        .unwrap();
+    let events = drain_until_idle(&engine, rx, LIMIT).await;
+    let retried = events
+        .iter()
+        .filter(|e| {
+            matches!(
+                e,
+                EngineEvent::Retrying {
+                    code: ErrorCode::Network,
+                    ..
+                }
+            )
+        })
+        .count();
+    assert_eq!(retried, 1, "{events:?}");
+    assert_eq!(completed(&events).len(), 1, "{events:?}");
+    let ranges = src.ranges();
+    assert_eq!(ranges.len(), 2, "{ranges:?}");
+    assert!(
+        ranges[1].starts_with("bytes=") && ranges[1] != "bytes=0-",
+        "{ranges:?}"
+    );
+    assert!(src.served() < size + 12 * MIB, "{} served", src.served());
+    let got = object(&b, "d.bin").await.unwrap();
+    assert_eq!(crc_of(&got), expected_crc(size, 13));
+}

@@ -3,7 +3,7 @@
 //! break the connection part-way. Written on a plain TcpListener so every header and
 //! every failure is exactly what the test asks for.
 //!
-//! `GET /bytes?size=N&type=T&seed=S[&chunked=1][&cut=M][&range=1][&rate=BPS]`,
+//! `GET /bytes?size=N&type=T&seed=S[&chunked=1][&cut=M|&cutfirst=M][&range=1][&rate=BPS]`,
 //! `GET /missing` → 404. `range=1` honours `Range: bytes=N-` (206, with an ETag and
 //! If-Range); `rate` sends about that many bytes per second. Body bytes sent are
 //! counted (`served`).
@@ -135,7 +135,17 @@ async fn serve(mut sock: TcpStream, served: Arc<AtomicU64>, ranges: Arc<Mutex<Ve
     let range_ok = q.get("range") == Some(&"1");
     let etag = format!("\"v{seed}-{size}\"");
     let asked = header("range").unwrap_or_default();
-    ranges.lock().unwrap().push(asked.clone());
+    let nth = {
+        let mut r = ranges.lock().unwrap();
+        r.push(asked.clone());
+        r.len()
+    };
+    // `cutfirst=M`: only the first request is cut.
+    let cut = cut.or_else(|| {
+        q.get("cutfirst")
+            .and_then(|s| s.parse().ok())
+            .filter(|_| nth == 1)
+    });
     let from: u64 = asked
         .strip_prefix("bytes=")
         .and_then(|r| r.strip_suffix('-'))

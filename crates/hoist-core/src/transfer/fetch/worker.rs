@@ -28,13 +28,54 @@ use crate::transfer::upload::{
 /// Parts being sent while the next one is read from the origin.
 const PARTS_IN_FLIGHT: usize = 2;
 
+/// How often a dropped origin connection is picked up again before the item fails.
+const ORIGIN_RETRIES: u32 = 3;
+
 pub(in crate::transfer) async fn fetch(
     ctx: &WorkerCtx,
     row: UploadRow,
     spec: FetchSpec,
 ) -> std::result::Result<Outcome, Flow> {
     let id = row.id;
-    let result = attempt(ctx, row, spec).await;
+    let (mut row, mut spec) = (row, spec);
+    let mut tries = 0;
+    let result = loop {
+        let result = attempt(ctx, row, spec).await;
+        // The origin's connection dropped: the stored parts stay, and the body goes on
+        // from there (with Range when the server takes it), a few times, then it fails
+        // clearly and Retry goes on the same way.
+        match &result {
+            Err(Flow::Fail(e @ HoistError::Network(_)))
+                if tries < ORIGIN_RETRIES && !ctx.stop.is_cancelled() =>
+            {
+                tries += 1;
+                let delay = ctx.settings.retry.delay(tries);
+                emit(
+                    ctx,
+                    EngineEvent::Retrying {
+                        id,
+                        attempt: tries + 1,
+                        delay_ms: delay.as_millis() as u64,
+                        reason: e.to_string(),
+                        code: e.code(),
+                        offline: false,
+                    },
+                );
+                tokio::select! {
+                    _ = ctx.stop.cancelled() => return Err(HoistError::Cancelled.into()),
+                    _ = tokio::time::sleep(delay) => {}
+                }
+                match journal_call(ctx, move |j| j.upload(id)).await? {
+                    Some(r) if r.fetch.is_some() => {
+                        spec = r.fetch.clone().expect("checked");
+                        row = r;
+                    }
+                    _ => break result,
+                }
+            }
+            _ => break result,
+        }
+    };
     if let Err(Flow::Fail(e)) = &result
         && matches!(
             e,
@@ -172,7 +213,11 @@ async fn attempt(
             Ok(Streamed::Single(landed)) => return Ok(Outcome::Landed(landed)),
             Ok(Streamed::Parts(parts)) => have.extend(parts),
             Err(e) => {
-                sender.set.abort_all();
+                // The origin dropped: the parts already read are good, so they land
+                // (and are journaled) and a retry goes on after them. Otherwise stop.
+                if !matches!(e, HoistError::Network(_)) || ctx.stop.is_cancelled() {
+                    sender.set.abort_all();
+                }
                 while sender.set.join_next().await.is_some() {}
                 return Err(e.into());
             }
