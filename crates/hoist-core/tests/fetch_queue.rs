@@ -409,10 +409,22 @@ async fn fetch_throughput_unthrottled() {
     let events = drain_until_idle(&engine, rx, LIMIT).await;
     let took = started.elapsed().as_secs_f64();
     assert_eq!(completed(&events).len(), 1, "{events:?}");
+    // The same body straight into the bucket, without the queue, for comparison.
+    let access = hoist_core::BucketAccess::connect(&hoist_core::AwsChainCredentials, target(&b))
+        .await
+        .unwrap();
+    let mut opts = hoist_core::FetchOptions::new("direct.bin");
+    opts.part_size = 16 * MIB;
+    let t = Instant::now();
+    hoist_core::objects::fetch::fetch_url(&access, &url, &opts, |_, _| {})
+        .await
+        .unwrap();
+    let direct = t.elapsed().as_secs_f64();
     println!(
-        "queued fetch: {} MiB in {took:.2} s = {:.0} MB/s (debug build, origin and store on loopback)",
+        "queued fetch: {} MiB in {took:.2} s = {:.0} MB/s; direct fetch_url: {direct:.2} s = {:.0} MB/s (debug build, origin and store on loopback)",
         size / MIB,
-        size as f64 / took / 1e6
+        size as f64 / took / 1e6,
+        size as f64 / direct / 1e6
     );
 }
 
