@@ -58,6 +58,12 @@ async fn a_queued_fetch_reports_progress_pauses_and_lands_verified() {
             break;
         }
     }
+    let running = engine.snapshot().await.unwrap();
+    assert_eq!(running[0].state, ItemState::Running);
+    assert_eq!(
+        running[0].size, size,
+        "the size is known once the body began"
+    );
     engine.pause(id).await.unwrap();
     next_event(&mut rx, |e| {
         matches!(e, EngineEvent::Paused { id: i } if *i == id).then_some(())
