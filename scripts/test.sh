@@ -14,12 +14,13 @@ fi
 
 # Inside the engine, lower folders never import higher ones (crates/hoist-core/README.md):
 # the journal, the S3 layer and the event types know no feature; transfer knows none of
-# the features built on it.
+# the features built on it; the HTTP origins (upload from a URL) know no store or queue.
 layer_violation() { grep -rnE "crate::($2)\b" "crates/hoist-core/src/$1" && echo "hoist-core/$1 must not import $2" >&2; }
 if layer_violation journal 's3|events|transfer|watch|profiles|objects' \
   || layer_violation s3 'events|transfer|watch|profiles|objects' \
   || layer_violation events 'transfer|watch|profiles|objects' \
-  || layer_violation transfer 'watch|profiles|objects'; then
+  || layer_violation transfer 'watch|profiles|objects' \
+  || layer_violation origin.rs 'journal|s3|events|transfer|watch|profiles|objects'; then
   exit 1
 fi
 

@@ -3,10 +3,9 @@
 //! copied to the clipboard here, in Rust, so a URL never round-trips through the UI.
 
 use hoist_core::objects::browse::{self, ListRequest, Listing, ObjectDetails};
-use hoist_core::objects::fetch::{self, FetchOptions, Fetched};
 use hoist_core::objects::preview::{self, TextPreview};
 use hoist_core::objects::share::{self, LinkExpiry, ShareLink};
-use hoist_core::{Disposition, ItemState, UploadId};
+use hoist_core::{Disposition, FetchRequest, ItemState, OriginLimits, UploadId};
 use tauri::{AppHandle, Emitter, Manager, State};
 use tauri_plugin_clipboard_manager::ClipboardExt;
 
@@ -236,6 +235,8 @@ pub fn watch_auto_copy(app: &AppHandle) {
     });
 }
 
+/// Queues the URL for the Browser's bucket and answers the new queue item's id at
+/// once; progress, completion or failure arrive on the event stream like any upload's.
 #[tauri::command]
 pub async fn fetch_url(
     state: State<'_, Desktop>,
@@ -243,18 +244,37 @@ pub async fn fetch_url(
     key: String,
     allowed_types: Vec<String>,
     max_size: Option<u64>,
-) -> Result<Fetched> {
-    if url.len() > 8192 {
-        return Err(invalid("the URL is too long"));
+) -> Result<UploadId> {
+    state.fetch_url(&url, &key, allowed_types, max_size).await
+}
+
+impl Desktop {
+    /// `fetch_url`'s work: checks, then the engine's queue (the key is under the
+    /// Browser's bucket and prefix).
+    pub async fn fetch_url(
+        &self,
+        url: &str,
+        key: &str,
+        allowed_types: Vec<String>,
+        max_size: Option<u64>,
+    ) -> Result<UploadId> {
+        if url.len() > 8192 {
+            return Err(invalid("the URL is too long"));
+        }
+        if allowed_types.len() > 64 || allowed_types.iter().any(|t| t.len() > 255) {
+            return Err(invalid("too many or too long allowed types"));
+        }
+        let target = self.browse_access()?.target().clone();
+        let request = FetchRequest {
+            key: check_key(key)?.to_owned(),
+            limits: OriginLimits {
+                allowed_types,
+                max_size,
+            },
+            ..Default::default()
+        };
+        Ok(self.engine.fetch(url, target, request).await?)
     }
-    if allowed_types.len() > 64 || allowed_types.iter().any(|t| t.len() > 255) {
-        return Err(invalid("too many or too long allowed types"));
-    }
-    let a = state.browse_access()?;
-    let mut opts = FetchOptions::new(check_key(&key)?);
-    opts.allowed_types = allowed_types;
-    opts.max_size = max_size;
-    Ok(fetch::fetch_url(&a, &url, &opts, |_, _| {}).await?)
 }
 
 #[tauri::command]
@@ -336,6 +356,84 @@ mod tests {
         assert!(expiry(0).is_err());
         assert!(expiry(7 * 86400).is_ok());
         assert!(expiry(7 * 86400 + 1).is_err());
+    }
+
+    /// A tiny origin: answers every request with `body`, its first half at once and
+    /// the rest after `pause` (so a queued fetch is still running when it is asked).
+    fn slow_origin(body: Vec<u8>, pause: std::time::Duration) -> String {
+        use std::io::{Read, Write};
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = listener.local_addr().unwrap();
+        std::thread::spawn(move || {
+            for sock in listener.incoming() {
+                let Ok(mut sock) = sock else { return };
+                let mut head = Vec::new();
+                let mut b = [0u8; 1024];
+                while !head.windows(4).any(|w| w == b"\r\n\r\n") {
+                    match sock.read(&mut b) {
+                        Ok(0) | Err(_) => break,
+                        Ok(n) => head.extend_from_slice(&b[..n]),
+                    }
+                }
+                let _ = write!(
+                    sock,
+                    "HTTP/1.1 200 OK\r\nContent-Type: image/png\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+                    body.len()
+                );
+                let half = body.len() / 2;
+                let _ = sock.write_all(&body[..half]);
+                std::thread::sleep(pause);
+                let _ = sock.write_all(&body[half..]);
+            }
+        });
+        format!("http://{addr}/pic.png")
+    }
+
+    /// The Browser's fetch goes through the queue: the id comes back before the body
+    /// has arrived, the queue shows the URL as the item's path, and it lands verified
+    /// in the Browser's bucket under the key given (embedded local store).
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn fetch_url_queues_and_returns_the_item_at_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let d = Desktop::start(dir.path().join("data"), dir.path().join("profiles"))
+            .await
+            .unwrap();
+        let body: Vec<u8> = (0..200_000u32).map(|i| (i % 251) as u8).collect();
+        let url = slow_origin(body.clone(), std::time::Duration::from_millis(800));
+        let id = d
+            .fetch_url(&url, "web/pic.png", vec!["image/*".into()], Some(1 << 20))
+            .await
+            .unwrap();
+        let now = d.engine.snapshot().await.unwrap();
+        let item = now.iter().find(|s| s.id == id).expect("queued");
+        assert_eq!(item.path.to_str(), Some(url.as_str()));
+        assert!(
+            matches!(item.state, ItemState::Queued | ItemState::Running),
+            "{:?}: answered before the body arrived",
+            item.state
+        );
+        d.engine.wait_idle().await.unwrap();
+        let done = d.engine.snapshot().await.unwrap();
+        let item = done.iter().find(|s| s.id == id).unwrap();
+        assert_eq!(item.state, ItemState::Verified, "{:?}", item.error);
+        assert_eq!(item.size, body.len() as u64);
+        let a = d.browse_access().unwrap();
+        let got = a
+            .store()
+            .client()
+            .get_object()
+            .bucket(a.bucket())
+            .key(format!("{}web/pic.png", a.target().prefix))
+            .send()
+            .await
+            .unwrap()
+            .body
+            .collect()
+            .await
+            .unwrap()
+            .into_bytes();
+        assert_eq!(got.as_ref(), body.as_slice());
+        assert!(d.fetch_url("ftp://x/y", "k", vec![], None).await.is_err());
     }
 
     /// Every command the app declares is allowed for the window, and nothing more.

@@ -114,7 +114,9 @@ pub enum Command {
         #[arg(long)]
         copy: bool,
     },
-    /// Stream a URL into the bucket (multipart when large, never whole in memory).
+    /// Queue a URL and stream it into the bucket (multipart when large, never whole
+    /// in memory), with progress like `upload`. Ctrl-C pauses it: `hoist resume`
+    /// continues, from where it stopped when the server takes byte ranges.
     Fetch {
         url: String,
         /// Destination key (after --prefix).
@@ -122,15 +124,16 @@ pub enum Command {
         key: String,
         #[command(flatten)]
         target: TargetArgs,
+        #[command(flatten)]
+        transfer: TransferArgs,
         /// Allowed content types (repeatable), e.g. image/* or application/pdf.
         #[arg(long = "allow-type")]
         allow_types: Vec<String>,
         /// Refuse bodies larger than this (e.g. 500MiB).
         #[arg(long)]
         max_size: Option<String>,
-        /// Part size for large bodies (default 16MiB).
-        #[arg(long)]
-        part_size: Option<String>,
+        #[arg(long, value_enum, default_value = "overwrite")]
+        conflict: Conflict,
     },
     /// List a bucket like folders: PREFIX/ entries, then objects. Without a bucket
     /// (no --bucket and no default bucket in the profile): the buckets.

@@ -287,21 +287,38 @@ async fn run(cli: Cli) -> Result<ExitCode, CliError> {
             url,
             key,
             target: t,
+            transfer,
             allow_types,
             max_size,
-            part_size,
+            conflict,
         } => {
-            remote::fetch(
-                &journal,
-                cli.json,
-                target(&profiles, t)?,
-                url,
-                key,
-                allow_types,
-                max_size.as_deref(),
-                part_size.as_deref(),
-            )
-            .await
+            let target = target(&profiles, t)?;
+            let mut opts = engine_options(&journal, &profiles);
+            opts.settings = settings(transfer)?;
+            let engine = Engine::start(opts).await?;
+            let reporter = Reporter::new(cli.json, engine.subscribe());
+            let request = hoist_core::FetchRequest {
+                key: key.clone(),
+                limits: hoist_core::OriginLimits {
+                    allowed_types: allow_types.clone(),
+                    max_size: max_size
+                        .as_deref()
+                        .map(args::parse_size)
+                        .transpose()
+                        .map_err(CliError::Usage)?,
+                },
+                conflict: (*conflict).into(),
+                ..Default::default()
+            };
+            let id = engine.fetch(url, target, request).await?;
+            let code = drive(&engine, reporter, vec![id], cli.json).await?;
+            if code == ExitCode::SUCCESS && !cli.json {
+                // The object's address alone on stdout, like `share` prints its link.
+                if let Some(row) = engine.journal().upload(id)? {
+                    println!("s3://{}/{}", row.target.bucket, row.key);
+                }
+            }
+            Ok(code)
         }
         Command::Ls {
             folder,

@@ -44,6 +44,7 @@ impl Reporter {
                 .expect("template")
                 .progress_chars("=> ");
         let mut done_bytes: HashMap<i64, u64> = HashMap::new();
+        let mut queued: HashMap<i64, u64> = HashMap::new();
         let mut watch_lines = HashMap::new();
         loop {
             let event = match self.events.recv().await {
@@ -64,14 +65,21 @@ impl Reporter {
                 continue;
             }
             match &event {
-                EngineEvent::Queued { size, .. } => total.inc_length(*size),
+                EngineEvent::Queued { id, size, .. } => {
+                    total.inc_length(*size);
+                    queued.insert(*id, *size);
+                }
                 EngineEvent::Started {
                     id,
                     key,
                     size,
                     parts_total,
                     ..
-                } if *parts_total > 1 => {
+                } if *parts_total > 1 || queued.get(id) == Some(&0) => {
+                    // A URL's size is known once its body begins.
+                    if queued.insert(*id, *size) == Some(0) {
+                        total.inc_length(*size);
+                    }
                     let bar = multi.add(ProgressBar::new(*size));
                     bar.set_style(file_style.clone());
                     bar.set_prefix(format!("#{id}"));

@@ -1,18 +1,15 @@
 //! The commands that work on the bucket rather than the queue: share and upload
-//! links, fetch from a URL, list and delete. Each translates arguments into one
+//! links, list and delete. Each translates arguments into one
 //! hoist-core call and prints the result (the URL alone on its own line).
 
-use std::io::IsTerminal;
 use std::path::Path;
 use std::process::ExitCode;
 
 use hoist_core::objects::browse::{self, ListRequest};
-use hoist_core::objects::fetch::{self, FetchOptions};
 use hoist_core::objects::share::{self, ShareLink};
 use hoist_core::{
     BucketAccess, Disposition, ProfileCredentials, ProfileStore, Target, UploadJournal,
 };
-use indicatif::{HumanBytes, ProgressBar, ProgressDrawTarget, ProgressStyle};
 use serde_json::json;
 
 use crate::CliError;
@@ -103,72 +100,6 @@ pub async fn upload_link(
     print_link(json, &link);
     if copy_it {
         copy(json, &link)?;
-    }
-    Ok(ExitCode::SUCCESS)
-}
-
-#[allow(clippy::too_many_arguments)]
-pub async fn fetch(
-    journal: &Path,
-    json: bool,
-    target: Target,
-    url: &str,
-    key: &str,
-    allow_types: &[String],
-    max_size: Option<&str>,
-    part_size: Option<&str>,
-) -> Result<ExitCode, CliError> {
-    let mut opts = FetchOptions::new(key);
-    opts.allowed_types = allow_types.to_vec();
-    if let Some(m) = max_size {
-        opts.max_size = Some(args::parse_size(m).map_err(CliError::Usage)?);
-    }
-    if let Some(p) = part_size {
-        opts.part_size = args::parse_size(p).map_err(CliError::Usage)?;
-    }
-    let a = access(journal, target).await?;
-    let bar = ProgressBar::with_draw_target(
-        None,
-        if !json && std::io::stderr().is_terminal() {
-            ProgressDrawTarget::stderr()
-        } else {
-            ProgressDrawTarget::hidden()
-        },
-    );
-    bar.set_style(
-        ProgressStyle::with_template("{bytes}/{total_bytes} {bytes_per_sec} {msg}")
-            .expect("template"),
-    );
-    bar.set_message(url.to_owned());
-    let fetched = fetch::fetch_url(&a, url, &opts, |done, total| {
-        if let Some(t) = total {
-            bar.set_length(t);
-        }
-        bar.set_position(done);
-    })
-    .await;
-    bar.finish_and_clear();
-    let fetched = fetched?;
-    if json {
-        println!("{}", serde_json::to_string(&fetched).expect("serialises"));
-    } else {
-        println!("s3://{}/{}", fetched.bucket, fetched.key);
-        eprintln!(
-            "hoist: fetched {} ({}, {}) in {:.1} s{}",
-            HumanBytes(fetched.size),
-            fetched.content_type,
-            if fetched.multipart {
-                "multipart"
-            } else {
-                "single PUT"
-            },
-            fetched.elapsed_ms as f64 / 1000.0,
-            fetched
-                .checksum
-                .as_deref()
-                .map(|c| format!(", CRC32C {c} verified"))
-                .unwrap_or_default()
-        );
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -13,11 +13,13 @@
 //! | [`transfer`] | the engine: handle + queue actor, one upload's steps, plan, sources, retry, progress, queue tables |
 //! | [`watch`] | watched folders: settle, scan, sync, their tables |
 //! | [`profiles`] | profiles.json, the keyring vault, connection probe, `~/.aws` import |
+//! | [`origin`] | HTTP(S) origins for upload-from-URL: Range/If-Range, type and size checks |
 //! | [`objects`] | share/upload links and their history, bucket browser, thumbnails, fetch from URL |
 //!
 //! `error` and `fsutil` sit below everything; then `journal` → `s3` → `events` →
-//! `transfer` → `watch`; `profiles` and `objects` use `s3` and `journal` (and
-//! `objects::fetch` the transfer's plan and retry, `profiles::destination` its
+//! `transfer` → `watch` (`origin` on `error` only: the queue's fetch items and
+//! `objects::fetch` read URLs through it); `profiles` and `objects` use `s3` and
+//! `journal` (and `objects::fetch` the transfer's plan and retry, `profiles::destination` its
 //! conflict policy). See `crates/hoist-core/README.md`
 //! for the flow of one upload.
 
@@ -27,6 +29,7 @@ pub mod events;
 pub mod fsutil;
 pub mod journal;
 pub mod objects;
+pub mod origin;
 pub mod profiles;
 pub mod s3;
 pub mod transfer;
@@ -38,14 +41,15 @@ pub use journal::{UploadJournal, now_ms};
 pub use objects::browse::{FolderEntry, ListRequest, Listing, ObjectDetails, ObjectEntry};
 pub use objects::fetch::{FetchOptions, Fetched};
 pub use objects::share::{Disposition, LinkExpiry, LinkMethod, ShareLink};
+pub use origin::OriginLimits;
 pub use profiles::{Profile, ProfileCredentials, ProfileStore};
 pub use s3::{AwsChainCredentials, BucketAccess, ChecksumMode, CredentialResolver, Target};
 pub use transfer::plan::{MIB, PartPlan, UploadPlan};
 pub use transfer::retry::RetryPolicy;
 pub use transfer::{
-    AddOptions, Added, ConflictPolicy, Engine, EngineOptions, EngineSettings, HistoryEntry,
-    ItemState, ItemStatus, KeyedFile, PendingBatches, PlannedBatch, QueueTotals, ScheduleWindow,
-    TransferSettings, UploadRow, UploadState, WaitReason,
+    AddOptions, Added, ConflictPolicy, Engine, EngineOptions, EngineSettings, FetchRequest,
+    HistoryEntry, ItemState, ItemStatus, KeyedFile, PendingBatches, PlannedBatch, QueueTotals,
+    ScheduleWindow, TransferSettings, UploadRow, UploadState, WaitReason,
 };
 pub use watch::{
     CannotRead, DeletionDecision, TrashedFile, WatchConfig, WatchId, WatchManager, WatchPhase,

@@ -50,6 +50,7 @@ async fn completed_behind_the_journals_back(
                 options: Default::default(),
                 priority: 0,
                 conflict: ConflictPolicy::Overwrite,
+                fetch: None,
             }],
             UploadState::Queued,
         )

@@ -13,6 +13,7 @@ import type { FinishStep } from "../bindings/FinishStep";
 import type { ItemState } from "../bindings/ItemState";
 import type { ItemStatus } from "../bindings/ItemStatus";
 import type { Verification } from "../bindings/Verification";
+import { baseName } from "./format";
 
 /** What a row shows: the engine's state, except a running item that is retrying. */
 export type DisplayState = ItemState | "retrying";
@@ -109,6 +110,33 @@ const FINAL: ReadonlySet<ItemState> = new Set<ItemState>(["verified", "landed", 
 
 export function isFinal(state: ItemState): boolean {
   return FINAL.has(state);
+}
+
+/** The URL a fetched item comes from (the engine keeps it as the item's path), or null for a local file. */
+export function urlSource(it: Readonly<QueueItem>): string | null {
+  return /^https?:\/\//i.test(it.path) ? it.path : null;
+}
+
+/** The row's name: the key's last segment, and for a URL the host it comes from. */
+export function itemName(it: Readonly<QueueItem>): string {
+  const name = baseName(it.key || it.path);
+  const url = urlSource(it);
+  if (!url) return name;
+  let host = url;
+  try {
+    host = new URL(url).host;
+  } catch {
+    // keep the raw URL
+  }
+  return `${name} · from ${host}`;
+}
+
+/** The row's tooltip: where it lands, and where its bytes come from. */
+export function itemTitle(it: Readonly<QueueItem>): string {
+  const dest = `${it.bucket}/${it.key}`;
+  const url = urlSource(it);
+  if (url) return `${dest}\nfrom ${url}`;
+  return it.path && it.path !== it.key ? `${dest}\n${it.path}` : dest;
 }
 
 export function displayState(it: Readonly<QueueItem>): DisplayState {

@@ -8,7 +8,6 @@ import type { Listing } from "../bindings/Listing";
 import type { ListRequest } from "../bindings/ListRequest";
 import type { ObjectDetails } from "../bindings/ObjectDetails";
 import type { ObjectEntry } from "../bindings/ObjectEntry";
-import type { Fetched } from "../bindings/Fetched";
 import type { ShareLink } from "../bindings/ShareLink";
 import { previewPanel, type PreviewSource } from "./preview-panel";
 import { button, h } from "../lib/dom";
@@ -31,7 +30,8 @@ export interface BrowserSource {
   share(key: string, seconds: number, disposition: Disposition | null): Promise<ShareLink>;
   /** data: URL of a thumbnail (optional: tests may leave it out). */
   thumbnail?(key: string): Promise<string>;
-  fetchUrl(url: string, key: string, allowedTypes: string[], maxSize: number | null): Promise<Fetched>;
+  /** Queues the URL; resolves with the new queue item's id at once. */
+  fetchUrl(url: string, key: string, allowedTypes: string[], maxSize: number | null): Promise<number>;
   /** Makes an upload link and copies it. */
   uploadLink(key: string, seconds: number, contentType: string | null): Promise<ShareLink>;
   onError(err: unknown): void;
@@ -357,10 +357,7 @@ export function createBrowserView(src: BrowserSource): BrowserView {
         const key = prefix + fetchKey.value.trim().replace(/^\/+/, "");
         fetchGo.disabled = true;
         src.fetchUrl(fetchUrl.value.trim(), key, types, max).then(
-          (f) => {
-            src.notify(`Fetched ${f.key} (${formatBytes(f.size)}, ${f.content_type})`);
-            void load(true);
-          },
+          () => src.notify(`Queued ${key}: progress in the Queue tab`),
           (e: unknown) => src.onError(e),
         ).finally(() => (fetchGo.disabled = false));
       },

@@ -1,6 +1,6 @@
 // The queue: a virtualized list of upload rows.
 
-import { baseName, formatBytes, formatDuration, formatPercent, formatRate } from "../lib/format";
+import { formatBytes, formatDuration, formatPercent, formatRate } from "../lib/format";
 import { button, h, icon, ICONS, setText } from "../lib/dom";
 import type { QueueAction } from "../bindings/QueueAction";
 import { FILTER_LABELS, visibleItems, type QueueFilter } from "../lib/queue-filter";
@@ -11,12 +11,15 @@ import {
   displayState,
   itemEta,
   itemFraction,
+  itemName,
   itemSpeed,
+  itemTitle,
   isFinishing,
   stateLabel,
   type ItemAction,
   type QueueItem,
   type QueueStore,
+  urlSource,
 } from "../lib/queue";
 import { VirtualList } from "./virtual-list";
 
@@ -85,9 +88,13 @@ export function updateRow(row: HTMLElement, it: Readonly<QueueItem>): void {
   row.dataset.state = ds;
   row.dataset.key = it.key;
 
-  setText(r.name, baseName(it.key || it.path));
-  r.name.title = it.path && it.path !== it.key ? `${it.bucket}/${it.key}\n${it.path}` : `${it.bucket}/${it.key}`;
-  setText(r.size, formatBytes(it.size));
+  setText(r.name, itemName(it));
+  r.name.title = itemTitle(it);
+  const url = urlSource(it);
+  if (url) row.dataset.source = "url";
+  else delete row.dataset.source;
+  // A URL's size is known once its body begins (and not at all when it sends none).
+  setText(r.size, url && it.size === 0 ? "—" : formatBytes(it.size));
 
   const f = itemFraction(it);
   r.fill.style.transform = `scaleX(${f})`;

@@ -13,6 +13,7 @@ use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 
 use crate::error::{HoistError, Result};
+use crate::origin::{self, OriginLimits};
 use crate::s3::checksum::{self, body_checksum};
 use crate::s3::{BucketAccess, ChecksumMode, Multipart, PartRecord, S3Store, UploadStore};
 use crate::transfer::plan::{MAX_PART_SIZE, MAX_PARTS, MIB, MIN_PART_SIZE, PartPlan};
@@ -67,53 +68,7 @@ pub struct Fetched {
     pub peak_buffered: u64,
 }
 
-/// Whether `content_type` (a header value, parameters allowed) is in the allow-list.
-pub fn type_allowed(content_type: &str, allowed: &[String]) -> bool {
-    if allowed.is_empty() {
-        return true;
-    }
-    let essence = content_type
-        .split(';')
-        .next()
-        .unwrap_or("")
-        .trim()
-        .to_ascii_lowercase();
-    allowed.iter().any(|a| {
-        let a = a.trim().to_ascii_lowercase();
-        a == "*/*"
-            || a == essence
-            || a.strip_suffix("/*").is_some_and(|family| {
-                essence.split('/').next() == Some(family) && essence.contains('/')
-            })
-    })
-}
-
-fn check_url(url: &str) -> Result<reqwest::Url> {
-    let parsed = reqwest::Url::parse(url)
-        .map_err(|e| HoistError::InvalidInput(format!("{url:?} is not a URL: {e}")))?;
-    if !matches!(parsed.scheme(), "http" | "https") {
-        return Err(HoistError::InvalidInput(format!(
-            "{url:?}: only http and https URLs can be fetched"
-        )));
-    }
-    Ok(parsed)
-}
-
-fn source_error(url: &str, e: reqwest::Error) -> HoistError {
-    let mut reason = e.to_string();
-    let mut src = std::error::Error::source(&e);
-    while let Some(s) = src {
-        reason = s.to_string();
-        src = s.source();
-    }
-    if e.is_timeout() {
-        HoistError::Network(format!("{url} stopped sending data (timed out)"))
-    } else if e.is_connect() {
-        HoistError::Network(format!("cannot connect to {url}: {reason}"))
-    } else {
-        HoistError::Network(format!("the connection to {url} was lost: {reason}"))
-    }
-}
+pub use crate::origin::type_allowed;
 
 /// Streams `url` into the bucket. `on_progress(bytes_read, total_if_known)` is called
 /// as the body arrives.
@@ -124,7 +79,7 @@ pub async fn fetch_url(
     on_progress: impl Fn(u64, Option<u64>) + Send + Sync,
 ) -> Result<Fetched> {
     let started = Instant::now();
-    let parsed = check_url(url)?;
+    origin::check_url(url)?;
     let key = super::share::full_key(access, &opts.key)?;
     if opts.parallel_parts == 0 {
         return Err(HoistError::InvalidInput(
@@ -132,56 +87,14 @@ pub async fn fetch_url(
         ));
     }
     access.store().check_bucket().await?;
-    let client = reqwest::Client::builder()
-        .connect_timeout(Duration::from_secs(15))
-        .read_timeout(opts.read_timeout)
-        .build()
-        .map_err(|e| HoistError::Network(format!("cannot start an HTTP client: {e}")))?;
-    let mut resp = client
-        .get(parsed)
-        .send()
-        .await
-        .map_err(|e| source_error(url, e))?;
-    let status = resp.status();
-    if !status.is_success() {
-        return Err(HoistError::SourceHttp {
-            url: url.to_owned(),
-            status: status.as_u16(),
-        });
-    }
-    let content_type = resp
-        .headers()
-        .get(reqwest::header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("")
-        .trim()
-        .to_owned();
-    if !type_allowed(&content_type, &opts.allowed_types) {
-        return Err(HoistError::NotAllowedType {
-            url: url.to_owned(),
-            content_type: if content_type.is_empty() {
-                "no content type".into()
-            } else {
-                content_type
-            },
-            allowed: opts.allowed_types.join(", "),
-        });
-    }
-    let content_type = if content_type.is_empty() {
-        "application/octet-stream".to_owned()
-    } else {
-        content_type
+    let client = origin::client(opts.read_timeout)?;
+    let limits = OriginLimits {
+        allowed_types: opts.allowed_types.clone(),
+        max_size: opts.max_size,
     };
-    let declared = resp.content_length();
-    if let (Some(len), Some(limit)) = (declared, opts.max_size)
-        && len > limit
-    {
-        return Err(HoistError::TooLarge {
-            url: url.to_owned(),
-            what: format!("its Content-Length of {len} bytes"),
-            limit,
-        });
-    }
+    let mut body = origin::open(&client, url, &limits, None).await?;
+    let content_type = body.content_type.clone();
+    let declared = body.total;
     // Grow parts for a declared size that would need more than 10,000 of them.
     let part_size = match declared {
         Some(len) => PartPlan::new(len, opts.part_size)?.part_size,
@@ -204,29 +117,8 @@ pub async fn fetch_url(
     );
     let mut total = 0u64;
     let streamed: Result<()> = async {
-        loop {
-            let chunk = match resp.chunk().await {
-                Ok(Some(c)) => c,
-                Ok(None) => break,
-                Err(e) => {
-                    return Err(match source_error(url, e) {
-                        HoistError::Network(m) => {
-                            HoistError::Network(format!("{m} (after {total} bytes)"))
-                        }
-                        other => other,
-                    });
-                }
-            };
+        while let Some(chunk) = body.chunk().await? {
             total += chunk.len() as u64;
-            if let Some(limit) = opts.max_size
-                && total > limit
-            {
-                return Err(HoistError::TooLarge {
-                    url: url.to_owned(),
-                    what: format!("its body (more than {limit} bytes arrived)"),
-                    limit,
-                });
-            }
             on_progress(total, declared);
             let mut rest = chunk;
             while !rest.is_empty() {
@@ -240,13 +132,6 @@ pub async fn fetch_url(
                     buffer.reserve(part_size as usize);
                 }
             }
-        }
-        if let Some(len) = declared
-            && total != len
-        {
-            return Err(HoistError::Network(format!(
-                "the connection to {url} was lost: {total} of {len} bytes arrived"
-            )));
         }
         Ok(())
     }
@@ -523,30 +408,6 @@ fn base64_decode(s: &str) -> Vec<u8> {
     base64::engine::general_purpose::STANDARD
         .decode(s)
         .unwrap_or_default()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn allow_list_matches_families_and_ignores_parameters() {
-        let allowed = vec!["image/*".to_owned(), "application/pdf".to_owned()];
-        assert!(type_allowed("image/png", &allowed));
-        assert!(type_allowed("IMAGE/JPEG; charset=binary", &allowed));
-        assert!(type_allowed("application/pdf", &allowed));
-        assert!(!type_allowed("text/html; charset=utf-8", &allowed));
-        assert!(!type_allowed("", &allowed));
-        assert!(!type_allowed("imagex/png", &allowed));
-        assert!(type_allowed("anything/at-all", &[]));
-    }
-
-    #[test]
-    fn only_http_urls_are_fetched() {
-        assert!(check_url("https://example.com/a.png").is_ok());
-        assert!(check_url("file:///etc/passwd").is_err());
-        assert!(check_url("not a url").is_err());
-    }
 }
 
 fn content_type_only(content_type: &str) -> crate::s3::ObjectOptions {

@@ -357,6 +357,7 @@ impl Engine {
                 key: f.key,
                 priority: options.priority,
                 conflict: options.conflict,
+                fetch: None,
             })
             .collect();
         let initial = if options.start_paused {
@@ -364,6 +365,16 @@ impl Engine {
         } else {
             UploadState::Queued
         };
+        self.enqueue(uploads, initial).await
+    }
+
+    /// Records new uploads in the journal (one transaction, keys reserved) and hands
+    /// them to the queue.
+    pub(super) async fn enqueue(
+        &self,
+        uploads: Vec<NewUpload>,
+        initial: UploadState,
+    ) -> Result<Vec<UploadId>> {
         let journal = self.shared.journal.clone();
         let (ids, rows, replaced) = tokio::task::spawn_blocking(move || -> Result<_> {
             let (ids, replaced) = journal.insert_reserving(uploads, initial)?;

@@ -17,6 +17,7 @@ mod batch;
 mod conflict;
 mod copy_marks;
 mod engine;
+mod fetch;
 pub mod gate;
 mod history;
 mod inflight;
@@ -40,6 +41,7 @@ mod tests;
 
 pub use batch::{Added, PendingBatches, PlannedBatch};
 pub use engine::{Engine, EngineOptions};
+pub use fetch::{FetchRequest, FetchSpec};
 pub use gate::{ScheduleWindow, TransferSettings, WaitReason};
 pub use history::HistoryEntry;
 pub use queue::{AddOptions, ItemState, ItemStatus, KeyedFile};

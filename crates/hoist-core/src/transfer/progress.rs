@@ -69,6 +69,15 @@ impl ProgressBoard {
             .map(|p| p.done.load(Ordering::Relaxed))
     }
 
+    /// The size a running upload reports (a URL's is known once its body begins).
+    pub fn total(&self, id: UploadId) -> Option<u64> {
+        self.items
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(&id)
+            .map(|p| p.total)
+    }
+
     pub fn untrack(&self, id: UploadId) {
         self.set_offline(id, false);
         self.items

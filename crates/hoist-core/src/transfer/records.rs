@@ -13,6 +13,7 @@ use crate::error::Result;
 use crate::events::UploadId;
 use crate::journal::{Schema, UploadJournal, now_ms, path_to_db};
 use crate::s3::{ObjectOptions, PartRecord, Target};
+use crate::transfer::fetch::FetchSpec;
 use crate::transfer::source::FileIdentity;
 
 /// Where an upload stands in the journal.
@@ -100,6 +101,8 @@ pub struct NewUpload {
     pub options: ObjectOptions,
     pub priority: i32,
     pub conflict: ConflictPolicy,
+    /// An upload from a URL (`path` holds the URL): what to fetch and its checks.
+    pub fetch: Option<FetchSpec>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -121,6 +124,8 @@ pub struct UploadRow {
     pub parts_done: u64,
     pub bytes_done: u64,
     pub created_at: i64,
+    /// Set for an upload from a URL (`path` holds the URL).
+    pub fetch: Option<FetchSpec>,
 }
 
 /// The queue's tables: uploads, their parts and part attempts, and the history.
@@ -184,13 +189,15 @@ CREATE TABLE IF NOT EXISTS history (
         "CREATE INDEX IF NOT EXISTS uploads_key ON uploads(key);",
         // Object options (JSON), kept so a resumed upload is created as it was asked.
         "ALTER TABLE uploads ADD COLUMN options TEXT;",
+        // Uploads from a URL: the URL, its checks and the origin's validator (JSON).
+        "ALTER TABLE uploads ADD COLUMN fetch TEXT;",
     ],
 };
 
 const UPLOAD_COLUMNS: &str = "u.id, u.path, u.size, u.mtime_ns, u.inode, u.target, u.key, u.content_type, \
      u.priority, u.conflict, u.state, u.multipart_id, u.part_size, u.error, u.created_at, \
      (SELECT COUNT(*) FROM parts p WHERE p.upload = u.id), \
-     (SELECT COALESCE(SUM(size), 0) FROM parts p WHERE p.upload = u.id), u.options";
+     (SELECT COALESCE(SUM(size), 0) FROM parts p WHERE p.upload = u.id), u.options, u.fetch";
 
 impl UploadJournal {
     pub fn insert_uploads(
@@ -422,8 +429,8 @@ pub(super) fn insert_rows(
     let mut ids = Vec::with_capacity(rows.len());
     let mut stmt = tx.prepare(
         "INSERT INTO uploads (path, size, mtime_ns, inode, target, key, content_type, priority, \
-         conflict, state, error, created_at, updated_at, options) \
-         VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?12,?13)",
+         conflict, state, error, created_at, updated_at, options, fetch) \
+         VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?12,?13,?14)",
     )?;
     let now = now_ms();
     for (u, state, error) in rows {
@@ -442,6 +449,9 @@ pub(super) fn insert_rows(
             now,
             (!u.options.is_empty())
                 .then(|| serde_json::to_string(&u.options).expect("options serialise")),
+            u.fetch
+                .as_ref()
+                .map(|f| serde_json::to_string(f).expect("a fetch serialises")),
         ])?;
         ids.push(tx.last_insert_rowid());
     }
@@ -483,6 +493,16 @@ fn row_to_upload(r: &rusqlite::Row<'_>) -> rusqlite::Result<UploadRow> {
             })?,
             None => ObjectOptions::default(),
         },
+        fetch: match r.get::<_, Option<String>>(18)? {
+            Some(json) => Some(serde_json::from_str(&json).map_err(|e| {
+                rusqlite::Error::FromSqlConversionFailure(
+                    18,
+                    rusqlite::types::Type::Text,
+                    Box::new(e),
+                )
+            })?),
+            None => None,
+        },
     })
 }
 
@@ -498,110 +518,5 @@ impl UploadRow {
 }
 
 #[cfg(test)]
-pub(crate) mod tests {
-    use super::*;
-
-    pub(crate) fn sample(path: &str) -> NewUpload {
-        NewUpload {
-            path: PathBuf::from(path),
-            identity: FileIdentity {
-                size: 100,
-                mtime_ns: 5,
-                inode: 7,
-            },
-            target: Target::new("bucket"),
-            key: "k".into(),
-            content_type: "text/plain".into(),
-            options: ObjectOptions::default(),
-            priority: 0,
-            conflict: ConflictPolicy::Overwrite,
-        }
-    }
-
-    #[test]
-    fn retarget_moves_only_unfinished_uploads_on_that_endpoint() {
-        let dir = tempfile::tempdir().unwrap();
-        let j = UploadJournal::open(&dir.path().join("j.sqlite")).unwrap();
-        let mut local = sample("/a");
-        local.target.endpoint = Some("http://127.0.0.1:1000".into());
-        let mut other = sample("/b");
-        other.target.endpoint = Some("http://10.0.0.1:9000".into());
-        let ids = j
-            .insert_uploads(&[local.clone(), other, local], UploadState::Queued)
-            .unwrap();
-        j.set_state(ids[2], UploadState::Done, None).unwrap();
-        let moved = j
-            .retarget_uploads("http://127.0.0.1:1000", "http://127.0.0.1:2000")
-            .unwrap();
-        assert_eq!(moved, 1);
-        let ep = |id| j.upload(id).unwrap().unwrap().target.endpoint.unwrap();
-        assert_eq!(ep(ids[0]), "http://127.0.0.1:2000");
-        assert_eq!(ep(ids[1]), "http://10.0.0.1:9000");
-        assert_eq!(
-            ep(ids[2]),
-            "http://127.0.0.1:1000",
-            "finished uploads keep their record"
-        );
-    }
-
-    #[test]
-    fn parts_survive_reopen_and_reset_clears_them() {
-        let dir = tempfile::tempdir().unwrap();
-        let db = dir.path().join("j.sqlite");
-        let id = {
-            let j = UploadJournal::open(&db).unwrap();
-            let id = j
-                .insert_uploads(&[sample("/a")], UploadState::Queued)
-                .unwrap()[0];
-            j.begin_multipart(
-                id,
-                &FileIdentity {
-                    size: 100,
-                    mtime_ns: 5,
-                    inode: 7,
-                },
-                "mp-1",
-                50,
-            )
-            .unwrap();
-            j.record_part(
-                id,
-                &PartRecord {
-                    number: 1,
-                    size: 50,
-                    etag: "\"e1\"".into(),
-                    crc32c: Some(9),
-                    md5: None,
-                },
-            )
-            .unwrap();
-            assert!(!j.mark_attempt(id, 2).unwrap());
-            assert!(j.mark_attempt(id, 2).unwrap());
-            id
-        };
-        let j = UploadJournal::open(&db).unwrap();
-        let row = j.upload(id).unwrap().unwrap();
-        assert_eq!(row.multipart_id.as_deref(), Some("mp-1"));
-        assert_eq!((row.parts_done, row.bytes_done), (1, 50));
-        assert_eq!(j.parts(id).unwrap()[0].crc32c, Some(9));
-        assert!(j.live_multipart_ids().unwrap().contains("mp-1"));
-        j.reset_upload(
-            id,
-            &FileIdentity {
-                size: 120,
-                mtime_ns: 6,
-                inode: 7,
-            },
-        )
-        .unwrap();
-        let row = j.upload(id).unwrap().unwrap();
-        assert_eq!(
-            (row.parts_done, row.identity.size, row.multipart_id),
-            (0, 120, None)
-        );
-        assert!(
-            !j.mark_attempt(id, 2).unwrap(),
-            "attempts are forgotten with the upload"
-        );
-    }
-}
+#[path = "records_tests.rs"]
+pub(crate) mod tests;

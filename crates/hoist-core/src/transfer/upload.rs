@@ -133,6 +133,10 @@ impl From<HoistError> for Flow {
 }
 
 async fn attempt(ctx: &WorkerCtx, mut row: UploadRow) -> std::result::Result<Outcome, Flow> {
+    // An upload from a URL: its own steps (`fetch`), the same queue around them.
+    if let Some(spec) = row.fetch.clone() {
+        return super::fetch::fetch(ctx, row, spec).await;
+    }
     let identity = FileIdentity::of(&row.path)?;
     pooled(ctx, row.id, || ctx.store.check_bucket()).await?;
 

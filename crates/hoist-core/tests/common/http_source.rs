@@ -3,10 +3,15 @@
 //! break the connection part-way. Written on a plain TcpListener so every header and
 //! every failure is exactly what the test asks for.
 //!
-//! `GET /bytes?size=N&type=T&seed=S[&chunked=1][&cut=M]`, `GET /missing` → 404.
+//! `GET /bytes?size=N&type=T&seed=S[&chunked=1][&cut=M|&cutfirst=M][&range=1][&rate=BPS]`,
+//! `GET /missing` → 404. `range=1` honours `Range: bytes=N-` (206, with an ETag and
+//! If-Range); `rate` sends about that many bytes per second. Body bytes sent are
+//! counted (`served`).
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
@@ -16,6 +21,8 @@ const CHUNK: usize = 64 * 1024;
 pub struct HttpSource {
     addr: SocketAddr,
     task: tokio::task::JoinHandle<()>,
+    served: Arc<AtomicU64>,
+    ranges: Arc<Mutex<Vec<String>>>,
 }
 
 impl Drop for HttpSource {
@@ -28,15 +35,33 @@ impl HttpSource {
     pub async fn start() -> HttpSource {
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
+        let served = Arc::new(AtomicU64::new(0));
+        let ranges = Arc::new(Mutex::new(Vec::new()));
+        let (s, r) = (served.clone(), ranges.clone());
         let task = tokio::spawn(async move {
             loop {
                 let Ok((sock, _)) = listener.accept().await else {
                     return;
                 };
-                tokio::spawn(serve(sock));
+                tokio::spawn(serve(sock, s.clone(), r.clone()));
             }
         });
-        HttpSource { addr, task }
+        HttpSource {
+            addr,
+            task,
+            served,
+            ranges,
+        }
+    }
+
+    /// Body bytes sent so far, over every request.
+    pub fn served(&self) -> u64 {
+        self.served.load(Ordering::SeqCst)
+    }
+
+    /// The Range headers received (empty string: a request without one).
+    pub fn ranges(&self) -> Vec<String> {
+        self.ranges.lock().unwrap().clone()
     }
 
     pub fn url(&self, path_and_query: &str) -> String {
@@ -68,7 +93,7 @@ pub fn expected_crc(size: u64, seed: u64) -> u32 {
     crc
 }
 
-async fn serve(mut sock: TcpStream) {
+async fn serve(mut sock: TcpStream, served: Arc<AtomicU64>, ranges: Arc<Mutex<Vec<String>>>) {
     let mut head = Vec::new();
     let mut byte = [0u8; 1024];
     while !head.windows(4).any(|w| w == b"\r\n\r\n") {
@@ -78,6 +103,12 @@ async fn serve(mut sock: TcpStream) {
         }
     }
     let head = String::from_utf8_lossy(&head).to_string();
+    let header = |name: &str| {
+        head.lines()
+            .filter_map(|l| l.split_once(':'))
+            .find(|(k, _)| k.trim().eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.trim().to_owned())
+    };
     let target = head.split_whitespace().nth(1).unwrap_or("/").to_owned();
     let (path, query) = target.split_once('?').unwrap_or((&target, ""));
     let q: HashMap<&str, &str> = query
@@ -100,11 +131,48 @@ async fn serve(mut sock: TcpStream) {
         .unwrap_or_else(|| "application/octet-stream".into());
     let chunked = q.get("chunked") == Some(&"1");
     let cut: Option<u64> = q.get("cut").and_then(|s| s.parse().ok());
-    let mut resp = format!("HTTP/1.1 200 OK\r\nContent-Type: {ctype}\r\nConnection: close\r\n");
+    let rate: Option<u64> = q.get("rate").and_then(|s| s.parse().ok());
+    let range_ok = q.get("range") == Some(&"1");
+    let etag = format!("\"v{seed}-{size}\"");
+    let asked = header("range").unwrap_or_default();
+    let nth = {
+        let mut r = ranges.lock().unwrap();
+        r.push(asked.clone());
+        r.len()
+    };
+    // `cutfirst=M`: only the first request is cut.
+    let cut = cut.or_else(|| {
+        q.get("cutfirst")
+            .and_then(|s| s.parse().ok())
+            .filter(|_| nth == 1)
+    });
+    let from: u64 = asked
+        .strip_prefix("bytes=")
+        .and_then(|r| r.strip_suffix('-'))
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(0);
+    let if_range_ok = header("if-range").is_none_or(|v| v == etag);
+    let start = if range_ok && from > 0 && from < size && if_range_ok {
+        from
+    } else {
+        0
+    };
+    let mut resp = if start > 0 {
+        format!(
+            "HTTP/1.1 206 Partial Content\r\nContent-Range: bytes {start}-{}/{size}\r\n",
+            size - 1
+        )
+    } else {
+        "HTTP/1.1 200 OK\r\n".to_owned()
+    };
+    resp.push_str(&format!("Content-Type: {ctype}\r\nConnection: close\r\n"));
+    if range_ok {
+        resp.push_str(&format!("Accept-Ranges: bytes\r\nETag: {etag}\r\n"));
+    }
     if chunked {
         resp.push_str("Transfer-Encoding: chunked\r\n\r\n");
     } else {
-        resp.push_str(&format!("Content-Length: {size}\r\n\r\n"));
+        resp.push_str(&format!("Content-Length: {}\r\n\r\n", size - start));
     }
     if sock.write_all(resp.as_bytes()).await.is_err() {
         return;
@@ -119,19 +187,30 @@ async fn serve(mut sock: TcpStream) {
         }
         let n = ((size - sent) as usize).min(CHUNK);
         rng.fill(&mut buf[..n]);
-        let ok = if chunked {
-            sock.write_all(format!("{n:x}\r\n").as_bytes())
-                .await
-                .is_ok()
-                && sock.write_all(&buf[..n]).await.is_ok()
-                && sock.write_all(b"\r\n").await.is_ok()
-        } else {
-            sock.write_all(&buf[..n]).await.is_ok()
-        };
+        // The generator runs from the first byte; a range skips what comes before.
+        let skip = start.saturating_sub(sent).min(n as u64) as usize;
+        let out = &buf[skip..n];
+        let ok = out.is_empty()
+            || if chunked {
+                sock.write_all(format!("{:x}\r\n", out.len()).as_bytes())
+                    .await
+                    .is_ok()
+                    && sock.write_all(out).await.is_ok()
+                    && sock.write_all(b"\r\n").await.is_ok()
+            } else {
+                sock.write_all(out).await.is_ok()
+            };
         if !ok {
             return;
         }
+        served.fetch_add(out.len() as u64, Ordering::SeqCst);
         sent += n as u64;
+        if let Some(r) = rate.filter(|_| !out.is_empty()) {
+            tokio::time::sleep(std::time::Duration::from_secs_f64(
+                out.len() as f64 / r as f64,
+            ))
+            .await;
+        }
     }
     if chunked {
         let _ = sock.write_all(b"0\r\n\r\n").await;

@@ -22,7 +22,6 @@ import type { ConnectionReport } from "../../bindings/ConnectionReport";
 import type { ProfileForm } from "../../bindings/ProfileForm";
 import type { ProfileList } from "../../bindings/ProfileList";
 import type { Disposition } from "../../bindings/Disposition";
-import type { Fetched } from "../../bindings/Fetched";
 import type { LinkExpiry } from "../../bindings/LinkExpiry";
 import type { Listing } from "../../bindings/Listing";
 import type { ListRequest } from "../../bindings/ListRequest";
@@ -218,7 +217,8 @@ export const copyLinkWhenDone = (id: number, expiresSecs: number): Promise<void>
 /** Uploads marked "copy link when done" (kept in the journal across restarts). */
 export const copyWhenDoneMarks = (): Promise<CopyMark[]> => call("copy_when_done_marks");
 
-export const fetchUrl = (opts: { url: string; key: string; allowedTypes: string[]; maxSize: number | null }): Promise<Fetched> =>
+/** Queues an upload from a URL; answers the new queue item's id at once. */
+export const fetchUrl = (opts: { url: string; key: string; allowedTypes: string[]; maxSize: number | null }): Promise<number> =>
   call("fetch_url", { url: opts.url, key: opts.key, allowedTypes: opts.allowedTypes, maxSize: opts.maxSize });
 
 export const browseList = (request: ListRequest): Promise<Listing> => call("browse_list", { request });

@@ -61,7 +61,11 @@ impl Actor {
                 path: i.row.path.clone(),
                 bucket: i.row.target.bucket.clone(),
                 key: i.row.key.clone(),
-                size: i.row.identity.size,
+                size: match i.row.identity.size {
+                    // A URL's size comes with its body, after the row was queued.
+                    0 => self.shared.board.total(i.row.id).unwrap_or(0),
+                    n => n,
+                },
                 bytes_done: match i.state {
                     ItemState::Verified | ItemState::Landed => i.row.identity.size,
                     _ => self.shared.board.done(i.row.id).unwrap_or(i.row.bytes_done),
