@@ -38,6 +38,8 @@ const ACTION_TITLES: Record<ItemAction, string> = {
 
 interface RowRefs {
   name: HTMLElement;
+  /** The name's cell (thumbnail and name): its tooltip says where the item goes and comes from. */
+  nameCell: HTMLElement;
   size: HTMLElement;
   fill: HTMLElement;
   bar: HTMLElement;
@@ -56,6 +58,7 @@ function createRow(): HTMLElement {
   const name = h("span", { class: "name-text" });
   const thumb = h("img", { class: "qthumb", attrs: { alt: "", "data-testid": "queue-thumb" } });
   thumb.hidden = true;
+  const nameCell = h("div", { class: "cell name" }, thumb, name);
   const size = h("div", { class: "cell size num" });
   const fill = h("div", { class: "fill" });
   const bar = h("div", { class: "bar", attrs: { role: "progressbar", "aria-valuemin": "0", "aria-valuemax": "100" } }, fill);
@@ -67,7 +70,7 @@ function createRow(): HTMLElement {
   const row = h(
     "div",
     { class: "row", attrs: { "data-testid": "queue-row", role: "option", tabindex: "-1", "aria-selected": "false" } },
-    h("div", { class: "cell name" }, thumb, name),
+    nameCell,
     size,
     h("div", { class: "cell progress" }, bar, pct),
     speed,
@@ -75,7 +78,7 @@ function createRow(): HTMLElement {
     status,
     actions,
   );
-  refs.set(row, { name, size, fill, bar, pct, speed, eta, status, actions, actionsFor: "" });
+  refs.set(row, { name, nameCell, size, fill, bar, pct, speed, eta, status, actions, actionsFor: "" });
   return row;
 }
 
@@ -89,7 +92,7 @@ export function updateRow(row: HTMLElement, it: Readonly<QueueItem>): void {
   row.dataset.key = it.key;
 
   setText(r.name, itemName(it));
-  r.name.title = itemTitle(it);
+  r.nameCell.title = itemTitle(it);
   const url = urlSource(it);
   if (url) row.dataset.source = "url";
   else delete row.dataset.source;
