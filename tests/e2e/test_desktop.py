@@ -535,6 +535,11 @@ def main():
     print("1b. the Browser: a drop lands in the folder shown; rename; multi-select delete of 3")
     browser_step(s)
 
+    print("1c. fetch from a URL: a queue row with progress; Cancel leaves nothing on the store")
+    import fetch_steps
+
+    fetch_steps.fetch_cancel_step(s)
+
     print("2. pause and resume one item from its row")
     big = write(os.path.join(CHOSEN, "big.bin"), 400 * MIB + 3, 4)
     (big_id,) = s.invoke("add_paths", {"paths": [big]})["ids"]
