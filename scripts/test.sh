@@ -57,8 +57,10 @@ suites=$(cargo test --workspace --locked --no-run --message-format=json 2>/dev/n
 import json, sys
 for line in sys.stdin:
     m = json.loads(line)
-    if m.get("reason") == "compiler-artifact" and m.get("executable") and m["target"]["name"] in ("engine", "compat", "cli", "share", "browse", "fetch") and "test" in m["target"]["kind"]:
-        print(m["executable"])')
+    crate = (m.get("manifest_path") or "").rsplit("/", 2)[-2:][0]
+    wanted = {"hoist-core": ("engine", "compat", "share", "browse", "fetch"), "hoist-cli": ("cli",)}
+    if m.get("reason") == "compiler-artifact" and m.get("executable") and m["target"]["name"] in wanted.get(crate, ()) and "test" in m["target"]["kind"]:
+        print(m["executable"])' | sort -u)
 [ "$(echo "$suites" | wc -l)" -eq 6 ] || { echo "expected the engine, compat, cli, share, browse and fetch test binaries, got: $suites" >&2; exit 1; }
 for suite in $suites; do
   # Outside cargo, ts-rs would write its types to ./bindings: point it where cargo does.
