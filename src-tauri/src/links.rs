@@ -5,7 +5,7 @@
 use hoist_core::objects::browse::{self, ListRequest, Listing, ObjectDetails};
 use hoist_core::objects::preview::{self, TextPreview};
 use hoist_core::objects::share::{self, LinkExpiry, ShareLink};
-use hoist_core::{Disposition, FetchRequest, ItemState, OriginLimits, UploadId};
+use hoist_core::{ConflictPolicy, Disposition, FetchRequest, ItemState, OriginLimits, UploadId};
 use tauri::{AppHandle, Emitter, Manager, State};
 use tauri_plugin_clipboard_manager::ClipboardExt;
 
@@ -265,12 +265,21 @@ impl Desktop {
             return Err(invalid("too many or too long allowed types"));
         }
         let target = self.browse_access()?.target().clone();
+        // The user's conflict setting; "ask" has no dialog for one URL, so an
+        // existing key is kept and the fetch gets a new name (never a silent overwrite).
+        let conflict = self
+            .adds
+            .get()
+            .conflict
+            .policy()
+            .unwrap_or(ConflictPolicy::Rename);
         let request = FetchRequest {
             key: check_key(key)?.to_owned(),
             limits: OriginLimits {
                 allowed_types,
                 max_size,
             },
+            conflict,
             ..Default::default()
         };
         Ok(self.engine.fetch(url, target, request).await?)
@@ -433,6 +442,45 @@ mod tests {
             .unwrap()
             .into_bytes();
         assert_eq!(got.as_ref(), body.as_slice());
+
+        // The same key again, with the default conflict setting ("ask"): the object
+        // there is kept and the second fetch lands under a new name.
+        let other: Vec<u8> = (0..1000u32).map(|i| (i % 7) as u8).collect();
+        let url2 = slow_origin(other.clone(), std::time::Duration::from_millis(10));
+        let id2 = d
+            .fetch_url(&url2, "web/pic.png", vec![], None)
+            .await
+            .unwrap();
+        d.engine.wait_idle().await.unwrap();
+        let done = d.engine.snapshot().await.unwrap();
+        let second = done.iter().find(|s| s.id == id2).unwrap();
+        assert_eq!(second.state, ItemState::Verified, "{:?}", second.error);
+        assert_ne!(second.key, item.key, "a new name, not over the first");
+        let read = |key: String| {
+            let a = a.clone();
+            async move {
+                a.store()
+                    .client()
+                    .get_object()
+                    .bucket(a.bucket())
+                    .key(key)
+                    .send()
+                    .await
+                    .unwrap()
+                    .body
+                    .collect()
+                    .await
+                    .unwrap()
+                    .into_bytes()
+            }
+        };
+        let first_key = format!("{}web/pic.png", a.target().prefix);
+        assert_eq!(
+            read(first_key).await.as_ref(),
+            body.as_slice(),
+            "the first is kept"
+        );
+        assert_eq!(read(second.key.clone()).await.as_ref(), other.as_slice());
         assert!(d.fetch_url("ftp://x/y", "k", vec![], None).await.is_err());
     }
 
