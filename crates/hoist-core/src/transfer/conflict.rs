@@ -2,8 +2,29 @@
 //! `name (n).ext`.
 
 use super::records::{ConflictPolicy, UploadRow};
-use super::upload::{WorkerCtx, journal_call, pooled};
+use super::upload::{Flow, Outcome, WorkerCtx, journal_call, pooled};
 use crate::error::{HoistError, Result};
+
+/// Before a new upload's first byte: applies the conflict policy to `row` (a new key is
+/// journaled and set on the row). `Some(Skipped)` when the policy skips it.
+pub(super) async fn apply_conflict(
+    ctx: &WorkerCtx,
+    row: &mut UploadRow,
+) -> std::result::Result<Option<Outcome>, Flow> {
+    match resolve_conflict(ctx, row).await? {
+        Some(key) if key != row.key => {
+            let (id, k) = (row.id, key.clone());
+            journal_call(ctx, move |j| j.set_key(id, &k)).await?;
+            row.key = key;
+            Ok(None)
+        }
+        Some(_) => Ok(None),
+        None => Ok(Some(Outcome::Skipped {
+            key: row.key.clone(),
+            reason: "an object with this key already exists (conflict policy: skip)".into(),
+        })),
+    }
+}
 
 /// `Some(key)` to upload to, `None` to skip.
 pub(super) async fn resolve_conflict(ctx: &WorkerCtx, row: &UploadRow) -> Result<Option<String>> {

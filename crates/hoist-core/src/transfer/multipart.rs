@@ -242,6 +242,31 @@ async fn send_and_complete(
     }
 
     let parts: Vec<PartRecord> = have.into_values().collect();
+    complete_and_verify(
+        ctx,
+        row,
+        &upload_id,
+        parts,
+        plan.size,
+        (sent.bytes_sent, sent.bytes_resent),
+        "the file has",
+    )
+    .await
+}
+
+/// Completes the multipart upload `upload_id` from `parts` (in part order) and checks
+/// the object against them: its size, then the composite CRC32C or the multipart ETag.
+/// File uploads and fetches end here alike; `source` says where `size` bytes came from
+/// in a size error ("the file has"). `sent` is (bytes sent, bytes sent again).
+pub(super) async fn complete_and_verify(
+    ctx: &WorkerCtx,
+    row: &UploadRow,
+    upload_id: &str,
+    parts: Vec<PartRecord>,
+    size: u64,
+    sent: (u64, u64),
+    source: &str,
+) -> std::result::Result<Landed, Flow> {
     let crcs: Vec<(u32, u64)> = parts
         .iter()
         .filter_map(|p| p.crc32c.map(|c| (c, p.size)))
@@ -253,7 +278,7 @@ async fn send_and_complete(
     // so a resumed upload completes as it began.
     let completed = pooled(ctx, row.id, || {
         ctx.store
-            .complete(&row.key, &upload_id, &parts, row.target.checksum)
+            .complete(&row.key, upload_id, &parts, row.target.checksum)
     })
     .await;
     let complete_answered = completed.is_ok();
@@ -272,12 +297,12 @@ async fn send_and_complete(
         Err(HoistError::Auth { .. }) if complete_answered => {
             return Ok(Landed {
                 key: row.key.clone(),
-                size: plan.size,
+                size,
                 etag,
                 checksum: (crcs.len() == parts.len()).then_some(composite),
                 verification: Verification::NoReadPermission,
-                bytes_sent: sent.bytes_sent,
-                bytes_resent: sent.bytes_resent,
+                bytes_sent: sent.0,
+                bytes_resent: sent.1,
             });
         }
         other => other?,
@@ -285,10 +310,10 @@ async fn send_and_complete(
     .ok_or_else(|| {
         HoistError::Integrity("the object is missing right after its upload completed".into())
     })?;
-    if info.size != plan.size {
+    if info.size != size {
         return Err(HoistError::Integrity(format!(
-            "the store holds {} bytes, the file has {}",
-            info.size, plan.size
+            "the store holds {} bytes, {source} {size}",
+            info.size
         ))
         .into());
     }
@@ -321,7 +346,7 @@ async fn send_and_complete(
     };
     Ok(Landed {
         key: row.key.clone(),
-        size: plan.size,
+        size,
         etag: etag.or(info.etag),
         checksum: if crcs.len() == parts.len() {
             Some(info.crc32c.unwrap_or(composite))
@@ -329,8 +354,8 @@ async fn send_and_complete(
             None
         },
         verification,
-        bytes_sent: sent.bytes_sent,
-        bytes_resent: sent.bytes_resent,
+        bytes_sent: sent.0,
+        bytes_resent: sent.1,
     })
 }
 

@@ -8,7 +8,7 @@ use std::sync::atomic::Ordering;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tokio_util::sync::CancellationToken;
 
-use super::conflict::resolve_conflict;
+use super::conflict::apply_conflict;
 use super::multipart::multipart;
 use super::plan::{PartPlan, UploadPlan};
 use super::progress::{ItemProgress, ProgressBoard};
@@ -153,19 +153,8 @@ async fn attempt(ctx: &WorkerCtx, mut row: UploadRow) -> std::result::Result<Out
     }
 
     if row.multipart_id.is_none() {
-        match resolve_conflict(ctx, &row).await? {
-            Some(key) if key != row.key => {
-                let (id, k) = (row.id, key.clone());
-                journal_call(ctx, move |j| j.set_key(id, &k)).await?;
-                row.key = key;
-            }
-            Some(_) => {}
-            None => {
-                return Ok(Outcome::Skipped {
-                    key: row.key.clone(),
-                    reason: "an object with this key already exists (conflict policy: skip)".into(),
-                });
-            }
+        if let Some(skipped) = apply_conflict(ctx, &mut row).await? {
+            return Ok(skipped);
         }
     }
 

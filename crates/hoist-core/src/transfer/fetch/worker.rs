@@ -12,11 +12,12 @@ use tokio::task::JoinSet;
 
 use super::FetchSpec;
 use crate::error::{HoistError, Result};
-use crate::events::{EngineEvent, FinishStep, Verification};
+use crate::events::{EngineEvent, Verification};
 use crate::origin::{self, OriginBody, ResumeFrom};
 use crate::s3::checksum::{self, body_checksum};
-use crate::s3::{BodyChecksum, ChecksumMode, ObjectOptions, PartRecord};
-use crate::transfer::conflict::resolve_conflict;
+use crate::s3::{BodyChecksum, ObjectOptions, PartRecord};
+use crate::transfer::conflict::apply_conflict;
+use crate::transfer::multipart::complete_and_verify;
 use crate::transfer::plan::{MAX_PART_SIZE, MAX_PARTS, MIN_PART_SIZE, PartPlan};
 use crate::transfer::progress::ItemProgress;
 use crate::transfer::records::UploadRow;
@@ -99,19 +100,8 @@ async fn attempt(
 ) -> std::result::Result<Outcome, Flow> {
     pooled(ctx, row.id, || ctx.store.check_bucket()).await?;
     if row.multipart_id.is_none() {
-        match resolve_conflict(ctx, &row).await? {
-            Some(key) if key != row.key => {
-                let (id, k) = (row.id, key.clone());
-                journal_call(ctx, move |j| j.set_key(id, &k)).await?;
-                row.key = key;
-            }
-            Some(_) => {}
-            None => {
-                return Ok(Outcome::Skipped {
-                    key: row.key.clone(),
-                    reason: "an object with this key already exists (conflict policy: skip)".into(),
-                });
-            }
+        if let Some(skipped) = apply_conflict(ctx, &mut row).await? {
+            return Ok(skipped);
         }
     }
 
@@ -486,7 +476,8 @@ impl Sender {
     }
 }
 
-/// Completes the multipart upload and checks the object against the parts sent.
+/// Completes the multipart upload and checks the object against the parts sent (as a
+/// file upload's are checked).
 async fn complete(
     ctx: &WorkerCtx,
     row: &UploadRow,
@@ -499,79 +490,16 @@ async fn complete(
         .clone()
         .ok_or_else(|| HoistError::Integrity("no parts were sent".into()))?;
     parts.sort_by_key(|p| p.number);
-    let finishing = |step| emit(ctx, EngineEvent::Finishing { id: row.id, step });
-    finishing(FinishStep::Completing);
-    let completed = pooled(ctx, row.id, || {
-        ctx.store
-            .complete(&row.key, &upload_id, &parts, row.target.checksum)
-    })
-    .await;
-    let complete_answered = completed.is_ok();
-    let etag = match completed {
-        Ok(e) => e,
-        // A retried Complete whose first attempt went through: the object decides.
-        Err(HoistError::NoSuchUpload) => None,
-        Err(e) => return Err(e.into()),
-    };
-    let crcs: Vec<(u32, u64)> = parts
-        .iter()
-        .filter_map(|p| p.crc32c.map(|c| (c, p.size)))
-        .collect();
-    let composite = checksum::composite(&crcs.iter().map(|c| c.0).collect::<Vec<_>>());
-    let all_crcs = crcs.len() == parts.len();
-    finishing(FinishStep::Verifying);
-    let info = match pooled(ctx, row.id, || ctx.store.head(&row.key)).await {
-        Err(HoistError::Auth { .. }) if complete_answered => {
-            return Ok(Landed {
-                key: row.key.clone(),
-                size,
-                etag,
-                checksum: all_crcs.then_some(composite),
-                verification: Verification::NoReadPermission,
-                bytes_sent: sent,
-                bytes_resent: 0,
-            });
-        }
-        other => other?,
-    }
-    .ok_or_else(|| {
-        HoistError::Integrity("the object is missing right after its upload completed".into())
-    })?;
-    if info.size != size {
-        return Err(HoistError::Integrity(format!(
-            "the store holds {} bytes, {size} were fetched",
-            info.size
-        ))
-        .into());
-    }
-    let verification = match (&info.crc32c, row.target.checksum) {
-        (Some(reported), ChecksumMode::Crc32c) if all_crcs => {
-            if !checksum::matches_parts(reported, &crcs) {
-                return Err(HoistError::Integrity(format!(
-                    "the store reports CRC32C {reported}, the parts sent give {composite}"
-                ))
-                .into());
-            }
-            Verification::Crc32c
-        }
-        _ => {
-            let md5s: Option<Vec<String>> = parts.iter().map(|p| p.md5.clone()).collect();
-            let expected = md5s.and_then(|m| checksum::multipart_etag(&m));
-            match (expected, info.etag.as_deref().map(|e| e.trim_matches('"'))) {
-                (Some(exp), Some(got)) if exp == got => Verification::Md5,
-                _ => Verification::SizeOnly,
-            }
-        }
-    };
-    Ok(Landed {
-        key: row.key.clone(),
+    complete_and_verify(
+        ctx,
+        row,
+        &upload_id,
+        parts,
         size,
-        etag: etag.or(info.etag),
-        checksum: all_crcs.then(|| info.crc32c.unwrap_or(composite)),
-        verification,
-        bytes_sent: sent,
-        bytes_resent: 0,
-    })
+        (sent, 0),
+        "the source gave",
+    )
+    .await
 }
 
 fn base64_decode(s: &str) -> Vec<u8> {
