@@ -6,6 +6,10 @@ set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 STATE="${HOIST_S3_STATE:-$ROOT/.test-s3}"
 PORT="${HOIST_S3_PORT:-18333}"
+# Volumes fill at this size and the master grows new ones, a pause of about a second
+# each: small for the tests (many buckets, little disk), larger for benchmarks, where
+# a 64 MB volume would make every 64 MB of an upload wait for one.
+VOLUME_MB="${HOIST_S3_VOLUME_MB:-64}"
 WEED="$ROOT/.venv-s3/bin/weed"
 
 install() {
@@ -35,7 +39,7 @@ JSON
     "$WEED" mini -dir="$STATE/data" -ip=127.0.0.1 -ip.bind=127.0.0.1 -s3.port="$PORT" \
       -s3.config="$STATE/identities.json" -webdav=false -admin.ui=false \
       -s3.port.iceberg=0 -s3.port.lance=0 -master.telemetry=false \
-      -volume.max=4000 -master.volumeSizeLimitMB=64 \
+      -volume.max=4000 -master.volumeSizeLimitMB="$VOLUME_MB" \
       > "$STATE/weed.log" 2>&1 &
     echo $! > "$STATE/pid"
     for _ in $(seq 1 200); do

@@ -187,14 +187,26 @@ pub fn read_at(
 ) -> Result<Vec<u8>> {
     let file = std::fs::File::open(path).map_err(|e| HoistError::local_file(path, e))?;
     let mut buf = vec![0u8; len as usize];
-    read_exact_at(&file, &mut buf, offset).map_err(|e| {
+    read_into(&file, path, &mut buf, offset, when_short)?;
+    Ok(buf)
+}
+
+/// Fills `buf` from the open `file` (named `path` in errors) at `offset`: the
+/// positional read of [`read_at`] into a buffer the caller reuses.
+pub fn read_into(
+    file: &std::fs::File,
+    path: &Path,
+    buf: &mut [u8],
+    offset: u64,
+    when_short: impl FnOnce() -> HoistError,
+) -> Result<()> {
+    read_exact_at(file, buf, offset).map_err(|e| {
         if e.kind() == std::io::ErrorKind::UnexpectedEof {
             when_short()
         } else {
             HoistError::local_file(path, e)
         }
-    })?;
-    Ok(buf)
+    })
 }
 
 #[cfg(unix)]

@@ -1,6 +1,7 @@
 //! A part's body, streamed from the file instead of held in memory: positional reads
-//! of [`CHUNK`] bytes, each passed through the engine's one bandwidth cap
-//! ([`RateLimit`]) and counted into the upload's progress as the transport takes it.
+//! of [`READ`] bytes into pooled buffers, sent as [`CHUNK`] frames, each passed
+//! through the engine's one bandwidth cap ([`RateLimit`]) and counted into the
+//! upload's progress as the transport takes it.
 //! The CRC32C the checksum header promises is computed first, in a pass over the file
 //! ([`checksums`], from the page cache), and checked again while streaming: a file
 //! that changed mid-part fails the attempt instead of sending mixed bytes as verified.
@@ -18,12 +19,17 @@ use aws_sdk_s3::primitives::ByteStream;
 use bytes::Bytes;
 use http_body::{Body, Frame, SizeHint};
 
+use super::chunk_pool::{ChunkPool, PooledChunk};
 use super::multipart::BodyChecksum;
 use super::target::ChecksumMode;
 use crate::error::{HoistError, Result};
 
-/// Bytes read and sent at a time: what a part in flight holds in memory.
+/// Bytes handed to the transport at a time (and to the bandwidth cap and progress).
 pub const CHUNK: u64 = 256 * 1024;
+/// Bytes read from the file at a time, then sent as [`CHUNK`] frames: each read is a
+/// hand-off to a blocking thread and back, which costs more CPU than the read when
+/// done per frame. A streamed request holds at most two of these.
+pub const READ: u64 = 4 * CHUNK;
 
 /// One token bucket for every request of an engine: the bandwidth cap, changeable
 /// while uploads run (0 = unlimited).
@@ -153,12 +159,7 @@ impl PartBody {
     }
 
     pub(crate) fn byte_stream(&self) -> ByteStream {
-        ByteStream::from_body_1_x(FileSlice {
-            body: self.clone(),
-            pos: 0,
-            crc: 0,
-            state: State::Idle,
-        })
+        ByteStream::from_body_1_x(FileSlice::new(self.clone()))
     }
 
     /// The whole body in memory (the in-memory test store), read, counted and capped
@@ -166,13 +167,7 @@ impl PartBody {
     #[cfg(test)]
     pub(crate) async fn collect(&self) -> Result<Bytes> {
         use http_body_util::BodyExt;
-        let slice = FileSlice {
-            body: self.clone(),
-            pos: 0,
-            crc: 0,
-            state: State::Idle,
-        };
-        Ok(slice.collect().await?.to_bytes())
+        Ok(FileSlice::new(self.clone()).collect().await?.to_bytes())
     }
 
     /// Resolves when the request has stalled: nothing of it moved for the stall
@@ -205,7 +200,8 @@ impl PartBody {
 
 enum State {
     Idle,
-    Reading(tokio::task::JoinHandle<Result<Vec<u8>>>),
+    /// A chunk being read; the file comes back with it, open for the next one.
+    Reading(tokio::task::JoinHandle<Result<(std::fs::File, PooledChunk)>>),
     Waiting(Pin<Box<tokio::time::Sleep>>, Bytes),
 }
 
@@ -214,6 +210,23 @@ struct FileSlice {
     pos: u64,
     crc: u32,
     state: State,
+    /// Opened by the first read and kept while the body streams.
+    file: Option<std::fs::File>,
+    /// What the last read brought and is not yet sent.
+    ahead: Bytes,
+}
+
+impl FileSlice {
+    fn new(body: PartBody) -> FileSlice {
+        FileSlice {
+            body,
+            pos: 0,
+            crc: 0,
+            state: State::Idle,
+            file: None,
+            ahead: Bytes::new(),
+        }
+    }
 }
 
 impl Body for FileSlice {
@@ -235,29 +248,46 @@ impl Body for FileSlice {
                         this.body.attempt.ended.store(true, Ordering::SeqCst);
                         return Poll::Ready(None);
                     }
-                    let n = CHUNK.min(this.body.len - this.pos);
-                    let (path, at) = (this.body.path.clone(), this.body.offset + this.pos);
-                    this.state =
-                        State::Reading(tokio::task::spawn_blocking(move || read_at(&path, at, n)));
+                    if !this.ahead.is_empty() {
+                        let n = this.ahead.len().min(CHUNK as usize);
+                        let bytes = this.ahead.split_to(n);
+                        let wait = this.body.limit.take(n as u64);
+                        if wait.is_zero() {
+                            return Poll::Ready(Some(Ok(this.sent(bytes))));
+                        }
+                        this.state = State::Waiting(Box::pin(tokio::time::sleep(wait)), bytes);
+                        continue;
+                    }
+                    let n = READ.min(this.body.len - this.pos) as usize;
+                    let at = this.body.offset + this.pos;
+                    let path = this.body.path.clone();
+                    let file = this.file.take();
+                    this.state = State::Reading(tokio::task::spawn_blocking(move || {
+                        let file = match file {
+                            Some(f) => f,
+                            None => open(&path)?,
+                        };
+                        let mut chunk = ChunkPool::shared().take();
+                        read_into(&file, &path, chunk.fill(n), at)?;
+                        Ok((file, chunk))
+                    }));
                 }
                 State::Reading(handle) => {
                     let read = ready!(Pin::new(handle).poll(cx))
                         .unwrap_or_else(|e| Err(HoistError::local_file(&this.body.path, e)));
-                    let data = match read {
-                        Ok(d) => d,
+                    let chunk = match read {
+                        Ok((file, chunk)) => {
+                            this.file = Some(file);
+                            chunk
+                        }
                         Err(e) => {
                             this.state = State::Idle;
                             return Poll::Ready(Some(Err(e)));
                         }
                     };
-                    this.crc = crc32c::crc32c_append(this.crc, &data);
-                    let wait = this.body.limit.take(data.len() as u64);
-                    let bytes = Bytes::from(data);
-                    if wait.is_zero() {
-                        this.state = State::Idle;
-                        return Poll::Ready(Some(Ok(this.sent(bytes))));
-                    }
-                    this.state = State::Waiting(Box::pin(tokio::time::sleep(wait)), bytes);
+                    this.crc = crc32c::crc32c_append(this.crc, chunk.as_ref());
+                    this.ahead = chunk.into_bytes();
+                    this.state = State::Idle;
                 }
                 State::Waiting(sleep, bytes) => {
                     ready!(sleep.as_mut().poll(cx));
@@ -321,15 +351,18 @@ pub async fn checksums(
         use md5::{Digest, Md5};
         let mut crc = 0u32;
         let mut md5 = (mode == ChecksumMode::ContentMd5).then(Md5::new);
+        let file = open(&path)?;
+        let mut buf = ChunkPool::shared().take();
         let mut pos = 0;
         while pos < len {
-            let n = (4 * CHUNK).min(len - pos);
-            let data = read_at(&path, offset + pos, n)?;
-            crc = crc32c::crc32c_append(crc, &data);
+            let n = READ.min(len - pos) as usize;
+            let data = buf.fill(n);
+            read_into(&file, &path, data, offset + pos)?;
+            crc = crc32c::crc32c_append(crc, data);
             if let Some(h) = md5.as_mut() {
-                h.update(&data);
+                h.update(&*data);
             }
-            pos += n;
+            pos += n as u64;
         }
         Ok(match md5 {
             Some(h) => {
@@ -343,8 +376,12 @@ pub async fn checksums(
     .map_err(|e| HoistError::Network(format!("the read task failed: {e}")))?
 }
 
-fn read_at(path: &Path, offset: u64, len: u64) -> Result<Vec<u8>> {
-    crate::fsutil::read_at(path, offset, len, || changed(path))
+fn open(path: &Path) -> Result<std::fs::File> {
+    std::fs::File::open(path).map_err(|e| HoistError::local_file(path, e))
+}
+
+fn read_into(file: &std::fs::File, path: &Path, buf: &mut [u8], offset: u64) -> Result<()> {
+    crate::fsutil::read_into(file, path, buf, offset, || changed(path))
 }
 
 #[cfg(test)]

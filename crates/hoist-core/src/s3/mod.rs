@@ -5,6 +5,7 @@
 
 pub mod body;
 pub mod checksum;
+mod chunk_pool;
 mod client;
 mod credentials;
 mod errors;

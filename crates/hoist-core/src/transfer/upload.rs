@@ -19,7 +19,7 @@ use super::source::{FileIdentity, read_at};
 use crate::error::{HoistError, Result};
 use crate::events::{EngineEvent, EventSender, UploadId, Verification};
 use crate::journal::UploadJournal;
-use crate::s3::body::{self, CHUNK};
+use crate::s3::body::{self, READ};
 use crate::s3::checksum;
 use crate::s3::{BodyChecksum, ChecksumMode, PartBody, PartData, RateLimit, UploadStore};
 
@@ -255,8 +255,8 @@ pub(super) async fn acquire(
     Ok((memory, slot))
 }
 
-/// What a streamed request holds in memory: a chunk being read and one being sent.
-pub(super) const STREAMED_MEMORY: u64 = 2 * CHUNK;
+/// What a streamed request holds in memory: a read being sent and the next one.
+pub(super) const STREAMED_MEMORY: u64 = 2 * READ;
 
 /// A slice of the file as a streamed body for one attempt: the first pass computes
 /// its checksum header (and the CRC32C the stream is checked against).
