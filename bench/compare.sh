@@ -3,15 +3,20 @@
 # defaults, and a curl presigned PUT of the same file as the store's single-stream
 # ceiling. (a) one 2 GiB file, (b) 5,000 files of 16 KiB. Prints seconds, MB/s,
 # throughput as a fraction of the curl PUT, files/s, CPU seconds (user + sys) per GiB,
-# peak RSS, and the ratios hoist/other. Release build.
+# peak RSS, and the ratios hoist/other. Release build. Each tool runs BENCH_RUNS times
+# (default 3), the tools taking turns, and the median run of each is reported: one run
+# of a store on the same two cores varies by ±10 %.
 #   bench/compare.sh            (BENCH_BIG_MIB=2048 BENCH_FILES=5000 to change sizes)
-# Uses the S3 server in AWS_ENDPOINT_URL when set (the shared test server: left
-# running); otherwise starts scripts/s3-test-server.sh and stops it afterwards.
+# Uses the S3 server in AWS_ENDPOINT_URL when set (left running); otherwise starts
+# scripts/s3-test-server.sh with 1 GiB volumes (the tests' 64 MB volumes make every
+# 64 MB of an upload wait about a second for the master to grow new ones) and stops it
+# afterwards.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)
 BIG_MIB=${BENCH_BIG_MIB:-2048}
 FILES=${BENCH_FILES:-5000}
+RUNS=${BENCH_RUNS:-3}
 WORK=${BENCH_DIR:-/tmp/hoist-bench}
 
 command -v /usr/bin/time >/dev/null || { apt-get update -qq && apt-get install -y -qq time; }
@@ -27,7 +32,8 @@ if [ -z "${HOIST:-}" ]; then
 fi
 
 if [ -z "${AWS_ENDPOINT_URL:-}" ]; then
-  s3_env=$(scripts/s3-test-server.sh start)
+  scripts/s3-test-server.sh stop
+  s3_env=$(HOIST_S3_VOLUME_MB=1024 scripts/s3-test-server.sh start)
   eval "$s3_env"
   trap 'scripts/s3-test-server.sh stop' EXIT
 fi
@@ -53,6 +59,21 @@ export RCLONE_CONFIG_BENCH_TYPE=s3 RCLONE_CONFIG_BENCH_PROVIDER=Other \
   RCLONE_CONFIG_BENCH_SECRET_ACCESS_KEY=$AWS_SECRET_ACCESS_KEY RCLONE_CONFIG_BENCH_REGION=us-east-1 \
   RCLONE_CONFIG_BENCH_FORCE_PATH_STYLE=true
 
+# Waits until the store is idle (a local SeaweedFS: under 4 % of a core for half a
+# second; at most 30 s), so no run pays for the work the one before left behind, such
+# as the deletion of its bucket's chunks.
+settle() {
+  local pid a b
+  pid=$(pgrep -f "weed (mini|server)" | head -1 || true)
+  if [ -z "$pid" ]; then sleep 2; return; fi
+  for _ in $(seq 60); do
+    a=$(awk '{print $14 + $15}' "/proc/$pid/stat")
+    sleep 0.5
+    b=$(awk '{print $14 + $15}' "/proc/$pid/stat")
+    [ $((b - a)) -le 2 ] && return
+  done
+}
+
 RESULTS=$WORK/results.tsv
 : > "$RESULTS"
 n=0
@@ -63,6 +84,7 @@ run() { # tool case bytes files cmd...
   "$AWS" s3 mb "s3://$bucket" > /dev/null
   local cmd=("${@//BUCKET/$bucket}")
   sync
+  settle
   if [ "$tool" = curl ]; then
     # A presigned PUT made here; only the upload is timed.
     local url
@@ -91,6 +113,7 @@ BIG_BYTES=$((BIG_MIB * 1048576))
 SMALL_BYTES=$((FILES * 16384))
 for case in big small; do
   if [ $case = big ]; then src=$WORK/big.bin; bytes=$BIG_BYTES; files=1; else src=$WORK/small; bytes=$SMALL_BYTES; files=$FILES; fi
+  for _ in $(seq "$RUNS"); do
   rm -f "$WORK/journal.sqlite"*
   run hoist $case $bytes $files "$HOIST" --journal "$WORK/journal.sqlite" upload "$src" --bucket BUCKET
   if [ $case = big ]; then
@@ -101,11 +124,21 @@ for case in big small; do
     run aws-cli $case $bytes $files "$AWS" s3 cp --quiet --recursive "$src" s3://BUCKET/small/
     run rclone $case $bytes $files "$RCLONE" copy "$src" bench:BUCKET/small/
   fi
+  done
 done
 
 python3 - "$RESULTS" <<'PY'
 import sys
-rows = [l.rstrip("\n").split("\t") for l in open(sys.argv[1])]
+runs = {}
+for l in open(sys.argv[1]):
+    r = l.rstrip("\n").split("\t")
+    runs.setdefault((r[0], r[1]), []).append(r)
+for (tool, case), rs in runs.items():
+    secs = sorted(float(r[2]) for r in rs)
+    print(f"{tool:<8} {case:<6} runs (s): " + " ".join(f"{s:.2f}" for s in secs))
+print()
+# The median run of each tool and case (by seconds).
+rows = [sorted(rs, key=lambda r: float(r[2]))[len(rs) // 2] for rs in runs.values()]
 res = {}
 curl = next((float(r[4]) / float(r[2]) for r in rows if r[0] == "curl"), None)
 print(f"{'tool':<8} {'case':<26} {'seconds':>8} {'MB/s':>7} {'of curl':>7} {'files/s':>8} {'CPU-s/GiB':>9} {'peak RSS':>10}")
