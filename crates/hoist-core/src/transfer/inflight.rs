@@ -17,7 +17,7 @@
 //!
 //! Quick parts get only what probing proved: more parts than help are not free where
 //! the store itself is the bottleneck (SeaweedFS on the same two cores, 1 GiB in
-//! 16 MiB parts: 24 at once gave 95 MB/s, 4 gave 152 MB/s, as fast as one curl PUT).
+//! 16 MiB parts: 24 at once gave 95 MB/s, 4 gave 152 MB/s, about as fast as one curl PUT).
 //!
 //! Never more than `max`, the file's share of the pool.
 
@@ -26,10 +26,9 @@ use std::time::{Duration, Instant};
 
 /// Parts in flight when an upload starts.
 const START: usize = 2;
-/// One measurement of throughput for probing.
-/// One second: a store sharing the machine swings by ±10 % over half a second, and a
-/// raise from two to four parts kept on such noise cost 10 % for the rest of a 1 GiB
-/// upload (traced on SeaweedFS).
+/// One measurement of throughput for probing: a second, because a store sharing the
+/// machine swings by ±10 % over half of one, and a raise from two to four parts kept
+/// on such noise cost 10 % for the rest of a 1 GiB upload (traced on SeaweedFS).
 const WINDOW: Duration = Duration::from_secs(1);
 /// A raise that brings less than this factor in throughput did not help.
 const GAIN: f64 = 1.15;
