@@ -427,35 +427,6 @@ mod tests {
         assert_eq!(item.state, ItemState::Verified, "{:?}", item.error);
         assert_eq!(item.size, body.len() as u64);
         let a = d.browse_access().unwrap();
-        let got = a
-            .store()
-            .client()
-            .get_object()
-            .bucket(a.bucket())
-            .key(format!("{}web/pic.png", a.target().prefix))
-            .send()
-            .await
-            .unwrap()
-            .body
-            .collect()
-            .await
-            .unwrap()
-            .into_bytes();
-        assert_eq!(got.as_ref(), body.as_slice());
-
-        // The same key again, with the default conflict setting ("ask"): the object
-        // there is kept and the second fetch lands under a new name.
-        let other: Vec<u8> = (0..1000u32).map(|i| (i % 7) as u8).collect();
-        let url2 = slow_origin(other.clone(), std::time::Duration::from_millis(10));
-        let id2 = d
-            .fetch_url(&url2, "web/pic.png", vec![], None)
-            .await
-            .unwrap();
-        d.engine.wait_idle().await.unwrap();
-        let done = d.engine.snapshot().await.unwrap();
-        let second = done.iter().find(|s| s.id == id2).unwrap();
-        assert_eq!(second.state, ItemState::Verified, "{:?}", second.error);
-        assert_ne!(second.key, item.key, "a new name, not over the first");
         let read = |key: String| {
             let a = a.clone();
             async move {
@@ -475,6 +446,21 @@ mod tests {
             }
         };
         let first_key = format!("{}web/pic.png", a.target().prefix);
+        assert_eq!(read(first_key.clone()).await.as_ref(), body.as_slice());
+
+        // The same key again, with the default conflict setting ("ask"): the object
+        // there is kept and the second fetch lands under a new name.
+        let other: Vec<u8> = (0..1000u32).map(|i| (i % 7) as u8).collect();
+        let url2 = slow_origin(other.clone(), std::time::Duration::from_millis(10));
+        let id2 = d
+            .fetch_url(&url2, "web/pic.png", vec![], None)
+            .await
+            .unwrap();
+        d.engine.wait_idle().await.unwrap();
+        let done = d.engine.snapshot().await.unwrap();
+        let second = done.iter().find(|s| s.id == id2).unwrap();
+        assert_eq!(second.state, ItemState::Verified, "{:?}", second.error);
+        assert_ne!(second.key, item.key, "a new name, not over the first");
         assert_eq!(
             read(first_key).await.as_ref(),
             body.as_slice(),
