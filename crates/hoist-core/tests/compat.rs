@@ -145,3 +145,85 @@ async fn a_refused_complete_fails_after_one_attempt_in_the_stores_words() {
         error.message
     );
 }
+
+/// Uploads `files` through `t` and returns the events; each must land verified by
+/// CRC32C with its bytes intact.
+async fn upload_verified(
+    engine: &hoist_core::Engine,
+    dir: &std::path::Path,
+    bucket: &str,
+    t: hoist_core::Target,
+    files: &[(&str, Vec<u8>)],
+) -> Vec<EngineEvent> {
+    let rx = engine.subscribe();
+    let paths = files.iter().map(|(name, _)| dir.join(name)).collect();
+    engine.add(paths, t, AddOptions::default()).await.unwrap();
+    let events = drain_until_idle(engine, rx, LIMIT).await;
+    let done = completed(&events);
+    assert_eq!(done.len(), files.len(), "{events:?}");
+    for e in done {
+        let EngineEvent::Completed { verification, .. } = e else {
+            unreachable!()
+        };
+        assert_eq!(*verification, Verification::Crc32c, "{e:?}");
+    }
+    for (name, data) in files {
+        assert!(
+            object(bucket, name).await.unwrap() == *data,
+            "{name} is intact"
+        );
+    }
+    events
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn crc32c_parts_stream_their_checksum_as_a_trailer_and_read_the_file_once() {
+    // Every part goes aws-chunked with its CRC32C in a trailer (no first pass over the
+    // file); the store checks the trailers and the object's composite CRC32C matches.
+    let (_d, dir) = tmp();
+    let data = write_random(&dir.join("video.mp4"), 12 * MIB as usize, 24);
+    let bucket = bucket("trailer").await;
+    let (proxy, t) = proxied_target(&bucket).await;
+    proxy.faults.watch_requests.store(true, SeqCst);
+    let engine = engine(&dir, fast_settings()).await;
+    let events = upload_verified(&engine, &dir, &bucket, t, &[("video.mp4", data)]).await;
+    assert_eq!(retries(&events), 0, "{events:?}");
+    assert_eq!(
+        proxy.faults.aws_chunked.load(SeqCst),
+        3,
+        "each of the 3 parts was sent aws-chunked once"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_store_that_refuses_trailers_is_sent_checksum_headers_from_then_on() {
+    // As Ceph RGW and Garage over http answer aws-chunked bodies: the parts that tried
+    // a trailer are sent again with a checksum header at once (no retry, no failure),
+    // and the store is not asked again.
+    let (_d, dir) = tmp();
+    let first = write_random(&dir.join("a.bin"), 12 * MIB as usize, 25);
+    let second = write_random(&dir.join("b.bin"), 12 * MIB as usize, 26);
+    let bucket = bucket("notrailer").await;
+    let (proxy, t) = proxied_target(&bucket).await;
+    proxy.faults.refuse_aws_chunked(
+        400,
+        "InvalidArgument",
+        "STREAMING-UNSIGNED-PAYLOAD-TRAILER is not supported",
+    );
+    let engine = engine(&dir, fast_settings()).await;
+    let events = upload_verified(&engine, &dir, &bucket, t.clone(), &[("a.bin", first)]).await;
+    assert_eq!(retries(&events), 0, "{events:?}");
+    let refused = proxy.faults.aws_chunked.load(SeqCst);
+    assert!(
+        (1..=3).contains(&refused),
+        "only parts sent before the first refusal tried a trailer: {refused}"
+    );
+    let events = upload_verified(&engine, &dir, &bucket, t, &[("b.bin", second)]).await;
+    assert_eq!(retries(&events), 0, "{events:?}");
+    assert_eq!(
+        proxy.faults.aws_chunked.load(SeqCst),
+        refused,
+        "the store that refused is not asked again"
+    );
+    assert_eq!(pending_multiparts(&bucket).await, 0);
+}

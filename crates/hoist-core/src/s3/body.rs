@@ -2,9 +2,14 @@
 //! of [`READ`] bytes into pooled buffers, sent as [`CHUNK`] frames, each passed
 //! through the engine's one bandwidth cap ([`RateLimit`]) and counted into the
 //! upload's progress as the transport takes it.
-//! The CRC32C the checksum header promises is computed first, in a pass over the file
-//! ([`checksums`], from the page cache), and checked again while streaming: a file
-//! that changed mid-part fails the attempt instead of sending mixed bytes as verified.
+//! The CRC32C goes to the store one of two ways. On stores that take aws-chunked
+//! bodies with a trailing checksum, it is computed while the bytes stream and sent
+//! after them ([`PartBody::aws_chunked`]): the file is read once. Elsewhere the
+//! checksum header must be known before the body, so it is computed first, in a pass
+//! over the file ([`checksums`], from the page cache), and checked again while
+//! streaming: a file that changed mid-part fails the attempt instead of sending mixed
+//! bytes as verified. (A single pass cannot see a change mid-part; the caller compares
+//! the file's identity before Complete instead.)
 //! A request whose body stops moving for the stall timeout fails as "stalled", which
 //! is retried: no deadline ever cuts a slow but moving transfer.
 
@@ -92,6 +97,47 @@ struct Attempt {
     last_progress: Mutex<Instant>,
     /// Every byte was handed to the transport; the request waits for its answer.
     ended: std::sync::atomic::AtomicBool,
+    /// The CRC32C of the bytes streamed, once they all were.
+    streamed_crc32c: Mutex<Option<u32>>,
+}
+
+impl Attempt {
+    fn new() -> Arc<Attempt> {
+        Arc::new(Attempt {
+            counted: AtomicU64::new(0),
+            last_progress: Mutex::new(Instant::now()),
+            ended: std::sync::atomic::AtomicBool::new(false),
+            streamed_crc32c: Mutex::new(None),
+        })
+    }
+}
+
+/// How a body is framed on the wire.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Framing {
+    /// The bytes as they are, under a checksum header sent before them.
+    Plain,
+    /// `Content-Encoding: aws-chunked`: each frame behind its hex length, then a last
+    /// empty chunk and the `x-amz-checksum-crc32c` trailer computed while streaming.
+    AwsChunked,
+}
+
+/// The trailer an aws-chunked body ends with, and its header's name.
+pub(crate) const CRC32C_TRAILER: &str = "x-amz-checksum-crc32c";
+
+/// Wire bytes of one aws-chunked frame of `n` data bytes: `{hex n}\r\n`, the data,
+/// `\r\n`.
+fn chunk_frame_len(n: u64) -> u64 {
+    let hex = format!("{n:x}").len() as u64;
+    hex + 2 + n + 2
+}
+
+/// Wire bytes of a `len`-byte body, aws-chunked in [`CHUNK`] frames with the CRC32C
+/// trailer: `0\r\n`, `x-amz-checksum-crc32c:<8 base64>\r\n`, `\r\n`.
+fn aws_chunked_len(len: u64) -> u64 {
+    let (full, rest) = (len / CHUNK, len % CHUNK);
+    let tail = if rest > 0 { chunk_frame_len(rest) } else { 0 };
+    full * chunk_frame_len(CHUNK) + tail + 3 + CRC32C_TRAILER.len() as u64 + 1 + 8 + 2 + 2
 }
 
 /// How much longer than the stall timeout a request may go without moving while
@@ -106,8 +152,10 @@ pub struct PartBody {
     path: Arc<PathBuf>,
     offset: u64,
     len: u64,
-    /// The CRC32C of the first pass; the streamed bytes must match it.
-    crc32c: u32,
+    /// The CRC32C of a first pass, which the streamed bytes must match; `None` when
+    /// the checksum is computed while streaming (and sent as a trailer).
+    crc32c: Option<u32>,
+    framing: Framing,
     progress: Arc<AtomicU64>,
     limit: Arc<RateLimit>,
     stall: Duration,
@@ -118,7 +166,7 @@ impl PartBody {
     pub fn new(
         path: &Path,
         (offset, len): (u64, u64),
-        crc32c: u32,
+        crc32c: Option<u32>,
         progress: Arc<AtomicU64>,
         limit: Arc<RateLimit>,
         stall: Duration,
@@ -128,15 +176,60 @@ impl PartBody {
             offset,
             len,
             crc32c,
+            framing: Framing::Plain,
             progress,
             limit,
             stall,
-            attempt: Arc::new(Attempt {
-                counted: AtomicU64::new(0),
-                last_progress: Mutex::new(Instant::now()),
-                ended: std::sync::atomic::AtomicBool::new(false),
-            }),
+            attempt: Attempt::new(),
         }
+    }
+
+    /// The same slice framed aws-chunked, its CRC32C computed while streaming and sent
+    /// as a trailer (the attempt is shared).
+    pub(crate) fn aws_chunked(&self) -> PartBody {
+        PartBody {
+            framing: Framing::AwsChunked,
+            crc32c: None,
+            ..self.clone()
+        }
+    }
+
+    pub(crate) fn is_aws_chunked(&self) -> bool {
+        self.framing == Framing::AwsChunked
+    }
+
+    /// The bytes the request carries: the slice, plus the framing when aws-chunked.
+    pub(crate) fn wire_len(&self) -> u64 {
+        match self.framing {
+            Framing::Plain => self.len,
+            Framing::AwsChunked => aws_chunked_len(self.len),
+        }
+    }
+
+    /// The same slice as a plain body after a first pass over it (for a checksum
+    /// header): what a store that refused trailing checksums is sent instead. Takes
+    /// back what this attempt counted; the attempt stays shared with the caller's.
+    pub(crate) async fn with_first_pass(&self) -> Result<PartBody> {
+        self.roll_back();
+        let (_, crc, _) =
+            checksums(&self.path, self.offset, self.len, ChecksumMode::Crc32c).await?;
+        self.attempt.ended.store(false, Ordering::SeqCst);
+        // What the plain stream must match (or it fails): the slice's CRC32C.
+        *self
+            .attempt
+            .streamed_crc32c
+            .lock()
+            .unwrap_or_else(|p| p.into_inner()) = Some(crc);
+        *self
+            .attempt
+            .last_progress
+            .lock()
+            .unwrap_or_else(|p| p.into_inner()) = Instant::now();
+        Ok(PartBody {
+            framing: Framing::Plain,
+            crc32c: Some(crc),
+            ..self.clone()
+        })
     }
 
     pub fn len(&self) -> u64 {
@@ -147,9 +240,14 @@ impl PartBody {
         self.len == 0
     }
 
-    /// The CRC32C of the slice, as the first pass read it.
-    pub fn crc32c(&self) -> u32 {
-        self.crc32c
+    /// The CRC32C of the slice: as the first pass read it, or, without one, as the
+    /// bytes streamed (known once they all were).
+    pub fn crc32c(&self) -> Option<u32> {
+        self.crc32c.or(*self
+            .attempt
+            .streamed_crc32c
+            .lock()
+            .unwrap_or_else(|p| p.into_inner()))
     }
 
     /// Takes back what this attempt counted (it failed; its bytes are sent again).
@@ -214,6 +312,12 @@ struct FileSlice {
     file: Option<std::fs::File>,
     /// What the last read brought and is not yet sent.
     ahead: Bytes,
+    /// aws-chunked: a data frame whose length line went out, to send next.
+    queued: Option<Bytes>,
+    /// aws-chunked: the trailer went out.
+    trailer_sent: bool,
+    /// Wire bytes handed over so far (data and framing).
+    wire: u64,
 }
 
 impl FileSlice {
@@ -225,7 +329,22 @@ impl FileSlice {
             state: State::Idle,
             file: None,
             ahead: Bytes::new(),
+            queued: None,
+            trailer_sent: false,
+            wire: 0,
         }
+    }
+
+    fn chunked(&self) -> bool {
+        self.body.framing == Framing::AwsChunked
+    }
+
+    /// Every data byte is out (and, aws-chunked, the trailer too).
+    fn done(&self) -> bool {
+        self.pos >= self.body.len
+            && matches!(self.state, State::Idle)
+            && self.queued.is_none()
+            && (!self.chunked() || self.trailer_sent)
     }
 }
 
@@ -241,11 +360,24 @@ impl Body for FileSlice {
         loop {
             match &mut this.state {
                 State::Idle => {
+                    if let Some(data) = this.queued.take() {
+                        return Poll::Ready(Some(Ok(this.sent(data))));
+                    }
                     if this.pos >= this.body.len {
-                        if this.crc != this.body.crc32c {
+                        if this.body.crc32c.is_some_and(|c| c != this.crc) {
                             return Poll::Ready(Some(Err(changed(&this.body.path))));
                         }
+                        this.keep_crc32c(); // an empty body sent nothing
                         this.body.attempt.ended.store(true, Ordering::SeqCst);
+                        if this.chunked() && !this.trailer_sent {
+                            this.trailer_sent = true;
+                            let lead = if this.pos > 0 { "\r\n" } else { "" };
+                            let trailer = format!(
+                                "{lead}0\r\n{CRC32C_TRAILER}:{}\r\n\r\n",
+                                super::checksum::encode(this.crc)
+                            );
+                            return Poll::Ready(Some(Ok(this.framing(trailer))));
+                        }
                         return Poll::Ready(None);
                     }
                     if !this.ahead.is_empty() {
@@ -253,7 +385,7 @@ impl Body for FileSlice {
                         let bytes = this.ahead.split_to(n);
                         let wait = this.body.limit.take(n as u64);
                         if wait.is_zero() {
-                            return Poll::Ready(Some(Ok(this.sent(bytes))));
+                            return Poll::Ready(Some(Ok(this.next_data(bytes))));
                         }
                         this.state = State::Waiting(Box::pin(tokio::time::sleep(wait)), bytes);
                         continue;
@@ -293,30 +425,57 @@ impl Body for FileSlice {
                     ready!(sleep.as_mut().poll(cx));
                     let bytes = std::mem::take(bytes);
                     this.state = State::Idle;
-                    return Poll::Ready(Some(Ok(this.sent(bytes))));
+                    return Poll::Ready(Some(Ok(this.next_data(bytes))));
                 }
             }
         }
     }
 
     fn is_end_stream(&self) -> bool {
-        self.pos >= self.body.len
-            && matches!(self.state, State::Idle)
-            && self.crc == self.body.crc32c
+        self.done() && self.body.crc32c.is_none_or(|c| c == self.crc)
     }
 
     fn size_hint(&self) -> SizeHint {
-        SizeHint::with_exact(self.body.len - self.pos)
+        SizeHint::with_exact(self.body.wire_len() - self.wire)
     }
 }
 
 impl FileSlice {
+    /// The next frame for a chunk of data: the chunk itself, or (aws-chunked) its
+    /// length line, the chunk queued behind it.
+    fn next_data(&mut self, bytes: Bytes) -> Frame<Bytes> {
+        if !self.chunked() {
+            return self.sent(bytes);
+        }
+        let lead = if self.pos > 0 { "\r\n" } else { "" };
+        let line = format!("{lead}{:x}\r\n", bytes.len());
+        self.queued = Some(bytes);
+        self.framing(line)
+    }
+
+    fn framing(&mut self, text: String) -> Frame<Bytes> {
+        self.wire += text.len() as u64;
+        Frame::data(Bytes::from(text))
+    }
+
+    fn keep_crc32c(&self) {
+        let kept = &self.body.attempt.streamed_crc32c;
+        *kept.lock().unwrap_or_else(|p| p.into_inner()) = Some(self.crc);
+    }
+
     /// Hands a chunk to the transport, counting it.
     fn sent(&mut self, bytes: Bytes) -> Frame<Bytes> {
         let n = bytes.len() as u64;
         self.pos += n;
+        self.wire += n;
         self.body.attempt.counted.fetch_add(n, Ordering::SeqCst);
         self.body.progress.fetch_add(n, Ordering::SeqCst);
+        if self.pos >= self.body.len {
+            // Every byte was read (and checksummed) before it was sent. The transport
+            // may not ask for the end of a body it knows the length of: keep the
+            // CRC32C now.
+            self.keep_crc32c();
+        }
         let now = Instant::now();
         for clock in [
             &self.body.attempt.last_progress,
@@ -412,7 +571,7 @@ mod tests {
         let body = PartBody::new(
             &path,
             (0, 600_000),
-            crc,
+            Some(crc),
             progress.clone(),
             limit.clone(),
             Duration::from_secs(5),
@@ -426,13 +585,84 @@ mod tests {
         let body = PartBody::new(
             &path,
             (0, 600_000),
-            crc,
+            Some(crc),
             progress,
             limit,
             Duration::from_secs(5),
         );
         let err = body.collect().await.unwrap_err();
         assert!(err.to_string().contains("changed"), "{err}");
+    }
+
+    /// Splits an aws-chunked body into its data and its trailer lines.
+    fn decode_aws_chunked(mut wire: &[u8]) -> (Vec<u8>, Vec<String>, Vec<usize>) {
+        let (mut data, mut sizes) = (Vec::new(), Vec::new());
+        loop {
+            let eol = wire.windows(2).position(|w| w == b"\r\n").unwrap();
+            let n = usize::from_str_radix(std::str::from_utf8(&wire[..eol]).unwrap(), 16).unwrap();
+            wire = &wire[eol + 2..];
+            if n == 0 {
+                break;
+            }
+            sizes.push(n);
+            data.extend_from_slice(&wire[..n]);
+            assert_eq!(&wire[n..n + 2], b"\r\n", "each chunk ends with CRLF");
+            wire = &wire[n + 2..];
+        }
+        let text = std::str::from_utf8(wire).unwrap();
+        assert!(text.ends_with("\r\n\r\n"), "{text:?}");
+        let trailers = text.trim_end().lines().map(str::to_owned).collect();
+        (data, trailers, sizes)
+    }
+
+    #[tokio::test]
+    async fn an_aws_chunked_body_carries_the_slice_and_its_crc32c_as_a_trailer() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("f");
+        let content: Vec<u8> = (0..1_700_000u32).map(|i| (i * 7 % 251) as u8).collect();
+        std::fs::write(&path, &content).unwrap();
+        for (offset, len) in [(0u64, 1_700_000u64), (100_000, 2 * CHUNK), (5, 1), (0, 0)] {
+            let progress = Arc::new(AtomicU64::new(0));
+            let body = PartBody::new(
+                &path,
+                (offset, len),
+                None,
+                progress.clone(),
+                Arc::new(RateLimit::default()),
+                Duration::from_secs(5),
+            )
+            .aws_chunked();
+            let slice = FileSlice::new(body.clone());
+            assert_eq!(slice.size_hint().exact(), Some(body.wire_len()));
+            use http_body_util::BodyExt;
+            let wire = slice.collect().await.unwrap().to_bytes();
+            assert_eq!(
+                wire.len() as u64,
+                body.wire_len(),
+                "Content-Length is exact"
+            );
+            let (data, trailers, sizes) = decode_aws_chunked(&wire);
+            let want = &content[offset as usize..(offset + len) as usize];
+            assert!(data == want, "the data of {offset}+{len} came through");
+            assert!(
+                sizes.iter().rev().skip(1).all(|&n| n == CHUNK as usize),
+                "{sizes:?}"
+            );
+            let crc = crate::s3::checksum::crc32c(want);
+            assert_eq!(
+                trailers,
+                vec![format!(
+                    "x-amz-checksum-crc32c:{}",
+                    crate::s3::checksum::encode(crc)
+                )]
+            );
+            assert_eq!(body.crc32c(), Some(crc), "the streamed CRC32C is kept");
+            assert_eq!(
+                progress.load(Ordering::SeqCst),
+                len,
+                "data bytes are counted"
+            );
+        }
     }
 }
 
@@ -460,6 +690,14 @@ impl PartData {
 
     pub fn is_empty(&self) -> bool {
         self.len() == 0
+    }
+
+    /// The bytes on the wire (a file body's framing included).
+    pub(crate) fn wire_len(&self) -> u64 {
+        match self {
+            PartData::Memory(b) => b.len() as u64,
+            PartData::File(f) => f.wire_len(),
+        }
     }
 
     pub(crate) fn byte_stream(&self) -> ByteStream {

@@ -16,6 +16,7 @@ mod multipart;
 mod object_options;
 mod store;
 mod target;
+mod trailer;
 
 pub use body::{PartBody, PartData, RateLimit};
 pub(crate) use client::build_client;

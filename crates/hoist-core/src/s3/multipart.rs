@@ -11,6 +11,7 @@ use super::errors::{map_complete_err, map_err};
 use super::object_options::ObjectOptions;
 use super::store::{PendingMultipart, S3Store};
 use super::target::ChecksumMode;
+use super::trailer::{Trailers, TrailingChecksum};
 use crate::error::{HoistError, Result};
 
 /// The integrity data sent with a body.
@@ -19,6 +20,10 @@ pub enum BodyChecksum {
     Crc32c(u32),
     /// Base64 of the MD5 digest.
     Md5(String),
+    /// The CRC32C of a file body, computed while it streams: sent as an aws-chunked
+    /// trailer to stores that take one ([`Multipart::takes_trailing_checksums`]), as a
+    /// header after a first pass to the rest.
+    Trailing,
 }
 
 #[derive(Debug, Clone)]
@@ -98,6 +103,12 @@ pub trait Multipart: Send + Sync {
         parts: &[PartRecord],
         mode: ChecksumMode,
     ) -> Result<Option<String>>;
+    /// Whether part bodies may carry their CRC32C as a trailer
+    /// ([`BodyChecksum::Trailing`]), sparing the first pass over the file: stores that
+    /// refused one are sent headers from then on.
+    fn takes_trailing_checksums(&self) -> bool {
+        false
+    }
     /// Succeeds when the upload is already gone.
     async fn abort(&self, key: &str, upload_id: &str) -> Result<()>;
     /// The unfinished multipart uploads of exactly `key` (ListMultipartUploads), to
@@ -154,35 +165,57 @@ impl Multipart for S3Store {
         body: PartData,
         checksum: &BodyChecksum,
     ) -> Result<String> {
-        let mut req = self
-            .client()
-            .upload_part()
-            .bucket(self.bucket())
-            .key(key)
-            .upload_id(upload_id)
-            .part_number(number as i32)
-            .content_length(body.len() as i64)
-            .body(body.byte_stream());
-        req = match checksum {
-            BodyChecksum::Crc32c(c) => req.checksum_crc32_c(super::checksum::encode(*c)),
-            BodyChecksum::Md5(m) => req.content_md5(m),
+        let (BodyChecksum::Trailing, PartData::File(file)) = (checksum, &body) else {
+            return self.send_part(key, upload_id, number, body, checksum).await;
         };
-        // The body is covered by the checksum header, which is signed: hashing every
-        // part again with SHA-256 for the signature would only cost CPU.
-        let send = req
-            .customize()
-            .disable_payload_signing()
-            .config_override(super::client::sending_body())
-            .send();
-        let out = tokio::select! {
-            out = send => out.map_err(|e| map_err(self.bucket(), e))?,
-            stalled = body.stalled() => return Err(stalled),
+        if !self.takes_trailing_checksums() {
+            let (plain, sum) = with_header(file).await?;
+            return self.send_part(key, upload_id, number, plain, &sum).await;
+        }
+        let chunked = PartData::File(file.aws_chunked());
+        let sent = self
+            .send_part(key, upload_id, number, chunked, checksum)
+            .await;
+        if self.trailers.proven() {
+            return sent;
+        }
+        // Until a store has taken one, a trailer may be what it refuses (Ceph RGW and
+        // Garage over http, R2, ...) or, worse, ignores, keeping the framing as data:
+        // the first part sent with one is checked on the store, by size.
+        let taken = match &sent {
+            Ok(_) => {
+                let listed = self.list_parts(key, upload_id).await?;
+                listed
+                    .iter()
+                    .any(|p| p.number == number && p.size == file.len())
+            }
+            Err(e) => !may_refuse_trailer(e),
         };
-        out.e_tag.ok_or_else(|| HoistError::Rejected {
-            status: 200,
-            code: "NoETag".into(),
-            message: format!("the store accepted part {number} without an ETag"),
-        })
+        if taken {
+            if sent.is_ok() {
+                self.trailers.set(Trailers::Taken);
+            }
+            return sent;
+        }
+        tracing::info!(
+            bucket = self.bucket(),
+            "the store did not take a trailing checksum ({}); sending checksum headers",
+            sent.as_ref()
+                .err()
+                .map(|e| e.to_string())
+                .unwrap_or_else(|| "the part's listed size is wrong".into())
+        );
+        self.trailers.set(Trailers::Refused);
+        let (plain, sum) = with_header(file).await?;
+        let again = self.send_part(key, upload_id, number, plain, &sum).await;
+        if again.is_err() && sent.is_err() {
+            // Refused both ways: the refusal was not about the trailer.
+            self.trailers.set(Trailers::Untried);
+        }
+        again
+    }
+    fn takes_trailing_checksums(&self) -> bool {
+        self.trailers.get() != Trailers::Refused
     }
     /// All parts the store holds for an upload, following pagination. A part number
     /// may appear more than once (SeaweedFS lists re-uploaded parts twice).
@@ -292,4 +325,97 @@ impl Multipart for S3Store {
             })
             .collect())
     }
+}
+
+impl S3Store {
+    /// One UploadPart request, its checksum as a header, or (a file framed
+    /// aws-chunked) as a trailer.
+    async fn send_part(
+        &self,
+        key: &str,
+        upload_id: &str,
+        number: u32,
+        body: PartData,
+        checksum: &BodyChecksum,
+    ) -> Result<String> {
+        let req = self
+            .client()
+            .upload_part()
+            .bucket(self.bucket())
+            .key(key)
+            .upload_id(upload_id)
+            .part_number(number as i32)
+            .content_length(body.wire_len() as i64)
+            .body(body.byte_stream());
+        let trailing = match (checksum, &body) {
+            (BodyChecksum::Trailing, PartData::File(f)) if f.is_aws_chunked() => Some(f),
+            (BodyChecksum::Trailing, _) => {
+                return Err(HoistError::InvalidInput(
+                    "a trailing checksum needs a file body framed aws-chunked".into(),
+                ));
+            }
+            _ => None,
+        };
+        let send = match (checksum, trailing) {
+            (_, Some(f)) => req
+                .checksum_algorithm(ChecksumAlgorithm::Crc32C)
+                .customize()
+                .interceptor(TrailingChecksum {
+                    decoded_len: f.len(),
+                }),
+            // The body is covered by the checksum header, which is signed: hashing
+            // every part again with SHA-256 for the signature would only cost CPU.
+            (BodyChecksum::Crc32c(c), None) => req
+                .checksum_crc32_c(super::checksum::encode(*c))
+                .customize()
+                .disable_payload_signing(),
+            (_, None) => {
+                let BodyChecksum::Md5(m) = checksum else {
+                    unreachable!("trailing checksums were matched above")
+                };
+                req.content_md5(m).customize().disable_payload_signing()
+            }
+        }
+        .config_override(super::client::sending_body())
+        .send();
+        let out = tokio::select! {
+            out = send => out.map_err(|e| map_err(self.bucket(), e))?,
+            stalled = body.stalled() => return Err(stalled),
+        };
+        if let (Some(f), Some(reported)) = (trailing, out.checksum_crc32_c()) {
+            let sent = f.crc32c().map(super::checksum::encode);
+            if sent.as_deref() != Some(reported) {
+                return Err(HoistError::Integrity(format!(
+                    "the store reports CRC32C {reported} for part {number}, Hoist sent {}",
+                    sent.unwrap_or_default()
+                )));
+            }
+        }
+        out.e_tag.ok_or_else(|| HoistError::Rejected {
+            status: 200,
+            code: "NoETag".into(),
+            message: format!("the store accepted part {number} without an ETag"),
+        })
+    }
+}
+
+/// A file body for a store without trailing checksums: after a first pass, with its
+/// CRC32C as a header.
+pub(super) async fn with_header(file: &super::body::PartBody) -> Result<(PartData, BodyChecksum)> {
+    let plain = file.with_first_pass().await?;
+    let crc = plain.crc32c().expect("a first pass knows the CRC32C");
+    Ok((PartData::File(plain), BodyChecksum::Crc32c(crc)))
+}
+
+/// Whether a request's failure may be the store refusing a trailing checksum (a 4xx,
+/// 501, or a checksum it got wrong), not the network or load.
+fn may_refuse_trailer(e: &HoistError) -> bool {
+    !matches!(
+        e,
+        HoistError::Network(_)
+            | HoistError::StoreBusy { .. }
+            | HoistError::NoSuchUpload
+            | HoistError::Cancelled
+            | HoistError::LocalFile { .. }
+    )
 }

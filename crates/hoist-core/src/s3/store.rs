@@ -23,6 +23,8 @@ pub struct S3Store {
     client: Client,
     bucket: String,
     bucket_checked: std::sync::Arc<tokio::sync::OnceCell<()>>,
+    /// Whether this store takes trailing checksums (learned from the first part).
+    pub(super) trailers: std::sync::Arc<super::trailer::TrailerSupport>,
 }
 
 impl S3Store {
@@ -31,6 +33,7 @@ impl S3Store {
             client,
             bucket: bucket.into(),
             bucket_checked: Default::default(),
+            trailers: Default::default(),
         }
     }
 
@@ -132,6 +135,14 @@ impl UploadStore for S3Store {
         checksum: &BodyChecksum,
         options: &ObjectOptions,
     ) -> Result<(Option<String>, Option<String>)> {
+        // Single PUTs keep the checksum header: no part list to prove a trailer by.
+        let (body, crc) = match (checksum, body) {
+            (BodyChecksum::Trailing, PartData::File(f)) => {
+                super::multipart::with_header(&f).await?
+            }
+            (_, body) => (body, checksum.clone()),
+        };
+        let checksum = &crc;
         let req = self
             .client
             .put_object()
@@ -143,6 +154,11 @@ impl UploadStore for S3Store {
         req = match checksum {
             BodyChecksum::Crc32c(c) => req.checksum_crc32_c(super::checksum::encode(*c)),
             BodyChecksum::Md5(m) => req.content_md5(m),
+            BodyChecksum::Trailing => {
+                return Err(HoistError::InvalidInput(
+                    "a single PUT needs a file body for a trailing checksum".into(),
+                ));
+            }
         };
         let send = req
             .customize()

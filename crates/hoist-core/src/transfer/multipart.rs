@@ -486,13 +486,9 @@ async fn send_part(
             (&ctx, &key, &upload_id, &progress, &control);
         async move {
             let (sum, body) = body.await?;
-            let crc = match &body {
-                PartData::File(f) => Some(f.crc32c()),
-                PartData::Memory(_) => None,
-            };
             let md5 = match &sum {
                 BodyChecksum::Md5(m) => Some(m.clone()),
-                BodyChecksum::Crc32c(_) => None,
+                _ => None,
             };
             let sent = ctx
                 .store
@@ -511,6 +507,11 @@ async fn send_part(
                         .failed(Instant::now(), bytes);
                 }
             }
+            // Known once every byte streamed (a trailing checksum) or before.
+            let crc = match &body {
+                PartData::File(f) => f.crc32c(),
+                PartData::Memory(_) => None,
+            };
             Ok((sent?, crc, md5))
         }
     });

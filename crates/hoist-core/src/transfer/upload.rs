@@ -258,8 +258,10 @@ pub(super) async fn acquire(
 /// What a streamed request holds in memory: a read being sent and the next one.
 pub(super) const STREAMED_MEMORY: u64 = 2 * READ;
 
-/// A slice of the file as a streamed body for one attempt: the first pass computes
-/// its checksum header (and the CRC32C the stream is checked against).
+/// A slice of the file as a streamed body for one attempt, and the checksum it goes
+/// with. A CRC32C-mode part to a store that takes trailing checksums is read once,
+/// its CRC32C computed as it streams; otherwise a first pass computes the checksum
+/// header (and the CRC32C the stream is checked against).
 pub(super) async fn streamed(
     ctx: &WorkerCtx,
     progress: &Arc<ItemProgress>,
@@ -267,16 +269,21 @@ pub(super) async fn streamed(
     range: (u64, u64),
     mode: ChecksumMode,
 ) -> Result<(BodyChecksum, PartData)> {
+    let body = |crc| {
+        PartBody::new(
+            path,
+            range,
+            crc,
+            progress.done.clone(),
+            ctx.limit.clone(),
+            ctx.settings.stall_timeout,
+        )
+    };
+    if mode == ChecksumMode::Crc32c && ctx.store.takes_trailing_checksums() {
+        return Ok((BodyChecksum::Trailing, PartData::File(body(None))));
+    }
     let (sum, crc, _) = body::checksums(path, range.0, range.1, mode).await?;
-    let body = PartBody::new(
-        path,
-        range,
-        crc,
-        progress.done.clone(),
-        ctx.limit.clone(),
-        ctx.settings.stall_timeout,
-    );
-    Ok((sum, PartData::File(body)))
+    Ok((sum, PartData::File(body(Some(crc)))))
 }
 
 pub(super) async fn read_part(path: PathBuf, offset: u64, len: u64) -> Result<Vec<u8>> {
@@ -310,13 +317,9 @@ async fn single_put(
         let body = streamed(ctx, &progress, &path, (0, size), mode);
         async move {
             let (sum, body) = body.await?;
-            let crc = match &body {
-                PartData::File(f) => f.crc32c(),
-                PartData::Memory(_) => 0,
-            };
             let md5 = match &sum {
                 BodyChecksum::Md5(m) => Some(m.clone()),
-                BodyChecksum::Crc32c(_) => None,
+                _ => None,
             };
             let sent = ctx
                 .store
@@ -327,7 +330,11 @@ async fn single_put(
             {
                 f.roll_back();
             }
-            Ok((sent?, Some(crc), md5))
+            let crc = match &body {
+                PartData::File(f) => f.crc32c(),
+                PartData::Memory(_) => None,
+            };
+            Ok((sent?, crc, md5))
         }
     })
     .await?;

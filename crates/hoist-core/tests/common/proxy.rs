@@ -44,15 +44,31 @@ pub struct Faults {
     /// are lost: the client's connection is reset once the store has answered (set
     /// before the connections are made).
     pub lose_create_answers: AtomicU64,
+    /// When set (before the connections are made), requests are relayed one by one
+    /// and the ones whose body is aws-chunked counted in `aws_chunked`.
+    pub watch_requests: AtomicBool,
+    /// When set (before the connections are made), every request with an aws-chunked
+    /// body is answered with this HTTP status and XML error body, as stores that do not
+    /// take trailing checksums answer (Ceph RGW and Garage over http, R2).
+    pub refuse_aws_chunked: Mutex<Option<(u16, String)>>,
+    /// aws-chunked requests seen (while watching or refusing them).
+    pub aws_chunked: AtomicU64,
+}
+
+fn error_xml(code: &str, message: &str) -> String {
+    format!(
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?><Error><Code>{code}</Code>\
+         <Message>{message}</Message></Error>"
+    )
 }
 
 impl Faults {
     pub fn refuse_complete(&self, status: u16, code: &str, message: &str) {
-        let body = format!(
-            "<?xml version=\"1.0\" encoding=\"UTF-8\"?><Error><Code>{code}</Code>\
-             <Message>{message}</Message></Error>"
-        );
-        *self.refuse_complete.lock().unwrap() = Some((status, body));
+        *self.refuse_complete.lock().unwrap() = Some((status, error_xml(code, message)));
+    }
+
+    pub fn refuse_aws_chunked(&self, status: u16, code: &str, message: &str) {
+        *self.refuse_aws_chunked.lock().unwrap() = Some((status, error_xml(code, message)));
     }
 }
 
@@ -202,8 +218,13 @@ async fn handle(
         return Ok(());
     }
     let refusal = f.refuse_complete.lock().unwrap().clone();
-    if refusal.is_some() || f.lose_create_answers.load(Ordering::SeqCst) > 0 {
-        return relay_by_request(client, upstream, f, refusal).await;
+    let chunked_refusal = f.refuse_aws_chunked.lock().unwrap().clone();
+    if refusal.is_some()
+        || chunked_refusal.is_some()
+        || f.watch_requests.load(Ordering::SeqCst)
+        || f.lose_create_answers.load(Ordering::SeqCst) > 0
+    {
+        return relay_by_request(client, upstream, f, refusal, chunked_refusal).await;
     }
     let reset_every = f.reset_every.load(Ordering::SeqCst);
     // A reset connection dies after a few KiB to a few MiB of request bytes.
@@ -289,14 +310,15 @@ async fn handle(
 }
 
 /// Relays requests one by one (HTTP/1.1 sends the next request on a connection only
-/// after the previous answer), answering CompleteMultipartUpload itself when a refusal
-/// is set, and losing the answers to CreateMultipartUpload that `lose_create_answers`
-/// asks for.
+/// after the previous answer), answering CompleteMultipartUpload or aws-chunked
+/// requests itself when a refusal is set, and losing the answers to
+/// CreateMultipartUpload that `lose_create_answers` asks for.
 async fn relay_by_request(
     client: TcpStream,
     upstream: SocketAddr,
     f: Arc<Faults>,
     refusal: Option<(u16, String)>,
+    chunked_refusal: Option<(u16, String)>,
 ) -> std::io::Result<()> {
     let server = TcpStream::connect(upstream).await?;
     let (mut cr, cw) = client.into_split();
@@ -354,12 +376,37 @@ async fn relay_by_request(
                 answered.notified().await;
                 return Ok(());
             }
-            if let Some((status, body)) = refusal
-                .as_ref()
-                .filter(|_| line.starts_with("post ") && line.contains("uploadid="))
-            {
-                f.completes.fetch_add(1, Ordering::SeqCst);
+            let chunked = head
+                .lines()
+                .any(|l| l.starts_with("content-encoding:") && l.contains("aws-chunked"));
+            if chunked {
+                f.aws_chunked.fetch_add(1, Ordering::SeqCst);
+            }
+            let complete = line.starts_with("post ") && line.contains("uploadid=");
+            let refused = match (&refusal, &chunked_refusal) {
+                (Some(r), _) if complete => {
+                    f.completes.fetch_add(1, Ordering::SeqCst);
+                    Some(r)
+                }
+                (_, Some(r)) if chunked => Some(r),
+                _ => None,
+            };
+            if let Some((status, body)) = refused {
                 f.injected.fetch_add(1, Ordering::SeqCst);
+                // Read the request's body first, so the answer is not lost to a reset
+                // (closing a socket with unread bytes sends RST).
+                let length = head.lines().find_map(|l| {
+                    l.strip_prefix("content-length:")
+                        .and_then(|v| v.trim().parse::<usize>().ok())
+                });
+                let mut unread = length.unwrap_or(0).saturating_sub(pending.len() - head_len);
+                while unread > 0 {
+                    let n = cr.read(&mut buf).await?;
+                    if n == 0 {
+                        break;
+                    }
+                    unread = unread.saturating_sub(n);
+                }
                 down.abort();
                 let mut cw = cw.lock().await;
                 let resp = format!(
