@@ -166,36 +166,42 @@ impl Multipart for S3Store {
         checksum: &BodyChecksum,
     ) -> Result<String> {
         let (BodyChecksum::Trailing, PartData::File(file)) = (checksum, &body) else {
-            return self.send_part(key, upload_id, number, body, checksum).await;
+            return Ok(self
+                .send_part(key, upload_id, number, body, checksum)
+                .await?
+                .0);
         };
         if !self.takes_trailing_checksums() {
             let (plain, sum) = with_header(file).await?;
-            return self.send_part(key, upload_id, number, plain, &sum).await;
+            return Ok(self.send_part(key, upload_id, number, plain, &sum).await?.0);
         }
         let chunked = PartData::File(file.aws_chunked());
         let sent = self
             .send_part(key, upload_id, number, chunked, checksum)
             .await;
         if self.trailers.proven() {
-            return sent;
+            return Ok(sent?.0);
         }
         // Until a store has taken one, a trailer may be what it refuses (Ceph RGW and
-        // Garage over http, R2, ...) or, worse, ignores, keeping the framing as data:
-        // the first part sent with one is checked on the store, by size.
+        // Garage over http, R2, ...) or, worse, ignores, keeping the framing as data.
+        // The first part sent with one proves it: the store's answer names the CRC32C
+        // it checked (S3, SeaweedFS), or else the part it lists has the right size. A
+        // part that cannot be proven (no echo, no permission to list) goes again with
+        // a header.
         let taken = match &sent {
-            Ok(_) => {
-                let listed = self.list_parts(key, upload_id).await?;
+            Ok((_, true)) => true,
+            Ok((_, false)) => self.list_parts(key, upload_id).await.is_ok_and(|listed| {
                 listed
                     .iter()
                     .any(|p| p.number == number && p.size == file.len())
-            }
+            }),
             Err(e) => !may_refuse_trailer(e),
         };
         if taken {
             if sent.is_ok() {
                 self.trailers.set(Trailers::Taken);
             }
-            return sent;
+            return Ok(sent?.0);
         }
         tracing::info!(
             bucket = self.bucket(),
@@ -203,7 +209,7 @@ impl Multipart for S3Store {
             sent.as_ref()
                 .err()
                 .map(|e| e.to_string())
-                .unwrap_or_else(|| "the part's listed size is wrong".into())
+                .unwrap_or_else(|| "the part could not be proven on the store".into())
         );
         self.trailers.set(Trailers::Refused);
         let (plain, sum) = with_header(file).await?;
@@ -212,7 +218,7 @@ impl Multipart for S3Store {
             // Refused both ways: the refusal was not about the trailer.
             self.trailers.set(Trailers::Untried);
         }
-        again
+        Ok(again?.0)
     }
     fn takes_trailing_checksums(&self) -> bool {
         self.trailers.get() != Trailers::Refused
@@ -329,7 +335,8 @@ impl Multipart for S3Store {
 
 impl S3Store {
     /// One UploadPart request, its checksum as a header, or (a file framed
-    /// aws-chunked) as a trailer.
+    /// aws-chunked) as a trailer. Returns the part's ETag, and whether the store's
+    /// answer named the trailer's CRC32C (a mismatch is an integrity error).
     async fn send_part(
         &self,
         key: &str,
@@ -337,7 +344,7 @@ impl S3Store {
         number: u32,
         body: PartData,
         checksum: &BodyChecksum,
-    ) -> Result<String> {
+    ) -> Result<(String, bool)> {
         let req = self
             .client()
             .upload_part()
@@ -382,20 +389,25 @@ impl S3Store {
             out = send => out.map_err(|e| map_err(self.bucket(), e))?,
             stalled = body.stalled() => return Err(stalled),
         };
-        if let (Some(f), Some(reported)) = (trailing, out.checksum_crc32_c()) {
-            let sent = f.crc32c().map(super::checksum::encode);
-            if sent.as_deref() != Some(reported) {
-                return Err(HoistError::Integrity(format!(
-                    "the store reports CRC32C {reported} for part {number}, Hoist sent {}",
-                    sent.unwrap_or_default()
-                )));
+        let echoed = match (trailing, out.checksum_crc32_c()) {
+            (Some(f), Some(reported)) => {
+                let sent = f.crc32c().map(super::checksum::encode);
+                if sent.as_deref() != Some(reported) {
+                    return Err(HoistError::Integrity(format!(
+                        "the store reports CRC32C {reported} for part {number}, Hoist sent {}",
+                        sent.unwrap_or_default()
+                    )));
+                }
+                true
             }
-        }
-        out.e_tag.ok_or_else(|| HoistError::Rejected {
+            _ => false,
+        };
+        let etag = out.e_tag.ok_or_else(|| HoistError::Rejected {
             status: 200,
             code: "NoETag".into(),
             message: format!("the store accepted part {number} without an ETag"),
-        })
+        })?;
+        Ok((etag, echoed))
     }
 }
 
