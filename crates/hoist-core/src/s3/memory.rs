@@ -290,10 +290,6 @@ impl Multipart for MemoryStore {
         Ok(Some(etag))
     }
 
-    fn takes_trailing_checksums(&self) -> bool {
-        true
-    }
-
     async fn abort(&self, _key: &str, upload_id: &str) -> Result<()> {
         self.lock().uploads.remove(upload_id);
         Ok(())

@@ -21,8 +21,8 @@ pub enum BodyChecksum {
     /// Base64 of the MD5 digest.
     Md5(String),
     /// The CRC32C of a file body, computed while it streams: sent as an aws-chunked
-    /// trailer to stores that take one ([`Multipart::takes_trailing_checksums`]), as a
-    /// header after a first pass to the rest.
+    /// trailer to stores that take one, as a header after a first pass to the rest
+    /// (the store decides, and learns which it is).
     Trailing,
 }
 
@@ -103,12 +103,6 @@ pub trait Multipart: Send + Sync {
         parts: &[PartRecord],
         mode: ChecksumMode,
     ) -> Result<Option<String>>;
-    /// Whether part bodies may carry their CRC32C as a trailer
-    /// ([`BodyChecksum::Trailing`]), sparing the first pass over the file: stores that
-    /// refused one are sent headers from then on.
-    fn takes_trailing_checksums(&self) -> bool {
-        false
-    }
     /// Succeeds when the upload is already gone.
     async fn abort(&self, key: &str, upload_id: &str) -> Result<()>;
     /// The unfinished multipart uploads of exactly `key` (ListMultipartUploads), to
@@ -171,7 +165,7 @@ impl Multipart for S3Store {
                 .await?
                 .0);
         };
-        if !self.takes_trailing_checksums() {
+        if self.trailers.get() == Trailers::Refused {
             let (plain, sum) = with_header(file).await?;
             return Ok(self.send_part(key, upload_id, number, plain, &sum).await?.0);
         }
@@ -219,9 +213,6 @@ impl Multipart for S3Store {
             self.trailers.set(Trailers::Untried);
         }
         Ok(again?.0)
-    }
-    fn takes_trailing_checksums(&self) -> bool {
-        self.trailers.get() != Trailers::Refused
     }
     /// All parts the store holds for an upload, following pagination. A part number
     /// may appear more than once (SeaweedFS lists re-uploaded parts twice).
@@ -354,33 +345,30 @@ impl S3Store {
             .part_number(number as i32)
             .content_length(body.wire_len() as i64)
             .body(body.byte_stream());
-        let trailing = match (checksum, &body) {
-            (BodyChecksum::Trailing, PartData::File(f)) if f.is_aws_chunked() => Some(f),
-            (BodyChecksum::Trailing, _) => {
-                return Err(HoistError::InvalidInput(
-                    "a trailing checksum needs a file body framed aws-chunked".into(),
-                ));
-            }
-            _ => None,
-        };
-        let send = match (checksum, trailing) {
-            (_, Some(f)) => req
-                .checksum_algorithm(ChecksumAlgorithm::Crc32C)
-                .customize()
-                .interceptor(TrailingChecksum {
-                    decoded_len: f.len(),
-                }),
+        let mut trailing = None;
+        let send = match checksum {
             // The body is covered by the checksum header, which is signed: hashing
             // every part again with SHA-256 for the signature would only cost CPU.
-            (BodyChecksum::Crc32c(c), None) => req
+            BodyChecksum::Crc32c(c) => req
                 .checksum_crc32_c(super::checksum::encode(*c))
                 .customize()
                 .disable_payload_signing(),
-            (_, None) => {
-                let BodyChecksum::Md5(m) = checksum else {
-                    unreachable!("trailing checksums were matched above")
+            BodyChecksum::Md5(m) => req.content_md5(m).customize().disable_payload_signing(),
+            BodyChecksum::Trailing => {
+                let f = match &body {
+                    PartData::File(f) if f.is_aws_chunked() => f,
+                    _ => {
+                        return Err(HoistError::InvalidInput(
+                            "a trailing checksum needs a file body framed aws-chunked".into(),
+                        ));
+                    }
                 };
-                req.content_md5(m).customize().disable_payload_signing()
+                trailing = Some(f);
+                req.checksum_algorithm(ChecksumAlgorithm::Crc32C)
+                    .customize()
+                    .interceptor(TrailingChecksum {
+                        decoded_len: f.len(),
+                    })
             }
         }
         .config_override(super::client::sending_body())

@@ -259,9 +259,10 @@ pub(super) async fn acquire(
 pub(super) const STREAMED_MEMORY: u64 = 2 * READ;
 
 /// A slice of the file as a streamed body for one attempt, and the checksum it goes
-/// with. A CRC32C-mode part to a store that takes trailing checksums is read once,
-/// its CRC32C computed as it streams; otherwise a first pass computes the checksum
-/// header (and the CRC32C the stream is checked against).
+/// with. In CRC32C mode the checksum is computed as the body streams
+/// ([`BodyChecksum::Trailing`]; the store sends it as a trailer, or as a header after
+/// a first pass where trailers are not taken); in md5 mode a first pass computes the
+/// `Content-MD5` (and the CRC32C the stream is checked against).
 pub(super) async fn streamed(
     ctx: &WorkerCtx,
     progress: &Arc<ItemProgress>,
@@ -279,7 +280,7 @@ pub(super) async fn streamed(
             ctx.settings.stall_timeout,
         )
     };
-    if mode == ChecksumMode::Crc32c && ctx.store.takes_trailing_checksums() {
+    if mode == ChecksumMode::Crc32c {
         return Ok((BodyChecksum::Trailing, PartData::File(body(None))));
     }
     let (sum, crc, _) = body::checksums(path, range.0, range.1, mode).await?;

@@ -376,6 +376,10 @@ async fn relay_by_request(
                 answered.notified().await;
                 return Ok(());
             }
+            let length = head.lines().find_map(|l| {
+                l.strip_prefix("content-length:")
+                    .and_then(|v| v.trim().parse::<usize>().ok())
+            });
             let chunked = head
                 .lines()
                 .any(|l| l.starts_with("content-encoding:") && l.contains("aws-chunked"));
@@ -395,10 +399,6 @@ async fn relay_by_request(
                 f.injected.fetch_add(1, Ordering::SeqCst);
                 // Read the request's body first, so the answer is not lost to a reset
                 // (closing a socket with unread bytes sends RST).
-                let length = head.lines().find_map(|l| {
-                    l.strip_prefix("content-length:")
-                        .and_then(|v| v.trim().parse::<usize>().ok())
-                });
                 let mut unread = length.unwrap_or(0).saturating_sub(pending.len() - head_len);
                 while unread > 0 {
                     let n = cr.read(&mut buf).await?;
@@ -417,10 +417,6 @@ async fn relay_by_request(
                 cw.write_all(resp.as_bytes()).await?;
                 return cw.shutdown().await;
             }
-            let length = head.lines().find_map(|l| {
-                l.strip_prefix("content-length:")
-                    .and_then(|v| v.trim().parse::<usize>().ok())
-            });
             if length.is_none() && head.contains("transfer-encoding:") {
                 // Not framed by length: pass the rest through as it comes.
                 sw.write_all(&pending).await?;
