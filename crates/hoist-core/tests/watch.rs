@@ -292,6 +292,66 @@ async fn with_deletion_enabled_a_deleted_file_moves_to_the_trash_prefix() {
     stop(engine, manager).await;
 }
 
+/// Deleted the moment its object lands, before its upload has ended: the deletion is
+/// mirrored once the upload ends, whichever way it ends. The proxy's delay holds that
+/// moment open: the single PUT finds its file gone after sending it (and fails), the
+/// multipart upload is completing and verifying when its file goes. No rescan helps
+/// (an hour apart here): the upload's end alone must lead to the trash.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_file_deleted_as_its_object_lands_moves_to_the_trash() {
+    let bucket = bucket("watch-landing").await;
+    let (_d, dir) = tmp();
+    let root = dir.join("inbox");
+    std::fs::create_dir(&root).unwrap();
+    let (proxy, target) = proxied_target(&bucket).await;
+    proxy
+        .faults
+        .latency_ms
+        .store(600, std::sync::atomic::Ordering::Relaxed);
+    let settings = WatchSettings {
+        reconcile_every: Duration::from_secs(3600),
+        ..watch_settings()
+    };
+    let (engine, manager) = start_with(&dir, fast_settings(), settings).await;
+    let mut s = spec(&root, &bucket, "", true);
+    s.target = target;
+    let w = manager.add(s).await.unwrap();
+    std::fs::write(root.join("note.txt"), b"small note").unwrap();
+    write_random(&root.join("big.bin"), 6 * hoist_core::MIB as usize, 7);
+
+    // Watched on the store itself, not through the proxy.
+    let mut landing = vec!["big.bin", "note.txt"];
+    let t0 = Instant::now();
+    while !landing.is_empty() {
+        let live = keys(&bucket).await;
+        landing.retain(|f| {
+            let landed = live.iter().any(|k| k == f);
+            if landed {
+                std::fs::remove_file(root.join(f)).unwrap();
+            }
+            !landed
+        });
+        assert!(t0.elapsed() < LIMIT, "{landing:?} never landed");
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    let trash = wait_trash(&manager, w.id, 2).await;
+    let mut trashed: Vec<&str> = trash.iter().map(|t| t.path.as_str()).collect();
+    trashed.sort();
+    assert_eq!(trashed, ["big.bin", "note.txt"], "{trash:?}");
+    // The trash holds a copy before the object goes.
+    let t0 = Instant::now();
+    loop {
+        let live = keys(&bucket).await;
+        if live.iter().all(|k| k.starts_with("hoist-trash/")) {
+            break;
+        }
+        assert!(t0.elapsed() < LIMIT, "still in the bucket: {live:?}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    wait_synced(&manager, w.id, 0).await;
+    stop(engine, manager).await;
+}
+
 async fn wait_trash(m: &WatchManager, id: i64, n: usize) -> Vec<hoist_core::TrashedFile> {
     let t0 = Instant::now();
     loop {

@@ -355,13 +355,26 @@ impl Actor {
         };
         let mut rec = inflight.record;
         rec.upload = Some(upload);
-        if verified {
+        // Deleted while it was uploading: its bytes may have landed before the upload
+        // noticed (a single PUT fails when the file is gone after it was sent).
+        let vanished = error.is_some()
+            && w.cfg.delete_remote
+            && std::fs::symlink_metadata(w.cfg.root.join(&rel))
+                .is_err_and(|e| e.kind() == std::io::ErrorKind::NotFound);
+        if verified || vanished {
+            // A vanished file is recorded as in the bucket so that its deletion is
+            // mirrored, even after a restart: the deletion asks the store (HEAD) and
+            // moves the object to the trash or, if none landed, forgets the record.
             rec.synced = true;
             rec.attempts = 0;
             rec.retry_at_ms = None;
             w.unsaved.push((rel.clone(), rec.clone()));
             w.records.insert(rel.clone(), rec);
-            w.last_synced_at = Some(crate::journal::now_ms());
+            if verified {
+                w.last_synced_at = Some(crate::journal::now_ms());
+            } else {
+                w.recheck.insert(rel.clone());
+            }
         } else if let Some(message) = error {
             // Refused: tried again later, doubling the wait, with this same upload.
             rec.attempts += 1;

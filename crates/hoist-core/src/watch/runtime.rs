@@ -398,6 +398,10 @@ pub(super) fn touch(w: &mut WatchRuntime, path: &Path, signal: Signal, at: Insta
         .filter(|m| m.is_file())
         .map(|m| FileIdentity::from_metadata(&m));
     if signal != Signal::Written && look.is_none() {
+        if w.cfg.delete_remote && w.records.contains_key(&rel) {
+            // Gone while it was being uploaded (looked at again once that ended).
+            w.deletions.entry(rel).or_insert(at);
+        }
         return;
     }
     if let Some(failed) = w.failed.get(&rel) {
@@ -418,6 +422,15 @@ pub(super) fn removed(w: &mut WatchRuntime, path: &Path, at: Instant) {
     if !w.cfg.delete_remote {
         return;
     }
+    // Being read or uploaded: its object may land after this, so look again once the
+    // upload ends (then a deletion if it is still gone).
+    let busy: Vec<String> = (w.inflight.keys())
+        .chain(&w.queued)
+        .chain(&w.hashing)
+        .filter(|k| under(k, &rel))
+        .cloned()
+        .collect();
+    w.recheck.extend(busy);
     for k in w.known_under(&rel) {
         w.deletions.entry(k).or_insert(at);
     }
