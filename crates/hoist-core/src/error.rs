@@ -166,6 +166,16 @@ impl HoistError {
         )
     }
 
+    /// What an HTTP origin (upload from a URL) may answer differently if asked again:
+    /// a dropped connection, or an overloaded or restarting server (5xx, 408, 429).
+    pub fn is_origin_transient(&self) -> bool {
+        match self {
+            HoistError::Network(_) => true,
+            HoistError::SourceHttp { status, .. } => matches!(status, 408 | 429 | 500..),
+            _ => false,
+        }
+    }
+
     /// Errors that mean "the link is down": these are retried without a limit on
     /// attempts, so the queue waits for the network and carries on by itself.
     pub fn is_connectivity(&self) -> bool {
@@ -212,6 +222,12 @@ mod tests {
             .is_retryable()
         );
         assert!(!HoistError::NoSuchBucket("b".into()).is_retryable());
+        let answered = |status| HoistError::SourceHttp {
+            url: "http://origin/x".into(),
+            status,
+        };
+        assert!(answered(503).is_origin_transient() && answered(429).is_origin_transient());
+        assert!(!answered(404).is_origin_transient() && !answered(403).is_origin_transient());
         assert!(
             !HoistError::Auth {
                 code: "SignatureDoesNotMatch".into(),

@@ -476,3 +476,48 @@ async fn a_dropped_origin_connection_goes_on_with_range() {
     let got = object(&b, "d.bin").await.unwrap();
     assert_eq!(crc_of(&got), expected_crc(size, 13));
 }
+
+/// An origin answering 503 (overloaded, or restarting behind its proxy) is asked again,
+/// as a dropped connection is; a 404 is not.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_origin_answering_503_is_asked_again() {
+    let (_d, dir) = tmp();
+    let src = HttpSource::start().await;
+    let b = bucket("fq-busy").await;
+    let engine = engine(&dir, fast_settings()).await;
+    let size = 3 * MIB + 1;
+    let url = src.url(&format!("/bytes?size={size}&seed=21&busyfirst=2"));
+    let rx = engine.subscribe();
+    engine
+        .fetch(&url, target(&b), request("busy.bin"))
+        .await
+        .unwrap();
+    engine
+        .fetch(&src.url("/missing"), target(&b), request("missing.bin"))
+        .await
+        .unwrap();
+    let events = drain_until_idle(&engine, rx, LIMIT).await;
+    let busy: Vec<&str> = events
+        .iter()
+        .filter_map(|e| match e {
+            EngineEvent::Retrying { reason, .. } => Some(reason.as_str()),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(busy.len(), 2, "{events:?}");
+    assert!(busy.iter().all(|r| r.contains("503")), "{busy:?}");
+    assert_eq!(completed(&events).len(), 1, "{events:?}");
+    let failed: Vec<&str> = events
+        .iter()
+        .filter_map(|e| match e {
+            EngineEvent::Failed { error, .. } => Some(error.message.as_str()),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(failed.len(), 1, "{events:?}");
+    assert!(failed[0].contains("404"), "{failed:?}");
+    // Two refusals, then the body.
+    assert_eq!(src.ranges().len(), 3, "{:?}", src.ranges());
+    let got = object(&b, "busy.bin").await.unwrap();
+    assert_eq!(crc_of(&got), expected_crc(size, 21));
+}

@@ -3,7 +3,8 @@
 //! break the connection part-way. Written on a plain TcpListener so every header and
 //! every failure is exactly what the test asks for.
 //!
-//! `GET /bytes?size=N&type=T&seed=S[&chunked=1][&cut=M|&cutfirst=M][&range=1][&rate=BPS]`,
+//! `GET /bytes?size=N&type=T&seed=S[&chunked=1][&cut=M|&cutfirst=M][&range=1][&rate=BPS]
+//! [&busyfirst=N]`,
 //! `GET /missing` → 404. `range=1` honours `Range: bytes=N-` (206, with an ETag and
 //! If-Range); `rate` sends about that many bytes per second. Body bytes sent are
 //! counted (`served`).
@@ -140,6 +141,19 @@ async fn serve(mut sock: TcpStream, served: Arc<AtomicU64>, ranges: Arc<Mutex<Ve
         r.push(asked.clone());
         r.len()
     };
+    // `busyfirst=N`: the first N requests are answered 503 (an origin overloaded or
+    // restarting behind its proxy).
+    if q.get("busyfirst")
+        .and_then(|s| s.parse::<usize>().ok())
+        .is_some_and(|n| nth <= n)
+    {
+        let _ = sock
+            .write_all(
+                b"HTTP/1.1 503 Service Unavailable\r\nContent-Type: text/plain\r\nContent-Length: 4\r\nConnection: close\r\n\r\nbusy",
+            )
+            .await;
+        return;
+    }
     // `cutfirst=M`: only the first request is cut.
     let cut = cut.or_else(|| {
         q.get("cutfirst")

@@ -29,7 +29,8 @@ use crate::transfer::upload::{
 /// Parts being sent while the next one is read from the origin.
 const PARTS_IN_FLIGHT: usize = 2;
 
-/// How often a dropped origin connection is picked up again before the item fails.
+/// How often an origin is asked again (a dropped connection, a 5xx answer) before the
+/// item fails.
 const ORIGIN_RETRIES: u32 = 3;
 
 pub(in crate::transfer) async fn fetch(
@@ -42,12 +43,14 @@ pub(in crate::transfer) async fn fetch(
     let mut tries = 0;
     let result = loop {
         let result = attempt(ctx, row, spec).await;
-        // The origin's connection dropped: the stored parts stay, and the body goes on
-        // from there (with Range when the server takes it), a few times, then it fails
-        // clearly and Retry goes on the same way.
+        // The origin's connection dropped, or it answered 5xx: the stored parts stay,
+        // and the body goes on from there (with Range when the server takes it), a few
+        // times, then it fails clearly and Retry goes on the same way.
         match &result {
-            Err(Flow::Fail(e @ HoistError::Network(_)))
-                if tries < ORIGIN_RETRIES && !ctx.stop.is_cancelled() =>
+            Err(Flow::Fail(e))
+                if e.is_origin_transient()
+                    && tries < ORIGIN_RETRIES
+                    && !ctx.stop.is_cancelled() =>
             {
                 tries += 1;
                 let delay = ctx.settings.retry.delay(tries);
