@@ -469,9 +469,14 @@ pub enum ProfileAction {
 
 #[derive(Args, Debug)]
 pub struct TransferArgs {
-    /// Preferred part size (e.g. 16MiB); grown when a file needs more than 10,000 parts.
+    /// Every part this size (e.g. 64MiB; grown only when a file needs more than 10,000
+    /// parts). Default: parts begin at 16MiB and grow on a fast network.
     #[arg(long)]
     pub part_size: Option<String>,
+    /// Send each part's CRC32C after its bytes (an aws-chunked trailer): the file is
+    /// read once instead of twice, but the store decodes the framing (default: a header).
+    #[arg(long)]
+    pub checksum_trailers: bool,
     /// Files at least this big go multipart (default 8MiB).
     #[arg(long)]
     pub multipart_threshold: Option<String>,

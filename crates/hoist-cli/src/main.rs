@@ -86,7 +86,9 @@ pub(crate) fn settings(t: &TransferArgs) -> Result<EngineSettings, CliError> {
     }
     if let Some(p) = &t.part_size {
         s.part_size = args::parse_size(p).map_err(CliError::Usage)?;
+        s.grow_parts = false;
     }
+    s.checksum_trailers = t.checksum_trailers;
     if let Some(p) = &t.multipart_threshold {
         s.multipart_threshold = args::parse_size(p).map_err(CliError::Usage)?;
     }

@@ -176,6 +176,32 @@ async fn upload_verified(
     events
 }
 
+/// Settings that send CRC32C trailers (off by default: headers cost stores less).
+fn trailer_settings() -> hoist_core::EngineSettings {
+    let mut s = fast_settings();
+    s.checksum_trailers = true;
+    s
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn crc32c_parts_go_with_a_checksum_header_by_default() {
+    // The default: a first pass over each part, its CRC32C in a header, no aws-chunked
+    // framing for the store to decode; the store checks it and the composite matches.
+    let (_d, dir) = tmp();
+    let data = write_random(&dir.join("clip.mp4"), 12 * MIB as usize, 23);
+    let bucket = bucket("header").await;
+    let (proxy, t) = proxied_target(&bucket).await;
+    proxy.faults.watch_requests.store(true, SeqCst);
+    let engine = engine(&dir, fast_settings()).await;
+    let events = upload_verified(&engine, &dir, &bucket, t, &[("clip.mp4", data)]).await;
+    assert_eq!(retries(&events), 0, "{events:?}");
+    assert_eq!(
+        proxy.faults.aws_chunked.load(SeqCst),
+        0,
+        "no part went aws-chunked"
+    );
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn crc32c_parts_stream_their_checksum_as_a_trailer_and_read_the_file_once() {
     // Every part goes aws-chunked with its CRC32C in a trailer (no first pass over the
@@ -185,7 +211,7 @@ async fn crc32c_parts_stream_their_checksum_as_a_trailer_and_read_the_file_once(
     let bucket = bucket("trailer").await;
     let (proxy, t) = proxied_target(&bucket).await;
     proxy.faults.watch_requests.store(true, SeqCst);
-    let engine = engine(&dir, fast_settings()).await;
+    let engine = engine(&dir, trailer_settings()).await;
     let events = upload_verified(&engine, &dir, &bucket, t, &[("video.mp4", data)]).await;
     assert_eq!(retries(&events), 0, "{events:?}");
     assert_eq!(
@@ -210,7 +236,7 @@ async fn a_store_that_refuses_trailers_is_sent_checksum_headers_from_then_on() {
         "InvalidArgument",
         "STREAMING-UNSIGNED-PAYLOAD-TRAILER is not supported",
     );
-    let engine = engine(&dir, fast_settings()).await;
+    let engine = engine(&dir, trailer_settings()).await;
     let events = upload_verified(&engine, &dir, &bucket, t.clone(), &[("a.bin", first)]).await;
     assert_eq!(retries(&events), 0, "{events:?}");
     let refused = proxy.faults.aws_chunked.load(SeqCst);

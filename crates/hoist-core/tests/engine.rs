@@ -254,6 +254,88 @@ async fn stopped_engine_resumes_without_resending_finished_parts() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn grown_parts_resume_exactly_as_they_were_cut() {
+    // On a quick link later parts grow. Stopped midway, the upload resumes with the
+    // parts it had cut (the journal keeps each part's range), sends only what the store
+    // lacks, and the object's composite CRC32C matches parts of mixed sizes.
+    let (_d, dir) = tmp();
+    let size = 160 * MIB as usize;
+    let data = write_random(&dir.join("scan.tiff"), size, 41);
+    let bucket = bucket("grown").await;
+    let (proxy, t) = proxied_target(&bucket).await;
+    proxy.faults.rate.store(40 * MIB, SeqCst);
+    let mut settings = fast_settings();
+    settings.grow_parts = true;
+    let id = {
+        let engine = engine(&dir, settings.clone()).await;
+        let mut rx = engine.subscribe();
+        let id = engine
+            .add(vec![dir.join("scan.tiff")], t, AddOptions::default())
+            .await
+            .unwrap()[0];
+        // Until a part larger than the base is on the store.
+        loop {
+            let size = next_event(&mut rx, |e| match e {
+                EngineEvent::PartDone { size, .. } => Some(*size),
+                _ => None,
+            })
+            .await;
+            if size > settings.part_size {
+                break;
+            }
+        }
+        engine.shutdown().await.unwrap();
+        id
+    };
+    let journal = hoist_core::UploadJournal::open(&dir.join("journal.sqlite")).unwrap();
+    let done_before = journal.upload(id).unwrap().unwrap().bytes_done;
+    assert!(done_before < size as u64, "stopped midway");
+    let cuts = journal.part_cuts(id).unwrap().expect("every cut journaled");
+    let mut next = 0;
+    for (i, (number, offset, len)) in cuts.iter().enumerate() {
+        assert_eq!((*number as usize, *offset), (i + 1, next), "{cuts:?}");
+        next += len;
+    }
+    assert!(cuts.iter().any(|c| c.2 > 5 * MIB), "parts grew: {cuts:?}");
+    // The store holds each finished part at the size it was cut.
+    let row = journal.upload(id).unwrap().unwrap();
+    let listed = s3()
+        .await
+        .list_parts()
+        .bucket(&bucket)
+        .key("scan.tiff")
+        .upload_id(row.multipart_id.clone().unwrap())
+        .send()
+        .await
+        .unwrap();
+    for p in listed.parts() {
+        let cut = cuts.iter().find(|c| c.0 as i32 == p.part_number().unwrap());
+        assert_eq!(p.size().map(|s| s as u64), cut.map(|c| c.2), "{cuts:?}");
+    }
+
+    proxy.faults.rate.store(0, SeqCst);
+    let engine = engine(&dir, settings).await;
+    let rx = engine.subscribe();
+    assert_eq!(engine.resume_unfinished().await.unwrap(), vec![id]);
+    let events = drain_until_idle(&engine, rx, LIMIT).await;
+    let Some(EngineEvent::Completed {
+        bytes_sent,
+        verification,
+        ..
+    }) = completed(&events).first().cloned()
+    else {
+        panic!("no completion in {events:?}")
+    };
+    assert_eq!(*verification, Verification::Crc32c);
+    let in_flight = cuts.iter().map(|c| c.2).sum::<u64>() - done_before;
+    assert!(
+        *bytes_sent <= size as u64 - done_before,
+        "sent {bytes_sent}, {done_before} were done before ({in_flight} were in flight)"
+    );
+    assert_eq!(object(&bucket, "scan.tiff").await.unwrap(), data);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn file_changed_between_runs_restarts_and_never_mixes_versions() {
     let (_d, dir) = tmp();
     let path = dir.join("doc.bin");

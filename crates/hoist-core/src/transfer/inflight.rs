@@ -24,6 +24,8 @@
 use std::collections::VecDeque;
 use std::time::{Duration, Instant};
 
+use super::plan::{GROWN_PART_SIZE, GROWN_PART_TIME};
+
 /// Parts in flight when an upload starts.
 const START: usize = 2;
 /// One measurement of throughput for probing: a second, because a store sharing the
@@ -90,6 +92,28 @@ impl InFlightControl {
         self.forget_old(now);
         self.limit = self.allowed(now);
         self.limit
+    }
+
+    /// The size of the next part to cut, between `base` and [`GROWN_PART_SIZE`]: as
+    /// much as the quickest part of those completed lately sent in [`GROWN_PART_TIME`]
+    /// (the first parts of an upload wait for the store to warm up, and would hold the
+    /// estimate back), at most four times the largest cut so far. Parts grow only on a
+    /// link that sends them quickly; on a slow one they stay at `base`, so a crash
+    /// re-sends little and every part shows progress.
+    pub fn part_size_wanted(&mut self, base: u64, largest: u64) -> u64 {
+        let per_part = self
+            .completed
+            .iter()
+            .filter(|c| !c.2.is_zero())
+            .map(|c| c.1 as f64 / c.2.as_secs_f64())
+            .fold(0.0, f64::max);
+        let wanted = (per_part * GROWN_PART_TIME.as_secs_f64()) as u64;
+        let size = wanted
+            .min(largest.max(base).saturating_mul(4))
+            .clamp(base, GROWN_PART_SIZE.max(base));
+        // Little's law below counts parts of the size now being cut.
+        self.part_size = size.max(1);
+        size
     }
 
     /// Takes the bytes counted so far (the bodies' counter, which a failed attempt
@@ -314,6 +338,35 @@ mod tests {
         let (limits, _) = simulate(24, 16 * MIB, 400, 0, link, &[]);
         let settled = limits[limits.len() / 2];
         assert!((8..=24).contains(&settled), "{limits:?}");
+    }
+
+    #[test]
+    fn parts_grow_only_on_a_link_that_sends_them_quickly() {
+        let t0 = Instant::now();
+        let ms = Duration::from_millis;
+        let mut c = InFlightControl::new(8, 16 * MIB, t0, 0);
+        assert_eq!(
+            c.part_size_wanted(16 * MIB, 16 * MIB),
+            16 * MIB,
+            "nothing measured"
+        );
+        // A slow first part (the store warming up), then one sent in 250 ms (64 MiB/s):
+        // the quick one counts, at most four times the largest so far, then what it
+        // sends in GROWN_PART_TIME.
+        c.part_done(t0 + ms(900), 16 * MIB, ms(900));
+        c.part_done(t0 + ms(950), 16 * MIB, ms(250));
+        assert_eq!(c.part_size_wanted(16 * MIB, 16 * MIB), 64 * MIB);
+        assert_eq!(c.part_size_wanted(16 * MIB, 100 * MIB), 128 * MIB);
+        // Four times as fast: never above GROWN_PART_SIZE.
+        c.part_done(t0 + ms(1000), 16 * MIB, ms(62) + Duration::from_micros(500));
+        assert_eq!(c.part_size_wanted(16 * MIB, 512 * MIB), GROWN_PART_SIZE);
+        // A home uplink: a 16 MiB part took 20 s; parts stay at the base.
+        let mut slow = InFlightControl::new(8, 16 * MIB, t0, 0);
+        slow.part_done(t0 + ms(20_000), 16 * MIB, ms(20_000));
+        assert_eq!(slow.part_size_wanted(16 * MIB, 16 * MIB), 16 * MIB);
+        // After a failure nothing proves the link fast: back to the base.
+        c.failed(t0 + ms(1100), 0);
+        assert_eq!(c.part_size_wanted(16 * MIB, 256 * MIB), 16 * MIB);
     }
 
     #[test]

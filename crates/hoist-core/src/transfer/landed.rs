@@ -3,7 +3,7 @@
 //! NoSuchUpload, and the object itself is checked against the journaled parts (size
 //! and composite CRC32C, or the multipart ETag) instead of sending the file again.
 
-use super::plan::PartPlan;
+use super::plan::PartCuts;
 use super::records::UploadRow;
 use super::upload::{Landed, WorkerCtx, journal_call, pooled};
 use crate::error::Result;
@@ -14,21 +14,20 @@ use crate::s3::checksum;
 pub(super) async fn already_complete(
     ctx: &WorkerCtx,
     row: &UploadRow,
-    plan: &PartPlan,
+    cuts: &PartCuts,
 ) -> Result<Option<Landed>> {
     let id = row.id;
     let parts = journal_call(ctx, move |j| j.parts(id)).await?;
-    let numbered = parts
-        .iter()
-        .enumerate()
-        .all(|(i, p)| p.number as usize == i + 1 && p.size == plan.range(p.number as u64).1);
-    if parts.len() as u64 != plan.part_count || !numbered {
+    let numbered = parts.iter().enumerate().all(|(i, p)| {
+        p.number as usize == i + 1 && cuts.range(p.number).map(|r| r.1) == Some(p.size)
+    });
+    if parts.len() as u64 != cuts.count() || !cuts.is_whole() || !numbered {
         return Ok(None);
     }
     let Some(info) = pooled(ctx, row.id, || ctx.store.head(&row.key)).await? else {
         return Ok(None);
     };
-    if info.size != plan.size {
+    if info.size != cuts.size {
         return Ok(None);
     }
     let crcs: Option<Vec<(u32, u64)>> = parts
@@ -53,7 +52,7 @@ pub(super) async fn already_complete(
     let composite = crcs.map(|c| checksum::composite(&c.iter().map(|p| p.0).collect::<Vec<_>>()));
     Ok(Some(Landed {
         key: row.key.clone(),
-        size: plan.size,
+        size: cuts.size,
         etag: info.etag,
         checksum: info.crc32c.or(composite),
         verification,

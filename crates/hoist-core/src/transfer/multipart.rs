@@ -11,7 +11,7 @@ use tokio::task::JoinSet;
 use super::engine::live_everywhere;
 use super::inflight::InFlightControl;
 use super::landed::already_complete;
-use super::plan::PartPlan;
+use super::plan::{PartCuts, PartPlan};
 use super::progress::ItemProgress;
 use super::records::UploadRow;
 use super::source::FileIdentity;
@@ -32,7 +32,7 @@ async fn reconcile(
     ctx: &WorkerCtx,
     row: &UploadRow,
     upload_id: &str,
-    plan: &PartPlan,
+    cuts: &PartCuts,
 ) -> Result<BTreeMap<u32, PartRecord>> {
     let listed = match pooled(ctx, row.id, || ctx.store.list_parts(&row.key, upload_id)).await {
         Ok(listed) => listed,
@@ -43,7 +43,7 @@ async fn reconcile(
             let mut have = BTreeMap::new();
             let id = row.id;
             for part in journal_call(ctx, move |j| j.parts(id)).await? {
-                if part.size == plan.range(part.number as u64).1 {
+                if cuts.range(part.number).is_some_and(|r| r.1 == part.size) {
                     have.insert(part.number, part);
                 }
             }
@@ -59,12 +59,15 @@ async fn reconcile(
     let mut have = BTreeMap::new();
     let id = row.id;
     for part in journal_call(ctx, move |j| j.parts(id)).await? {
-        let expected = plan.range(part.number as u64).1;
-        let on_store = by_number.get(&part.number).is_some_and(|c| {
-            c.iter()
-                .any(|l| l.etag == part.etag && (l.size == 0 || l.size == expected))
+        // A part outside the cuts (journaled after one that was lost) is sent again.
+        let expected = cuts.range(part.number).map(|r| r.1);
+        let on_store = expected.is_some_and(|expected| {
+            by_number.get(&part.number).is_some_and(|c| {
+                c.iter()
+                    .any(|l| l.etag == part.etag && (l.size == 0 || l.size == expected))
+            })
         });
-        if on_store && part.size == expected {
+        if on_store && Some(part.size) == expected {
             have.insert(part.number, part);
         } else {
             let number = part.number;
@@ -72,10 +75,12 @@ async fn reconcile(
         }
     }
     for (number, candidates) in by_number {
-        if have.contains_key(&number) || number == 0 || number as u64 > plan.part_count {
+        if have.contains_key(&number) {
             continue;
         }
-        let (offset, len) = plan.range(number as u64);
+        let Some((offset, len)) = cuts.range(number) else {
+            continue;
+        };
         let Some(found) = candidates
             .iter()
             .rev()
@@ -110,21 +115,24 @@ pub(super) async fn multipart(
     plan: PartPlan,
 ) -> std::result::Result<Outcome, Flow> {
     let mode = row.target.checksum;
-    let (upload_id, have, resumed) = match &row.multipart_id {
-        Some(mp) => match reconcile(ctx, row, mp, &plan).await {
-            Ok(have) => (mp.clone(), have, true),
-            Err(HoistError::NoSuchUpload) => {
-                if let Some(landed) = already_complete(ctx, row, &plan).await? {
-                    return Ok(Outcome::Landed(landed));
+    let (upload_id, cuts, have, resumed) = match &row.multipart_id {
+        Some(mp) => {
+            let cuts = journaled_cuts(ctx, row, &plan).await?;
+            match reconcile(ctx, row, mp, &cuts).await {
+                Ok(have) => (mp.clone(), cuts, have, true),
+                Err(HoistError::NoSuchUpload) => {
+                    if let Some(landed) = already_complete(ctx, row, &cuts).await? {
+                        return Ok(Outcome::Landed(landed));
+                    }
+                    let id = row.id;
+                    journal_call(ctx, move |j| j.reset_upload(id, &identity)).await?;
+                    return Err(Flow::Restart(
+                        "the store no longer has the unfinished upload".into(),
+                    ));
                 }
-                let id = row.id;
-                journal_call(ctx, move |j| j.reset_upload(id, &identity)).await?;
-                return Err(Flow::Restart(
-                    "the store no longer has the unfinished upload".into(),
-                ));
+                Err(e) => return Err(e.into()),
             }
-            Err(e) => return Err(e.into()),
-        },
+        }
         None => {
             let began_ms = crate::journal::now_ms();
             let mut attempts = 0;
@@ -139,11 +147,22 @@ pub(super) async fn multipart(
             if attempts > 1 {
                 abort_lost_creates(ctx, row, &mp, began_ms).await;
             }
-            (mp, BTreeMap::new(), false)
+            (mp, PartCuts::new(&plan), BTreeMap::new(), false)
         }
     };
-    let landed = send_and_complete(ctx, row, identity, plan, upload_id, have, resumed).await?;
+    let landed = send_and_complete(ctx, row, identity, cuts, upload_id, have, resumed).await?;
     Ok(Outcome::Landed(landed))
+}
+
+/// Where a resumed upload's parts lie: as journaled when each was sent, or, for an
+/// upload journaled before parts could grow, every part of the upload's part size.
+async fn journaled_cuts(ctx: &WorkerCtx, row: &UploadRow, plan: &PartPlan) -> Result<PartCuts> {
+    let id = row.id;
+    let (cuts, parts) = journal_call(ctx, move |j| Ok((j.part_cuts(id)?, j.parts(id)?))).await?;
+    Ok(match cuts {
+        Some(cuts) if !(cuts.is_empty() && !parts.is_empty()) => PartCuts::resumed(plan, &cuts),
+        _ => PartCuts::fixed(plan),
+    })
 }
 
 /// A Create whose answer was lost (a timeout or reset after the request went out) may
@@ -195,37 +214,38 @@ async fn send_and_complete(
     ctx: &WorkerCtx,
     row: &UploadRow,
     identity: FileIdentity,
-    plan: PartPlan,
+    mut cuts: PartCuts,
     upload_id: String,
     mut have: BTreeMap<u32, PartRecord>,
     resumed: bool,
 ) -> std::result::Result<Landed, Flow> {
     let done_bytes: u64 = have.values().map(|p| p.size).sum();
-    let progress = ctx.board.track(row.id, done_bytes, plan.size);
+    let progress = ctx.board.track(row.id, done_bytes, cuts.size);
     emit(
         ctx,
         EngineEvent::Started {
             id: row.id,
             key: row.key.clone(),
-            size: plan.size,
-            parts_total: plan.part_count,
+            size: cuts.size,
+            parts_total: cuts.estimated_total(),
             parts_done: have.len() as u64,
             resumed,
         },
     );
 
-    let missing: Vec<u32> = (1..=plan.part_count as u32)
+    // Parts cut before (a resumed upload) and not on the store go first, as cut.
+    let again: Vec<u32> = (1..=cuts.count() as u32)
         .filter(|n| !have.contains_key(n))
         .collect();
-    let sent = send_parts(ctx, row, &plan, &upload_id, &missing, &progress).await?;
+    let sent = send_parts(ctx, row, &mut cuts, &upload_id, &again, &progress).await?;
     for rec in sent.parts {
         have.insert(rec.number, rec);
     }
-    if have.len() as u64 != plan.part_count {
+    if have.len() as u64 != cuts.count() || !cuts.is_whole() {
         return Err(HoistError::Integrity(format!(
             "{} of {} parts are recorded; the upload will resume",
             have.len(),
-            plan.part_count
+            cuts.estimated_total()
         ))
         .into());
     }
@@ -247,7 +267,7 @@ async fn send_and_complete(
         row,
         &upload_id,
         parts,
-        plan.size,
+        cuts.size,
         (sent.bytes_sent, sent.bytes_resent),
         "the file has",
     )
@@ -359,16 +379,18 @@ pub(super) async fn complete_and_verify(
     })
 }
 
-/// Sends `missing` parts through the global request pool. Memory stays within the
-/// budget: a part is read only once it holds room in the budget and a request slot.
-/// How many are in flight follows the link (`inflight`): parts start in order while
-/// fewer than the limit are running.
+/// Sends the parts `again` (cut before, not on the store), then cuts the rest of the
+/// file into parts and sends them, through the global request pool. Memory stays
+/// within the budget: a part is read only once it holds room in the budget and a
+/// request slot. How many are in flight follows the link (`inflight`): parts start in
+/// order while fewer than the limit are running, each journaled with its range before
+/// it is sent, and later parts grow on a link that sends them quickly.
 async fn send_parts(
     ctx: &WorkerCtx,
     row: &UploadRow,
-    plan: &PartPlan,
+    cuts: &mut PartCuts,
     upload_id: &str,
-    missing: &[u32],
+    again: &[u32],
     progress: &Arc<ItemProgress>,
 ) -> Result<SentParts> {
     let stop = ctx.stop.child_token();
@@ -379,28 +401,60 @@ async fn send_parts(
     let bytes = || progress.done.load(std::sync::atomic::Ordering::Relaxed);
     let control = Arc::new(Mutex::new(InFlightControl::new(
         slots_per_file(ctx.settings.concurrency),
-        plan.part_size,
+        cuts.base,
         Instant::now(),
         bytes(),
     )));
     let mut tick = tokio::time::interval(Duration::from_millis(250));
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
-    let mut queue = missing.iter().copied();
-    let mut next = queue.next();
+    let mut again = again.iter().copied();
+    let mut largest = (1..=cuts.count() as u32)
+        .filter_map(|n| cuts.range(n))
+        .map(|r| r.1)
+        .max()
+        .unwrap_or(0);
+    let mut all_started = false;
     let mut done = SentParts::default();
     let mut first_err = None;
     loop {
         let limit = control.lock().unwrap_or_else(|p| p.into_inner()).limit();
         while first_err.is_none() && set.len() < limit {
-            let Some(number) = next else { break };
-            next = queue.next();
+            let next = match again.next() {
+                Some(number) => cuts.range(number).map(|r| (number, r)),
+                None if ctx.settings.grow_parts => {
+                    let wanted = control
+                        .lock()
+                        .unwrap_or_else(|p| p.into_inner())
+                        .part_size_wanted(cuts.base, largest);
+                    cuts.next(wanted)
+                }
+                None => cuts.next(cuts.base),
+            };
+            let Some((number, range)) = next else {
+                all_started = true;
+                break;
+            };
+            largest = largest.max(range.1);
+            // The cut is journaled before any of its bytes go: a resumed upload must
+            // send this part number with exactly these bytes.
+            let id = row.id;
+            let was_attempted =
+                match journal_call(ctx, move |j| j.mark_attempt(id, number, range)).await {
+                    Ok(was) => was,
+                    Err(e) => {
+                        stop.cancel();
+                        first_err = Some(e);
+                        break;
+                    }
+                };
             let part_ctx = WorkerCtx {
                 stop: stop.clone(),
                 ..ctx.clone()
             };
             let part = PartJob {
                 number,
-                range: plan.range(number as u64),
+                range,
+                was_attempted,
                 path: row.path.clone(),
                 key: row.key.clone(),
                 upload_id: upload_id.to_owned(),
@@ -445,7 +499,7 @@ async fn send_parts(
         .store(0, std::sync::atomic::Ordering::Relaxed);
     match first_err {
         Some(e) => Err(e),
-        None if next.is_some() => Err(HoistError::Cancelled),
+        None if !all_started => Err(HoistError::Cancelled),
         None => Ok(done),
     }
 }
@@ -454,6 +508,8 @@ async fn send_parts(
 struct PartJob {
     number: u32,
     range: (u64, u64),
+    /// An earlier attempt (in this or a crashed run) had begun sending it.
+    was_attempted: bool,
     path: std::path::PathBuf,
     key: String,
     upload_id: String,
@@ -470,6 +526,7 @@ async fn send_part(
     let PartJob {
         number,
         range: (offset, len),
+        was_attempted,
         path,
         key,
         upload_id,
@@ -478,7 +535,6 @@ async fn send_part(
     } = part;
     // Streamed from the file: a part in flight holds a chunk or two, not itself.
     let _permits = acquire(&ctx, STREAMED_MEMORY).await?;
-    let was_attempted = journal_call(&ctx, move |j| j.mark_attempt(id, number)).await?;
     let began = Instant::now();
     let etag = retried(&ctx, id, || {
         let body = streamed(&ctx, &progress, &path, (offset, len), mode);

@@ -191,6 +191,11 @@ CREATE TABLE IF NOT EXISTS history (
         "ALTER TABLE uploads ADD COLUMN options TEXT;",
         // Uploads from a URL: the URL, its checks and the origin's validator (JSON).
         "ALTER TABLE uploads ADD COLUMN fetch TEXT;",
+        // Where each part lies in the file, journaled before it is sent: parts grow
+        // while an upload runs, so the part size alone no longer says (NULL: a part
+        // of the upload's part size, journaled before parts could grow).
+        "ALTER TABLE part_attempts ADD COLUMN first_byte INTEGER; \
+         ALTER TABLE part_attempts ADD COLUMN bytes INTEGER;",
     ],
 };
 
@@ -377,14 +382,38 @@ impl UploadJournal {
         Ok(())
     }
 
-    /// Notes that sending part `number` begins; returns true when an earlier attempt
-    /// (in this or a crashed run) had begun sending it already.
-    pub fn mark_attempt(&self, id: UploadId, number: u32) -> Result<bool> {
+    /// Notes that sending part `number`, bytes `(offset, length)` of the file, begins;
+    /// returns true when an earlier attempt (in this or a crashed run) had begun
+    /// sending it already.
+    pub fn mark_attempt(&self, id: UploadId, number: u32, range: (u64, u64)) -> Result<bool> {
         let inserted = self.conn(&SCHEMA)?.execute(
-            "INSERT OR IGNORE INTO part_attempts (upload, number) VALUES (?1, ?2)",
-            params![id, number as i64],
+            "INSERT OR IGNORE INTO part_attempts (upload, number, first_byte, bytes) VALUES (?1, ?2, ?3, ?4)",
+            params![id, number as i64, range.0 as i64, range.1 as i64],
         )?;
         Ok(inserted == 0)
+    }
+
+    /// Where the parts whose sending began lie in the file: `(number, offset, length)`
+    /// in part order; `None` when a part was journaled before parts could grow (all of
+    /// the upload's part size).
+    pub fn part_cuts(&self, id: UploadId) -> Result<Option<Vec<(u32, u64, u64)>>> {
+        let conn = self.conn(&SCHEMA)?;
+        let mut stmt = conn.prepare(
+            "SELECT number, first_byte, bytes FROM part_attempts WHERE upload = ?1 ORDER BY number",
+        )?;
+        let rows = stmt
+            .query_map([id], |r| {
+                Ok((
+                    r.get::<_, i64>(0)? as u32,
+                    r.get::<_, Option<i64>>(1)?,
+                    r.get::<_, Option<i64>>(2)?,
+                ))
+            })?
+            .collect::<rusqlite::Result<Vec<_>>>()?;
+        Ok(rows
+            .into_iter()
+            .map(|(n, o, l)| Some((n, o? as u64, l? as u64)))
+            .collect())
     }
 
     /// Journal states of these uploads (missing ids are left out).

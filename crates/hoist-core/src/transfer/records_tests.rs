@@ -77,8 +77,8 @@ fn parts_survive_reopen_and_reset_clears_them() {
             },
         )
         .unwrap();
-        assert!(!j.mark_attempt(id, 2).unwrap());
-        assert!(j.mark_attempt(id, 2).unwrap());
+        assert!(!j.mark_attempt(id, 2, (50, 50)).unwrap());
+        assert!(j.mark_attempt(id, 2, (50, 50)).unwrap());
         id
     };
     let j = UploadJournal::open(&db).unwrap();
@@ -86,6 +86,7 @@ fn parts_survive_reopen_and_reset_clears_them() {
     assert_eq!(row.multipart_id.as_deref(), Some("mp-1"));
     assert_eq!((row.parts_done, row.bytes_done), (1, 50));
     assert_eq!(j.parts(id).unwrap()[0].crc32c, Some(9));
+    assert_eq!(j.part_cuts(id).unwrap(), Some(vec![(2, 50, 50)]));
     assert!(j.live_multipart_ids().unwrap().contains("mp-1"));
     j.reset_upload(
         id,
@@ -102,7 +103,16 @@ fn parts_survive_reopen_and_reset_clears_them() {
         (0, 120, None)
     );
     assert!(
-        !j.mark_attempt(id, 2).unwrap(),
+        !j.mark_attempt(id, 2, (50, 50)).unwrap(),
         "attempts are forgotten with the upload"
     );
+    // An attempt journaled before parts could grow has no range: the part size says.
+    rusqlite::Connection::open(&db)
+        .unwrap()
+        .execute(
+            "INSERT INTO part_attempts (upload, number) VALUES (?1, 1)",
+            [id],
+        )
+        .unwrap();
+    assert_eq!(j.part_cuts(id).unwrap(), None);
 }

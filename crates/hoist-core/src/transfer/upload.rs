@@ -259,10 +259,11 @@ pub(super) async fn acquire(
 pub(super) const STREAMED_MEMORY: u64 = 2 * READ;
 
 /// A slice of the file as a streamed body for one attempt, and the checksum it goes
-/// with. In CRC32C mode the checksum is computed as the body streams
-/// ([`BodyChecksum::Trailing`]; the store sends it as a trailer, or as a header after
-/// a first pass where trailers are not taken); in md5 mode a first pass computes the
-/// `Content-MD5` (and the CRC32C the stream is checked against).
+/// with. A first pass computes the CRC32C (or the `Content-MD5` in md5 mode) sent as a
+/// header, and the stream is checked against it. With `checksum_trailers` in CRC32C
+/// mode the checksum is computed as the body streams instead
+/// ([`BodyChecksum::Trailing`]; the store sends it as a trailer, or as a header after a
+/// first pass where trailers are not taken).
 pub(super) async fn streamed(
     ctx: &WorkerCtx,
     progress: &Arc<ItemProgress>,
@@ -280,7 +281,7 @@ pub(super) async fn streamed(
             ctx.settings.stall_timeout,
         )
     };
-    if mode == ChecksumMode::Crc32c {
+    if mode == ChecksumMode::Crc32c && ctx.settings.checksum_trailers {
         return Ok((BodyChecksum::Trailing, PartData::File(body(None))));
     }
     let (sum, crc, _) = body::checksums(path, range.0, range.1, mode).await?;
