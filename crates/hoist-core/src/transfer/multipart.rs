@@ -158,9 +158,9 @@ pub(super) async fn multipart(
 /// upload journaled before parts could grow, every part of the upload's part size.
 async fn journaled_cuts(ctx: &WorkerCtx, row: &UploadRow, plan: &PartPlan) -> Result<PartCuts> {
     let id = row.id;
-    let (cuts, parts) = journal_call(ctx, move |j| Ok((j.part_cuts(id)?, j.parts(id)?))).await?;
-    Ok(match cuts {
-        Some(cuts) if !(cuts.is_empty() && !parts.is_empty()) => PartCuts::resumed(plan, &cuts),
+    Ok(match journal_call(ctx, move |j| j.part_cuts(id)).await? {
+        // Parts recorded without any cut were sent before cuts were journaled.
+        Some(cuts) if !cuts.is_empty() || row.parts_done == 0 => PartCuts::resumed(plan, &cuts),
         _ => PartCuts::fixed(plan),
     })
 }
@@ -408,11 +408,6 @@ async fn send_parts(
     let mut tick = tokio::time::interval(Duration::from_millis(250));
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
     let mut again = again.iter().copied();
-    let mut largest = (1..=cuts.count() as u32)
-        .filter_map(|n| cuts.range(n))
-        .map(|r| r.1)
-        .max()
-        .unwrap_or(0);
     let mut all_started = false;
     let mut done = SentParts::default();
     let mut first_err = None;
@@ -425,7 +420,7 @@ async fn send_parts(
                     let wanted = control
                         .lock()
                         .unwrap_or_else(|p| p.into_inner())
-                        .part_size_wanted(cuts.base, largest);
+                        .part_size_wanted(cuts.base, cuts.largest());
                     cuts.next(wanted)
                 }
                 None => cuts.next(cuts.base),
@@ -434,7 +429,6 @@ async fn send_parts(
                 all_started = true;
                 break;
             };
-            largest = largest.max(range.1);
             // The cut is journaled before any of its bytes go: a resumed upload must
             // send this part number with exactly these bytes.
             let id = row.id;

@@ -141,6 +141,11 @@ impl PartCuts {
             .and_then(|i| self.cuts.get(i).copied())
     }
 
+    /// The longest part cut so far (0 before any).
+    pub fn largest(&self) -> u64 {
+        self.cuts.iter().map(|c| c.1).max().unwrap_or(0)
+    }
+
     /// Bytes from the start of the file that parts cover.
     pub fn covered(&self) -> u64 {
         self.cuts.last().map_or(0, |(o, l)| o + l)
@@ -278,6 +283,7 @@ mod tests {
         assert_eq!(fixed, PartCuts::fixed(&plan));
         assert_eq!((cuts.count(), cuts.estimated_total()), (3, 3));
         assert_eq!(cuts.range(2), Some((16 * MIB, 40 * MIB)));
+        assert_eq!(cuts.largest(), 44 * MIB + 7);
         assert_eq!((cuts.range(0), cuts.range(4)), (None, None));
     }
 
