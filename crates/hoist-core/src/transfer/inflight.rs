@@ -101,6 +101,12 @@ impl InFlightControl {
     /// link that sends them quickly; on a slow one they stay at `base`, so a crash
     /// re-sends little and every part shows progress.
     pub fn part_size_wanted(&mut self, base: u64, largest: u64) -> u64 {
+        if self.raised_from.is_some() {
+            // A raise being judged commits as little as it can: grown parts cut for it
+            // would run on long after the judgement found they do not help.
+            self.part_size = base.max(1);
+            return base;
+        }
         let per_part = self
             .completed
             .iter()
@@ -367,6 +373,23 @@ mod tests {
         // After a failure nothing proves the link fast: back to the base.
         c.failed(t0 + ms(1100), 0);
         assert_eq!(c.part_size_wanted(16 * MIB, 256 * MIB), 16 * MIB);
+    }
+
+    #[test]
+    fn a_raise_on_trial_gets_parts_of_the_base_size() {
+        let t0 = Instant::now();
+        let s = Duration::from_secs;
+        let mut c = InFlightControl::new(8, 16 * MIB, t0, 0);
+        c.part_done(t0 + s(1), 16 * MIB, Duration::from_millis(250));
+        // 100 MB/s counted in each window: the second window raises to four.
+        c.observe(t0 + s(1), 100_000_000);
+        assert_eq!(c.observe(t0 + s(2), 200_000_000), 4);
+        // While the raise is judged, a part that would have grown stays at the base:
+        // if four are no better, they end soon instead of running on.
+        assert_eq!(c.part_size_wanted(16 * MIB, 16 * MIB), 16 * MIB);
+        c.observe(t0 + s(3), 300_000_000);
+        assert_eq!(c.observe(t0 + s(4), 400_000_000), 2, "no gain: back to two");
+        assert_eq!(c.part_size_wanted(16 * MIB, 16 * MIB), 64 * MIB);
     }
 
     #[test]
