@@ -9,6 +9,7 @@ mod profile_cmd;
 mod remote;
 mod watch_cmd;
 
+use std::io::Write as _;
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Duration;
@@ -21,7 +22,7 @@ use hoist_core::{
 };
 
 use args::{Cli, Command, TargetArgs, TransferArgs};
-use output::Reporter;
+use output::{Reporter, ReporterEnd, out};
 
 #[derive(Debug, thiserror::Error)]
 pub(crate) enum CliError {
@@ -317,7 +318,7 @@ async fn run(cli: Cli) -> Result<ExitCode, CliError> {
             if code == ExitCode::SUCCESS && !cli.json {
                 // The object's address alone on stdout, like `share` prints its link.
                 if let Some(row) = engine.journal().upload(id)? {
-                    println!("s3://{}/{}", row.target.bucket, row.key);
+                    out!("s3://{}/{}", row.target.bucket, row.key);
                 }
             }
             Ok(code)
@@ -405,16 +406,31 @@ async fn drive(
     ids: Vec<hoist_core::UploadId>,
     json: bool,
 ) -> Result<ExitCode, CliError> {
-    let printer = tokio::spawn(reporter.run());
+    let mut printer = tokio::spawn(reporter.run());
+    // Whoever read the output went away (`hoist … | head`): stop as on Ctrl-C.
+    let gone = async {
+        if !matches!((&mut printer).await, Ok(ReporterEnd::OutputGone)) {
+            std::future::pending::<()>().await;
+        }
+    };
+    let mut output_gone = false;
     let interrupted = tokio::select! {
         r = engine.wait_idle() => { r?; false }
         _ = shutdown_signal() => true,
+        _ = gone => { output_gone = true; true }
     };
     // Snapshot first: a shut-down engine answers nothing more.
     let snapshot = engine.snapshot().await?;
     if interrupted {
-        eprintln!("hoist: stopping; `hoist resume` continues where this left off");
+        // Not eprintln!: stderr may be the same closed pipe.
+        let _ = writeln!(
+            std::io::stderr(),
+            "hoist: stopping; `hoist resume` continues where this left off"
+        );
         engine.shutdown().await?;
+    }
+    if output_gone {
+        return Ok(ExitCode::from(output::OUTPUT_GONE));
     }
     // Let the printer drain what the engine already sent.
     tokio::time::sleep(Duration::from_millis(50)).await;

@@ -2,6 +2,7 @@
 //! arguments into `hoist_core::objects::{buckets, manage}` calls, show progress on a
 //! terminal (JSON lines with --json) and end with a summary.
 
+use crate::output::out;
 use std::io::{BufRead, IsTerminal, Write};
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -26,9 +27,9 @@ pub async fn list_buckets(json: bool, target: Target) -> Result<ExitCode, CliErr
     let a = account(target).await?;
     for b in buckets::list_buckets(&a).await? {
         if json {
-            println!("{}", serde_json::to_string(&b).expect("serialises"));
+            out!("{}", serde_json::to_string(&b).expect("serialises"));
         } else {
-            println!(
+            out!(
                 "{:>19} {}",
                 b.created.map(crate::remote::utc).unwrap_or_default(),
                 b.name
@@ -43,7 +44,7 @@ pub async fn make_bucket(json: bool, target: Target, name: &str) -> Result<ExitC
     let a = account(target).await?;
     buckets::create_bucket(&a, name, region.as_deref()).await?;
     if json {
-        println!("{}", json!({"created": name}));
+        out!("{}", json!({"created": name}));
     } else {
         eprintln!("hoist: created bucket {name}");
     }
@@ -85,7 +86,7 @@ fn reporter(json: bool, what: &'static str) -> (ProgressBar, manage::OnProgress)
     let b = bar.clone();
     let on: manage::OnProgress = Arc::new(move |p: BulkProgress| {
         if json {
-            println!(
+            out!(
                 "{}",
                 json!({"event": "progress", "action": what, "done": p.done, "failed": p.failed, "total": p.total, "bytes": p.bytes})
             );
@@ -101,7 +102,7 @@ fn reporter(json: bool, what: &'static str) -> (ProgressBar, manage::OnProgress)
 fn summarize(json: bool, action: &str, s: &BulkSummary, started: Instant) -> ExitCode {
     let secs = started.elapsed().as_secs_f64();
     if json {
-        println!(
+        out!(
             "{}",
             json!({"event": "summary", "action": action, "done": s.done, "bytes": s.bytes,
                    "failed": s.failed, "seconds": secs})
@@ -155,7 +156,7 @@ pub async fn copy_or_move(
         manage::copy(a.client(), &from, &to, &settings).await?
     };
     if json {
-        println!("{}", serde_json::to_string(&done).expect("serialises"));
+        out!("{}", serde_json::to_string(&done).expect("serialises"));
     } else {
         eprintln!(
             "hoist: {} {} to {} ({}, {}, verified by {})",
@@ -232,9 +233,9 @@ pub async fn list_versions(json: bool, target: Target, key: &str) -> Result<Exit
     let a = account(target).await?;
     for v in versions::list_versions(a.client(), &bucket, &key).await? {
         if json {
-            println!("{}", serde_json::to_string(&v).expect("serialises"));
+            out!("{}", serde_json::to_string(&v).expect("serialises"));
         } else {
-            println!(
+            out!(
                 "{:>19} {:>12} {} {}{}",
                 v.modified.map(crate::remote::utc).unwrap_or_default(),
                 if v.delete_marker {
@@ -262,7 +263,7 @@ pub async fn restore(
     let a = account(target).await?;
     let done = versions::restore(a.client(), &bucket, &key, version_id).await?;
     if json {
-        println!("{}", serde_json::to_string(&done).expect("serialises"));
+        out!("{}", serde_json::to_string(&done).expect("serialises"));
     } else {
         eprintln!(
             "hoist: s3://{bucket}/{key} is version {version_id} again ({}); the version it replaced is kept",

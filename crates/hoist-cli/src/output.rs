@@ -13,6 +13,43 @@ use indicatif::{HumanBytes, MultiProgress, ProgressBar, ProgressDrawTarget, Prog
 use serde_json::json;
 use tokio::sync::broadcast;
 
+/// Prints one line to stdout like `println!`, but a reader that went away
+/// (`hoist … | head`) ends the command quietly with the status a Unix tool killed by
+/// SIGPIPE has (141), not with a panic.
+macro_rules! out {
+    ($($arg:tt)*) => {
+        $crate::output::print_line(format_args!($($arg)*))
+    };
+}
+pub(crate) use out;
+
+/// Exit status of a command whose output reader went away (128 + SIGPIPE).
+pub const OUTPUT_GONE: u8 = 141;
+
+pub fn print_line(line: std::fmt::Arguments) {
+    if try_line(line).is_err() {
+        std::process::exit(OUTPUT_GONE.into());
+    }
+}
+
+/// One line to stdout; an error when it cannot be written (the reader went away).
+fn try_line(line: std::fmt::Arguments) -> std::io::Result<()> {
+    use std::io::Write;
+    let mut stdout = std::io::stdout().lock();
+    stdout.write_fmt(line)?;
+    stdout.write_all(b"\n")?;
+    stdout.flush()
+}
+
+/// Why the reporter stopped.
+#[derive(Debug, PartialEq, Eq)]
+pub enum ReporterEnd {
+    /// The engine sent its last event.
+    EventsClosed,
+    /// Standard output cannot be written any more.
+    OutputGone,
+}
+
 pub struct Reporter {
     json: bool,
     events: broadcast::Receiver<EngineEvent>,
@@ -23,7 +60,7 @@ impl Reporter {
         Reporter { json, events }
     }
 
-    pub async fn run(mut self) {
+    pub async fn run(mut self) -> ReporterEnd {
         let multi = MultiProgress::with_draw_target(if std::io::stderr().is_terminal() {
             ProgressDrawTarget::stderr()
         } else {
@@ -50,18 +87,19 @@ impl Reporter {
             let event = match self.events.recv().await {
                 Ok(e) => e,
                 Err(broadcast::error::RecvError::Lagged(n)) => {
-                    if self.json {
-                        println!("{}", json!({"event": "lagged", "missed": n}));
+                    let line = json!({"event": "lagged", "missed": n});
+                    if self.json && try_line(format_args!("{line}")).is_err() {
+                        return ReporterEnd::OutputGone;
                     }
                     continue;
                 }
-                Err(broadcast::error::RecvError::Closed) => return,
+                Err(broadcast::error::RecvError::Closed) => return ReporterEnd::EventsClosed,
             };
             if self.json {
-                println!(
-                    "{}",
-                    serde_json::to_string(&event).expect("events serialise")
-                );
+                let line = serde_json::to_string(&event).expect("events serialise");
+                if try_line(format_args!("{line}")).is_err() {
+                    return ReporterEnd::OutputGone;
+                }
                 continue;
             }
             match &event {
@@ -204,7 +242,7 @@ pub fn print_summary(json: bool, items: &[ItemStatus], interrupted: bool) {
         .map(|i| i.size)
         .sum();
     if json {
-        println!(
+        out!(
             "{}",
             json!({
                 "event": "summary",
@@ -239,7 +277,7 @@ pub fn print_status(json: bool, rows: &[UploadRow]) {
     for r in rows {
         let parts_total = r.part_size.map(|ps| r.identity.size.div_ceil(ps).max(1));
         if json {
-            println!(
+            out!(
                 "{}",
                 json!({
                     "id": r.id, "path": r.path, "bucket": r.target.bucket, "key": r.key, "state": r.state,
@@ -252,7 +290,7 @@ pub fn print_status(json: bool, rows: &[UploadRow]) {
                 Some(t) => format!("{}/{} parts", r.parts_done, t),
                 None => "not started".into(),
             };
-            println!(
+            out!(
                 "#{:<5} {:<8} {:>10}  {}  s3://{}/{}{}",
                 r.id,
                 r.state.as_str(),
@@ -268,16 +306,16 @@ pub fn print_status(json: bool, rows: &[UploadRow]) {
         }
     }
     if rows.is_empty() && !json {
-        println!("no unfinished uploads");
+        out!("no unfinished uploads");
     }
 }
 
 pub fn print_history(json: bool, entries: &[HistoryEntry]) {
     for h in entries {
         if json {
-            println!("{}", serde_json::to_string(h).expect("history serialises"));
+            out!("{}", serde_json::to_string(h).expect("history serialises"));
         } else {
-            println!(
+            out!(
                 "{:<9} {:>10}  s3://{}/{}  ← {}{}",
                 h.result,
                 HumanBytes(h.size).to_string(),
@@ -296,12 +334,12 @@ pub fn print_history(json: bool, entries: &[HistoryEntry]) {
 pub fn print_orphans(json: bool, dry_run: bool, list: &[PendingMultipart]) {
     for u in list {
         if json {
-            println!(
+            out!(
                 "{}",
                 json!({"key": u.key, "upload_id": u.upload_id, "initiated_ms": u.initiated_ms, "aborted": !dry_run})
             );
         } else {
-            println!(
+            out!(
                 "{} {}  ({})",
                 if dry_run { "orphan " } else { "aborted" },
                 u.key,
@@ -370,9 +408,9 @@ fn watch_line(s: &WatchStatus) -> String {
 
 pub fn print_watch_added(json: bool, w: &WatchConfig) {
     if json {
-        println!("{}", serde_json::to_string(w).expect("serialises"));
+        out!("{}", serde_json::to_string(w).expect("serialises"));
     } else {
-        println!(
+        out!(
             "watch #{} added: {} → s3://{}/{} (run `hoist watch run` to sync)",
             w.id,
             w.root.display(),
@@ -402,15 +440,15 @@ pub fn print_watches(json: bool, rows: &[WatchRow]) {
                 v
             })
             .collect();
-        println!("{}", serde_json::Value::Array(list));
+        out!("{}", serde_json::Value::Array(list));
         return;
     }
     if rows.is_empty() {
-        println!("no watches");
+        out!("no watches");
     }
     for r in rows {
         let w = &r.config;
-        println!(
+        out!(
             "#{} {} → s3://{}/{} [{}{}] {} files synced",
             w.id,
             w.root.display(),
@@ -425,9 +463,10 @@ pub fn print_watches(json: bool, rows: &[WatchRow]) {
             r.synced
         );
         if r.held_deletions > 0 {
-            println!(
+            out!(
                 "   {} deletions held: `hoist watch deletions {} --approve` or `--keep`",
-                r.held_deletions, w.id
+                r.held_deletions,
+                w.id
             );
         }
     }
@@ -435,17 +474,17 @@ pub fn print_watches(json: bool, rows: &[WatchRow]) {
 
 pub fn print_trash(json: bool, id: i64, files: &[TrashedFile]) {
     if json {
-        println!("{}", serde_json::to_string(files).expect("serialises"));
+        out!("{}", serde_json::to_string(files).expect("serialises"));
         return;
     }
     if files.is_empty() {
-        println!("the trash is empty");
+        out!("the trash is empty");
     }
     for f in files {
         let when = f
             .deleted_at
             .map_or_else(|| "(time unknown)".to_owned(), crate::remote::utc);
-        println!(
+        out!(
             "{when}  {:>10}  {}\n    restore: hoist watch trash restore {id} '{}'",
             HumanBytes(f.size).to_string(),
             f.path,
@@ -456,9 +495,9 @@ pub fn print_trash(json: bool, id: i64, files: &[TrashedFile]) {
 
 pub fn print_restored(json: bool, path: &std::path::Path) {
     if json {
-        println!("{}", json!({ "restored": path.display().to_string() }));
+        out!("{}", json!({ "restored": path.display().to_string() }));
     } else {
-        println!("restored {} (the watch uploads it again)", path.display());
+        out!("restored {} (the watch uploads it again)", path.display());
     }
 }
 
@@ -468,9 +507,9 @@ pub fn print_decided(json: bool, id: i64, decision: DeletionDecision, n: u64) {
         DeletionDecision::KeepRemote => "keep in the bucket",
     };
     if json {
-        println!("{}", json!({ "watch": id, "files": n, "decision": what }));
+        out!("{}", json!({ "watch": id, "files": n, "decision": what }));
     } else {
-        println!(
+        out!(
             "watch #{id}: {n} deleted files' objects will {what} (the running `hoist watch run` applies it within seconds)"
         );
     }

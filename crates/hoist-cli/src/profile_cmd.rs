@@ -1,6 +1,7 @@
 //! `hoist profile ...`: translates arguments into `hoist_core::profiles` calls and
 //! prints the answers. Secrets come from a prompt or stdin, never from arguments.
 
+use crate::output::out;
 use std::io::{BufRead, IsTerminal, Write};
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -71,7 +72,7 @@ pub async fn run(
         ProfileAction::List => {
             let list = blocking(move || store.list()).await?;
             if json {
-                println!("{}", serde_json::to_string(&list).expect("serialises"));
+                out!("{}", serde_json::to_string(&list).expect("serialises"));
             } else {
                 if let Some(problem) = &list.keyring_problem {
                     eprintln!("hoist: {problem}");
@@ -92,7 +93,7 @@ pub async fn run(
                         .session_expires_at
                         .map(|at| format!(", temporary until {}", format_time(at)))
                         .unwrap_or_default();
-                    println!(
+                    out!(
                         "{} {}\t{}\tbucket {}\t{} ({secret}{expiry})",
                         if s.active { "*" } else { " " },
                         p.name,
@@ -111,14 +112,14 @@ pub async fn run(
         } => {
             let p = store.set_upload_defaults(name, object.to_options()?, key_template.clone())?;
             if json {
-                println!(
+                out!(
                     "{}",
                     serde_json::json!({"name": p.name, "upload_defaults": p.upload_defaults, "key_template": p.key_template})
                 );
             } else if p.upload_defaults.is_empty() && p.key_template.is_none() {
-                println!("profile {:?}: no upload defaults", p.name);
+                out!("profile {:?}: no upload defaults", p.name);
             } else {
-                println!(
+                out!(
                     "profile {:?}: upload defaults saved{}",
                     p.name,
                     p.key_template
@@ -175,10 +176,10 @@ pub async fn run(
             let Some(aws_profile) = aws_profile else {
                 let found = files.profiles()?;
                 if json {
-                    println!("{}", serde_json::to_string(&found).expect("serialises"));
+                    out!("{}", serde_json::to_string(&found).expect("serialises"));
                 } else {
                     for p in found {
-                        println!(
+                        out!(
                             "{}\t{}\t{}",
                             p.name,
                             p.access_key_id.as_deref().unwrap_or("-"),
@@ -296,19 +297,19 @@ fn format_time(ms: i64) -> String {
 
 fn print_report(json: bool, r: &ConnectionReport) {
     if json {
-        println!("{}", serde_json::to_string(r).expect("serialises"));
+        out!("{}", serde_json::to_string(r).expect("serialises"));
         return;
     }
-    println!("endpoint {}", r.endpoint);
+    out!("endpoint {}", r.endpoint);
     for p in &r.passed {
-        println!("  ok    {p}");
+        out!("  ok    {p}");
     }
     for n in &r.notes {
-        println!("  note  {n}");
+        out!("  note  {n}");
     }
     if let Some(c) = &r.checksum {
         let yes = |b: bool| if b { "yes" } else { "no" };
-        println!(
+        out!(
             "  checksums: CRC32C header {} (kept: {}), Content-MD5 {}, SDK streaming checksums {}; using {}",
             yes(c.crc32c_header),
             yes(c.crc32c_stored),
@@ -320,10 +321,10 @@ fn print_report(json: bool, r: &ConnectionReport) {
         );
     }
     if let Some(at) = r.credentials_expire_at {
-        println!("  credentials expire at {}", format_time(at));
+        out!("  credentials expire at {}", format_time(at));
     }
     match &r.problem {
-        Some(p) => println!("FAILED: {}", p.message),
-        None => println!("OK ({} ms)", r.elapsed_ms),
+        Some(p) => out!("FAILED: {}", p.message),
+        None => out!("OK ({} ms)", r.elapsed_ms),
     }
 }

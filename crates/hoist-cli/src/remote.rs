@@ -2,6 +2,7 @@
 //! links, list and delete. Each translates arguments into one
 //! hoist-core call and prints the result (the URL alone on its own line).
 
+use crate::output::out;
 use std::path::Path;
 use std::process::ExitCode;
 
@@ -29,9 +30,9 @@ pub async fn access(journal: &Path, target: Target) -> Result<BucketAccess, CliE
 
 fn print_link(json: bool, link: &ShareLink) {
     if json {
-        println!("{}", serde_json::to_string(link).expect("links serialise"));
+        out!("{}", serde_json::to_string(link).expect("links serialise"));
     } else {
-        println!("{}", link.url);
+        out!("{}", link.url);
         let secs = (link.expires_at - link.created_at).max(0) / 1000;
         eprintln!(
             "hoist: {} link for s3://{}/{}, valid {} (until {} UTC){}",
@@ -123,16 +124,16 @@ pub async fn ls(
         let page = browse::list(&a, &req).await?;
         for f in &page.folders {
             if json {
-                println!("{}", json!({"folder": f.prefix, "name": f.name}));
+                out!("{}", json!({"folder": f.prefix, "name": f.name}));
             } else {
-                println!("{:>19} {:>12} {}/", "", "PRE", f.name);
+                out!("{:>19} {:>12} {}/", "", "PRE", f.name);
             }
         }
         for o in &page.objects {
             if json {
-                println!("{}", serde_json::to_string(o).expect("serialises"));
+                out!("{}", serde_json::to_string(o).expect("serialises"));
             } else {
-                println!(
+                out!(
                     "{:>19} {:>12} {}",
                     o.modified.map(utc).unwrap_or_default(),
                     o.size,
@@ -157,7 +158,7 @@ pub async fn rm(
     let key = format!("{}{}", a.target().prefix, key);
     browse::delete(&a, &key).await?;
     if json {
-        println!("{}", json!({"deleted": key, "bucket": a.bucket()}));
+        out!("{}", json!({"deleted": key, "bucket": a.bucket()}));
     } else {
         eprintln!("hoist: deleted s3://{}/{key}", a.bucket());
     }
@@ -181,9 +182,9 @@ pub fn links(
     let now = hoist_core::journal::now_ms();
     for l in j.links(search, limit)? {
         if json {
-            println!("{}", serde_json::to_string(&l).expect("serialises"));
+            out!("{}", serde_json::to_string(&l).expect("serialises"));
         } else {
-            println!(
+            out!(
                 "{} {:<6} s3://{}/{}  created {}  {} {}",
                 if l.method == hoist_core::LinkMethod::Get {
                     "share "
@@ -205,7 +206,7 @@ pub fn links(
                 },
                 utc(l.expires_at),
             );
-            println!("  {}", l.url);
+            out!("  {}", l.url);
         }
     }
     Ok(ExitCode::SUCCESS)

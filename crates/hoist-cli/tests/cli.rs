@@ -216,3 +216,53 @@ async fn failures_give_a_clear_message_and_a_nonzero_exit() {
     assert_eq!(h[0]["result"], "verified");
     assert_eq!(h[1]["result"], "failed");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_reader_that_goes_away_stops_the_upload_for_resume_without_a_panic() {
+    // `hoist upload … | head -1`: the pipe closes while parts are in flight.
+    let (_d, dir) = tmp();
+    let file = dir.join("piped.bin");
+    let data = write_random(&file, (40 * MIB) as usize, 25);
+    let journal = dir.join("journal.sqlite");
+    let bucket = bucket("pipe").await;
+    let proxy = proxy::FaultProxy::start(upstream_addr()).await;
+    proxy.faults.rate.store(4 * MIB, Ordering::SeqCst);
+
+    let mut child = hoist(&journal)
+        .args([
+            "upload",
+            "--bucket",
+            &bucket,
+            "--endpoint",
+            &proxy.endpoint(),
+        ])
+        .args(["--part-size", "5MiB"])
+        .arg(&file)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap();
+    let mut out = BufReader::new(child.stdout.take().unwrap()).lines();
+    let first = out.next_line().await.unwrap().unwrap();
+    assert!(first.contains("\"queued\""), "{first}");
+    drop(out);
+    let ended = tokio::time::timeout(Duration::from_secs(20), child.wait_with_output())
+        .await
+        .expect("hoist went on after its reader left")
+        .unwrap();
+    let err = String::from_utf8_lossy(&ended.stderr);
+    assert_eq!(ended.status.code(), Some(141), "{err}");
+    assert!(!err.contains("panicked"), "{err}");
+    assert!(err.contains("hoist resume"), "{err}");
+    let st = status(&journal).await;
+    assert_eq!(st.len(), 1, "stopped before the end: {st:?}");
+
+    proxy.faults.rate.store(0, Ordering::SeqCst);
+    let events = resume_ok(&journal).await;
+    assert!(
+        events.iter().any(|e| e["event"] == "completed"),
+        "{events:?}"
+    );
+    assert_eq!(object(&bucket, "piped.bin").await.unwrap(), data);
+}
