@@ -23,7 +23,7 @@ pub const MAX_OBJECT_SIZE: u64 = 5 * 1024 * GIB;
 pub const GROWN_PART_SIZE: u64 = 256 * MIB;
 /// Parts grow while one is sent in less than this: a crash or a pause re-sends at most
 /// about this much time's worth of each part in flight.
-pub const GROWN_PART_TIME: Duration = Duration::from_secs(2);
+pub const GROWN_PART_TIME: Duration = Duration::from_secs(4);
 
 /// How one upload is sent: as a single PUT, or as `part_count` parts of `part_size`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
