@@ -5,7 +5,11 @@
 # throughput as a fraction of the curl PUT, files/s, CPU seconds (user + sys) per GiB,
 # peak RSS, and the ratios hoist/other. Release build. Each tool runs BENCH_RUNS times
 # (default 3), the tools taking turns, and the median run of each is reported: one run
-# of a store on the same two cores varies by ±10 %.
+# of a store on the same two cores varies by ±10 %. The order of the tools rotates
+# each round (a machine that speeds up or slows down over the runs favours no tool),
+# and hoist's fraction of curl is also given per round, from the two runs of that
+# round, with its median. Each run records the CPU time the hypervisor stole (a
+# virtual machine shares its host): above a few percent, no number here is steady.
 #   bench/compare.sh            (BENCH_BIG_MIB=2048 BENCH_FILES=5000 to change sizes)
 # Uses the S3 server in AWS_ENDPOINT_URL when set (left running); otherwise starts
 # scripts/s3-test-server.sh with 1 GiB volumes (the tests' 64 MB volumes make every
@@ -99,13 +103,18 @@ PY
     # (not ${cmd//URL/$url}: bash 5.2 puts the match where the URL has '&')
     cmd=(curl -sS -f -o /dev/null -T "$src" "$url")
   fi
+  local before after
+  before=$(awk '/^cpu /{print $9, $2 + $3 + $4 + $5 + $6 + $7 + $8 + $9}' /proc/stat)
   /usr/bin/time -f "%e %M %U %S" -o "$WORK/time.txt" "${cmd[@]}" > "$WORK/out.txt" 2>&1 || { echo "$tool $case failed:"; tail -5 "$WORK/out.txt"; exit 1; }
+  after=$(awk '/^cpu /{print $9, $2 + $3 + $4 + $5 + $6 + $7 + $8 + $9}' /proc/stat)
+  local steal
+  steal=$(python3 -c "b, a = '$before'.split(), '$after'.split(); print(round(100 * (int(a[0]) - int(b[0])) / max(1, int(a[1]) - int(b[1])), 1))")
   read -r secs rss_kb user sys < "$WORK/time.txt"
   local count
   count=$("$AWS" s3 ls --recursive "s3://$bucket" | wc -l)
   [ "$count" -eq "$files" ] || { echo "$tool $case: $count objects, expected $files"; exit 1; }
-  printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$tool" "$case" "$secs" "$rss_kb" "$bytes" "$files" \
-    "$(python3 -c "print($user + $sys)")" >> "$RESULTS"
+  printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$tool" "$case" "$secs" "$rss_kb" "$bytes" "$files" \
+    "$(python3 -c "print($user + $sys)")" "$round" "$steal" >> "$RESULTS"
   "$AWS" s3 rb --force "s3://$bucket" > /dev/null 2>&1 || true
 }
 
@@ -113,17 +122,21 @@ BIG_BYTES=$((BIG_MIB * 1048576))
 SMALL_BYTES=$((FILES * 16384))
 for case in big small; do
   if [ $case = big ]; then src=$WORK/big.bin; bytes=$BIG_BYTES; files=1; else src=$WORK/small; bytes=$SMALL_BYTES; files=$FILES; fi
-  for _ in $(seq "$RUNS"); do
-  rm -f "$WORK/journal.sqlite"*
-  run hoist $case $bytes $files "$HOIST" --journal "$WORK/journal.sqlite" upload "$src" --bucket BUCKET
-  if [ $case = big ]; then
-    run curl $case $bytes $files curl
-    run aws-cli $case $bytes $files "$AWS" s3 cp --quiet "$src" s3://BUCKET/
-    run rclone $case $bytes $files "$RCLONE" copy "$src" bench:BUCKET/
-  else
-    run aws-cli $case $bytes $files "$AWS" s3 cp --quiet --recursive "$src" s3://BUCKET/small/
-    run rclone $case $bytes $files "$RCLONE" copy "$src" bench:BUCKET/small/
-  fi
+  if [ $case = big ]; then tools=(hoist curl aws-cli rclone); else tools=(hoist aws-cli rclone); fi
+  for round in $(seq "$RUNS"); do
+    for i in "${!tools[@]}"; do
+      tool=${tools[$(( (i + round - 1) % ${#tools[@]} ))]}
+      case $tool/$case in
+        hoist/*)
+          rm -f "$WORK/journal.sqlite"*
+          run hoist $case $bytes $files "$HOIST" --journal "$WORK/journal.sqlite" upload "$src" --bucket BUCKET ;;
+        curl/*) run curl $case $bytes $files curl ;;
+        aws-cli/big) run aws-cli $case $bytes $files "$AWS" s3 cp --quiet "$src" s3://BUCKET/ ;;
+        aws-cli/small) run aws-cli $case $bytes $files "$AWS" s3 cp --quiet --recursive "$src" s3://BUCKET/small/ ;;
+        rclone/big) run rclone $case $bytes $files "$RCLONE" copy "$src" bench:BUCKET/ ;;
+        rclone/small) run rclone $case $bytes $files "$RCLONE" copy "$src" bench:BUCKET/small/ ;;
+      esac
+    done
   done
 done
 
@@ -134,15 +147,23 @@ for l in open(sys.argv[1]):
     r = l.rstrip("\n").split("\t")
     runs.setdefault((r[0], r[1]), []).append(r)
 for (tool, case), rs in runs.items():
-    secs = sorted(float(r[2]) for r in rs)
-    print(f"{tool:<8} {case:<6} runs (s): " + " ".join(f"{s:.2f}" for s in secs))
+    secs = " ".join(f"{float(r[2]):.2f}" for r in rs)
+    steal = " ".join(r[8] for r in rs)
+    print(f"{tool:<8} {case:<6} runs in order (s): {secs}   CPU stolen (%): {steal}")
+# Per round: hoist's throughput as a fraction of curl's in the same round.
+secs_of = lambda tool: {r[7]: float(r[2]) for r in runs.get((tool, "big"), [])}
+h, c = secs_of("hoist"), secs_of("curl")
+per_round = sorted(c[k] / h[k] for k in h if k in c)
+if per_round:
+    print("hoist/curl per round: " + " ".join(f"{f:.0%}" for f in per_round)
+          + f"   median {per_round[len(per_round) // 2]:.0%}")
 print()
 # The median run of each tool and case (by seconds).
 rows = [sorted(rs, key=lambda r: float(r[2]))[len(rs) // 2] for rs in runs.values()]
 res = {}
 curl = next((float(r[4]) / float(r[2]) for r in rows if r[0] == "curl"), None)
 print(f"{'tool':<8} {'case':<26} {'seconds':>8} {'MB/s':>7} {'of curl':>7} {'files/s':>8} {'CPU-s/GiB':>9} {'peak RSS':>10}")
-for tool, case, secs, rss, b, files, cpu in rows:
+for tool, case, secs, rss, b, files, cpu, *_ in rows:
     secs, rss, b, files, cpu = float(secs), int(rss), int(b), int(files), float(cpu)
     mbs, fps = b / 1e6 / secs, files / secs
     res[(tool, case)] = (mbs, fps)
