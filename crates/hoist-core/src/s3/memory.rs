@@ -13,7 +13,9 @@ use bytes::Bytes;
 
 use super::body::PartData;
 use super::checksum;
-use super::multipart::{BodyChecksum, ListedPart, Multipart, ObjectInfo, PartRecord, UploadStore};
+use super::multipart::{
+    BodyChecksum, KeyPage, ListedPart, Multipart, ObjectInfo, PartRecord, UploadStore,
+};
 use super::target::ChecksumMode;
 use crate::error::{HoistError, Result};
 
@@ -25,7 +27,11 @@ pub(crate) enum Call {
     Complete,
     Put,
     Head,
+    List,
 }
+
+/// Keys per listing page: small, so tests reach a listing's later pages.
+pub(crate) const MEMORY_PAGE: usize = 100;
 
 #[derive(Default)]
 pub(crate) struct MemoryStore {
@@ -79,6 +85,17 @@ impl MemoryStore {
 
     pub fn open_uploads(&self) -> usize {
         self.lock().uploads.len()
+    }
+
+    /// Stores an object as if it had been uploaded before (no call is counted).
+    pub fn insert(&self, key: &str, data: &[u8]) {
+        let crc = checksum::encode(checksum::crc32c(data));
+        let object = StoredObject {
+            data: Bytes::copy_from_slice(data),
+            etag: format!("\"{crc}\""),
+            crc32c: Some(crc),
+        };
+        self.lock().objects.insert(key.to_owned(), object);
     }
 
     /// Keys in the order the store first received bytes for them.
@@ -349,5 +366,23 @@ impl UploadStore for MemoryStore {
             crc32c: o.crc32c.clone(),
             content_type: None,
         }))
+    }
+
+    /// Pages of [`MEMORY_PAGE`] keys in byte order, as S3 lists; `next` is the last key.
+    async fn list_page(&self, prefix: &str, next: Option<String>) -> Result<KeyPage> {
+        self.enter(Call::List)?;
+        let s = self.lock();
+        let mut keys: Vec<&String> = s
+            .objects
+            .keys()
+            .filter(|k| k.starts_with(prefix) && next.as_ref().is_none_or(|n| *k > n))
+            .collect();
+        keys.sort_unstable();
+        let more = keys.len() > MEMORY_PAGE;
+        keys.truncate(MEMORY_PAGE);
+        Ok(KeyPage {
+            next: more.then(|| keys.last().map(|k| (*k).clone())).flatten(),
+            keys: keys.into_iter().cloned().collect(),
+        })
     }
 }

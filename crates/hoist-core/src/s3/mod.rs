@@ -27,7 +27,9 @@ pub use client::{
 pub(crate) use credentials::describe_failure;
 pub(crate) use errors::map_err;
 pub use key_template::{KeyFacts, KeyTemplate};
-pub use multipart::{BodyChecksum, ListedPart, Multipart, ObjectInfo, PartRecord, UploadStore};
+pub use multipart::{
+    BodyChecksum, KeyPage, ListedPart, Multipart, ObjectInfo, PartRecord, UploadStore,
+};
 pub use object_options::{ObjectOptions, STORAGE_CLASSES, Sse, parse_pair};
 pub(crate) use store::copy_source;
 pub use store::{PendingMultipart, S3Store};

@@ -34,6 +34,14 @@ pub struct ListedPart {
     pub crc32c: Option<u32>,
 }
 
+/// One page of a listing (ListObjectsV2): keys in the store's order, and where the
+/// next page starts (`None` on the last).
+#[derive(Debug, Clone, Default)]
+pub struct KeyPage {
+    pub keys: Vec<String>,
+    pub next: Option<String>,
+}
+
 #[derive(Debug, Clone)]
 pub struct ObjectInfo {
     pub size: u64,
@@ -125,6 +133,9 @@ pub trait UploadStore: Multipart {
     ) -> Result<(Option<String>, Option<String>)>;
     /// `Ok(None)` when the key does not exist.
     async fn head(&self, key: &str) -> Result<Option<ObjectInfo>>;
+    /// The keys that start with `prefix`, one page (`next` from the previous page).
+    /// Needs list permission, which write-only credentials lack.
+    async fn list_page(&self, prefix: &str, next: Option<String>) -> Result<KeyPage>;
 }
 
 #[async_trait]

@@ -7,7 +7,7 @@ use aws_sdk_s3::error::SdkError;
 
 use super::body::PartData;
 use super::errors::map_err;
-use super::multipart::{BodyChecksum, ObjectInfo, UploadStore};
+use super::multipart::{BodyChecksum, KeyPage, ObjectInfo, UploadStore};
 use super::object_options::ObjectOptions;
 use crate::error::{HoistError, Result};
 
@@ -198,6 +198,29 @@ impl UploadStore for S3Store {
             }
             Err(e) => Err(map_err(&self.bucket, e)),
         }
+    }
+
+    async fn list_page(&self, prefix: &str, next: Option<String>) -> Result<KeyPage> {
+        let page = self
+            .client
+            .list_objects_v2()
+            .bucket(&self.bucket)
+            .prefix(prefix)
+            .set_continuation_token(next)
+            .send()
+            .await
+            .map_err(|e| map_err(&self.bucket, e))?;
+        Ok(KeyPage {
+            keys: page
+                .contents()
+                .iter()
+                .filter_map(|o| o.key().map(str::to_owned))
+                .collect(),
+            next: match page.next_continuation_token() {
+                Some(t) if page.is_truncated() == Some(true) => Some(t.to_owned()),
+                _ => None,
+            },
+        })
     }
 }
 

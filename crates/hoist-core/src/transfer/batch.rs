@@ -4,10 +4,6 @@
 
 use std::collections::HashMap;
 use std::path::PathBuf;
-use std::sync::Arc;
-
-use tokio::sync::Semaphore;
-use tokio::task::JoinSet;
 
 use super::engine::{Engine, expand_keys};
 use super::queue::{AddOptions, KeyedFile};
@@ -15,9 +11,6 @@ use super::records::ConflictPolicy;
 use crate::error::Result;
 use crate::events::UploadId;
 use crate::s3::Target;
-
-/// HEAD requests a batch check keeps in flight.
-const CHECKS_IN_FLIGHT: usize = 16;
 
 /// Files expanded to their keys, and which of those keys exist already.
 #[derive(Debug, Clone)]
@@ -45,24 +38,13 @@ impl Engine {
         let files = expand_keys(paths, &target.prefix, options.key_template.as_deref()).await?;
         let store = self.upload_store(&target)?;
         store.check_bucket().await?;
-        let limit = Arc::new(Semaphore::new(CHECKS_IN_FLIGHT));
-        let mut checks = JoinSet::new();
-        for (i, f) in files.iter().enumerate() {
-            let (store, limit, key) = (store.clone(), limit.clone(), f.key.clone());
-            checks.spawn(async move {
-                let _slot = limit.acquire_owned().await.expect("never closed");
-                store.head(&key).await.map(|h| (i, h.is_some()))
-            });
-        }
-        let mut found = Vec::new();
-        while let Some(done) = checks.join_next().await {
-            let (i, exists) = done.expect("check task panicked")?;
-            if exists {
-                found.push(i);
-            }
-        }
-        found.sort_unstable();
-        let existing = found.into_iter().map(|i| files[i].key.clone()).collect();
+        let keys: Vec<String> = files.iter().map(|f| f.key.clone()).collect();
+        let exists = super::existing::which_exist(&store, &keys).await?;
+        let existing = keys
+            .into_iter()
+            .zip(exists)
+            .filter_map(|(k, e)| e.then_some(k))
+            .collect();
         Ok(PlannedBatch {
             target,
             files,

@@ -17,6 +17,7 @@ mod batch;
 mod conflict;
 mod copy_marks;
 mod engine;
+mod existing;
 mod fetch;
 pub mod gate;
 mod history;

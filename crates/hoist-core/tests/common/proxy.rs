@@ -53,6 +53,8 @@ pub struct Faults {
     pub refuse_aws_chunked: Mutex<Option<(u16, String)>>,
     /// aws-chunked requests seen (while watching or refusing them).
     pub aws_chunked: AtomicU64,
+    /// Request lines seen while watching ("head /bucket/key http/1.1", lower case).
+    pub request_lines: Mutex<Vec<String>>,
 }
 
 fn error_xml(code: &str, message: &str) -> String {
@@ -63,6 +65,15 @@ fn error_xml(code: &str, message: &str) -> String {
 }
 
 impl Faults {
+    /// Requests seen (while watching) whose line starts with `method` and contains `part`.
+    pub fn requests(&self, method: &str, part: &str) -> usize {
+        let lines = self.request_lines.lock().unwrap();
+        lines
+            .iter()
+            .filter(|l| l.starts_with(method) && l.contains(part))
+            .count()
+    }
+
     pub fn refuse_complete(&self, status: u16, code: &str, message: &str) {
         *self.refuse_complete.lock().unwrap() = Some((status, error_xml(code, message)));
     }
@@ -359,6 +370,7 @@ async fn relay_by_request(
             };
             let head = String::from_utf8_lossy(&pending[..head_len]).to_ascii_lowercase();
             let line = head.lines().next().unwrap_or("").to_owned();
+            f.request_lines.lock().unwrap().push(line.clone());
             let create = line.starts_with("post ")
                 && line.contains("?uploads")
                 && !line.contains("uploadid=");
