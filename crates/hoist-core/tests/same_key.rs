@@ -268,3 +268,41 @@ async fn overwrite_stops_a_running_upload_to_the_same_key() {
         "the partial upload is aborted"
     );
 }
+
+/// A new small file under `rename` costs three requests (HEAD its key, PUT, HEAD to
+/// verify), not four: once the bucket is known to exist, a HEAD's 404 is the key's.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_renamed_small_file_asks_for_its_bucket_once_per_store() {
+    let (_d, dir) = tmp();
+    let b = bucket("same-requests").await;
+    let (proxy, t) = proxied_target(&b).await;
+    proxy
+        .faults
+        .watch_requests
+        .store(true, std::sync::atomic::Ordering::SeqCst);
+    let engine = engine(&dir, fast_settings()).await;
+    let files: Vec<PathBuf> = (0..20)
+        .map(|i| {
+            let p = dir.join(format!("s{i:02}.txt"));
+            write_random(&p, 100, i);
+            p
+        })
+        .collect();
+    let ids = engine
+        .add(files, t, options(ConflictPolicy::Rename))
+        .await
+        .unwrap();
+    assert_eq!(ids.len(), 20);
+    engine.wait_idle().await.unwrap();
+    assert_eq!(keys(&b).await.len(), 20);
+    let bucket_heads = proxy.faults.requests("head ", &format!("/{b}/ "));
+    let requests = proxy.faults.request_lines.lock().unwrap().len();
+    assert!(
+        bucket_heads <= 1,
+        "the bucket was asked for {bucket_heads} times"
+    );
+    assert!(
+        requests <= 20 * 3 + 1,
+        "{requests} requests for 20 small files"
+    );
+}

@@ -189,6 +189,14 @@ impl UploadStore for S3Store {
                 crc32c: out.checksum_crc32_c,
                 content_type: out.content_type,
             })),
+            // A bucket this store checked is there: a 404 is the key. The conflict
+            // check of every new file HEADs its key, and asking for the bucket again
+            // each time made a small file cost four requests instead of three.
+            Err(SdkError::ServiceError(ctx))
+                if ctx.raw().status().as_u16() == 404 && self.bucket_checked.initialized() =>
+            {
+                Ok(None)
+            }
             Err(SdkError::ServiceError(ctx)) if ctx.raw().status().as_u16() == 404 => {
                 // HEAD has no body: a 404 is either the key or the bucket. Ask once.
                 match self.client.head_bucket().bucket(&self.bucket).send().await {
