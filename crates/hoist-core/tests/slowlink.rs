@@ -189,7 +189,9 @@ async fn a_slow_link_ends_with_few_parts_in_flight_each_finishing_in_turn() {
 async fn loopback_probes_more_parts_but_stops_where_they_stop_paying() {
     let (_d, dir) = tmp();
     let file = dir.join("l.bin");
-    let size = 200 * MIB as usize;
+    // Long enough to outlast the first probe (after two one-second windows) on a
+    // quiet machine: 200 MiB took 1.5 s and ended before it.
+    let size = 640 * MIB as usize;
     let data = write_random(&file, size, 43);
     let bucket = bucket("probeconc").await;
     let mut settings = EngineSettings::default();
@@ -200,7 +202,7 @@ async fn loopback_probes_more_parts_but_stops_where_they_stop_paying() {
     let run = timeline(&engine, file, target(&bucket)).await;
     let most = run.in_flight.iter().map(|(_, n)| *n).max().unwrap_or(0);
     eprintln!(
-        "200 MiB in 5 MiB parts on loopback: {:.1} s, at most {most} parts in flight: {:?}",
+        "640 MiB in 5 MiB parts on loopback: {:.1} s, at most {most} parts in flight: {:?}",
         run.took, run.in_flight
     );
     assert_eq!(completed(&run.events).len(), 1, "{:?}", run.events);

@@ -260,16 +260,17 @@ pub(super) const STREAMED_MEMORY: u64 = 2 * READ;
 
 /// A slice of the file as a streamed body for one attempt, and the checksum it goes
 /// with. A first pass computes the CRC32C (or the `Content-MD5` in md5 mode) sent as a
-/// header, and the stream is checked against it. With `checksum_trailers` in CRC32C
-/// mode the checksum is computed as the body streams instead
-/// ([`BodyChecksum::Trailing`]; the store sends it as a trailer, or as a header after a
-/// first pass where trailers are not taken).
+/// header, and the stream is checked against it; `ahead` is that pass done earlier
+/// (see [`first_pass`]). With `checksum_trailers` in CRC32C mode the checksum is
+/// computed as the body streams instead ([`BodyChecksum::Trailing`]; the store sends
+/// it as a trailer, or as a header after a first pass where trailers are not taken).
 pub(super) async fn streamed(
     ctx: &WorkerCtx,
     progress: &Arc<ItemProgress>,
     path: &Path,
     range: (u64, u64),
     mode: ChecksumMode,
+    ahead: Option<FirstPass>,
 ) -> Result<(BodyChecksum, PartData)> {
     let body = |crc| {
         PartBody::new(
@@ -281,11 +282,32 @@ pub(super) async fn streamed(
             ctx.settings.stall_timeout,
         )
     };
-    if mode == ChecksumMode::Crc32c && ctx.settings.checksum_trailers {
+    if !needs_first_pass(ctx, mode) {
         return Ok((BodyChecksum::Trailing, PartData::File(body(None))));
     }
-    let (sum, crc, _) = body::checksums(path, range.0, range.1, mode).await?;
+    let (sum, crc) = match ahead {
+        Some(done) => done,
+        None => first_pass(path.to_owned(), range, mode).await?,
+    };
     Ok((sum, PartData::File(body(Some(crc)))))
+}
+
+/// The checksum sent ahead of a body, and the body's CRC32C to check the stream by.
+pub(super) type FirstPass = (BodyChecksum, u32);
+
+/// Whether a body's checksum is computed in a pass before it is sent (not a trailer).
+pub(super) fn needs_first_pass(ctx: &WorkerCtx, mode: ChecksumMode) -> bool {
+    !(mode == ChecksumMode::Crc32c && ctx.settings.checksum_trailers)
+}
+
+/// Reads the range once for the checksum its request carries in a header.
+pub(super) async fn first_pass(
+    path: PathBuf,
+    range: (u64, u64),
+    mode: ChecksumMode,
+) -> Result<FirstPass> {
+    let (sum, crc, _) = body::checksums(&path, range.0, range.1, mode).await?;
+    Ok((sum, crc))
 }
 
 pub(super) async fn read_part(path: PathBuf, offset: u64, len: u64) -> Result<Vec<u8>> {
@@ -316,7 +338,7 @@ async fn single_put(
     let (path, mode) = (row.path.clone(), row.target.checksum);
     let options = &row.object_options();
     let ((etag, reported), crc, md5) = retried(ctx, row.id, || {
-        let body = streamed(ctx, &progress, &path, (0, size), mode);
+        let body = streamed(ctx, &progress, &path, (0, size), mode, None);
         async move {
             let (sum, body) = body.await?;
             let md5 = match &sum {
