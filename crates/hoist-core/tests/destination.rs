@@ -112,11 +112,7 @@ async fn a_folder_is_checked_by_listing_not_one_head_per_file() {
             .await
             .unwrap();
     }
-    let (proxy, t) = proxied_target(&b).await;
-    proxy
-        .faults
-        .watch_requests
-        .store(true, std::sync::atomic::Ordering::SeqCst);
+    let (proxy, t) = watched_target(&b).await;
     let engine = engine(&dir, fast_settings()).await;
     let plan = engine
         .plan_add(vec![many], t, AddOptions::default())

@@ -275,11 +275,7 @@ async fn overwrite_stops_a_running_upload_to_the_same_key() {
 async fn a_renamed_small_file_asks_for_its_bucket_once_per_store() {
     let (_d, dir) = tmp();
     let b = bucket("same-requests").await;
-    let (proxy, t) = proxied_target(&b).await;
-    proxy
-        .faults
-        .watch_requests
-        .store(true, std::sync::atomic::Ordering::SeqCst);
+    let (proxy, t) = watched_target(&b).await;
     let engine = engine(&dir, fast_settings()).await;
     let files: Vec<PathBuf> = (0..20)
         .map(|i| {

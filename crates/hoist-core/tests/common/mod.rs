@@ -82,6 +82,17 @@ pub async fn proxied_target(bucket: &str) -> (proxy::FaultProxy, Target) {
     (proxy, t)
 }
 
+/// A proxied target whose requests are relayed one by one and their lines kept, to
+/// count what an operation asked of the store (`proxy.faults.requests`).
+pub async fn watched_target(bucket: &str) -> (proxy::FaultProxy, Target) {
+    let (proxy, t) = proxied_target(bucket).await;
+    proxy
+        .faults
+        .watch_requests
+        .store(true, std::sync::atomic::Ordering::SeqCst);
+    (proxy, t)
+}
+
 /// Waits (up to `LIMIT`) for the next event `pick` accepts, and returns what it picked.
 pub async fn next_event<T>(
     rx: &mut broadcast::Receiver<EngineEvent>,
