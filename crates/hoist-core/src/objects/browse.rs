@@ -11,8 +11,8 @@ use tokio::io::AsyncWriteExt;
 use tokio_util::sync::CancellationToken;
 
 use crate::error::{HoistError, Result};
-use crate::s3::map_err;
 use crate::s3::{BucketAccess, UploadStore};
+use crate::s3::{map_err, next_page};
 
 /// Objects per page when the caller does not say.
 pub const DEFAULT_PAGE_SIZE: u32 = 200;
@@ -172,10 +172,7 @@ pub async fn list(access: &BucketAccess, req: &ListRequest) -> Result<Listing> {
                 etag: o.e_tag().map(str::to_owned),
             });
         }
-        let next = out
-            .next_continuation_token()
-            .filter(|_| out.is_truncated() == Some(true))
-            .map(str::to_owned);
+        let next = next_page(&out);
         let found = listing.folders.len() + listing.objects.len();
         let keep_reading = filter.is_some()
             && next.is_some()

@@ -11,7 +11,7 @@ use super::manage::{
     move_object,
 };
 use crate::error::{HoistError, Result};
-use crate::s3::map_err;
+use crate::s3::{map_err, next_page};
 
 /// Every key under `prefix` with its size, following pagination.
 pub async fn list_keys(client: &Client, bucket: &str, prefix: &str) -> Result<Vec<(String, u64)>> {
@@ -31,9 +31,9 @@ pub async fn list_keys(client: &Client, bucket: &str, prefix: &str) -> Result<Ve
                 out.push((k.to_owned(), o.size().unwrap_or(0).max(0) as u64));
             }
         }
-        match page.next_continuation_token() {
-            Some(t) if page.is_truncated() == Some(true) => token = Some(t.to_owned()),
-            _ => break,
+        token = next_page(&page);
+        if token.is_none() {
+            break;
         }
     }
     Ok(out)

@@ -8,7 +8,7 @@ use aws_sdk_s3::primitives::ByteStream;
 
 use super::manage::{self, BulkSummary, CopySettings, KeyFailure, ObjectRef, OnProgress};
 use crate::error::{HoistError, Result};
-use crate::s3::map_err;
+use crate::s3::{map_err, next_page};
 
 /// At most this many entries in one Browser action.
 pub const MAX_SELECTION: usize = 10_000;
@@ -188,9 +188,9 @@ async fn folder_exists(client: &Client, bucket: &str, prefix: &str) -> Result<bo
         {
             return Ok(true);
         }
-        match page.next_continuation_token() {
-            Some(t) if page.is_truncated() == Some(true) => token = Some(t.to_owned()),
-            _ => return Ok(false),
+        token = next_page(&page);
+        if token.is_none() {
+            return Ok(false);
         }
     }
 }

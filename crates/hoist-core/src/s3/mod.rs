@@ -31,6 +31,6 @@ pub use multipart::{
     BodyChecksum, KeyPage, ListedPart, Multipart, ObjectInfo, PartRecord, UploadStore,
 };
 pub use object_options::{ObjectOptions, STORAGE_CLASSES, Sse, parse_pair};
-pub(crate) use store::copy_source;
 pub use store::{PendingMultipart, S3Store};
+pub(crate) use store::{copy_source, next_page};
 pub use target::{ChecksumMode, Target, check_bucket_name, normalize_prefix};

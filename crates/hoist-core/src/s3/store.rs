@@ -189,15 +189,13 @@ impl UploadStore for S3Store {
                 crc32c: out.checksum_crc32_c,
                 content_type: out.content_type,
             })),
-            // A bucket this store checked is there: a 404 is the key. The conflict
-            // check of every new file HEADs its key, and asking for the bucket again
-            // each time made a small file cost four requests instead of three.
-            Err(SdkError::ServiceError(ctx))
-                if ctx.raw().status().as_u16() == 404 && self.bucket_checked.initialized() =>
-            {
-                Ok(None)
-            }
             Err(SdkError::ServiceError(ctx)) if ctx.raw().status().as_u16() == 404 => {
+                // A bucket this store checked is there: a 404 is the key. The conflict
+                // check of every new file HEADs its key, and asking for the bucket again
+                // each time made a small file cost four requests instead of three.
+                if self.bucket_checked.initialized() {
+                    return Ok(None);
+                }
                 // HEAD has no body: a 404 is either the key or the bucket. Ask once.
                 match self.client.head_bucket().bucket(&self.bucket).send().await {
                     Ok(_) => Ok(None),
@@ -224,12 +222,19 @@ impl UploadStore for S3Store {
                 .iter()
                 .filter_map(|o| o.key().map(str::to_owned))
                 .collect(),
-            next: match page.next_continuation_token() {
-                Some(t) if page.is_truncated() == Some(true) => Some(t.to_owned()),
-                _ => None,
-            },
+            next: next_page(&page),
         })
     }
+}
+
+/// Where a ListObjectsV2 listing goes on: its continuation token, only while the
+/// store says the listing is truncated.
+pub(crate) fn next_page(
+    page: &aws_sdk_s3::operation::list_objects_v2::ListObjectsV2Output,
+) -> Option<String> {
+    page.next_continuation_token()
+        .filter(|_| page.is_truncated() == Some(true))
+        .map(str::to_owned)
 }
 
 /// Sets an upload's [`ObjectOptions`] on a PutObject or CreateMultipartUpload request

@@ -10,7 +10,7 @@ use tokio::io::AsyncWriteExt;
 
 use super::config::WatchConfig;
 use crate::error::{HoistError, Result};
-use crate::s3::{S3Store, UploadStore, map_err};
+use crate::s3::{S3Store, UploadStore, map_err, next_page};
 
 /// A file's restore is written beside it under this suffix, then linked into place:
 /// the watch never uploads a half-downloaded file.
@@ -150,9 +150,9 @@ pub async fn list(store: &S3Store, cfg: &WatchConfig) -> Result<Vec<TrashedFile>
                 size: o.size().unwrap_or(0).max(0) as u64,
             });
         }
-        match page.next_continuation_token() {
-            Some(t) if page.is_truncated() == Some(true) => token = Some(t.to_owned()),
-            _ => break,
+        token = next_page(&page);
+        if token.is_none() {
+            break;
         }
     }
     out.sort_by(|a, b| {
