@@ -11,8 +11,12 @@ use tokio::sync::broadcast::error::TryRecvError;
 
 const FILES: usize = 50_000;
 
+/// One test at a time: each measures how long the watcher takes to answer.
+static ONE_AT_A_TIME: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_catch_up_of_50000_files_answers_at_once_and_uploads_early() {
+    let _alone = ONE_AT_A_TIME.lock().await;
     let bucket = bucket("watch-load").await;
     let (tmpdir, dir) = tmp();
     let root = dir.join("archive");
@@ -99,4 +103,59 @@ async fn a_catch_up_of_50000_files_answers_at_once_and_uploads_early() {
         "first upload after {first:?}"
     );
     assert!(stopped < Duration::from_secs(2), "stop took {stopped:?}");
+}
+
+/// A slow journal (a busy disk, the uploads' own fsyncs) slows the watch's work, never
+/// its answers: the actor leaves every periodic journal call to the background, so
+/// `watch list` answers while each journal call takes 400 ms, and the files still sync.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_slow_journal_never_holds_up_watch_list() {
+    const DELAY: Duration = Duration::from_millis(400);
+    let _alone = ONE_AT_A_TIME.lock().await;
+    let bucket = bucket("watch-slow-journal").await;
+    let (_tmpdir, dir) = tmp();
+    let root = dir.join("photos");
+    for d in 0..4 {
+        let folder = root.join(format!("{d}"));
+        std::fs::create_dir_all(&folder).unwrap();
+        for f in 0..250 {
+            std::fs::write(folder.join(format!("{f:03}.jpg")), [b'p'; 512]).unwrap();
+        }
+    }
+    let (engine, manager) = start(&dir, fast_settings()).await;
+    let w = manager.add(spec(&root, &bucket, "", false)).await.unwrap();
+    engine.journal().slow_down_for_tests(DELAY);
+
+    let t0 = Instant::now();
+    let mut slowest = Duration::ZERO;
+    let mut synced = 0;
+    while t0.elapsed() < Duration::from_secs(60) {
+        let t = Instant::now();
+        let list = tokio::time::timeout(Duration::from_secs(30), manager.list())
+            .await
+            .expect("watch list answers")
+            .unwrap();
+        slowest = slowest.max(t.elapsed());
+        synced = list[0].synced_files;
+        // Past a few syncs the actor has written records and read the config (every
+        // 2 s) at least once each.
+        if synced >= 10 && t0.elapsed() > Duration::from_secs(5) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    eprintln!(
+        "journal calls slowed to {DELAY:?}: slowest `watch list` {:.3}s, {synced} synced after {:.1}s",
+        slowest.as_secs_f64(),
+        t0.elapsed().as_secs_f64()
+    );
+    engine.journal().slow_down_for_tests(Duration::ZERO);
+    assert_eq!(manager.status(w.id).await.unwrap().id, w.id);
+    manager.stop().await.unwrap();
+    engine.shutdown().await.unwrap();
+    assert!(synced >= 10, "only {synced} files synced in 60 s");
+    assert!(
+        slowest < DELAY / 2,
+        "`watch list` took {slowest:?}: the actor waited for the journal"
+    );
 }

@@ -378,10 +378,7 @@ impl Engine {
         let journal = self.shared.journal.clone();
         let (ids, rows, replaced) = tokio::task::spawn_blocking(move || -> Result<_> {
             let (ids, replaced) = journal.insert_reserving(uploads, initial)?;
-            let rows = ids
-                .iter()
-                .filter_map(|id| journal.upload(*id).transpose())
-                .collect::<Result<Vec<UploadRow>>>()?;
+            let rows = journal.uploads_by_id(&ids)?;
             Ok((ids, rows, replaced))
         })
         .await
@@ -399,14 +396,8 @@ impl Engine {
         let ids = ids.to_vec();
         let rows = self
             .journal_call(move |j| {
-                let mut rows = Vec::new();
-                for id in ids {
-                    if let Some(row) = j.upload(id)?
-                        && row.state == UploadState::Queued
-                    {
-                        rows.push(row);
-                    }
-                }
+                let mut rows = j.uploads_by_id(&ids)?;
+                rows.retain(|row| row.state == UploadState::Queued);
                 Ok(rows)
             })
             .await?;

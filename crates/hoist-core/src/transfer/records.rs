@@ -224,6 +224,21 @@ impl UploadJournal {
         Ok(conn.query_row(&sql, [id], row_to_upload).optional()?)
     }
 
+    /// These uploads' rows, in the order asked (missing ones left out), read under one
+    /// lock: a batch of thousands must not queue for the connection once per row.
+    pub fn uploads_by_id(&self, ids: &[UploadId]) -> Result<Vec<UploadRow>> {
+        let conn = self.conn(&SCHEMA)?;
+        let sql = format!("SELECT {UPLOAD_COLUMNS} FROM uploads u WHERE u.id = ?1");
+        let mut stmt = conn.prepare_cached(&sql)?;
+        let mut rows = Vec::with_capacity(ids.len());
+        for id in ids {
+            if let Some(row) = stmt.query_row([id], row_to_upload).optional()? {
+                rows.push(row);
+            }
+        }
+        Ok(rows)
+    }
+
     /// Uploads in the given states, oldest first.
     pub fn uploads_in(&self, states: &[UploadState]) -> Result<Vec<UploadRow>> {
         let conn = self.conn(&SCHEMA)?;

@@ -2,7 +2,9 @@
 //! journal says, feeds filesystem events to each watch's settler, follows the engine's
 //! events to mark uploads synced, takes the results of background work, and on each
 //! tick starts the scans, checksums, retries and deletions (`sync.rs`,
-//! `deletions.rs`). It never waits on the disk itself, so commands answer at once.
+//! `deletions.rs`). It never waits on the disk itself, so commands answer at once:
+//! the records it changes go to the journal through the [`RecordWriter`], and what it
+//! reads periodically (the watches, how uploads ended) is read in the background.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet, VecDeque};
 use std::sync::Arc;
@@ -17,7 +19,8 @@ use super::runtime::{Background, Inflight, WatchRuntime, Work, lock, touch};
 use super::scan::Skip;
 use super::settle::{Settler, Signal};
 use super::sync::{backoff, words};
-use super::{Command, WatchConfig, WatchSettings};
+use super::writer::RecordWriter;
+use super::{Command, DeletionDecision, WatchConfig, WatchSettings};
 use crate::error::{HoistError, Result};
 use crate::events::{EngineEvent, UploadId, WatchId, WatchPhase, WatchStatus};
 use crate::transfer::{Engine, UploadState};
@@ -38,6 +41,13 @@ pub(super) struct Actor {
     pub(super) lagged: bool,
     pub(super) last_poll: Instant,
     pub(super) last_config: Instant,
+    /// The watch records' writes, in order, off the actor.
+    pub(super) writer: RecordWriter,
+    /// Counts the actor's own reads of the watches: a background read started before
+    /// one of them is stale when it arrives.
+    config_epoch: u64,
+    /// A background read of the watches is on its way.
+    config_reading: bool,
 }
 
 impl Actor {
@@ -48,6 +58,7 @@ impl Actor {
         work_tx: mpsc::UnboundedSender<Work>,
     ) -> Actor {
         let guard = RootGuard::new(engine.journal().path(), &settings.protected);
+        let writer = RecordWriter::start(engine.clone(), work_tx.clone());
         Actor {
             engine,
             settings,
@@ -63,6 +74,9 @@ impl Actor {
             lagged: false,
             last_poll: Instant::now(),
             last_config: Instant::now(),
+            writer,
+            config_epoch: 0,
+            config_reading: false,
         }
     }
 
@@ -80,13 +94,13 @@ impl Actor {
                 biased;
                 cmd = commands.recv() => match cmd {
                     Some(Command::Stop(reply)) => {
-                        self.quit();
+                        self.quit().await;
                         let _ = reply.send(());
                         return;
                     }
                     Some(cmd) => self.handle(cmd).await,
                     None => {
-                        self.quit();
+                        self.quit().await;
                         return;
                     }
                 },
@@ -94,11 +108,11 @@ impl Actor {
                     Ok(e) => self.on_engine(e),
                     Err(broadcast::error::RecvError::Lagged(_)) => self.lagged = true,
                     Err(broadcast::error::RecvError::Closed) => {
-                        self.quit();
+                        self.quit().await;
                         return;
                     }
                 },
-                Some(work) = work_rx.recv() => self.on_work(work),
+                Some(work) = work_rx.recv() => self.on_work(work).await,
                 Some((id, generation, result)) = fs_rx.recv() => self.on_fs(id, generation, result),
                 _ = tick.tick() => self.on_tick().await,
             }
@@ -106,14 +120,24 @@ impl Actor {
     }
 
     /// Stops background work at once (the exit must not wait for a large checksum),
-    /// keeps what is known, and drops the kernel watches.
-    fn quit(&mut self) {
+    /// keeps what is known (in the journal before it returns), and drops the kernel
+    /// watches.
+    async fn quit(&mut self) {
         self.bg.cancel.store(true, Ordering::SeqCst);
         self.flush();
+        self.writer.settled().await;
         self.watches.clear();
     }
 
     async fn handle(&mut self, cmd: Command) {
+        if matches!(
+            cmd,
+            Command::Add(..) | Command::Update(..) | Command::Remove(..) | Command::SetEnabled(..)
+        ) {
+            // A write still on its way must not land after the watch changed.
+            self.flush();
+            self.writer.settled().await;
+        }
         match cmd {
             Command::Add(spec, reply) => {
                 let r = async {
@@ -196,7 +220,73 @@ impl Actor {
     /// a watch whose folder, target or patterns changed starts afresh.
     pub(super) async fn sync_config(&mut self) -> Result<()> {
         self.last_config = Instant::now();
+        self.config_epoch += 1;
         let stored = self.engine.journal().watches()?;
+        self.apply_config(stored).await
+    }
+
+    /// Reads the watches in the background (every few seconds: another process may
+    /// have changed them), with the deletion answers given for the watches holding
+    /// deletions; [`Work::Stored`] brings them back.
+    fn read_config(&mut self) {
+        if self.config_reading {
+            return;
+        }
+        self.config_reading = true;
+        self.last_config = Instant::now();
+        let held: Vec<WatchId> = self
+            .watches
+            .values()
+            .filter(|w| !w.held.is_empty())
+            .map(|w| w.cfg.id)
+            .collect();
+        let (engine, tx, epoch) = (self.engine.clone(), self.bg.tx.clone(), self.config_epoch);
+        tokio::task::spawn_blocking(move || {
+            let journal = engine.journal();
+            let watches = journal.watches();
+            let decisions = held
+                .into_iter()
+                .filter_map(|id| match journal.take_deletion_decision(id) {
+                    Ok(answer) => answer.map(|(decision, count)| (id, decision, count)),
+                    Err(e) => {
+                        tracing::warn!("watch {id}: reading the deletion answer: {e}");
+                        None
+                    }
+                })
+                .collect();
+            let _ = tx.send(Work::Stored {
+                epoch,
+                watches,
+                decisions,
+            });
+        });
+    }
+
+    /// A background read of the watches: applied unless a command read them since.
+    pub(super) async fn on_stored(
+        &mut self,
+        epoch: u64,
+        watches: Result<Vec<WatchConfig>>,
+        decisions: Vec<(WatchId, DeletionDecision, u64)>,
+    ) {
+        self.config_reading = false;
+        if epoch == self.config_epoch {
+            let applied = match watches {
+                Ok(stored) => self.apply_config(stored).await,
+                Err(e) => Err(e),
+            };
+            if let Err(e) = applied {
+                tracing::warn!("watch: reading watches: {e}");
+            }
+        }
+        // Taken from the journal: applied whatever the epoch (the answer is spent).
+        for (id, decision, count) in decisions {
+            self.apply_decision(id, decision, count);
+        }
+    }
+
+    /// Starts, stops and restarts watches to match the journal's.
+    pub(super) async fn apply_config(&mut self, stored: Vec<WatchConfig>) -> Result<()> {
         let ids: HashSet<WatchId> = stored.iter().map(|w| w.id).collect();
         self.watches.retain(|id, _| ids.contains(id));
         for cfg in stored {
@@ -242,6 +332,7 @@ impl Actor {
     /// already done (recorded now), queued again with the engine, or refused ones
     /// waiting for their next try.
     async fn load(&mut self, cfg: WatchConfig) -> Result<WatchRuntime> {
+        self.writer.settled().await;
         let journal = self.engine.journal();
         let all = journal.watch_files(cfg.id)?;
         let pending_ids: Vec<UploadId> = all
@@ -397,21 +488,25 @@ impl Actor {
     /// Asks the journal how in-flight uploads ended (after the event stream lagged).
     fn poll_inflight(&mut self) {
         let ids: Vec<UploadId> = self.by_upload.keys().copied().collect();
-        self.poll_uploads(&ids);
+        self.poll_uploads(ids);
     }
 
-    /// Asks the journal how these uploads ended, if they did.
-    pub(super) fn poll_uploads(&mut self, ids: &[UploadId]) {
+    /// Asks the journal (in the background) how these uploads ended, if they did:
+    /// [`Work::Polled`] brings the answer to [`Actor::on_polled`].
+    pub(super) fn poll_uploads(&mut self, ids: Vec<UploadId>) {
         if ids.is_empty() {
             return;
         }
-        let states = match self.engine.journal().upload_states(ids) {
-            Ok(s) => s,
-            Err(e) => {
-                tracing::warn!("watch: reading upload states: {e}");
-                return;
+        let (engine, tx) = (self.engine.clone(), self.bg.tx.clone());
+        tokio::task::spawn_blocking(move || match engine.journal().upload_states(&ids) {
+            Ok(states) => {
+                let _ = tx.send(Work::Polled(states));
             }
-        };
+            Err(e) => tracing::warn!("watch: reading upload states: {e}"),
+        });
+    }
+
+    pub(super) fn on_polled(&mut self, states: HashMap<UploadId, UploadState>) {
         for (id, state) in states {
             match state {
                 UploadState::Done => self.upload_ended(id, true, None),
@@ -424,16 +519,10 @@ impl Actor {
         }
     }
 
+    /// Hands the records changed since the last flush to the writer.
     pub(super) fn flush(&mut self) {
         for w in self.watches.values_mut() {
-            if w.unsaved.is_empty() {
-                continue;
-            }
-            let unsaved = std::mem::take(&mut w.unsaved);
-            if let Err(e) = self.engine.journal().put_watch_files(w.cfg.id, &unsaved) {
-                tracing::error!("watch {}: journal: {e}", w.cfg.id);
-                w.error = Some(e.to_string());
-            }
+            self.writer.put(w.cfg.id, std::mem::take(&mut w.unsaved));
         }
     }
 
@@ -448,10 +537,7 @@ impl Actor {
         }
         self.flush();
         if self.last_config.elapsed() > Duration::from_secs(2) {
-            if let Err(e) = self.sync_config().await {
-                tracing::warn!("watch: reading watches: {e}");
-            }
-            self.poll_decisions();
+            self.read_config();
         }
         let ids: Vec<WatchId> = self.watches.keys().copied().collect();
         for id in ids {

@@ -10,6 +10,7 @@ use super::actor::Actor;
 use super::proof::{self, Proof};
 use super::runtime::{Moved, WatchRuntime, Work};
 use super::store::SCHEMA;
+use super::writer::RecordWriter;
 use super::{WatchSettings, trash};
 use crate::error::{HoistError, Result};
 use crate::events::WatchId;
@@ -118,7 +119,7 @@ impl Actor {
         if !w.cfg.delete_remote {
             w.deletions.clear();
             w.held.clear();
-            report_held(self.engine.journal(), w);
+            report_held(&self.writer, w);
             return;
         }
         // Only files the watch still has in the bucket count (a move may have ended).
@@ -157,7 +158,7 @@ impl Actor {
                 }
             }
         }
-        report_held(self.engine.journal(), w);
+        report_held(&self.writer, w);
         if batch.is_empty() || !w.root_present() {
             return;
         }
@@ -249,9 +250,7 @@ impl Actor {
                 }
             }
         }
-        if let Err(e) = self.engine.journal().delete_watch_files(id, &gone) {
-            tracing::error!("watch {id}: journal: {e}");
-        }
+        self.writer.delete(id, gone);
     }
 
     /// The user's answer for the held deletions (covering at most `count` files).
@@ -278,35 +277,16 @@ impl Actor {
                 for rel in &kept {
                     w.records.remove(rel);
                 }
-                if let Err(e) = self.engine.journal().delete_watch_files(id, &kept) {
-                    tracing::error!("watch {id}: journal: {e}");
-                }
+                self.writer.delete(id, kept);
             }
         }
-        report_held(self.engine.journal(), w);
-    }
-
-    /// Answers given from another process (`hoist watch deletions`).
-    pub(super) fn poll_decisions(&mut self) {
-        let held: Vec<WatchId> = self
-            .watches
-            .values()
-            .filter(|w| !w.held.is_empty())
-            .map(|w| w.cfg.id)
-            .collect();
-        for id in held {
-            match self.engine.journal().take_deletion_decision(id) {
-                Ok(Some((decision, count))) => self.apply_decision(id, decision, count),
-                Ok(None) => {}
-                Err(e) => tracing::warn!("watch {id}: reading the deletion answer: {e}"),
-            }
-        }
+        report_held(&self.writer, w);
     }
 }
 
 /// Tells the journal (for `hoist watch list` and other processes) how many deletions
 /// are held, when that changed.
-fn report_held(journal: &UploadJournal, w: &mut WatchRuntime) {
+fn report_held(writer: &RecordWriter, w: &mut WatchRuntime) {
     let n = w.held.len() as u64;
     if n == w.held_reported {
         return;
@@ -317,10 +297,8 @@ fn report_held(journal: &UploadJournal, w: &mut WatchRuntime) {
             w.cfg.id
         );
     }
-    match journal.set_watch_held_deletions(w.cfg.id, n) {
-        Ok(()) => w.held_reported = n,
-        Err(e) => tracing::warn!("watch {}: journal: {e}", w.cfg.id),
-    }
+    writer.held(w.cfg.id, n);
+    w.held_reported = n;
 }
 
 #[cfg(test)]

@@ -30,6 +30,7 @@ pub mod settle;
 pub mod store;
 mod sync;
 pub mod trash;
+mod writer;
 
 use std::path::PathBuf;
 use std::time::Duration;

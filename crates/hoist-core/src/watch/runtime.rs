@@ -13,11 +13,13 @@ use notify_debouncer_full::{Debouncer, RecommendedCache};
 use tokio::sync::mpsc;
 
 use super::config::{self, Patterns, WatchConfig};
+use super::deletions::DeletionDecision;
 use super::scan::{self, DirId, Found, Skip, Walk};
 use super::settle::{Settler, Signal};
 use super::store::FileRecord;
 use crate::error::Result;
 use crate::events::{CannotRead, UploadId, WatchId, WatchPhase, WatchStatus};
+use crate::transfer::UploadState;
 use crate::transfer::source::FileIdentity;
 
 /// How many "cannot read" places a status lists.
@@ -49,6 +51,18 @@ pub(super) enum Work {
         generation: u64,
         results: Vec<(String, Moved)>,
     },
+    /// How uploads stand in the journal (asked when their events may have been missed).
+    Polled(HashMap<UploadId, UploadState>),
+    /// The watches as the journal has them (read every few seconds: the CLI may change
+    /// them from another process), and deletion answers given there. `epoch` tells a
+    /// read that a command's own read overtook.
+    Stored {
+        epoch: u64,
+        watches: Result<Vec<WatchConfig>>,
+        decisions: Vec<(WatchId, DeletionDecision, u64)>,
+    },
+    /// A write of the watch's records failed.
+    NotSaved { id: WatchId, message: String },
 }
 
 /// One file of a checksum batch: what reading it found, and its mount point.

@@ -25,7 +25,7 @@ const HASH_BATCH_BYTES: u64 = 256 * 1024 * 1024;
 const RETRIES_PER_TICK: usize = 64;
 
 impl Actor {
-    pub(super) fn on_work(&mut self, work: Work) {
+    pub(super) async fn on_work(&mut self, work: Work) {
         match work {
             Work::Scanned {
                 id,
@@ -85,6 +85,19 @@ impl Actor {
                 generation,
                 results,
             } => self.on_moved(id, generation, results),
+            Work::Polled(states) => self.on_polled(states),
+            Work::Stored {
+                epoch,
+                watches,
+                decisions,
+            } => self.on_stored(epoch, watches, decisions).await,
+            Work::NotSaved { id, message } => {
+                if let Some(w) = self.watches.get_mut(&id) {
+                    w.error = Some(message);
+                    // Told again with the next change.
+                    w.held_reported = u64::MAX;
+                }
+            }
         }
     }
 
@@ -299,7 +312,7 @@ impl Actor {
                     w.inflight.insert(rel, Inflight { record: rec });
                 }
                 // Small files can finish before this: ask the journal at once.
-                self.poll_uploads(&ids);
+                self.poll_uploads(ids);
             }
             Err(e) => {
                 w.failures += 1;
