@@ -38,7 +38,8 @@ pub struct AddOutcome {
     pub pending: Option<PendingAdd>,
 }
 
-/// A batch with keys that exist already; nothing of it is queued yet.
+/// A batch with keys that exist already, or whose keys could not be checked; nothing
+/// of it is queued yet.
 #[derive(Debug, Clone, Serialize, TS)]
 #[ts(export)]
 pub struct PendingAdd {
@@ -51,6 +52,9 @@ pub struct PendingAdd {
     pub files: usize,
     /// Their keys that exist in the bucket.
     pub existing: Vec<String>,
+    /// The profile's credentials may not read the bucket (write-only keys): which
+    /// names exist is unknown, and only "overwrite" can be answered.
+    pub unchecked: bool,
 }
 
 /// The user's answer for one existing key.
@@ -167,6 +171,7 @@ impl Desktop {
                 Added::NeedsDecision(batch) => {
                     let files = batch.files.len();
                     let existing = batch.existing.clone();
+                    let unchecked = batch.unchecked;
                     let n = self.pending.hold(batch);
                     AddOutcome {
                         ids: Vec::new(),
@@ -175,6 +180,7 @@ impl Desktop {
                             label: label(&d),
                             files,
                             existing,
+                            unchecked,
                         }),
                     }
                 }

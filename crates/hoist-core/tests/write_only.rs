@@ -14,7 +14,8 @@ use aws_credential_types::provider::SharedCredentialsProvider;
 use common::*;
 use hoist_core::s3::CredentialResolver;
 use hoist_core::{
-    AddOptions, Engine, EngineEvent, EngineOptions, ItemState, MIB, UploadId, Verification,
+    AddOptions, ConflictPolicy, Engine, EngineEvent, EngineOptions, ItemState, MIB, UploadId,
+    Verification,
 };
 
 struct WriteOnly;
@@ -250,4 +251,61 @@ async fn skip_with_write_only_keys_fails_in_words_without_sending() {
             .any(|e| matches!(e, EngineEvent::Retrying { .. }))
     );
     assert!(keys(&bucket).await.is_empty());
+}
+
+/// The app's default asks before overwriting, which needs to know what exists: keys
+/// that may neither list nor HEAD cannot tell. A folder dropped with such keys is held
+/// for the user's answer (not refused with a bare 403, not queued as if nothing
+/// existed); only "overwrite" can be answered, and then each file lands once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn asking_first_with_write_only_keys_holds_the_folder_for_an_answer() {
+    let (_d, dir) = tmp();
+    let folder = dir.join("drop");
+    std::fs::create_dir(&folder).unwrap();
+    // Enough files that the check lists the folder first (then falls back to HEAD).
+    for i in 0..70 {
+        std::fs::write(folder.join(format!("{i:02}.txt")), format!("file {i}")).unwrap();
+    }
+    let bucket = bucket("writeonlyask").await;
+    reads_are_refused(&bucket).await;
+    let engine = write_only_engine(&dir).await;
+    let ask = || {
+        engine.add_or_ask(
+            vec![folder.clone()],
+            target(&bucket),
+            None,
+            AddOptions::default(),
+        )
+    };
+    let batch = match ask().await.expect("a write-only drop is held, not refused") {
+        hoist_core::Added::NeedsDecision(batch) => batch,
+        other => panic!("queued without knowing what it would overwrite: {other:?}"),
+    };
+    assert!(batch.unchecked && batch.existing.is_empty(), "{batch:?}");
+    assert_eq!(batch.files.len(), 70);
+    let refused = engine
+        .add_planned(batch, &Default::default(), ConflictPolicy::Rename)
+        .await
+        .expect_err("rename cannot tell which names are free");
+    assert!(refused.to_string().contains("overwrite"), "{refused}");
+    let hoist_core::Added::NeedsDecision(batch) = ask().await.unwrap() else {
+        panic!("asked again")
+    };
+    let rx = engine.subscribe();
+    let ids = engine
+        .add_planned(batch, &Default::default(), ConflictPolicy::Overwrite)
+        .await
+        .unwrap();
+    assert_eq!(ids.len(), 70);
+    let events = drain_until_idle(&engine, rx, LIMIT).await;
+    let snapshot = engine.snapshot().await.unwrap();
+    let failed: Vec<_> = snapshot
+        .iter()
+        .filter(|s| s.state == ItemState::Failed)
+        .collect();
+    assert!(failed.is_empty(), "{failed:?} {events:?}");
+    assert_eq!(
+        object(&bucket, "drop/07.txt").await.unwrap(),
+        b"file 7".to_vec()
+    );
 }

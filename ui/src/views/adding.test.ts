@@ -105,7 +105,7 @@ describe("destination picker", () => {
 });
 
 describe("conflict dialog", () => {
-  const pending = { batch: 7, label: "Local store · hoist · /", files: 3, existing: ["a.txt", "b.txt"] };
+  const pending = { batch: 7, label: "Local store · hoist · /", files: 3, existing: ["a.txt", "b.txt"], unchecked: false };
 
   it("lists the existing keys; 'apply to all' answers for every one", async () => {
     const answer = askConflicts(pending);
@@ -134,6 +134,20 @@ describe("conflict dialog", () => {
       otherwise: "rename",
     });
     const cancelled = askConflicts(pending);
+    q<HTMLButtonElement>('[data-testid="conflict-cancel"]').click();
+    expect(await cancelled).toEqual({ decisions: [], otherwise: null });
+  });
+
+  it("keys that could not be checked (write-only) offer only replace or cancel", async () => {
+    const unchecked = { ...pending, existing: [], unchecked: true };
+    const answer = askConflicts(unchecked);
+    const dialog = q('[data-testid="conflict-dialog"]');
+    expect(dialog.textContent).toContain("cannot see which names exist");
+    expect(dialog.querySelectorAll("select")).toHaveLength(0);
+    expect(document.activeElement).toBe(q('[data-testid="conflict-cancel"]'));
+    q<HTMLButtonElement>('[data-testid="conflict-go"]').click();
+    expect(await answer).toEqual({ decisions: [], otherwise: "overwrite" });
+    const cancelled = askConflicts(unchecked);
     q<HTMLButtonElement>('[data-testid="conflict-cancel"]').click();
     expect(await cancelled).toEqual({ decisions: [], otherwise: null });
   });

@@ -1,5 +1,7 @@
 // The "ask" dialog: before anything of a batch is sent, the keys that already exist
 // are listed, each with overwrite / skip / rename, and one answer can apply to all.
+// Credentials that may not read the bucket cannot tell which names exist: then the
+// only answers are "upload and replace" or cancel.
 
 import type { ConflictPolicy } from "../bindings/ConflictPolicy";
 import type { KeyDecision } from "../bindings/KeyDecision";
@@ -33,7 +35,38 @@ function policySelect(label: string, value: ConflictPolicy, testid: string): HTM
   return sel;
 }
 
+/** The batch's keys could not be checked (write-only credentials). */
+function askUnchecked(pending: PendingAdd): Promise<ConflictAnswer> {
+  return new Promise((resolve) => {
+    const go = button("Upload and replace", { class: "btn primary", attrs: { "data-testid": "conflict-go" } });
+    const cancel = button("Cancel", { class: "btn", attrs: { "data-testid": "conflict-cancel" } });
+    const files = `${pending.files} file${pending.files === 1 ? "" : "s"}`;
+    const m = openModal({
+      title: "Hoist cannot see which names exist",
+      testid: "conflict-dialog",
+      body: [
+        h("p", {
+          text: `The credentials for ${pending.label} may upload but not read, so files with the same names cannot be found. Uploading replaces any object with the same name.`,
+        }),
+        h("p", { class: "hint", text: `Nothing has been sent yet (${files} in this batch).` }),
+        h("div", { class: "modal-buttons" }, cancel, go),
+      ],
+      onDismiss: () => resolve({ decisions: [], otherwise: null }),
+    });
+    go.addEventListener("click", () => {
+      m.close();
+      resolve({ decisions: [], otherwise: "overwrite" });
+    });
+    cancel.addEventListener("click", () => {
+      m.close();
+      resolve({ decisions: [], otherwise: null });
+    });
+    cancel.focus();
+  });
+}
+
 export function askConflicts(pending: PendingAdd): Promise<ConflictAnswer> {
+  if (pending.unchecked) return askUnchecked(pending);
   return new Promise((resolve) => {
     const n = pending.existing.length;
     const all = policySelect("Answer for every file", "rename", "conflict-all");

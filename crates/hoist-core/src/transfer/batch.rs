@@ -8,7 +8,7 @@ use std::path::PathBuf;
 use super::engine::{Engine, expand_keys};
 use super::queue::{AddOptions, KeyedFile};
 use super::records::ConflictPolicy;
-use crate::error::Result;
+use crate::error::{HoistError, Result};
 use crate::events::UploadId;
 use crate::s3::Target;
 
@@ -19,6 +19,9 @@ pub struct PlannedBatch {
     pub files: Vec<KeyedFile>,
     /// Keys of `files` that exist in the bucket, in the batch's order.
     pub existing: Vec<String>,
+    /// The credentials may not read the bucket (write-only keys): which keys exist is
+    /// unknown, so only "overwrite" can be answered.
+    pub unchecked: bool,
     /// How the batch is queued (object options, priority); its conflict policy is
     /// the user's answer.
     pub options: AddOptions,
@@ -40,15 +43,17 @@ impl Engine {
         store.check_bucket().await?;
         let keys: Vec<String> = files.iter().map(|f| f.key.clone()).collect();
         let exists = super::existing::which_exist(&store, &keys).await?;
+        let unchecked = exists.is_none();
         let existing = keys
             .into_iter()
-            .zip(exists)
+            .zip(exists.unwrap_or_default())
             .filter_map(|(k, e)| e.then_some(k))
             .collect();
         Ok(PlannedBatch {
             target,
             files,
             existing,
+            unchecked,
             options,
         })
     }
@@ -62,6 +67,13 @@ impl Engine {
         decisions: &HashMap<String, ConflictPolicy>,
         otherwise: ConflictPolicy,
     ) -> Result<Vec<UploadId>> {
+        if batch.unchecked && otherwise != ConflictPolicy::Overwrite {
+            return Err(HoistError::InvalidInput(format!(
+                "these credentials may not read the bucket {}, so nobody can tell which \
+                 names exist: only \"overwrite\" can be chosen (or use credentials that may read)",
+                batch.target.bucket
+            )));
+        }
         let mut groups: Vec<(ConflictPolicy, Vec<KeyedFile>)> = Vec::new();
         for f in batch.files {
             let policy = decisions.get(&f.key).copied().unwrap_or(otherwise);
@@ -93,7 +105,8 @@ pub enum Added {
 
 impl Engine {
     /// Adds with the user's conflict policy; `None` = ask: the keys are checked first
-    /// and a batch with existing keys is returned undecided (nothing queued). A batch
+    /// and a batch with existing keys, or whose keys could not be checked (write-only
+    /// credentials), is returned undecided (nothing queued). A batch
     /// without conflicts is queued with `Rename`, so a key that appears meanwhile is
     /// still never overwritten without asking. `options` carries the rest (object
     /// options, key template); its own conflict policy is not used.
@@ -112,7 +125,7 @@ impl Engine {
             return Ok(Added::Queued(self.add(paths, target, options).await?));
         }
         let batch = self.plan_add(paths, target, options).await?;
-        if !batch.existing.is_empty() {
+        if !batch.existing.is_empty() || batch.unchecked {
             return Ok(Added::NeedsDecision(batch));
         }
         let ids = self

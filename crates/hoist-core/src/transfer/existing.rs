@@ -9,7 +9,7 @@ use std::sync::Arc;
 use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
 
-use crate::error::Result;
+use crate::error::{HoistError, Result};
 use crate::s3::UploadStore;
 
 /// HEAD requests kept in flight.
@@ -21,11 +21,12 @@ const LIST_FROM: usize = 64;
 /// the batch stops listing and asks the rest by HEAD.
 const KEYS_PER_PAGE: usize = 16;
 
-/// For each key, whether the store has an object under it.
+/// For each key, whether the store has an object under it; `None` when the
+/// credentials may neither list nor HEAD (write-only keys): nobody can tell.
 pub(super) async fn which_exist(
     store: &Arc<dyn UploadStore>,
     keys: &[String],
-) -> Result<Vec<bool>> {
+) -> Result<Option<Vec<bool>>> {
     let mut exists = vec![false; keys.len()];
     let mut unknown: Vec<usize> = (0..keys.len()).collect();
     if keys.len() >= LIST_FROM {
@@ -39,10 +40,16 @@ pub(super) async fn which_exist(
             Err(e) => tracing::debug!("listing to find existing keys failed, asking each: {e}"),
         }
     }
-    for (i, found) in headed(store, keys, &unknown).await? {
-        exists[i] = found;
+    match headed(store, keys, &unknown).await {
+        Ok(found) => {
+            for (i, found) in found {
+                exists[i] = found;
+            }
+            Ok(Some(exists))
+        }
+        Err(HoistError::Auth { .. }) => Ok(None),
+        Err(e) => Err(e),
     }
-    Ok(exists)
 }
 
 /// What a listing of the batch's common prefix saw.
@@ -188,7 +195,7 @@ mod tests {
         }
         memory.insert("d/a", b"o");
         memory.insert("e/f001", b"o");
-        let exists = which_exist(&store, &batch).await.unwrap();
+        let exists = which_exist(&store, &batch).await.unwrap().unwrap();
         let want: Vec<bool> = (0..300).map(|i| i % 3 == 0).collect();
         assert_eq!(exists, want);
         assert_eq!(memory.calls(Call::Head), 0, "no key asked one by one");
@@ -212,7 +219,7 @@ mod tests {
         for k in ["k/b00", "k/b40", "k/b63"] {
             memory.insert(k, b"mine");
         }
-        let exists = which_exist(&store, &batch).await.unwrap();
+        let exists = which_exist(&store, &batch).await.unwrap().unwrap();
         let found: Vec<&str> = batch
             .iter()
             .zip(&exists)
@@ -240,10 +247,31 @@ mod tests {
                 message: "Access Denied".into(),
             }],
         );
-        let exists = which_exist(&store, &batch).await.unwrap();
+        let exists = which_exist(&store, &batch).await.unwrap().unwrap();
         assert_eq!(exists.iter().filter(|e| **e).count(), 1);
         assert!(exists[42]);
         assert_eq!(memory.calls(Call::Head), 100);
+    }
+
+    /// Keys that may neither list nor HEAD cannot tell what exists: no answer, not an
+    /// error (the add asks the user) and not "nothing exists".
+    #[tokio::test]
+    async fn credentials_that_may_not_read_cannot_tell() {
+        let (memory, store) = store();
+        let batch: Vec<String> = (0..100).map(|i| format!("w/{i:03}")).collect();
+        let refused = || HoistError::Auth {
+            code: "AccessDenied".into(),
+            message: "Access Denied".into(),
+        };
+        memory.fail_next(Call::List, vec![refused()]);
+        memory.fail_next(Call::Head, (0..100).map(|_| refused()).collect());
+        assert_eq!(which_exist(&store, &batch).await.unwrap(), None);
+        let (memory, store) = self::store();
+        memory.fail_next(Call::Head, vec![HoistError::Network("reset".into())]);
+        assert!(
+            which_exist(&store, &keys(&["a", "b"])).await.is_err(),
+            "other failures are errors"
+        );
     }
 
     /// A few keys are asked one by one: one HEAD each beats listing a large prefix.
@@ -253,6 +281,7 @@ mod tests {
         memory.insert("a.txt", b"x");
         let exists = which_exist(&store, &keys(&["a.txt", "b.txt"]))
             .await
+            .unwrap()
             .unwrap();
         assert_eq!(exists, [true, false]);
         assert_eq!(memory.calls(Call::List), 0);

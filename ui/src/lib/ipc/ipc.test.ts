@@ -151,7 +151,7 @@ describe("file drops", () => {
     await emit("tauri://drag-enter", { paths: ["/home/me/a.jpg"], position: { x: 1, y: 1 } });
     await emit("tauri://drag-drop", { paths: ["/home/me/a.jpg"], position: { x: 1, y: 1 } });
     await emit("files-added", { ids: [4, 5], pending: null });
-    await emit("files-added", { ids: [], pending: { batch: 1, label: "x", files: 1, existing: ["a.jpg"] } });
+    await emit("files-added", { ids: [], pending: { batch: 1, label: "x", files: 1, existing: ["a.jpg"], unchecked: false } });
     await emit("add-failed", { code: "invalid_input", message: "no files were given" });
     expect(hover).toEqual([true, false]);
     expect(added).toEqual([[4, 5]]);
