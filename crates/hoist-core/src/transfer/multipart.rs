@@ -17,10 +17,11 @@ use super::records::UploadRow;
 use super::source::FileIdentity;
 use super::upload::{
     FirstPass, Flow, Landed, Outcome, STREAMED_MEMORY, WorkerCtx, acquire, emit, first_pass,
-    journal_call, needs_first_pass, pooled, read_part, retried, streamed,
+    journal_call, memory_room, needs_first_pass, pooled, read_part, retried, streamed,
 };
 use crate::error::{HoistError, Result};
 use crate::events::{EngineEvent, FinishStep, Verification};
+use crate::s3::body::READ;
 use crate::s3::checksum;
 use crate::s3::{BodyChecksum, ChecksumMode, ListedPart, PartData, PartRecord};
 
@@ -469,10 +470,18 @@ async fn send_parts(
         {
             ahead = cut_next(ctx, cuts, &control).map(|(number, range)| {
                 let (path, mode) = (row.path.clone(), row.target.checksum);
+                let pass_ctx = WorkerCtx {
+                    stop: stop.clone(),
+                    ..ctx.clone()
+                };
                 AheadPart {
                     number,
                     range,
-                    first_pass: tokio::spawn(first_pass(path, range, mode)),
+                    first_pass: tokio::spawn(async move {
+                        // Its read buffer counts against the memory budget like any other.
+                        let _buffer = memory_room(&pass_ctx, READ).await?;
+                        first_pass(path, range, mode).await
+                    }),
                 }
             });
         }
@@ -573,14 +582,15 @@ async fn send_part(
         id,
         first_pass,
     } = part;
-    // Streamed from the file: a part in flight holds a chunk or two, not itself.
-    let _permits = acquire(&ctx, STREAMED_MEMORY).await?;
     // A pass read ahead serves the first attempt; one that failed (the file went
-    // away) is read again by the attempt, which reports why.
+    // away) is read again by the attempt, which reports why. Awaited before the
+    // part takes its room: the pass holds a buffer of its own until it ends.
     let mut ahead = match first_pass {
         Some(pass) => pass.await.ok().and_then(|r| r.ok()),
         None => None,
     };
+    // Streamed from the file: a part in flight holds a chunk or two, not itself.
+    let _permits = acquire(&ctx, STREAMED_MEMORY).await?;
     let began = Instant::now();
     let etag = retried(&ctx, id, || {
         let body = streamed(&ctx, &progress, &path, (offset, len), mode, ahead.take());

@@ -564,3 +564,35 @@ async fn a_planned_batch_reports_existing_keys_and_applies_decisions() {
         "{results:?}"
     );
 }
+
+/// The checksum pass read ahead for the next part holds a buffer of the memory budget
+/// too. At the smallest budget (one streamed part's room) the pass and the parts take
+/// turns: nothing may hold room while it waits for something that needs room (a part
+/// waits for its pass before it takes its own), or the upload hangs.
+#[tokio::test]
+async fn the_pass_read_ahead_waits_for_room_without_hanging_the_upload() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Arc::new(MemoryStore::new());
+    let mut options = EngineOptions::new(dir.path().join("journal.sqlite"));
+    options.settings = EngineSettings {
+        concurrency: 4,
+        part_size: 5 * MIB,
+        grow_parts: false,
+        multipart_threshold: 5 * MIB,
+        memory_budget: super::upload::STREAMED_MEMORY,
+        ..EngineSettings::default()
+    };
+    options.store_override = Some(store.clone());
+    let engine = Engine::start(options).await.unwrap();
+    let (path, data) = write(dir.path(), "tight.bin", 23 * MIB as usize);
+    engine
+        .add(vec![path], target(), AddOptions::default())
+        .await
+        .unwrap();
+    tokio::time::timeout(Duration::from_secs(60), engine.wait_idle())
+        .await
+        .expect("the upload never hangs on its memory")
+        .unwrap();
+    assert_eq!(store.calls(Call::UploadPart), 5);
+    assert!(store.object("tight.bin").unwrap().data == data);
+}

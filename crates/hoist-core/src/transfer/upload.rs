@@ -230,19 +230,24 @@ pub(crate) fn memory_units(bytes: u64) -> usize {
     bytes.div_ceil(1024).max(1) as usize
 }
 
+/// Room for `bytes` in the memory budget, unless the upload is being stopped.
+pub(super) async fn memory_room(ctx: &WorkerCtx, bytes: u64) -> Result<OwnedSemaphorePermit> {
+    // A buffer larger than the whole budget waits for all of it, never for ever.
+    let units = memory_units(bytes).min(memory_units(ctx.settings.memory_budget)) as u32;
+    tokio::select! {
+        biased;
+        _ = ctx.stop.cancelled() => Err(HoistError::Cancelled),
+        p = ctx.memory.clone().acquire_many_owned(units) => Ok(p.expect("budget never closes")),
+    }
+}
+
 /// Room for `bytes` in the memory budget, then a slot in the global request pool,
 /// unless the upload is being stopped. Dropping the pair gives both back.
 pub(super) async fn acquire(
     ctx: &WorkerCtx,
     bytes: u64,
 ) -> Result<(OwnedSemaphorePermit, OwnedSemaphorePermit)> {
-    // A buffer larger than the whole budget waits for all of it, never for ever.
-    let units = memory_units(bytes).min(memory_units(ctx.settings.memory_budget)) as u32;
-    let memory = tokio::select! {
-        biased;
-        _ = ctx.stop.cancelled() => return Err(HoistError::Cancelled),
-        p = ctx.memory.clone().acquire_many_owned(units) => p.expect("budget never closes"),
-    };
+    let memory = memory_room(ctx, bytes).await?;
     let slot = tokio::select! {
         biased;
         _ = ctx.stop.cancelled() => return Err(HoistError::Cancelled),
