@@ -406,6 +406,7 @@ async fn drive(
     ids: Vec<hoist_core::UploadId>,
     json: bool,
 ) -> Result<ExitCode, CliError> {
+    let finish = reporter.finisher();
     let mut printer = tokio::spawn(reporter.run());
     // Whoever read the output went away (`hoist … | head`): stop as on Ctrl-C.
     let gone = async {
@@ -432,9 +433,15 @@ async fn drive(
     if output_gone {
         return Ok(ExitCode::from(output::OUTPUT_GONE));
     }
-    // Let the printer drain what the engine already sent.
-    tokio::time::sleep(Duration::from_millis(50)).await;
-    printer.abort();
+    // The printer ends once it printed what the engine already sent (a fixed wait
+    // here cost every command 50 ms: most of a small upload's time).
+    finish.notify_one();
+    if tokio::time::timeout(Duration::from_secs(5), &mut printer)
+        .await
+        .is_err()
+    {
+        printer.abort();
+    }
     let ours: Vec<_> = snapshot
         .into_iter()
         .filter(|s| ids.contains(&s.id))

@@ -2,6 +2,7 @@
 
 use std::collections::HashMap;
 use std::io::IsTerminal;
+use std::sync::Arc;
 use std::time::Duration;
 
 use hoist_core::s3::PendingMultipart;
@@ -11,7 +12,7 @@ use hoist_core::{
 };
 use indicatif::{HumanBytes, MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 use serde_json::json;
-use tokio::sync::broadcast;
+use tokio::sync::{Notify, broadcast};
 
 /// Prints one line to stdout like `println!`, but a reader that went away
 /// (`hoist … | head`) ends the command quietly with the status a Unix tool killed by
@@ -46,6 +47,8 @@ fn try_line(line: std::fmt::Arguments) -> std::io::Result<()> {
 pub enum ReporterEnd {
     /// The engine sent its last event.
     EventsClosed,
+    /// Told to finish: every event sent before that was printed.
+    Drained,
     /// Standard output cannot be written any more.
     OutputGone,
 }
@@ -53,11 +56,22 @@ pub enum ReporterEnd {
 pub struct Reporter {
     json: bool,
     events: broadcast::Receiver<EngineEvent>,
+    finish: Arc<Notify>,
 }
 
 impl Reporter {
     pub fn new(json: bool, events: broadcast::Receiver<EngineEvent>) -> Reporter {
-        Reporter { json, events }
+        Reporter {
+            json,
+            events,
+            finish: Arc::new(Notify::new()),
+        }
+    }
+
+    /// Tells the running reporter to print what the engine has sent so far and end
+    /// (`notify_one`: a signal given before it waits is kept).
+    pub fn finisher(&self) -> Arc<Notify> {
+        self.finish.clone()
     }
 
     pub async fn run(mut self) -> ReporterEnd {
@@ -83,8 +97,27 @@ impl Reporter {
         let mut done_bytes: HashMap<i64, u64> = HashMap::new();
         let mut queued: HashMap<i64, u64> = HashMap::new();
         let mut watch_lines = HashMap::new();
+        let mut finishing = false;
         loop {
-            let event = match self.events.recv().await {
+            let next = if finishing {
+                match self.events.try_recv() {
+                    Ok(e) => Ok(e),
+                    Err(broadcast::error::TryRecvError::Lagged(n)) => {
+                        Err(broadcast::error::RecvError::Lagged(n))
+                    }
+                    Err(_) => return ReporterEnd::Drained,
+                }
+            } else {
+                tokio::select! {
+                    biased;
+                    r = self.events.recv() => r,
+                    _ = self.finish.notified() => {
+                        finishing = true;
+                        continue;
+                    }
+                }
+            };
+            let event = match next {
                 Ok(e) => e,
                 Err(broadcast::error::RecvError::Lagged(n)) => {
                     let line = json!({"event": "lagged", "missed": n});

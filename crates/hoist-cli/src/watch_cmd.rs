@@ -103,7 +103,9 @@ pub async fn run(
             let mut opts = engine_options(journal, profiles);
             opts.settings = settings(transfer)?;
             let engine = Engine::start(opts).await?;
-            let printer = tokio::spawn(Reporter::new(cli.json, engine.subscribe()).run());
+            let reporter = Reporter::new(cli.json, engine.subscribe());
+            let finish = reporter.finisher();
+            let mut printer = tokio::spawn(reporter.run());
             let watch_settings = WatchSettings {
                 protected: protected(),
                 ..WatchSettings::default()
@@ -116,8 +118,13 @@ pub async fn run(
             eprintln!("hoist: stopping; the next `hoist watch run` catches up");
             manager.stop().await?;
             engine.shutdown().await?;
-            tokio::time::sleep(Duration::from_millis(50)).await;
-            printer.abort();
+            finish.notify_one();
+            if tokio::time::timeout(Duration::from_secs(5), &mut printer)
+                .await
+                .is_err()
+            {
+                printer.abort();
+            }
         }
     }
     Ok(ExitCode::SUCCESS)
