@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Peer comparison on one SeaweedFS: hoist vs aws-cli vs rclone, each with its
 # defaults, and a curl presigned PUT of the same file as the store's single-stream
-# ceiling. (a) one 2 GiB file, (b) 5,000 files of 16 KiB. Prints seconds, MB/s,
+# ceiling. (a) one 2 GiB file, (b) 5,000 files of 16 KiB, (c) one file of one byte (what
+# a command costs besides its bytes: start-up, requests, exit). Prints seconds, MB/s,
 # throughput as a fraction of the curl PUT, files/s, CPU seconds (user + sys) per GiB,
 # peak RSS, and the ratios hoist/other. Release build. Each tool runs BENCH_RUNS times
 # (default 3), the tools taking turns, and the median run of each is reported: one run
@@ -56,6 +57,7 @@ for i in range(n):
         f.write(os.urandom(16384))
 PY
 fi
+printf x > "$WORK/tiny.bin"
 cat "$WORK/big.bin" > /dev/null  # same warm page cache for every tool
 
 export RCLONE_CONFIG_BENCH_TYPE=s3 RCLONE_CONFIG_BENCH_PROVIDER=Other \
@@ -111,11 +113,16 @@ PY
   fi
   local before after
   before=$(awk '/^cpu /{print $9, $2 + $3 + $4 + $5 + $6 + $7 + $8 + $9}' /proc/stat)
+  local t0 t1
+  t0=$(date +%s%N)
   /usr/bin/time -f "%e %M %U %S" -o "$WORK/time.txt" "${cmd[@]}" > "$WORK/out.txt" 2>&1 || { echo "$tool $case failed:"; tail -5 "$WORK/out.txt"; exit 1; }
+  t1=$(date +%s%N)
   after=$(awk '/^cpu /{print $9, $2 + $3 + $4 + $5 + $6 + $7 + $8 + $9}' /proc/stat)
   local steal
   steal=$(python3 -c "b, a = '$before'.split(), '$after'.split(); print(round(100 * (int(a[0]) - int(b[0])) / max(1, int(a[1]) - int(b[1])), 1))")
   read -r secs rss_kb user sys < "$WORK/time.txt"
+  # time's %e counts hundredths: the one-byte case needs milliseconds.
+  secs=$(python3 -c "print(($t1 - $t0) / 1e9)")
   local count
   count=$("$AWS" s3 ls --recursive "s3://$bucket" | wc -l)
   [ "$count" -eq "$files" ] || { echo "$tool $case: $count objects, expected $files"; exit 1; }
@@ -126,9 +133,12 @@ PY
 
 BIG_BYTES=$((BIG_MIB * 1048576))
 SMALL_BYTES=$((FILES * 16384))
-for case in big small; do
-  if [ $case = big ]; then src=$WORK/big.bin; bytes=$BIG_BYTES; files=1; else src=$WORK/small; bytes=$SMALL_BYTES; files=$FILES; fi
-  if [ $case = big ]; then tools=(hoist curl aws-cli rclone); else tools=(hoist aws-cli rclone); fi
+for case in big small tiny; do
+  case $case in
+    big) src=$WORK/big.bin; bytes=$BIG_BYTES; files=1; tools=(hoist curl aws-cli rclone) ;;
+    small) src=$WORK/small; bytes=$SMALL_BYTES; files=$FILES; tools=(hoist aws-cli rclone) ;;
+    tiny) src=$WORK/tiny.bin; bytes=1; files=1; tools=(hoist curl aws-cli rclone) ;;
+  esac
   for round in $(seq "$RUNS"); do
     for i in "${!tools[@]}"; do
       tool=${tools[$(( (i + round - 1) % ${#tools[@]} ))]}
@@ -137,9 +147,9 @@ for case in big small; do
           rm -f "$WORK/journal.sqlite"*
           run hoist $case $bytes $files "$HOIST" --journal "$WORK/journal.sqlite" upload "$src" --bucket BUCKET ;;
         curl/*) run curl $case $bytes $files curl ;;
-        aws-cli/big) run aws-cli $case $bytes $files "$AWS" s3 cp --quiet "$src" s3://BUCKET/ ;;
+        aws-cli/big|aws-cli/tiny) run aws-cli $case $bytes $files "$AWS" s3 cp --quiet "$src" s3://BUCKET/ ;;
         aws-cli/small) run aws-cli $case $bytes $files "$AWS" s3 cp --quiet --recursive "$src" s3://BUCKET/small/ ;;
-        rclone/big) run rclone $case $bytes $files "$RCLONE" copy "$src" bench:BUCKET/ ;;
+        rclone/big|rclone/tiny) run rclone $case $bytes $files "$RCLONE" copy "$src" bench:BUCKET/ ;;
         rclone/small) run rclone $case $bytes $files "$RCLONE" copy "$src" bench:BUCKET/small/ ;;
       esac
     done
@@ -167,17 +177,19 @@ print()
 # The median run of each tool and case (by seconds).
 rows = [sorted(rs, key=lambda r: float(r[2]))[len(rs) // 2] for rs in runs.values()]
 res = {}
-curl = next((float(r[4]) / float(r[2]) for r in rows if r[0] == "curl"), None)
+curl = next((float(r[4]) / float(r[2]) for r in rows if r[0] == "curl" and r[1] == "big"), None)
 print(f"{'tool':<8} {'case':<26} {'seconds':>8} {'MB/s':>7} {'of curl':>7} {'files/s':>8} {'CPU-s/GiB':>9} {'peak RSS':>10}")
 for tool, case, secs, rss, b, files, cpu, *_ in rows:
     secs, rss, b, files, cpu = float(secs), int(rss), int(b), int(files), float(cpu)
     mbs, fps = b / 1e6 / secs, files / secs
     res[(tool, case)] = (mbs, fps)
-    label = "(a) 1 file of %d MiB" % (b // 1048576) if case == "big" else "(b) %d files of 16 KiB" % files
+    label = {"big": "(a) 1 file of %d MiB" % (b // 1048576), "small": "(b) %d files of 16 KiB" % files,
+             "tiny": "(c) 1 file of 1 byte"}[case]
     frac = f"{b / secs / curl:.0%}" if curl and case == "big" else "-"
-    print(f"{tool:<8} {label:<26} {secs:>8.2f} {mbs:>7.1f} {frac:>7} {fps:>8.1f} {cpu / (b / 2**30):>9.2f} {rss/1024:>6.1f} MiB")
+    per_gib = f"{cpu / (b / 2**30):>9.2f}" if case != "tiny" else f"{cpu:>7.2f} s"
+    print(f"{tool:<8} {label:<26} {secs:>8.3f} {mbs:>7.1f} {frac:>7} {fps:>8.1f} {per_gib:>9} {rss/1024:>6.1f} MiB")
 print()
-for case, metric, idx in (("big", "MB/s", 0), ("small", "files/s", 1)):
+for case, metric, idx in (("big", "MB/s", 0), ("small", "files/s", 1), ("tiny", "files/s", 1)):
     h = res[("hoist", case)][idx]
     for other in ("curl", "aws-cli", "rclone"):
         if (other, case) in res:
