@@ -12,7 +12,6 @@ mod watch_cmd;
 use std::io::Write as _;
 use std::process::ExitCode;
 use std::sync::Arc;
-use std::time::Duration;
 
 use clap::Parser;
 use hoist_core::profiles::TargetRequest;
@@ -406,11 +405,10 @@ async fn drive(
     ids: Vec<hoist_core::UploadId>,
     json: bool,
 ) -> Result<ExitCode, CliError> {
-    let finish = reporter.finisher();
-    let mut printer = tokio::spawn(reporter.run());
+    let mut printer = reporter.spawn();
     // Whoever read the output went away (`hoist … | head`): stop as on Ctrl-C.
     let gone = async {
-        if !matches!((&mut printer).await, Ok(ReporterEnd::OutputGone)) {
+        if !matches!((&mut printer.task).await, Ok(ReporterEnd::OutputGone)) {
             std::future::pending::<()>().await;
         }
     };
@@ -433,15 +431,7 @@ async fn drive(
     if output_gone {
         return Ok(ExitCode::from(output::OUTPUT_GONE));
     }
-    // The printer ends once it printed what the engine already sent (a fixed wait
-    // here cost every command 50 ms: most of a small upload's time).
-    finish.notify_one();
-    if tokio::time::timeout(Duration::from_secs(5), &mut printer)
-        .await
-        .is_err()
-    {
-        printer.abort();
-    }
+    printer.finish().await;
     let ours: Vec<_> = snapshot
         .into_iter()
         .filter(|s| ids.contains(&s.id))

@@ -53,6 +53,30 @@ pub enum ReporterEnd {
     OutputGone,
 }
 
+/// A running reporter.
+pub struct Printer {
+    finish: Arc<Notify>,
+    pub task: tokio::task::JoinHandle<ReporterEnd>,
+}
+
+impl Printer {
+    /// Prints what the engine has sent so far, then ends the reporter (a fixed wait
+    /// here cost every command 50 ms: most of a small upload's time). `notify_one`
+    /// keeps a signal given before the reporter waits for it.
+    pub async fn finish(mut self) {
+        if self.task.is_finished() {
+            return; // (its output may have been taken: not polled again)
+        }
+        self.finish.notify_one();
+        if tokio::time::timeout(Duration::from_secs(5), &mut self.task)
+            .await
+            .is_err()
+        {
+            self.task.abort();
+        }
+    }
+}
+
 pub struct Reporter {
     json: bool,
     events: broadcast::Receiver<EngineEvent>,
@@ -68,10 +92,12 @@ impl Reporter {
         }
     }
 
-    /// Tells the running reporter to print what the engine has sent so far and end
-    /// (`notify_one`: a signal given before it waits is kept).
-    pub fn finisher(&self) -> Arc<Notify> {
-        self.finish.clone()
+    /// Runs the reporter on its own task.
+    pub fn spawn(self) -> Printer {
+        Printer {
+            finish: self.finish.clone(),
+            task: tokio::spawn(self.run()),
+        }
     }
 
     pub async fn run(mut self) -> ReporterEnd {

@@ -4,7 +4,6 @@
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
-use std::time::Duration;
 
 use hoist_core::watch::trash;
 use hoist_core::{
@@ -103,9 +102,7 @@ pub async fn run(
             let mut opts = engine_options(journal, profiles);
             opts.settings = settings(transfer)?;
             let engine = Engine::start(opts).await?;
-            let reporter = Reporter::new(cli.json, engine.subscribe());
-            let finish = reporter.finisher();
-            let mut printer = tokio::spawn(reporter.run());
+            let printer = Reporter::new(cli.json, engine.subscribe()).spawn();
             let watch_settings = WatchSettings {
                 protected: protected(),
                 ..WatchSettings::default()
@@ -118,13 +115,7 @@ pub async fn run(
             eprintln!("hoist: stopping; the next `hoist watch run` catches up");
             manager.stop().await?;
             engine.shutdown().await?;
-            finish.notify_one();
-            if tokio::time::timeout(Duration::from_secs(5), &mut printer)
-                .await
-                .is_err()
-            {
-                printer.abort();
-            }
+            printer.finish().await;
         }
     }
     Ok(ExitCode::SUCCESS)

@@ -14,6 +14,20 @@ const FILES: usize = 50_000;
 /// One test at a time: each measures how long the watcher takes to answer.
 static ONE_AT_A_TIME: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
+/// `watch list`, keeping the slowest answer in `slowest`.
+async fn timed_list(
+    manager: &hoist_core::WatchManager,
+    slowest: &mut Duration,
+) -> Vec<hoist_core::WatchStatus> {
+    let t = Instant::now();
+    let list = tokio::time::timeout(Duration::from_secs(30), manager.list())
+        .await
+        .expect("watch list answers")
+        .unwrap();
+    *slowest = (*slowest).max(t.elapsed());
+    list
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_catch_up_of_50000_files_answers_at_once_and_uploads_early() {
     let _alone = ONE_AT_A_TIME.lock().await;
@@ -46,12 +60,7 @@ async fn a_catch_up_of_50000_files_answers_at_once_and_uploads_early() {
     let mut first_upload = None;
     let mut slowest_list = Duration::ZERO;
     while t0.elapsed() < Duration::from_secs(8) {
-        let t = Instant::now();
-        let list = tokio::time::timeout(Duration::from_secs(30), manager.list())
-            .await
-            .expect("watch list answers")
-            .unwrap();
-        slowest_list = slowest_list.max(t.elapsed());
+        let list = timed_list(&manager, &mut slowest_list).await;
         assert_eq!(list.len(), 1);
         loop {
             match events.try_recv() {
@@ -130,13 +139,7 @@ async fn a_slow_journal_never_holds_up_watch_list() {
     let mut slowest = Duration::ZERO;
     let mut synced = 0;
     while t0.elapsed() < Duration::from_secs(60) {
-        let t = Instant::now();
-        let list = tokio::time::timeout(Duration::from_secs(30), manager.list())
-            .await
-            .expect("watch list answers")
-            .unwrap();
-        slowest = slowest.max(t.elapsed());
-        synced = list[0].synced_files;
+        synced = timed_list(&manager, &mut slowest).await[0].synced_files;
         // Past a few syncs the actor has written records and read the config (every
         // 2 s) at least once each.
         if synced >= 10 && t0.elapsed() > Duration::from_secs(5) {

@@ -219,9 +219,7 @@ impl UploadJournal {
     }
 
     pub fn upload(&self, id: UploadId) -> Result<Option<UploadRow>> {
-        let conn = self.conn(&SCHEMA)?;
-        let sql = format!("SELECT {UPLOAD_COLUMNS} FROM uploads u WHERE u.id = ?1");
-        Ok(conn.query_row(&sql, [id], row_to_upload).optional()?)
+        Ok(self.uploads_by_id(&[id])?.pop())
     }
 
     /// These uploads' rows, in the order asked (missing ones left out), read under one
