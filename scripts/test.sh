@@ -64,7 +64,7 @@ for line in sys.stdin:
 [ "$(echo "$suites" | wc -l)" -eq 6 ] || { echo "expected the engine, compat, cli, share, browse and fetch test binaries, got: $suites" >&2; exit 1; }
 for suite in $suites; do
   # Outside cargo, ts-rs would write its types to ./bindings: point it where cargo does.
-  TS_RS_EXPORT_DIR="$PWD/ui/src/bindings" HOIST_TEST_ENDPOINT=$ls_endpoint AWS_ENDPOINT_URL=$ls_endpoint "$suite"
+  TS_RS_EXPORT_DIR="$PWD/ui/src/bindings" HOIST_TEST_STORE=embedded HOIST_TEST_ENDPOINT=$ls_endpoint AWS_ENDPOINT_URL=$ls_endpoint "$suite"
 done
 
 echo "== the desktop app, end to end in its window"

@@ -473,8 +473,9 @@ pub struct TransferArgs {
     /// parts). Default: parts begin at 16MiB and grow on a fast network.
     #[arg(long)]
     pub part_size: Option<String>,
-    /// Send each part's CRC32C after its bytes (an aws-chunked trailer): the file is
-    /// read once instead of twice, but the store decodes the framing (default: a header).
+    /// Send each part's CRC32C after its bytes (an aws-chunked trailer), which the store
+    /// decodes (default: none, matched with the CRC32C the store names, or a header
+    /// where the store insists on one).
     #[arg(long)]
     pub checksum_trailers: bool,
     /// Files at least this big go multipart (default 8MiB).

@@ -176,7 +176,7 @@ async fn upload_verified(
     events
 }
 
-/// Settings that send CRC32C trailers (off by default: headers cost stores less).
+/// Settings that send CRC32C trailers (off by default: stores pay for decoding them).
 fn trailer_settings() -> hoist_core::EngineSettings {
     let mut s = fast_settings();
     s.checksum_trailers = true;
@@ -184,22 +184,142 @@ fn trailer_settings() -> hoist_core::EngineSettings {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn crc32c_parts_go_with_a_checksum_header_by_default() {
-    // The default: a first pass over each part, its CRC32C in a header, no aws-chunked
-    // framing for the store to decode; the store checks it and the composite matches.
+async fn crc32c_parts_go_without_a_checksum_to_a_store_that_names_it() {
+    // The default: a probe learns whether the store names the CRC32C of a part sent
+    // without one. SeaweedFS does: the parts go plain (read once, no framing to
+    // decode), each answer names the CRC32C Hoist read. The embedded store insists on
+    // a checksum, as AWS does: the probe is refused and the parts go with a header.
     let (_d, dir) = tmp();
     let data = write_random(&dir.join("clip.mp4"), 12 * MIB as usize, 23);
-    let bucket = bucket("header").await;
+    let bucket = bucket("echo").await;
     let (proxy, t) = proxied_target(&bucket).await;
     proxy.faults.watch_requests.store(true, SeqCst);
     let engine = engine(&dir, fast_settings()).await;
     let events = upload_verified(&engine, &dir, &bucket, t, &[("clip.mp4", data)]).await;
     assert_eq!(retries(&events), 0, "{events:?}");
+    let (unchecked, headers) = (
+        proxy.faults.unchecked_parts.load(SeqCst),
+        proxy.faults.checksum_headers.load(SeqCst),
+    );
+    if on_embedded_store() {
+        assert_eq!(
+            (unchecked, headers),
+            (1, 3),
+            "the probe, then 3 parts with a header"
+        );
+    } else {
+        assert_eq!(
+            (unchecked, headers),
+            (4, 0),
+            "the probe and 3 parts, no header"
+        );
+    }
     assert_eq!(
         proxy.faults.aws_chunked.load(SeqCst),
         0,
         "no part went aws-chunked"
     );
+    assert_eq!(
+        pending_multiparts(&bucket).await,
+        0,
+        "the probe's upload is gone"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_store_that_names_no_checksum_is_sent_checksum_headers_from_then_on() {
+    // A store that stores a part sent without a checksum but names none in its
+    // answer: nothing would prove the part, so the probe says no, every part goes
+    // with a header after a first pass, and the store is not probed again.
+    let (_d, dir) = tmp();
+    let first = write_random(&dir.join("a.bin"), 12 * MIB as usize, 27);
+    let second = write_random(&dir.join("b.bin"), 12 * MIB as usize, 28);
+    let bucket = bucket("noecho").await;
+    let (proxy, t) = proxied_target(&bucket).await;
+    proxy.faults.hide_part_checksums.store(true, SeqCst);
+    let engine = engine(&dir, fast_settings()).await;
+    let events = upload_verified(&engine, &dir, &bucket, t.clone(), &[("a.bin", first)]).await;
+    assert_eq!(retries(&events), 0, "{events:?}");
+    assert_eq!(
+        proxy.faults.unchecked_parts.load(SeqCst),
+        1,
+        "only the probe"
+    );
+    assert_eq!(proxy.faults.checksum_headers.load(SeqCst), 3);
+    let events = upload_verified(&engine, &dir, &bucket, t, &[("b.bin", second)]).await;
+    assert_eq!(retries(&events), 0, "{events:?}");
+    assert_eq!(
+        proxy.faults.unchecked_parts.load(SeqCst),
+        1,
+        "no second probe"
+    );
+    assert_eq!(proxy.faults.checksum_headers.load(SeqCst), 6);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_part_whose_answer_names_no_checksum_goes_again_with_a_header() {
+    // A store that named the CRC32C (the probe, a first file) and then answers a part
+    // without it: that part is not taken as verified; it goes again with a header,
+    // and so do the parts after it.
+    if on_embedded_store() {
+        return; // it insists on a checksum: no part goes without one there
+    }
+    let (_d, dir) = tmp();
+    let first = write_random(&dir.join("a.bin"), 12 * MIB as usize, 29);
+    let second = write_random(&dir.join("b.bin"), 12 * MIB as usize, 30);
+    let bucket = bucket("echoloss").await;
+    let (proxy, t) = proxied_target(&bucket).await;
+    proxy.faults.watch_requests.store(true, SeqCst);
+    let engine = engine(&dir, fast_settings()).await;
+    upload_verified(&engine, &dir, &bucket, t.clone(), &[("a.bin", first)]).await;
+    assert_eq!(proxy.faults.checksum_headers.load(SeqCst), 0);
+    let sent_plain = proxy.faults.unchecked_parts.load(SeqCst);
+    proxy.faults.hide_part_checksums.store(true, SeqCst);
+    let events = upload_verified(&engine, &dir, &bucket, t, &[("b.bin", second)]).await;
+    assert_eq!(retries(&events), 0, "{events:?}");
+    let plain_again = proxy.faults.unchecked_parts.load(SeqCst) - sent_plain;
+    assert!(
+        (1..=3).contains(&plain_again),
+        "parts sent plain before the first answer without a checksum: {plain_again}"
+    );
+    assert_eq!(
+        proxy.faults.checksum_headers.load(SeqCst),
+        3,
+        "every part of b.bin went (again) with a header"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_part_corrupted_on_the_way_is_caught_by_the_named_checksum_and_sent_again() {
+    // One byte of a part flipped between Hoist and the store: the CRC32C the store
+    // names is not the one Hoist read, so that part (only) goes again, and the object
+    // is intact.
+    if on_embedded_store() {
+        return; // parts go with a header there, which the store checks itself
+    }
+    let (_d, dir) = tmp();
+    let first = write_random(&dir.join("a.bin"), 12 * MIB as usize, 31);
+    let second = write_random(&dir.join("b.bin"), 12 * MIB as usize, 32);
+    let bucket = bucket("echoflip").await;
+    let (proxy, t) = proxied_target(&bucket).await;
+    proxy.faults.watch_requests.store(true, SeqCst);
+    let engine = engine(&dir, fast_settings()).await;
+    upload_verified(&engine, &dir, &bucket, t.clone(), &[("a.bin", first)]).await;
+    let sent_plain = proxy.faults.unchecked_parts.load(SeqCst);
+    proxy.faults.corrupt_parts.store(1, SeqCst);
+    let events = upload_verified(&engine, &dir, &bucket, t, &[("b.bin", second)]).await;
+    assert_eq!(
+        proxy.faults.injected.load(SeqCst),
+        1,
+        "one part was corrupted"
+    );
+    assert_eq!(retries(&events), 1, "{events:?}");
+    assert_eq!(
+        proxy.faults.unchecked_parts.load(SeqCst) - sent_plain,
+        4,
+        "3 parts, one of them twice"
+    );
+    assert_eq!(proxy.faults.checksum_headers.load(SeqCst), 0);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

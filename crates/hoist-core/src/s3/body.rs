@@ -2,14 +2,15 @@
 //! of [`READ`] bytes into pooled buffers, sent as [`CHUNK`] frames, each passed
 //! through the engine's one bandwidth cap ([`RateLimit`]) and counted into the
 //! upload's progress as the transport takes it.
-//! The CRC32C goes to the store one of two ways. On stores that take aws-chunked
-//! bodies with a trailing checksum, it is computed while the bytes stream and sent
-//! after them ([`PartBody::aws_chunked`]): the file is read once. Elsewhere the
-//! checksum header must be known before the body, so it is computed first, in a pass
-//! over the file ([`checksums`], from the page cache), and checked again while
-//! streaming: a file that changed mid-part fails the attempt instead of sending mixed
-//! bytes as verified. (A single pass cannot see a change mid-part; the caller compares
-//! the file's identity before Complete instead.)
+//! The CRC32C goes to the store one of three ways, two of them computed while the
+//! bytes stream, so the file is read once: not at all, the store naming the CRC32C it
+//! computed in its answer (compared by the caller), or after the bytes as an
+//! aws-chunked trailer ([`PartBody::aws_chunked`]). Stores that take neither need the
+//! checksum header before the body, so it is computed first, in a pass over the file
+//! ([`checksums`], from the page cache), and checked again while streaming: a file
+//! that changed mid-part fails the attempt instead of sending mixed bytes as verified.
+//! (A single pass cannot see a change mid-part; the caller compares the file's
+//! identity before Complete instead.)
 //! A request whose body stops moving for the stall timeout fails as "stalled", which
 //! is retried: no deadline ever cuts a slow but moving transfer.
 
@@ -250,6 +251,11 @@ impl PartBody {
             .unwrap_or_else(|p| p.into_inner()))
     }
 
+    /// How long a request of this body may go without moving before it fails.
+    pub(crate) fn stall_timeout(&self) -> Duration {
+        self.stall
+    }
+
     /// Takes back what this attempt counted (it failed; its bytes are sent again).
     pub fn roll_back(&self) {
         let n = self.attempt.counted.swap(0, Ordering::SeqCst);
@@ -281,10 +287,7 @@ impl PartBody {
             let ended = self.attempt.ended.load(Ordering::SeqCst);
             let long = self.stall * DRAIN_FACTOR;
             if own >= long || (!ended && link >= self.stall) {
-                return HoistError::Network(format!(
-                    "stalled: no bytes accepted for {} s",
-                    own.as_secs()
-                ));
+                return stalled(own);
             }
             let next = if ended {
                 long - own
@@ -294,6 +297,14 @@ impl PartBody {
             tokio::time::sleep(next.max(Duration::from_millis(100))).await;
         }
     }
+}
+
+/// A request that did not move for `after`: a network failure, retried.
+pub(crate) fn stalled(after: Duration) -> HoistError {
+    HoistError::Network(format!(
+        "stalled: no bytes accepted for {} s",
+        after.as_secs()
+    ))
 }
 
 enum State {

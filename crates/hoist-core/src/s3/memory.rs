@@ -122,8 +122,9 @@ fn check_body(body: &[u8], sum: &BodyChecksum) -> Result<()> {
     let ok = match sum {
         BodyChecksum::Crc32c(c) => checksum::crc32c(body) == *c,
         BodyChecksum::Md5(m) => checksum::md5_base64(body) == *m,
-        // The trailer is the CRC32C of what streamed: it matches by construction.
-        BodyChecksum::Trailing => true,
+        // The trailer is the CRC32C of what streamed, and an echo is compared by the
+        // sender: both match by construction.
+        BodyChecksum::Trailing | BodyChecksum::Echoed => true,
     };
     if ok {
         Ok(())

@@ -10,6 +10,7 @@ mod client;
 mod credentials;
 mod errors;
 pub mod key_template;
+mod learned;
 #[cfg(test)]
 pub(crate) mod memory;
 mod multipart;

@@ -6,12 +6,13 @@
 use async_trait::async_trait;
 use aws_sdk_s3::types::{ChecksumAlgorithm, CompletedMultipartUpload, CompletedPart};
 
-use super::body::PartData;
+use super::body::{PartBody, PartData};
 use super::errors::{map_complete_err, map_err};
+use super::learned::{StreamedWay, Support};
 use super::object_options::ObjectOptions;
 use super::store::{PendingMultipart, S3Store};
 use super::target::ChecksumMode;
-use super::trailer::{Trailers, TrailingChecksum};
+use super::trailer::TrailingChecksum;
 use crate::error::{HoistError, Result};
 
 /// The integrity data sent with a body.
@@ -20,10 +21,26 @@ pub enum BodyChecksum {
     Crc32c(u32),
     /// Base64 of the MD5 digest.
     Md5(String),
-    /// The CRC32C of a file body, computed while it streams: sent as an aws-chunked
-    /// trailer to stores that take one, as a header after a first pass to the rest
-    /// (the store decides, and learns which it is).
+    /// The CRC32C of a file body, computed while it streams, sent as an aws-chunked
+    /// trailer ([`StreamedWay::Trailer`]).
     Trailing,
+    /// The CRC32C of a file body, computed while it streams, not sent: the store
+    /// names the CRC32C it computed in its answer, which must match
+    /// ([`StreamedWay::Echo`]). Read once, and nothing for the store to decode.
+    Echoed,
+}
+
+impl BodyChecksum {
+    /// How a checksum computed while streaming goes to the store, if this is one.
+    /// Stores that take neither way get a header after a first pass instead (the
+    /// store decides, and learns which it is).
+    pub(crate) fn streamed_way(&self) -> Option<StreamedWay> {
+        match self {
+            BodyChecksum::Trailing => Some(StreamedWay::Trailer),
+            BodyChecksum::Echoed => Some(StreamedWay::Echo),
+            BodyChecksum::Crc32c(_) | BodyChecksum::Md5(_) => None,
+        }
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -113,6 +130,12 @@ pub trait Multipart: Send + Sync {
     ) -> Result<Option<String>>;
     /// Succeeds when the upload is already gone.
     async fn abort(&self, key: &str, upload_id: &str) -> Result<()>;
+    /// Whether this store was found to refuse the way `streamed` (a checksum computed
+    /// while streaming) goes: its parts then go with a header after a first pass.
+    fn refuses(&self, streamed: &BodyChecksum) -> bool {
+        let _ = streamed;
+        false
+    }
     /// The unfinished multipart uploads of exactly `key` (ListMultipartUploads), to
     /// find one whose Create answer was lost on the way back.
     async fn uploads_of(&self, key: &str) -> Result<Vec<PendingMultipart>>;
@@ -140,6 +163,12 @@ pub trait UploadStore: Multipart {
 
 #[async_trait]
 impl Multipart for S3Store {
+    fn refuses(&self, streamed: &BodyChecksum) -> bool {
+        streamed
+            .streamed_way()
+            .is_some_and(|way| self.streamed.of(way).get() == Support::Refused)
+    }
+
     async fn create_multipart(
         &self,
         key: &str,
@@ -170,60 +199,18 @@ impl Multipart for S3Store {
         body: PartData,
         checksum: &BodyChecksum,
     ) -> Result<String> {
-        let (BodyChecksum::Trailing, PartData::File(file)) = (checksum, &body) else {
-            return Ok(self
+        match (checksum, &body) {
+            (BodyChecksum::Trailing, PartData::File(file)) => {
+                self.part_with_trailer(key, upload_id, number, file).await
+            }
+            (BodyChecksum::Echoed, PartData::File(file)) => {
+                self.part_echoed(key, upload_id, number, file).await
+            }
+            _ => Ok(self
                 .send_part(key, upload_id, number, body, checksum)
                 .await?
-                .0);
-        };
-        if self.trailers.get() == Trailers::Refused {
-            let (plain, sum) = with_header(file).await?;
-            return Ok(self.send_part(key, upload_id, number, plain, &sum).await?.0);
+                .0),
         }
-        let chunked = PartData::File(file.aws_chunked());
-        let sent = self
-            .send_part(key, upload_id, number, chunked, checksum)
-            .await;
-        if self.trailers.proven() {
-            return Ok(sent?.0);
-        }
-        // Until a store has taken one, a trailer may be what it refuses (Ceph RGW and
-        // Garage over http, R2, ...) or, worse, ignores, keeping the framing as data.
-        // The first part sent with one proves it: the store's answer names the CRC32C
-        // it checked (S3, SeaweedFS), or else the part it lists has the right size. A
-        // part that cannot be proven (no echo, no permission to list) goes again with
-        // a header.
-        let taken = match &sent {
-            Ok((_, true)) => true,
-            Ok((_, false)) => self.list_parts(key, upload_id).await.is_ok_and(|listed| {
-                listed
-                    .iter()
-                    .any(|p| p.number == number && p.size == file.len())
-            }),
-            Err(e) => !may_refuse_trailer(e),
-        };
-        if taken {
-            if sent.is_ok() {
-                self.trailers.set(Trailers::Taken);
-            }
-            return Ok(sent?.0);
-        }
-        tracing::info!(
-            bucket = self.bucket(),
-            "the store did not take a trailing checksum ({}); sending checksum headers",
-            sent.as_ref()
-                .err()
-                .map(|e| e.to_string())
-                .unwrap_or_else(|| "the part could not be proven on the store".into())
-        );
-        self.trailers.set(Trailers::Refused);
-        let (plain, sum) = with_header(file).await?;
-        let again = self.send_part(key, upload_id, number, plain, &sum).await;
-        if again.is_err() && sent.is_err() {
-            // Refused both ways: the refusal was not about the trailer.
-            self.trailers.set(Trailers::Untried);
-        }
-        Ok(again?.0)
     }
     /// All parts the store holds for an upload, following pagination. A part number
     /// may appear more than once (SeaweedFS lists re-uploaded parts twice).
@@ -336,9 +323,177 @@ impl Multipart for S3Store {
 }
 
 impl S3Store {
-    /// One UploadPart request, its checksum as a header, or (a file framed
-    /// aws-chunked) as a trailer. Returns the part's ETag, and whether the store's
-    /// answer named the trailer's CRC32C (a mismatch is an integrity error).
+    /// A part with its CRC32C as an aws-chunked trailer, where the store takes one.
+    async fn part_with_trailer(
+        &self,
+        key: &str,
+        upload_id: &str,
+        number: u32,
+        file: &PartBody,
+    ) -> Result<String> {
+        let learned = self.streamed.of(StreamedWay::Trailer);
+        if learned.get() == Support::Refused {
+            return self.part_with_header(key, upload_id, number, file).await;
+        }
+        let chunked = PartData::File(file.aws_chunked());
+        let sent = self
+            .send_part(key, upload_id, number, chunked, &BodyChecksum::Trailing)
+            .await;
+        if learned.get() == Support::Taken {
+            return Ok(sent?.0);
+        }
+        // Until a store has taken one, a trailer may be what it refuses (Ceph RGW and
+        // Garage over http, R2, ...) or, worse, ignores, keeping the framing as data.
+        // The first part sent with one proves it: the store's answer names the CRC32C
+        // it checked (S3, SeaweedFS), or else the part it lists has the right size. A
+        // part that cannot be proven (no echo, no permission to list) goes again with
+        // a header.
+        let taken = match &sent {
+            Ok((_, true)) => true,
+            Ok((_, false)) => self.list_parts(key, upload_id).await.is_ok_and(|listed| {
+                listed
+                    .iter()
+                    .any(|p| p.number == number && p.size == file.len())
+            }),
+            Err(e) => !may_refuse_streamed(e),
+        };
+        if taken {
+            if sent.is_ok() {
+                learned.set(Support::Taken);
+            }
+            return Ok(sent?.0);
+        }
+        tracing::info!(
+            bucket = self.bucket(),
+            "the store did not take a trailing checksum ({}); sending checksum headers",
+            sent.as_ref()
+                .err()
+                .map(|e| e.to_string())
+                .unwrap_or_else(|| "the part could not be proven on the store".into())
+        );
+        learned.set(Support::Refused);
+        let again = self.part_with_header(key, upload_id, number, file).await;
+        if again.is_err() && sent.is_err() {
+            // Refused both ways: the refusal was not about the trailer.
+            learned.set(Support::Untried);
+        }
+        again
+    }
+
+    /// A part sent without a checksum, where the store computes the part's CRC32C and
+    /// names it in its answer (SeaweedFS): compared with the CRC32C of the bytes read
+    /// while streaming. Whether a store does is learned by a probe before its first
+    /// such part ([`S3Store::probe_echo`]); stores that insist on a checksum (AWS, the embedded store) or name
+    /// none get a header after a first pass.
+    async fn part_echoed(
+        &self,
+        key: &str,
+        upload_id: &str,
+        number: u32,
+        file: &PartBody,
+    ) -> Result<String> {
+        let learned = self.streamed.of(StreamedWay::Echo);
+        if learned.get() == Support::Untried {
+            // Bounded like the part it stands for: a link that stalls fails the part.
+            let stall = file.stall_timeout();
+            tokio::time::timeout(stall, self.probe_echo(key))
+                .await
+                .map_err(|_| super::body::stalled(stall))??;
+        }
+        if learned.get() != Support::Taken {
+            return self.part_with_header(key, upload_id, number, file).await;
+        }
+        let plain = PartData::File(file.clone());
+        match self
+            .send_part(key, upload_id, number, plain, &BodyChecksum::Echoed)
+            .await?
+        {
+            (etag, true) => Ok(etag),
+            (_, false) => {
+                tracing::info!(
+                    bucket = self.bucket(),
+                    "the store named no CRC32C for part {number}; sending checksum headers"
+                );
+                learned.set(Support::Refused);
+                self.part_with_header(key, upload_id, number, file).await
+            }
+        }
+    }
+
+    /// Learns whether this store names the CRC32C of a part sent without a checksum:
+    /// a few bytes go as the only part of a throwaway upload of `key` (created with
+    /// CRC32C, then aborted), so the real upload's part list never shows them. A
+    /// failure of the network leaves it untried and fails the part, which is retried.
+    async fn probe_echo(&self, key: &str) -> Result<()> {
+        let _one = self.echo_probe.lock().await;
+        let learned = self.streamed.of(StreamedWay::Echo);
+        if learned.get() != Support::Untried {
+            return Ok(());
+        }
+        const PROBE: &[u8] = b"hoist checksum probe";
+        let support = match self
+            .create_multipart(key, &ObjectOptions::default(), ChecksumMode::Crc32c)
+            .await
+        {
+            Ok(upload_id) => {
+                let answer = self
+                    .client()
+                    .upload_part()
+                    .bucket(self.bucket())
+                    .key(key)
+                    .upload_id(&upload_id)
+                    .part_number(1)
+                    .content_length(PROBE.len() as i64)
+                    .body(aws_sdk_s3::primitives::ByteStream::from_static(PROBE))
+                    .customize()
+                    .disable_payload_signing()
+                    .send()
+                    .await
+                    .map_err(|e| map_err(self.bucket(), e));
+                if let Err(e) = self.abort(key, &upload_id).await {
+                    tracing::warn!(
+                        bucket = self.bucket(),
+                        key,
+                        "the checksum probe's upload was not aborted: {e}"
+                    );
+                }
+                let expected = super::checksum::encode(super::checksum::crc32c(PROBE));
+                match answer {
+                    Ok(out) if out.checksum_crc32_c() == Some(expected.as_str()) => Support::Taken,
+                    Ok(_) => Support::Refused,
+                    Err(e) if may_refuse_streamed(&e) => Support::Refused,
+                    Err(e) => return Err(e),
+                }
+            }
+            // No throwaway upload (a policy that wants options on it, ...): headers.
+            Err(e) if may_refuse_streamed(&e) => Support::Refused,
+            Err(e) => return Err(e),
+        };
+        tracing::debug!(
+            bucket = self.bucket(),
+            ?support,
+            "parts without a checksum header"
+        );
+        learned.set(support);
+        Ok(())
+    }
+
+    /// A part after a first pass over it, its CRC32C as a header.
+    async fn part_with_header(
+        &self,
+        key: &str,
+        upload_id: &str,
+        number: u32,
+        file: &PartBody,
+    ) -> Result<String> {
+        let (plain, sum) = with_header(file).await?;
+        Ok(self.send_part(key, upload_id, number, plain, &sum).await?.0)
+    }
+
+    /// One UploadPart request, its checksum as a header, as a trailer (a file framed
+    /// aws-chunked), or not at all (echoed). Returns the part's ETag, and whether the
+    /// store's answer named the CRC32C of a checksum computed while streaming (a
+    /// mismatch is an integrity error).
     async fn send_part(
         &self,
         key: &str,
@@ -356,7 +511,7 @@ impl S3Store {
             .part_number(number as i32)
             .content_length(body.wire_len() as i64)
             .body(body.byte_stream());
-        let mut trailing = None;
+        let mut streamed = None;
         let send = match checksum {
             // The body is covered by the checksum header, which is signed: hashing
             // every part again with SHA-256 for the signature would only cost CPU.
@@ -365,6 +520,16 @@ impl S3Store {
                 .customize()
                 .disable_payload_signing(),
             BodyChecksum::Md5(m) => req.content_md5(m).customize().disable_payload_signing(),
+            // Nothing covers the body until the store names its CRC32C, compared below.
+            BodyChecksum::Echoed => {
+                let PartData::File(f) = &body else {
+                    return Err(HoistError::InvalidInput(
+                        "an echoed checksum needs a file body".into(),
+                    ));
+                };
+                streamed = Some(f);
+                req.customize().disable_payload_signing()
+            }
             BodyChecksum::Trailing => {
                 let f = match &body {
                     PartData::File(f) if f.is_aws_chunked() => f,
@@ -374,7 +539,7 @@ impl S3Store {
                         ));
                     }
                 };
-                trailing = Some(f);
+                streamed = Some(f);
                 req.checksum_algorithm(ChecksumAlgorithm::Crc32C)
                     .customize()
                     .interceptor(TrailingChecksum {
@@ -388,12 +553,12 @@ impl S3Store {
             out = send => out.map_err(|e| map_err(self.bucket(), e))?,
             stalled = body.stalled() => return Err(stalled),
         };
-        let echoed = match (trailing, out.checksum_crc32_c()) {
+        let echoed = match (streamed, out.checksum_crc32_c()) {
             (Some(f), Some(reported)) => {
                 let sent = f.crc32c().map(super::checksum::encode);
                 if sent.as_deref() != Some(reported) {
                     return Err(HoistError::Integrity(format!(
-                        "the store reports CRC32C {reported} for part {number}, Hoist sent {}",
+                        "the store reports CRC32C {reported} for part {number}, Hoist read {}",
                         sent.unwrap_or_default()
                     )));
                 }
@@ -410,7 +575,7 @@ impl S3Store {
     }
 }
 
-/// A file body for a store without trailing checksums: after a first pass, with its
+/// A file body for a store that takes no checksum computed while streaming: after a first pass, with its
 /// CRC32C as a header.
 pub(super) async fn with_header(file: &super::body::PartBody) -> Result<(PartData, BodyChecksum)> {
     let plain = file.with_first_pass().await?;
@@ -418,9 +583,10 @@ pub(super) async fn with_header(file: &super::body::PartBody) -> Result<(PartDat
     Ok((PartData::File(plain), BodyChecksum::Crc32c(crc)))
 }
 
-/// Whether a request's failure may be the store refusing a trailing checksum (a 4xx,
-/// 501, or a checksum it got wrong), not the network or load.
-fn may_refuse_trailer(e: &HoistError) -> bool {
+/// Whether a request's failure may be the store refusing a way of sending a checksum
+/// computed while streaming (a 4xx, 501, or a checksum it got wrong), not the network
+/// or load.
+fn may_refuse_streamed(e: &HoistError) -> bool {
     !matches!(
         e,
         HoistError::Network(_)

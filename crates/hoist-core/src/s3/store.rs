@@ -23,8 +23,12 @@ pub struct S3Store {
     client: Client,
     bucket: String,
     bucket_checked: std::sync::Arc<tokio::sync::OnceCell<()>>,
-    /// Whether this store takes trailing checksums (learned from the first part).
-    pub(super) trailers: std::sync::Arc<super::trailer::TrailerSupport>,
+    /// Which ways of sending a CRC32C computed while streaming this store takes
+    /// (learned from the first parts).
+    pub(super) streamed: std::sync::Arc<super::learned::StreamedSupport>,
+    /// Held while a probe learns whether this store names the CRC32C of parts sent
+    /// without a checksum: one probe per store.
+    pub(super) echo_probe: std::sync::Arc<tokio::sync::Mutex<()>>,
 }
 
 impl S3Store {
@@ -33,7 +37,8 @@ impl S3Store {
             client,
             bucket: bucket.into(),
             bucket_checked: Default::default(),
-            trailers: Default::default(),
+            streamed: Default::default(),
+            echo_probe: Default::default(),
         }
     }
 
@@ -135,9 +140,10 @@ impl UploadStore for S3Store {
         checksum: &BodyChecksum,
         options: &ObjectOptions,
     ) -> Result<(Option<String>, Option<String>)> {
-        // Single PUTs keep the checksum header: no part list to prove a trailer by.
+        // Single PUTs keep the checksum header: no part list to prove a trailer or an
+        // echo by.
         let (body, crc) = match (checksum, body) {
-            (BodyChecksum::Trailing, PartData::File(f)) => {
+            (BodyChecksum::Trailing | BodyChecksum::Echoed, PartData::File(f)) => {
                 super::multipart::with_header(&f).await?
             }
             (_, body) => (body, checksum.clone()),
@@ -154,9 +160,9 @@ impl UploadStore for S3Store {
         req = match checksum {
             BodyChecksum::Crc32c(c) => req.checksum_crc32_c(super::checksum::encode(*c)),
             BodyChecksum::Md5(m) => req.content_md5(m),
-            BodyChecksum::Trailing => {
+            BodyChecksum::Trailing | BodyChecksum::Echoed => {
                 return Err(HoistError::InvalidInput(
-                    "a single PUT needs a file body for a trailing checksum".into(),
+                    "a single PUT needs a file body for a checksum computed while streaming".into(),
                 ));
             }
         };

@@ -4,9 +4,7 @@
 //! http, signs each one (SHA-256 of every byte): the framing here is Hoist's own
 //! ([`super::body`]), zero-copy, and this interceptor only sets the headers and the
 //! signature's payload mode. Which stores take it is learned per store
-//! ([`Trailers`]).
-
-use std::sync::atomic::{AtomicU8, Ordering};
+//! ([`super::learned`]).
 
 use aws_runtime::auth::PayloadSigningOverride;
 use aws_smithy_runtime_api::box_error::BoxError;
@@ -16,36 +14,6 @@ use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
 use aws_smithy_types::config_bag::ConfigBag;
 
 use super::body::CRC32C_TRAILER;
-
-/// What a store made of trailing checksums so far.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Trailers {
-    Untried = 0,
-    Taken = 1,
-    Refused = 2,
-}
-
-/// A store's [`Trailers`], shared by the clones of its `S3Store`.
-#[derive(Debug, Default)]
-pub(crate) struct TrailerSupport(AtomicU8);
-
-impl TrailerSupport {
-    pub(crate) fn get(&self) -> Trailers {
-        match self.0.load(Ordering::SeqCst) {
-            1 => Trailers::Taken,
-            2 => Trailers::Refused,
-            _ => Trailers::Untried,
-        }
-    }
-
-    pub(crate) fn set(&self, t: Trailers) {
-        self.0.store(t as u8, Ordering::SeqCst);
-    }
-
-    pub(crate) fn proven(&self) -> bool {
-        self.get() == Trailers::Taken
-    }
-}
 
 /// Marks a request whose body is framed aws-chunked with a CRC32C trailer:
 /// `decoded_len` is the data's length without the framing.

@@ -17,7 +17,7 @@ use super::records::UploadRow;
 use super::source::FileIdentity;
 use super::upload::{
     FirstPass, Flow, Landed, Outcome, STREAMED_MEMORY, WorkerCtx, acquire, emit, first_pass,
-    journal_call, memory_room, needs_first_pass, pooled, read_part, retried, streamed,
+    journal_call, memory_room, pooled, read_part, retried, streamed, streamed_checksum,
 };
 use crate::error::{HoistError, Result};
 use crate::events::{EngineEvent, FinishStep, Verification};
@@ -414,7 +414,6 @@ async fn send_parts(
     // end together (cut together, at one size) left the link idle while both next
     // parts were read for their checksums (traced on SeaweedFS: ~0.25 s at 0 MB/s).
     let mut ahead: Option<AheadPart> = None;
-    let read_ahead = needs_first_pass(ctx, row.target.checksum);
     let mut all_started = false;
     let mut done = SentParts::default();
     let mut first_err = None;
@@ -461,8 +460,8 @@ async fn send_parts(
             };
             set.spawn(send_part(part_ctx, part, progress.clone(), control.clone()));
         }
-        if read_ahead
-            && ahead.is_none()
+        if ahead.is_none()
+            && streamed_checksum(ctx, row.target.checksum).is_none()
             && again.len() == 0
             && !all_started
             && first_err.is_none()

@@ -20,10 +20,11 @@ pub struct EngineSettings {
     /// each part costs a store request and work of its own, which on a fast network is
     /// what limits throughput. Off: every part is `part_size`.
     pub grow_parts: bool,
-    /// Send each part's CRC32C after its bytes (an aws-chunked trailer): the file is read
-    /// once instead of twice, but stores pay for decoding the framing (SeaweedFS: about
-    /// 7 % more CPU per GiB, the bottleneck on a fast link), so a checksum header after
-    /// a first pass over the part (from the page cache) is the default.
+    /// Send each part's CRC32C after its bytes (an aws-chunked trailer). Off, the part
+    /// goes without a checksum where the store names the CRC32C it computed (a probe
+    /// learns it), else with a header after a first pass over the part: either way the
+    /// store pays nothing for decoding a framing (SeaweedFS: trailers cost it about 7 %
+    /// more CPU per GiB, the bottleneck on a fast link).
     pub checksum_trailers: bool,
     /// Files smaller than this go as a single PUT.
     pub multipart_threshold: u64,

@@ -264,11 +264,11 @@ pub(super) async fn acquire(
 pub(super) const STREAMED_MEMORY: u64 = 2 * READ;
 
 /// A slice of the file as a streamed body for one attempt, and the checksum it goes
-/// with. A first pass computes the CRC32C (or the `Content-MD5` in md5 mode) sent as a
+/// with. In CRC32C mode the checksum is computed as the body streams
+/// ([`streamed_checksum`]), so the file is read once. Otherwise (md5 mode, or a store
+/// that refused both) a first pass computes the CRC32C or the `Content-MD5` sent as a
 /// header, and the stream is checked against it; `ahead` is that pass done earlier
-/// (see [`first_pass`]). With `checksum_trailers` in CRC32C mode the checksum is
-/// computed as the body streams instead ([`BodyChecksum::Trailing`]; the store sends
-/// it as a trailer, or as a header after a first pass where trailers are not taken).
+/// (see [`first_pass`]).
 pub(super) async fn streamed(
     ctx: &WorkerCtx,
     progress: &Arc<ItemProgress>,
@@ -287,12 +287,10 @@ pub(super) async fn streamed(
             ctx.settings.stall_timeout,
         )
     };
-    if !needs_first_pass(ctx, mode) {
-        return Ok((BodyChecksum::Trailing, PartData::File(body(None))));
-    }
-    let (sum, crc) = match ahead {
-        Some(done) => done,
-        None => first_pass(path.to_owned(), range, mode).await?,
+    let (sum, crc) = match (ahead, streamed_checksum(ctx, mode)) {
+        (Some(done), _) => done,
+        (None, Some(sum)) => return Ok((sum, PartData::File(body(None)))),
+        (None, None) => first_pass(path.to_owned(), range, mode).await?,
     };
     Ok((sum, PartData::File(body(Some(crc)))))
 }
@@ -300,9 +298,16 @@ pub(super) async fn streamed(
 /// The checksum sent ahead of a body, and the body's CRC32C to check the stream by.
 pub(super) type FirstPass = (BodyChecksum, u32);
 
-/// Whether a body's checksum is computed in a pass before it is sent (not a trailer).
-pub(super) fn needs_first_pass(ctx: &WorkerCtx, mode: ChecksumMode) -> bool {
-    !(mode == ChecksumMode::Crc32c && ctx.settings.checksum_trailers)
+/// How a part's CRC32C computed while it streams goes to the store: as a trailer
+/// (`checksum_trailers`), else not at all, the store naming the CRC32C it computed.
+/// `None` in md5 mode and for a store found to refuse the way: a first pass instead.
+pub(super) fn streamed_checksum(ctx: &WorkerCtx, mode: ChecksumMode) -> Option<BodyChecksum> {
+    let sum = if ctx.settings.checksum_trailers {
+        BodyChecksum::Trailing
+    } else {
+        BodyChecksum::Echoed
+    };
+    (mode == ChecksumMode::Crc32c && !ctx.store.refuses(&sum)).then_some(sum)
 }
 
 /// Reads the range once for the checksum its request carries in a header.

@@ -22,6 +22,12 @@ pub fn endpoint() -> String {
     )
 }
 
+/// Whether the suite runs against the embedded local store (scripts/test.sh runs some
+/// suites again against it), not SeaweedFS.
+pub fn on_embedded_store() -> bool {
+    std::env::var("HOIST_TEST_STORE").is_ok_and(|s| s == "embedded")
+}
+
 pub fn upstream_addr() -> std::net::SocketAddr {
     let ep = endpoint();
     ep.trim_start_matches("http://")

@@ -55,6 +55,17 @@ pub struct Faults {
     pub aws_chunked: AtomicU64,
     /// Request lines seen while watching ("head /bucket/key http/1.1", lower case).
     pub request_lines: Mutex<Vec<String>>,
+    /// Requests seen (while watching) that carry an `x-amz-checksum-crc32c` header.
+    pub checksum_headers: AtomicU64,
+    /// When set (before the connections are made), answers to UploadPart lose their
+    /// `x-amz-checksum-crc32c` header, as from a store that computes no checksum of
+    /// its own for a part sent without one.
+    pub hide_part_checksums: AtomicBool,
+    /// UploadPart requests seen without a checksum (while watching).
+    pub unchecked_parts: AtomicU64,
+    /// The next N UploadPart bodies (relayed one by one) reach the store with one byte
+    /// flipped, as a faulty link or NIC would deliver them.
+    pub corrupt_parts: AtomicU64,
 }
 
 fn error_xml(code: &str, message: &str) -> String {
@@ -228,14 +239,17 @@ async fn handle(
         client.shutdown().await?;
         return Ok(());
     }
-    let refusal = f.refuse_complete.lock().unwrap().clone();
-    let chunked_refusal = f.refuse_aws_chunked.lock().unwrap().clone();
-    if refusal.is_some()
-        || chunked_refusal.is_some()
+    let refusals = Refusals {
+        complete: f.refuse_complete.lock().unwrap().clone(),
+        aws_chunked: f.refuse_aws_chunked.lock().unwrap().clone(),
+    };
+    if refusals.any()
         || f.watch_requests.load(Ordering::SeqCst)
+        || f.hide_part_checksums.load(Ordering::SeqCst)
+        || f.corrupt_parts.load(Ordering::SeqCst) > 0
         || f.lose_create_answers.load(Ordering::SeqCst) > 0
     {
-        return relay_by_request(client, upstream, f, refusal, chunked_refusal).await;
+        return relay_by_request(client, upstream, f, refusals).await;
     }
     let reset_every = f.reset_every.load(Ordering::SeqCst);
     // A reset connection dies after a few KiB to a few MiB of request bytes.
@@ -320,16 +334,46 @@ async fn handle(
     Ok(())
 }
 
+/// The answers (HTTP status, XML error body) the proxy gives instead of the store.
+struct Refusals {
+    complete: Option<(u16, String)>,
+    aws_chunked: Option<(u16, String)>,
+}
+
+impl Refusals {
+    fn any(&self) -> bool {
+        self.complete.is_some() || self.aws_chunked.is_some()
+    }
+}
+
+/// The answer header a store names a checksum in, and a header name of the same length
+/// that it becomes when hidden (the answer's length does not change).
+const CHECKSUM_ANSWER: &[u8] = b"x-amz-checksum-crc32c";
+const HIDDEN_ANSWER: &[u8] = b"x-proxy-hidden-header";
+
+/// Renames the checksum header in an answer's bytes (any case).
+fn hide_checksum(bytes: &mut [u8]) {
+    let n = CHECKSUM_ANSWER.len();
+    let mut i = 0;
+    while i + n <= bytes.len() {
+        if bytes[i..i + n].eq_ignore_ascii_case(CHECKSUM_ANSWER) {
+            bytes[i..i + n].copy_from_slice(HIDDEN_ANSWER);
+            i += n;
+        } else {
+            i += 1;
+        }
+    }
+}
+
 /// Relays requests one by one (HTTP/1.1 sends the next request on a connection only
-/// after the previous answer), answering CompleteMultipartUpload or aws-chunked
-/// requests itself when a refusal is set, and losing the answers to
-/// CreateMultipartUpload that `lose_create_answers` asks for.
+/// after the previous answer), answering the requests a refusal is set for itself,
+/// losing the answers to CreateMultipartUpload that `lose_create_answers` asks for,
+/// and hiding the checksums in UploadPart answers when asked to.
 async fn relay_by_request(
     client: TcpStream,
     upstream: SocketAddr,
     f: Arc<Faults>,
-    refusal: Option<(u16, String)>,
-    chunked_refusal: Option<(u16, String)>,
+    refusals: Refusals,
 ) -> std::io::Result<()> {
     let server = TcpStream::connect(upstream).await?;
     let (mut cr, cw) = client.into_split();
@@ -340,6 +384,9 @@ async fn relay_by_request(
     let lose = Arc::new(AtomicBool::new(false));
     let answered = Arc::new(tokio::sync::Notify::new());
     let (lose2, answered2) = (lose.clone(), answered.clone());
+    // While set, the answer being relayed is UploadPart's, and its checksum is hidden.
+    let hiding = Arc::new(AtomicBool::new(false));
+    let hiding2 = hiding.clone();
     let down = tokio::spawn(async move {
         let mut buf = vec![0u8; 64 * 1024];
         loop {
@@ -350,6 +397,9 @@ async fn relay_by_request(
             if lose2.load(Ordering::SeqCst) {
                 answered2.notify_one();
                 return Ok(());
+            }
+            if hiding2.load(Ordering::SeqCst) {
+                hide_checksum(&mut buf[..n]);
             }
             cw2.lock().await.write_all(&buf[..n]).await?;
         }
@@ -398,14 +448,29 @@ async fn relay_by_request(
             if chunked {
                 f.aws_chunked.fetch_add(1, Ordering::SeqCst);
             }
+            let checksum_header = head
+                .lines()
+                .any(|l| l.starts_with("x-amz-checksum-crc32c:"));
+            if checksum_header {
+                f.checksum_headers.fetch_add(1, Ordering::SeqCst);
+            }
+            let part = line.starts_with("put ") && line.contains("partnumber=");
+            let unchecked = part && !chunked && !checksum_header && !head.contains("content-md5:");
+            if unchecked {
+                f.unchecked_parts.fetch_add(1, Ordering::SeqCst);
+            }
+            hiding.store(
+                part && f.hide_part_checksums.load(Ordering::SeqCst),
+                Ordering::SeqCst,
+            );
             let complete = line.starts_with("post ") && line.contains("uploadid=");
-            let refused = match (&refusal, &chunked_refusal) {
-                (Some(r), _) if complete => {
-                    f.completes.fetch_add(1, Ordering::SeqCst);
-                    Some(r)
-                }
-                (_, Some(r)) if chunked => Some(r),
-                _ => None,
+            let refused = if complete && refusals.complete.is_some() {
+                f.completes.fetch_add(1, Ordering::SeqCst);
+                refusals.complete.as_ref()
+            } else if chunked && refusals.aws_chunked.is_some() {
+                refusals.aws_chunked.as_ref()
+            } else {
+                None
             };
             if let Some((status, body)) = refused {
                 f.injected.fetch_add(1, Ordering::SeqCst);
@@ -435,7 +500,19 @@ async fn relay_by_request(
                 tokio::io::copy(&mut cr, &mut sw).await?;
                 return Ok(());
             }
+            let mut flip = part
+                && length.is_some_and(|l| l > 0)
+                && f.corrupt_parts
+                    .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1))
+                    .is_ok();
+            if flip {
+                f.injected.fetch_add(1, Ordering::SeqCst);
+            }
             let take = head_len + length.unwrap_or(0).min(pending.len() - head_len);
+            if flip && take > head_len {
+                pending[head_len] ^= 0xff;
+                flip = false;
+            }
             sw.write_all(&pending[..take]).await?;
             let mut remaining = length.unwrap_or(0) - (take - head_len);
             pending.drain(..take);
@@ -445,6 +522,10 @@ async fn relay_by_request(
                     return Ok(());
                 }
                 let body = n.min(remaining);
+                if flip {
+                    buf[0] ^= 0xff;
+                    flip = false;
+                }
                 sw.write_all(&buf[..body]).await?;
                 pending.extend_from_slice(&buf[body..n]);
                 remaining -= body;
