@@ -132,8 +132,7 @@ pub trait Multipart: Send + Sync {
     async fn abort(&self, key: &str, upload_id: &str) -> Result<()>;
     /// Whether this store was found to refuse the way `streamed` (a checksum computed
     /// while streaming) goes: its parts then go with a header after a first pass.
-    fn refuses(&self, streamed: &BodyChecksum) -> bool {
-        let _ = streamed;
+    fn refuses(&self, _streamed: &BodyChecksum) -> bool {
         false
     }
     /// The unfinished multipart uploads of exactly `key` (ListMultipartUploads), to
@@ -383,8 +382,8 @@ impl S3Store {
     /// A part sent without a checksum, where the store computes the part's CRC32C and
     /// names it in its answer (SeaweedFS): compared with the CRC32C of the bytes read
     /// while streaming. Whether a store does is learned by a probe before its first
-    /// such part ([`S3Store::probe_echo`]); stores that insist on a checksum (AWS, the embedded store) or name
-    /// none get a header after a first pass.
+    /// such part ([`S3Store::probe_echo`]); stores that insist on a checksum (AWS, the
+    /// embedded store) or name none get a header after a first pass.
     async fn part_echoed(
         &self,
         key: &str,
@@ -575,8 +574,8 @@ impl S3Store {
     }
 }
 
-/// A file body for a store that takes no checksum computed while streaming: after a first pass, with its
-/// CRC32C as a header.
+/// A file body for a store that takes no checksum computed while streaming: after a
+/// first pass, with its CRC32C as a header.
 pub(super) async fn with_header(file: &super::body::PartBody) -> Result<(PartData, BodyChecksum)> {
     let plain = file.with_first_pass().await?;
     let crc = plain.crc32c().expect("a first pass knows the CRC32C");
