@@ -176,6 +176,20 @@ async fn upload_verified(
     events
 }
 
+/// Two files of three parts each, `a.bin` and `b.bin` in `dir` (seeded from `seed`),
+/// and a bucket named after `hint` behind a fault proxy, with its target.
+async fn two_files_behind_a_proxy(
+    dir: &std::path::Path,
+    hint: &str,
+    seed: u64,
+) -> ([Vec<u8>; 2], String, proxy::FaultProxy, hoist_core::Target) {
+    let first = write_random(&dir.join("a.bin"), 12 * MIB as usize, seed);
+    let second = write_random(&dir.join("b.bin"), 12 * MIB as usize, seed + 1);
+    let bucket = bucket(hint).await;
+    let (proxy, t) = proxied_target(&bucket).await;
+    ([first, second], bucket, proxy, t)
+}
+
 /// Settings that send CRC32C trailers (off by default: stores pay for decoding them).
 fn trailer_settings() -> hoist_core::EngineSettings {
     let mut s = fast_settings();
@@ -232,10 +246,7 @@ async fn a_store_that_names_no_checksum_is_sent_checksum_headers_from_then_on() 
     // answer: nothing would prove the part, so the probe says no, every part goes
     // with a header after a first pass, and the store is not probed again.
     let (_d, dir) = tmp();
-    let first = write_random(&dir.join("a.bin"), 12 * MIB as usize, 27);
-    let second = write_random(&dir.join("b.bin"), 12 * MIB as usize, 28);
-    let bucket = bucket("noecho").await;
-    let (proxy, t) = proxied_target(&bucket).await;
+    let ([first, second], bucket, proxy, t) = two_files_behind_a_proxy(&dir, "noecho", 27).await;
     proxy.faults.hide_part_checksums.store(true, SeqCst);
     let engine = engine(&dir, fast_settings()).await;
     let events = upload_verified(&engine, &dir, &bucket, t.clone(), &[("a.bin", first)]).await;
@@ -265,10 +276,7 @@ async fn a_part_whose_answer_names_no_checksum_goes_again_with_a_header() {
         return; // it insists on a checksum: no part goes without one there
     }
     let (_d, dir) = tmp();
-    let first = write_random(&dir.join("a.bin"), 12 * MIB as usize, 29);
-    let second = write_random(&dir.join("b.bin"), 12 * MIB as usize, 30);
-    let bucket = bucket("echoloss").await;
-    let (proxy, t) = proxied_target(&bucket).await;
+    let ([first, second], bucket, proxy, t) = two_files_behind_a_proxy(&dir, "echoloss", 29).await;
     proxy.faults.watch_requests.store(true, SeqCst);
     let engine = engine(&dir, fast_settings()).await;
     upload_verified(&engine, &dir, &bucket, t.clone(), &[("a.bin", first)]).await;
@@ -298,10 +306,7 @@ async fn a_part_corrupted_on_the_way_is_caught_by_the_named_checksum_and_sent_ag
         return; // parts go with a header there, which the store checks itself
     }
     let (_d, dir) = tmp();
-    let first = write_random(&dir.join("a.bin"), 12 * MIB as usize, 31);
-    let second = write_random(&dir.join("b.bin"), 12 * MIB as usize, 32);
-    let bucket = bucket("echoflip").await;
-    let (proxy, t) = proxied_target(&bucket).await;
+    let ([first, second], bucket, proxy, t) = two_files_behind_a_proxy(&dir, "echoflip", 31).await;
     proxy.faults.watch_requests.store(true, SeqCst);
     let engine = engine(&dir, fast_settings()).await;
     upload_verified(&engine, &dir, &bucket, t.clone(), &[("a.bin", first)]).await;
@@ -347,10 +352,7 @@ async fn a_store_that_refuses_trailers_is_sent_checksum_headers_from_then_on() {
     // a trailer are sent again with a checksum header at once (no retry, no failure),
     // and the store is not asked again.
     let (_d, dir) = tmp();
-    let first = write_random(&dir.join("a.bin"), 12 * MIB as usize, 25);
-    let second = write_random(&dir.join("b.bin"), 12 * MIB as usize, 26);
-    let bucket = bucket("notrailer").await;
-    let (proxy, t) = proxied_target(&bucket).await;
+    let ([first, second], bucket, proxy, t) = two_files_behind_a_proxy(&dir, "notrailer", 25).await;
     proxy.faults.refuse_aws_chunked(
         400,
         "InvalidArgument",
