@@ -28,6 +28,7 @@ use tauri::{Manager, RunEvent};
 use state::Desktop;
 
 pub fn run() {
+    hoist_core::process::limit_allocator_retention();
     let app = tauri::Builder::default()
         // First: a second launch hands over to the running app and exits.
         .plugin(tauri_plugin_single_instance::init(|app, _argv, _cwd| {

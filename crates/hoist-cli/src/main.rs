@@ -32,7 +32,7 @@ pub(crate) enum CliError {
 }
 
 fn main() -> ExitCode {
-    limit_allocator_retention();
+    hoist_core::process::limit_allocator_retention();
     let cli = Cli::parse();
     if matches!(cli.command, Command::ClipboardHold) {
         return clipboard::hold();
@@ -47,17 +47,6 @@ fn main() -> ExitCode {
             eprintln!("hoist: {e}");
             ExitCode::from(2)
         }
-    }
-}
-
-/// glibc raises its mmap threshold after large buffers are freed, so later part
-/// buffers come from per-thread arenas that keep the memory: RSS would grow far past
-/// the engine's memory budget. A fixed threshold returns each part buffer to the OS.
-fn limit_allocator_retention() {
-    #[cfg(all(target_os = "linux", target_env = "gnu"))]
-    // SAFETY: mallopt only changes allocator tuning; called before any thread starts.
-    unsafe {
-        libc::mallopt(libc::M_MMAP_THRESHOLD, 1 << 20);
     }
 }
 

@@ -30,6 +30,7 @@ pub mod fsutil;
 pub mod journal;
 pub mod objects;
 pub mod origin;
+pub mod process;
 pub mod profiles;
 pub mod s3;
 pub mod transfer;
