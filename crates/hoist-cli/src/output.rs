@@ -124,6 +124,7 @@ impl Reporter {
         let mut queued: HashMap<i64, u64> = HashMap::new();
         let mut watch_lines = HashMap::new();
         let mut finishing = false;
+        let mut lines: Vec<String> = Vec::new();
         loop {
             let next = if finishing {
                 match self.events.try_recv() {
@@ -131,7 +132,10 @@ impl Reporter {
                     Err(broadcast::error::TryRecvError::Lagged(n)) => {
                         Err(broadcast::error::RecvError::Lagged(n))
                     }
-                    Err(_) => return ReporterEnd::Drained,
+                    Err(_) => {
+                        flush(&multi, &mut lines);
+                        return ReporterEnd::Drained;
+                    }
                 }
             } else {
                 tokio::select! {
@@ -146,13 +150,21 @@ impl Reporter {
             let event = match next {
                 Ok(e) => e,
                 Err(broadcast::error::RecvError::Lagged(n)) => {
-                    let line = json!({"event": "lagged", "missed": n});
-                    if self.json && try_line(format_args!("{line}")).is_err() {
-                        return ReporterEnd::OutputGone;
+                    if self.json {
+                        let line = json!({"event": "lagged", "missed": n});
+                        if try_line(format_args!("{line}")).is_err() {
+                            return ReporterEnd::OutputGone;
+                        }
+                    } else {
+                        // The summary still counts every file; say that lines are missing.
+                        lines.push(format!("(output fell behind: {n} events not shown)"));
                     }
                     continue;
                 }
-                Err(broadcast::error::RecvError::Closed) => return ReporterEnd::EventsClosed,
+                Err(broadcast::error::RecvError::Closed) => {
+                    flush(&multi, &mut lines);
+                    return ReporterEnd::EventsClosed;
+                }
             };
             if self.json {
                 let line = serde_json::to_string(&event).expect("events serialise");
@@ -203,18 +215,14 @@ impl Reporter {
                     offline,
                     ..
                 } => {
-                    multi.suspend(|| {
-                        if *offline {
-                            eprintln!("wait   #{id}: waiting for network ({reason})")
-                        } else {
-                            eprintln!(
-                                "retry  #{id} (attempt {attempt}, in {delay_ms} ms): {reason}"
-                            )
-                        }
+                    lines.push(if *offline {
+                        format!("wait   #{id}: waiting for network ({reason})")
+                    } else {
+                        format!("retry  #{id} (attempt {attempt}, in {delay_ms} ms): {reason}")
                     });
                 }
                 EngineEvent::Restarted { id, reason } => {
-                    multi.suspend(|| eprintln!("restart #{id}: {reason}"));
+                    lines.push(format!("restart #{id}: {reason}"));
                 }
                 EngineEvent::Finishing { id, step } => {
                     if let Some(b) = bars.get(id) {
@@ -236,32 +244,32 @@ impl Reporter {
                     if let Some(b) = bars.remove(id) {
                         b.finish_and_clear();
                     }
-                    multi.suspend(|| {
+                    lines.push(
                         if *verification == hoist_core::Verification::NoReadPermission {
-                            eprintln!(
+                            format!(
                                 "landed {key} ({}, not verified: no read permission)",
                                 HumanBytes(*size)
                             )
                         } else {
-                            eprintln!(
+                            format!(
                                 "ok     {key} ({}, verified: {})",
                                 HumanBytes(*size),
                                 verification_word(*verification)
                             )
-                        }
-                    });
+                        },
+                    );
                 }
                 EngineEvent::Skipped { key, reason, .. } => {
-                    multi.suspend(|| eprintln!("skip   {key}: {reason}"))
+                    lines.push(format!("skip   {key}: {reason}"))
                 }
                 EngineEvent::Failed { id, key, error } => {
                     if let Some(b) = bars.remove(id) {
                         b.abandon();
                     }
-                    multi.suspend(|| eprintln!("FAILED {key}: {}", error.message));
+                    lines.push(format!("FAILED {key}: {}", error.message));
                 }
-                EngineEvent::Paused { id } => multi.suspend(|| eprintln!("paused #{id}")),
-                EngineEvent::Cancelled { id } => multi.suspend(|| eprintln!("cancel #{id}")),
+                EngineEvent::Paused { id } => lines.push(format!("paused #{id}")),
+                EngineEvent::Cancelled { id } => lines.push(format!("cancel #{id}")),
                 EngineEvent::Watch { status } => {
                     // One line when a watch changes phase or catches up, not per tick.
                     let key = (
@@ -272,16 +280,36 @@ impl Reporter {
                         status.cannot_read.clone(),
                     );
                     if watch_lines.get(&status.id) != Some(&key) {
-                        multi.suspend(|| eprintln!("{}", watch_line(status)));
+                        lines.push(format!("{}", watch_line(status)));
                         watch_lines.insert(status.id, key);
                     }
                 }
                 _ => {}
             }
-            total.tick();
-            tokio::time::sleep(Duration::ZERO).await;
+            // Lines go out in batches, once the events in hand are handled: a line at a
+            // time (a zero sleep after each, too) fell behind a burst of small files
+            // and lost lines to the engine's bounded event buffer.
+            if self.events.is_empty() || lines.len() >= 512 {
+                flush(&multi, &mut lines);
+                total.tick();
+                tokio::task::yield_now().await;
+            }
         }
     }
+}
+
+/// Prints the lines gathered, above the progress bars.
+fn flush(multi: &MultiProgress, lines: &mut Vec<String>) {
+    if lines.is_empty() {
+        return;
+    }
+    let mut text = lines.join("\n");
+    text.push('\n');
+    lines.clear();
+    multi.suspend(|| {
+        use std::io::Write as _;
+        let _ = std::io::stderr().lock().write_all(text.as_bytes());
+    });
 }
 
 fn verification_word(v: hoist_core::Verification) -> &'static str {

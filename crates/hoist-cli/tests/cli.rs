@@ -164,6 +164,44 @@ async fn kill_9_then_the_file_changes_resume_restarts_with_the_new_content() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_file_of_a_large_batch_gets_its_line() {
+    // 3,000 files queue at once: thousands of events in a burst. The human output
+    // must keep up and print one "ok" line per file (it used to fall behind the
+    // engine's event buffer and lose lines, and drain the rest a millisecond each).
+    let (_d, dir) = tmp();
+    let folder = dir.join("many");
+    std::fs::create_dir(&folder).unwrap();
+    for i in 0..3000 {
+        std::fs::write(folder.join(format!("f{i:04}.txt")), [b'x']).unwrap();
+    }
+    let journal = dir.join("journal.sqlite");
+    let bucket = bucket("manylines").await;
+    let out = Command::new(env!("CARGO_BIN_EXE_hoist"))
+        .arg("--journal")
+        .arg(&journal)
+        .env("HOIST_CONFIG_DIR", dir.join("hoist-config"))
+        .args(["upload", "--bucket", &bucket])
+        .arg(&folder)
+        .output()
+        .await
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{err}");
+    let ok = err.lines().filter(|l| l.starts_with("ok ")).count();
+    assert_eq!(
+        ok,
+        3000,
+        "one line per file; the end: {}",
+        &err[err.len().saturating_sub(300)..]
+    );
+    assert!(
+        !err.contains("fell behind"),
+        "{}",
+        &err[..err.len().min(300)]
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn failures_give_a_clear_message_and_a_nonzero_exit() {
     let (_d, dir) = tmp();
     write_random(&dir.join("a.txt"), 10, 24);

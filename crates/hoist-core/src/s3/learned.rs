@@ -1,8 +1,9 @@
-//! What a store was found to take, learned from the first request that tried it and
-//! kept for the store's lifetime (shared by the clones of its `S3Store`): a part's
-//! CRC32C computed while the part streams reaches the store either as an aws-chunked
-//! trailer or as nothing at all, the store naming the CRC32C it computed in its
-//! answer. Stores that take neither are sent a header after a first pass.
+//! What a store was found to take, learned from the first request that tried it (for
+//! the echo, a probe: `S3Store::probe_echo`) and kept for the store's lifetime (shared
+//! by the clones of its `S3Store`): a part's CRC32C computed while the part streams
+//! reaches the store either as an aws-chunked trailer or as nothing at all, the store
+//! naming the CRC32C it computed in its answer. Stores that take neither are sent a
+//! header after a first pass.
 
 use std::sync::atomic::{AtomicU8, Ordering};
 
