@@ -16,9 +16,17 @@ use tokio::process::Command;
 
 const MIB: u64 = 1024 * 1024;
 
+/// `hoist --json` with `journal`.
 fn hoist(journal: &Path) -> Command {
+    let mut c = hoist_human(journal);
+    c.arg("--json");
+    c
+}
+
+/// `hoist` with `journal`, its output for people (lines on stderr).
+fn hoist_human(journal: &Path) -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_hoist"));
-    c.arg("--json").arg("--journal").arg(journal);
+    c.arg("--journal").arg(journal);
     // Profiles of the user running the tests stay out of them.
     c.env("HOIST_CONFIG_DIR", journal.with_file_name("hoist-config"));
     c
@@ -176,10 +184,7 @@ async fn every_file_of_a_large_batch_gets_its_line() {
     }
     let journal = dir.join("journal.sqlite");
     let bucket = bucket("manylines").await;
-    let out = Command::new(env!("CARGO_BIN_EXE_hoist"))
-        .arg("--journal")
-        .arg(&journal)
-        .env("HOIST_CONFIG_DIR", dir.join("hoist-config"))
+    let out = hoist_human(&journal)
         .args(["upload", "--bucket", &bucket])
         .arg(&folder)
         .output()
@@ -219,10 +224,7 @@ async fn failures_give_a_clear_message_and_a_nonzero_exit() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("nope.txt"));
 
     // Missing bucket: the item fails, exit 1, the reason in words.
-    let mut c = Command::new(env!("CARGO_BIN_EXE_hoist"));
-    let out = c
-        .arg("--journal")
-        .arg(&journal)
+    let out = hoist_human(&journal)
         .args(["upload", "--bucket", "bucket-that-is-not-there"])
         .arg(dir.join("a.txt"))
         .output()
