@@ -10,7 +10,8 @@ command -v tauri-driver >/dev/null || cargo install tauri-driver --locked --vers
 [ -d ui/node_modules ] || npm --prefix ui ci --no-audit --no-fund --loglevel=error
 # python-xlib plays the window manager's close button (WM_DELETE_WINDOW) under Xvfb.
 python3 -c 'import Xlib' 2>/dev/null || python3 -m pip install -q --disable-pip-version-check python-xlib
-npm --prefix ui run build
+# scripts/test.sh built the UI already: building it again would rebuild the app too.
+[ -n "${HOIST_UI_BUILT:-}" ] || npm --prefix ui run build
 # --all-targets: the feature set of `cargo test --workspace`, so its build is reused.
 cargo build --workspace --all-targets --locked
 

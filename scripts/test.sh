@@ -68,4 +68,4 @@ for suite in $suites; do
 done
 
 echo "== the desktop app, end to end in its window"
-scripts/e2e.sh
+HOIST_UI_BUILT=1 scripts/e2e.sh
