@@ -280,7 +280,7 @@ impl Reporter {
                         status.cannot_read.clone(),
                     );
                     if watch_lines.get(&status.id) != Some(&key) {
-                        lines.push(format!("{}", watch_line(status)));
+                        lines.push(watch_line(status));
                         watch_lines.insert(status.id, key);
                     }
                 }
