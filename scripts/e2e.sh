@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # End-to-end tests of the desktop app in its real window: builds the UI and the app,
 # starts Xvfb, a D-Bus session and tauri-driver, and runs tests/e2e/test_desktop.py
-# with a throwaway HOME. Artifacts (screenshots) land in .e2e/artifacts/.
+# with a throwaway HOME (HOIST_E2E_SCRIPT runs another script in the same harness:
+# bench/app.sh). Artifacts (screenshots) land in .e2e/artifacts/.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
@@ -56,7 +57,7 @@ scripts/with-keyring.sh bash -c '
     (echo >/dev/tcp/127.0.0.1/${HOIST_E2E_PORT:-4444}) 2>/dev/null && break; sleep 0.1
   done
   status=0
-  python3 tests/e2e/test_desktop.py || status=$?
+  python3 "${HOIST_E2E_SCRIPT:-tests/e2e/test_desktop.py}" || status=$?
   kill $driver 2>/dev/null || true
   if [ $status -ne 0 ]; then echo "--- tauri-driver log"; tail -120 "$HOIST_E2E_WORK/driver.log"; echo "--- app log"; grep -v "^dbus-daemon" "$HOIST_E2E_WORK/app.log" | tail -80; fi
   exit $status

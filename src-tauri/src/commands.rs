@@ -4,10 +4,10 @@ use hoist_core::profiles::{AwsFileProfile, ConnectionReport, Destination, Profil
 use hoist_core::{HistoryEntry, ItemStatus, UploadId};
 use tauri::State;
 use tauri::ipc::Channel;
-use tokio::sync::broadcast::error::RecvError;
 
 use crate::adds::AddOutcome;
 use crate::error::{Result, invalid};
+use crate::feed::{self, Then};
 use crate::lifecycle::{PreferenceFile, Preferences};
 use crate::models::{AppSettings, AwsImportForm, ProfileForm, QueueMessage};
 use crate::state::Desktop;
@@ -27,13 +27,24 @@ pub async fn subscribe(state: State<'_, Desktop>, channel: Channel<QueueMessage>
     let mut events = state.engine.subscribe();
     let feed = tauri::async_runtime::spawn(async move {
         loop {
-            let message = match events.recv().await {
-                Ok(event) => QueueMessage::Event { event },
-                Err(RecvError::Lagged(_)) => QueueMessage::Resync,
-                Err(RecvError::Closed) => break,
-            };
-            if channel.send(message).is_err() {
+            let batch = feed::next_batch(&mut events, feed::GATHER, feed::MOST).await;
+            if !batch.events.is_empty()
+                && channel
+                    .send(QueueMessage::Events {
+                        events: batch.events,
+                    })
+                    .is_err()
+            {
                 break;
+            }
+            match batch.then {
+                Then::More => {}
+                Then::Lagged => {
+                    if channel.send(QueueMessage::Resync).is_err() {
+                        break;
+                    }
+                }
+                Then::Closed => break,
             }
         }
     });

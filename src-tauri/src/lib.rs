@@ -9,10 +9,12 @@ mod commands;
 mod diagnostics;
 mod downloads;
 mod error;
+mod feed;
 mod lifecycle;
 mod links;
 mod local;
 pub mod models;
+mod painting;
 mod pickers;
 mod preview;
 mod selection;
@@ -28,6 +30,8 @@ use tauri::{Manager, RunEvent};
 use state::Desktop;
 
 pub fn run() {
+    // First, while this is the only thread: it may set a variable WebKit reads.
+    let painting = painting::choose();
     hoist_core::process::limit_allocator_retention();
     let app = tauri::Builder::default()
         // First: a second launch hands over to the running app and exits.
@@ -42,13 +46,14 @@ pub fn run() {
         .register_asynchronous_uri_scheme_protocol(preview::SCHEME, |ctx, request, responder| {
             preview::handle(ctx.app_handle(), request, responder)
         })
-        .setup(|app| {
+        .setup(move |app| {
             let log_dir = app.path().app_log_dir()?;
             let logs = diagnostics::init(&log_dir, "info").unwrap_or_else(|e| {
                 eprintln!("hoist: {e}");
                 diagnostics::LogFiles::none(log_dir)
             });
             tracing::info!("starting Hoist {}", env!("CARGO_PKG_VERSION"));
+            tracing::info!("{}", painting.describe());
             app.manage(logs);
             // One data folder and journal with the `hoist` CLI; the app's own folder
             // from before is moved there once.

@@ -11,9 +11,8 @@ use ts_rs::TS;
 #[serde(tag = "type", rename_all = "snake_case")]
 #[ts(export)]
 pub enum QueueMessage {
-    Event {
-        event: EngineEvent,
-    },
+    /// Events in the engine's order: those that arrived within a frame of each other.
+    Events { events: Vec<EngineEvent> },
     /// Events were dropped (the UI fell behind): fetch `list_queue` again.
     Resync,
 }

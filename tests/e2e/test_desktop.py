@@ -24,6 +24,7 @@ import urllib.request
 
 from browser_steps import preview_step
 from webdriver import Session
+from xwindow import app_windows
 
 DRIVER = os.environ.get("HOIST_E2E_DRIVER", "http://127.0.0.1:4444")
 APP = os.environ["HOIST_E2E_APP"]
@@ -107,28 +108,6 @@ def app_gone(timeout=15):
         time.sleep(0.2)
     subprocess.run(["pkill", "-9", "-f", APP])
     time.sleep(0.5)
-
-
-def app_windows(title="Hoist"):
-    """The app's top-level X windows that take WM_DELETE_WINDOW, as (window, display)."""
-    from Xlib import display as xdisplay
-
-    d = xdisplay.Display()
-    delete = d.intern_atom("WM_DELETE_WINDOW")
-
-    def walk(w):
-        for c in w.query_tree().children:
-            yield c
-            yield from walk(c)
-
-    found = []
-    for w in walk(d.screen().root):
-        try:
-            if w.get_wm_name() == title and delete in (w.get_wm_protocols() or []):
-                found.append(w)
-        except Exception:  # noqa: BLE001 (windows come and go)
-            continue
-    return found, d
 
 
 def window_viewable():
@@ -410,8 +389,9 @@ def compromised_page_step(s):
 
 
 def shared_journal_and_log_step():
-    """The CLI reads the journal the running app writes; the app's log file exists and
-    holds neither the profile's secret nor a presigned signature."""
+    """The CLI reads the journal the running app writes; the app's log file exists, says
+    how the page is painted, and holds neither the profile's secret nor a presigned
+    signature."""
     hoist = os.path.join(os.environ.get("CARGO_TARGET_DIR", "target"), "debug", "hoist")
     out = subprocess.run([hoist, "--json", "history", "--limit", "20000"], capture_output=True, timeout=60, text=True)
     check(out.returncode == 0, f"hoist history runs beside the app: {out.stderr[-300:]}")
@@ -420,6 +400,10 @@ def shared_journal_and_log_step():
     check(logs != [], f"the log file exists in {LOGS}")
     text = "".join(open(p, encoding="utf-8", errors="replace").read() for p in logs)
     check("starting Hoist" in text, f"the log holds the session ({len(text)} bytes)")
+    # Xvfb has no GPU: the page is painted without WebKit's (software) compositing.
+    gpu = any(n.startswith("renderD") for n in os.listdir("/dev/dri")) if os.path.isdir("/dev/dri") else False
+    if not gpu:
+        check("painted without compositing" in text, "without a GPU render node the log says the page is painted without compositing")
     check(os.environ["AWS_SECRET_ACCESS_KEY"] not in text, "no profile secret in the log")
     check(re.search(r"X-Amz-Signature=(?!REDACTED)", text) is None, "no presigned signature in the log")
 
@@ -710,6 +694,7 @@ def main():
     counts = queue_counts(s)
     print(f"  queue: {counts}")
     s.wait("the screenshot state", lambda: state_of(s, "in-background.bin") == "verified")
+    time.sleep(0.5)  # the overall bar eases to its value over 0.2 s
     s.screenshot(os.path.join(ARTIFACTS, "hoist-window.png"))
 
     print("8. profiles: the secret goes to the OS keyring and nowhere else")

@@ -1,12 +1,13 @@
 """A minimal W3C WebDriver client over plain HTTP (no Selenium needed), enough to
 drive the Hoist window through tauri-driver + WebKitWebDriver."""
 
-import base64
 import http.client
 import json
 import time
 import urllib.error
 import urllib.request
+
+from xwindow import window_png
 
 ELEMENT = "element-6066-11e4-a52e-4f735466cecf"
 
@@ -95,9 +96,9 @@ class Session:
         return result.get("ok")
 
     def screenshot(self, path):
-        png = base64.b64decode(self.call("GET", "/screenshot"))
-        with open(path, "wb") as f:
-            f.write(png)
+        """The window as the screen shows it (see xwindow: WebDriver's own screenshot
+        hangs while WebKitGTK paints without compositing)."""
+        window_png(path)
 
     def wait(self, what, predicate, timeout=60, every=0.2):
         deadline = time.time() + timeout

@@ -448,10 +448,12 @@ export function startApp(root: HTMLElement): QueueStore {
   store.beginSnapshot();
   ipc
     .subscribe((msg) => {
-      if (msg.type === "event") {
-        if (msg.event.event === "watch") watches.apply(msg.event);
-        else if (msg.event.event === "held") showHold(holdWords(msg.event.reason));
-        else store.apply(msg.event);
+      if (msg.type === "events") {
+        for (const event of msg.events) {
+          if (event.event === "watch") watches.apply(event);
+          else if (event.event === "held") showHold(holdWords(event.reason));
+          else store.apply(event);
+        }
       } else {
         void resync();
         void refreshWatches();

@@ -4,4 +4,4 @@ import type { EngineEvent } from "./EngineEvent";
 /**
  * What the queue channel carries to the UI.
  */
-export type QueueMessage = { "type": "event", event: EngineEvent, } | { "type": "resync" };
+export type QueueMessage = { "type": "events", events: Array<EngineEvent>, } | { "type": "resync" };

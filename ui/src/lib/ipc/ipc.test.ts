@@ -97,8 +97,8 @@ describe("ipc commands", () => {
       .__TAURI_INTERNALS__.runCallback;
     // out of order on the wire: the channel restores the order
     run(channelId, { index: 1, message: { type: "resync" } });
-    run(channelId, { index: 0, message: { type: "event", event: { event: "idle" } } });
-    expect(got).toEqual([{ type: "event", event: { event: "idle" } }, { type: "resync" }]);
+    run(channelId, { index: 0, message: { type: "events", events: [{ event: "idle" }] } });
+    expect(got).toEqual([{ type: "events", events: [{ event: "idle" }] }, { type: "resync" }]);
   });
 
   it("passes IpcErrors through and normalises anything else", async () => {
