@@ -5,11 +5,12 @@
 # a command costs besides its bytes: start-up, requests, exit). Prints seconds, MB/s,
 # throughput as a fraction of the curl PUT, files/s, CPU seconds (user + sys) per GiB,
 # peak RSS, and the ratios hoist/other. Release build. Each tool runs BENCH_RUNS times
-# (default 3), the tools taking turns, and the median run of each is reported: one run
-# of a store on the same two cores varies by ±10 %. The order of the tools rotates
-# each round (a machine that speeds up or slows down over the runs favours no tool),
-# and hoist's fraction of curl is also given per round, from the two runs of that
-# round, with its median. Each run records the CPU time the hypervisor stole (a
+# (default 4), the tools taking turns, and the median run of each is reported: one run
+# of a store on the same two cores varies by ±10 %. Every other round runs the tools
+# in the reverse order (A B C D, D C B A: a machine that speeds up or slows down over
+# the runs favours no tool, which a rotation did not ensure), with hoist and curl side
+# by side, so hoist's fraction of curl is also given per round, from the two runs of
+# that round, with its median. Each run records the CPU time the hypervisor stole (a
 # virtual machine shares its host): above a few percent, no number here is steady.
 #   bench/compare.sh            (BENCH_BIG_MIB=2048 BENCH_FILES=5000 to change sizes)
 # Uses the S3 server in AWS_ENDPOINT_URL when set (left running); otherwise starts
@@ -21,7 +22,7 @@ cd "$(dirname "$0")/.."
 ROOT=$(pwd)
 BIG_MIB=${BENCH_BIG_MIB:-2048}
 FILES=${BENCH_FILES:-5000}
-RUNS=${BENCH_RUNS:-3}
+RUNS=${BENCH_RUNS:-4}
 WORK=${BENCH_DIR:-/tmp/hoist-bench}
 
 command -v /usr/bin/time >/dev/null || { apt-get update -qq && apt-get install -y -qq time; }
@@ -140,8 +141,12 @@ for case in big small tiny; do
     tiny) src=$WORK/tiny.bin; bytes=1; files=1; tools=(hoist curl aws-cli rclone) ;;
   esac
   for round in $(seq "$RUNS"); do
-    for i in "${!tools[@]}"; do
-      tool=${tools[$(( (i + round - 1) % ${#tools[@]} ))]}
+    order=("${tools[@]}")
+    if [ $((round % 2)) -eq 0 ]; then
+      order=()
+      for ((i = ${#tools[@]} - 1; i >= 0; i--)); do order+=("${tools[$i]}"); done
+    fi
+    for tool in "${order[@]}"; do
       case $tool/$case in
         hoist/*)
           rm -f "$WORK/journal.sqlite"*
@@ -157,6 +162,7 @@ for case in big small tiny; do
 done
 
 python3 - "$RESULTS" <<'PY'
+import statistics
 import sys
 runs = {}
 for l in open(sys.argv[1]):
@@ -171,8 +177,9 @@ secs_of = lambda tool: {r[7]: float(r[2]) for r in runs.get((tool, "big"), [])}
 h, c = secs_of("hoist"), secs_of("curl")
 per_round = sorted(c[k] / h[k] for k in h if k in c)
 if per_round:
+    total = sum(c[k] for k in h if k in c) / sum(h[k] for k in h if k in c)
     print("hoist/curl per round: " + " ".join(f"{f:.0%}" for f in per_round)
-          + f"   median {per_round[len(per_round) // 2]:.0%}")
+          + f"   median {statistics.median(per_round):.0%}, over all rounds {total:.0%}")
 print()
 # The median run of each tool and case (by seconds).
 rows = [sorted(rs, key=lambda r: float(r[2]))[len(rs) // 2] for rs in runs.values()]
