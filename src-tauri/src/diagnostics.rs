@@ -68,13 +68,26 @@ pub fn init(dir: &Path, default_filter: &str) -> Result<LogFiles> {
                 .with_ansi(false)
                 .with_writer(file),
         )
-        .with(tracing_subscriber::fmt::layer().with_writer(|| Redacting(std::io::stderr())));
+        .with(tracing_subscriber::fmt::layer().with_writer(|| Redacting(terminal())));
     tracing::subscriber::set_global_default(subscriber)
         .map_err(|e| invalid(format!("logging is already set up: {e}")))?;
     Ok(LogFiles {
         dir: dir.to_path_buf(),
         _guard: Some(guard),
     })
+}
+
+/// Where log lines go besides the file: the terminal; in unit tests, the output the
+/// test harness captures (the test that logs at `trace` printed about 4,400 lines into
+/// every CI log).
+#[cfg(not(test))]
+fn terminal() -> std::io::Stderr {
+    std::io::stderr()
+}
+
+#[cfg(test)]
+fn terminal() -> tracing_subscriber::fmt::TestWriter {
+    tracing_subscriber::fmt::TestWriter::new()
 }
 
 impl LogFiles {
