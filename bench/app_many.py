@@ -14,12 +14,9 @@ import sys
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "tests", "e2e"))
-from webdriver import Session  # noqa: E402
+# The end-to-end suite's launch (with its retries), queue counts and paths.
+from test_desktop import APP, CHOSEN, queue_counts, start  # noqa: E402
 
-DRIVER = os.environ.get("HOIST_E2E_DRIVER", "http://127.0.0.1:4444")
-APP = os.environ["HOIST_E2E_APP"]
-LAUNCH = os.environ.get("HOIST_E2E_LAUNCH", APP)
-CHOSEN = os.environ["HOIST_E2E_CHOSEN"]
 FILES = int(os.environ.get("BENCH_APP_FILES", "3000"))
 ROUNDS = int(os.environ.get("BENCH_APP_ROUNDS", "2"))
 TICK = os.sysconf("SC_CLK_TCK")
@@ -54,24 +51,6 @@ for (const [id, fn] of window.__TAURI_INTERNALS__.callbacks) {
 """
 
 
-def queue(s):
-    return s.execute("return window.__hoistQueue()")
-
-
-def start():
-    for attempt in range(10):
-        try:
-            s = Session(DRIVER, LAUNCH)
-            break
-        except Exception as e:  # noqa: BLE001 - the driver answers before WebKit is up
-            if attempt == 9:
-                raise
-            print(f"  (new session failed: {e}; retrying)")
-            time.sleep(1)
-    s.wait("the queue window", lambda: s.find('[data-testid="overall"]'), timeout=60)
-    return s
-
-
 def one_round(s, n, r):
     folder = os.path.join(CHOSEN, f"many-{r}")
     os.makedirs(folder)
@@ -79,7 +58,7 @@ def one_round(s, n, r):
         with open(os.path.join(folder, f"f{i:05}.txt"), "wb") as f:
             f.write(b"x" * 64)
     app, web = pids("-f", APP), pids("-f", "WebKitWebProcess")
-    before = queue(s)["byState"]["verified"]
+    before = queue_counts(s)["byState"]["verified"]
     cpu_app, cpu_web = cpu_seconds(app), cpu_seconds(web)
     time.sleep(5)
     idle_app, idle_web = (cpu_seconds(app) - cpu_app) / 5, (cpu_seconds(web) - cpu_web) / 5
@@ -90,7 +69,7 @@ def one_round(s, n, r):
     started = time.time()
     out = s.invoke("add_paths", {"paths": [folder]})
     assert len(out["ids"]) == n, f"{len(out['ids'])} of {n} queued"
-    s.wait(f"{n} uploads verified", lambda: queue(s)["byState"]["verified"] >= before + n, timeout=1800, every=1)
+    s.wait(f"{n} uploads verified", lambda: queue_counts(s)["byState"]["verified"] >= before + n, timeout=1800, every=1)
     took = time.time() - started
     app_ms = (cpu_seconds(app) - cpu_app) * 1000 / n
     web_ms = (cpu_seconds(web) - cpu_web) * 1000 / n
@@ -100,7 +79,7 @@ def one_round(s, n, r):
     if os.environ.get("BENCH_APP_JS_TIMES"):
         print("  page JS: " + str(s.execute("return window.__benchTimes")), flush=True)
     s.invoke("clear_finished")
-    s.wait("finished rows cleared", lambda: queue(s)["items"] == 0, timeout=120)
+    s.wait("finished rows cleared", lambda: queue_counts(s)["items"] == 0, timeout=120)
 
 
 def main():

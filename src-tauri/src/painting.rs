@@ -23,7 +23,8 @@ pub enum Painting {
 }
 
 /// Decides before WebKit starts (the variable is read when the first webview is made).
-/// Call first thing in `main`, while the process has one thread: it sets a variable.
+/// Called first in `run` (the app's start, from `main`), while the process has one
+/// thread: it sets a variable.
 pub fn choose() -> Painting {
     if !cfg!(target_os = "linux") {
         return Painting::Composited; // WebKitGTK is the Linux webview
@@ -33,7 +34,7 @@ pub fn choose() -> Painting {
     }
     let painting = decide(Path::new("/dev/dri"));
     if painting == Painting::Software {
-        // SAFETY: called at the start of main, before any other thread exists.
+        // SAFETY: called first in `run`, before any other thread exists.
         unsafe { std::env::set_var(SWITCH, "1") };
     }
     painting
